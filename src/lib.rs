@@ -1,0 +1,8 @@
+//! gate: action-level approval for the commands automation runs.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+pub fn run(_args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    ExitCode::from(64)
+}
