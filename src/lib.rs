@@ -1,8 +1,83 @@
 //! gate: action-level approval for the commands automation runs.
+//!
+//! The data flows one way: CLI → policy + analysis → decision → approval → ledger → exec →
+//! ledger. `analyze` and `decide` are pure; channels know nothing of rules.
+
+pub mod analyze;
+pub mod approve;
+pub mod cli;
+mod commands;
+pub mod context;
+pub mod decide;
+pub mod dirs;
+pub mod error;
+pub mod exec;
+pub mod exit;
+pub mod ledger;
+pub mod policy;
+pub mod redact;
+pub mod ui;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-pub fn run(_args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    ExitCode::from(64)
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+
+/// Parse the command line, dispatch, and turn the result into gate's exit status.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    ui::init_color();
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Exit::Success
+                }
+                _ => Exit::Usage,
+            };
+            let _ = e.print();
+            return code.into();
+        }
+    };
+    match dispatch(cli) {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            ui::error(&e.to_string());
+            e.exit().into()
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> error::Result<Exit> {
+    match cli.command {
+        None => commands::run::run(
+            cli.run.options,
+            commands::run::Target::Argv(cli.run.command),
+        ),
+        Some(Command::Run(args)) => {
+            commands::run::run(args.options, commands::run::Target::Argv(args.command))
+        }
+        Some(Command::Shell {
+            options,
+            script,
+            args,
+        }) => commands::run::run(options, commands::run::Target::Script { script, args }),
+        Some(Command::Check {
+            json,
+            shell,
+            policy,
+            agent,
+            command,
+        }) => commands::check::check(json, shell, policy, agent, command),
+        Some(Command::Log(args)) => commands::log::log(&args),
+        Some(Command::Show { id, json }) => commands::log::show(&id, json),
+        Some(Command::Verify { json }) => commands::log::verify(json),
+        Some(Command::Rules { command }) => commands::rules::rules(command),
+        Some(Command::Init { force, path }) => commands::init::init(force, path),
+        Some(Command::Completions { shell }) => commands::meta::completions(shell),
+        Some(Command::Man) => commands::meta::man(),
+    }
 }

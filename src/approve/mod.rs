@@ -1,0 +1,346 @@
+//! Approval: one request fanned out to every usable channel at once; the first verdict that
+//! settles it wins (any allowed deny denies; `quorum` distinct allowed approvers approve).
+//!
+//! Each channel runs on its own thread and reports [`Message`]s; the coordinator here checks
+//! who may approve, records every vote in the ledger (through the `record` callback) and tells
+//! the channels how it ended so they can update what people see. Channels know nothing of rules.
+
+pub mod terminal;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{Value, json};
+
+use crate::context::{Ci, Requester};
+use crate::error::{Error, Result};
+use crate::policy::Risk;
+
+/// What approvers are shown.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub id: String,
+    /// The command as approvers see it (masked).
+    pub command: String,
+    pub rules: Vec<RuleLine>,
+    pub opaque: Vec<String>,
+    pub risk: Risk,
+    pub requester: Requester,
+    pub cwd: String,
+    pub reason: Option<String>,
+    pub ci: Option<Ci>,
+    pub expires_at: SystemTime,
+    pub quorum: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleLine {
+    pub id: String,
+    pub message: Option<String>,
+    pub risk: Risk,
+}
+
+/// A person's answer on a channel.
+#[derive(Debug, Clone)]
+pub struct Vote {
+    pub channel: String,
+    /// The approver's identity as the channel knows it: an OS user name, `slack:U…`, `email:…`.
+    pub approver: String,
+    /// Whether the approver acts for the requesting agent (the agent itself answering).
+    pub is_requesting_agent: bool,
+    pub approve: bool,
+    pub comment: Option<String>,
+}
+
+pub enum Message {
+    Vote(Vote),
+    /// The channel cannot be used (no terminal, bad token, server down): why.
+    Failed {
+        channel: String,
+        message: String,
+    },
+    /// The requester cancelled (Ctrl-C at the prompt).
+    Cancel {
+        channel: String,
+    },
+}
+
+/// How a request ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Approved {
+        by: Vec<String>,
+        channel: String,
+    },
+    Denied {
+        by: String,
+        channel: String,
+        comment: Option<String>,
+    },
+    Expired,
+    Cancelled,
+    /// No channel could be used.
+    Unavailable(Vec<String>),
+}
+
+impl Outcome {
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Approved { by, channel } => {
+                format!("approved in {channel} by {}", by.join(", "))
+            }
+            Outcome::Denied { by, channel, .. } => format!("denied in {channel} by {by}"),
+            Outcome::Expired => "expired: nobody answered in time".into(),
+            Outcome::Cancelled => "cancelled by the requester".into(),
+            Outcome::Unavailable(_) => "no approval channel could be used".into(),
+        }
+    }
+}
+
+/// Shared between the coordinator and the channel threads.
+pub struct Shared {
+    pub request: Request,
+    done: AtomicBool,
+    outcome: Mutex<Option<Outcome>>,
+}
+
+impl Shared {
+    pub fn is_done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.outcome
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+    pub fn remaining(&self) -> Duration {
+        self.request
+            .expires_at
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+    }
+}
+
+/// A channel: started on its own thread with the shared request and a sender for messages. It
+/// must return soon after `shared.is_done()` turns true, having shown the final outcome.
+pub trait Channel: Send {
+    fn name(&self) -> &'static str;
+    fn run(self: Box<Self>, shared: Arc<Shared>, tx: Sender<Message>);
+}
+
+/// Who may approve and how many must.
+pub struct Terms {
+    /// Each list names the identities allowed by one asking rule; an approver must be in all.
+    pub approver_sets: Vec<Vec<String>>,
+    pub quorum: u32,
+    /// The requester's identities on other channels (`[identity]`), refused as approvers.
+    pub self_identities: Vec<String>,
+}
+
+/// Identities compare without the `user:` prefix: `user:alice` and `alice` are one person.
+fn normalize(identity: &str) -> &str {
+    identity.strip_prefix("user:").unwrap_or(identity)
+}
+
+impl Terms {
+    /// `Err(reason)` if this vote may not count.
+    fn check(&self, vote: &Vote, request: &Request) -> std::result::Result<(), String> {
+        let who = normalize(&vote.approver);
+        if vote.is_requesting_agent {
+            return Err("the requesting agent cannot approve its own request".into());
+        }
+        if self.self_identities.iter().any(|s| normalize(s) == who) {
+            return Err(format!(
+                "{who} is the requester: nobody approves their own request"
+            ));
+        }
+        let os_user_is_requester = who == request.requester.user;
+        if os_user_is_requester
+            && request.requester.agent.is_none()
+            && !self.approver_sets.is_empty()
+        {
+            return Err(format!(
+                "{who} is the requester and this rule names approvers: someone else must approve"
+            ));
+        }
+        for set in &self.approver_sets {
+            if !set.iter().any(|a| normalize(a) == who) {
+                return Err(format!(
+                    "{who} is not among the approvers of this rule ({})",
+                    set.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Ask every channel and wait for the outcome. `record(kind, data)` writes a ledger event; if
+/// it fails, waiting stops and the error is returned (nothing may run unrecorded).
+pub fn ask(
+    request: Request,
+    channels: Vec<Box<dyn Channel>>,
+    terms: &Terms,
+    record: &mut dyn FnMut(&str, Value) -> Result<()>,
+) -> Result<Outcome> {
+    let shared = Arc::new(Shared {
+        request,
+        done: AtomicBool::new(false),
+        outcome: Mutex::new(None),
+    });
+    let (tx, rx) = channel::<Message>();
+    let mut live: Vec<String> = Vec::new();
+    let mut threads = Vec::new();
+    for ch in channels {
+        live.push(ch.name().to_string());
+        let shared = Arc::clone(&shared);
+        let tx = tx.clone();
+        threads.push(std::thread::spawn(move || ch.run(shared, tx)));
+    }
+    drop(tx);
+    // Ctrl-C or SIGTERM while no terminal prompt has the keyboard cancels the request.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let mut sig_ids = Vec::new();
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        if let Ok(id) = signal_hook::flag::register(sig, Arc::clone(&interrupted)) {
+            sig_ids.push(id);
+        }
+    }
+    let result = coordinate(&shared, &rx, &mut live, terms, record, &interrupted);
+    let outcome = match &result {
+        Ok(o) => o.clone(),
+        Err(_) => Outcome::Cancelled,
+    };
+    *shared.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+    shared.done.store(true, Ordering::Release);
+    for t in threads {
+        let _ = t.join();
+    }
+    for id in sig_ids {
+        signal_hook::low_level::unregister(id);
+    }
+    result
+}
+
+fn coordinate(
+    shared: &Shared,
+    rx: &Receiver<Message>,
+    live: &mut Vec<String>,
+    terms: &Terms,
+    record: &mut dyn FnMut(&str, Value) -> Result<()>,
+    interrupted: &AtomicBool,
+) -> Result<Outcome> {
+    let mut failures: Vec<String> = Vec::new();
+    let mut approvals: Vec<(String, String)> = Vec::new();
+    let deadline = Instant::now() + shared.remaining();
+    loop {
+        if live.is_empty() {
+            record(
+                "verdict",
+                json!({"outcome": "unavailable", "failures": failures}),
+            )?;
+            return Ok(Outcome::Unavailable(failures));
+        }
+        if interrupted.load(Ordering::Relaxed) {
+            record("verdict", json!({"outcome": "cancelled", "by": "signal"}))?;
+            return Ok(Outcome::Cancelled);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            record("verdict", json!({"outcome": "expired"}))?;
+            return Ok(Outcome::Expired);
+        }
+        let wait = (deadline - now).min(Duration::from_millis(100));
+        let msg = match rx.recv_timeout(wait) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => {
+                live.clear();
+                continue;
+            }
+        };
+        match msg {
+            Message::Failed { channel, message } => {
+                record(
+                    "channel_failed",
+                    json!({"channel": channel, "error": message}),
+                )?;
+                failures.push(format!("{channel}: {message}"));
+                live.retain(|c| *c != channel);
+            }
+            Message::Cancel { channel } => {
+                record("verdict", json!({"outcome": "cancelled", "by": channel}))?;
+                return Ok(Outcome::Cancelled);
+            }
+            Message::Vote(vote) => {
+                let check = terms.check(&vote, &shared.request);
+                let verdict = if vote.approve { "approve" } else { "deny" };
+                record(
+                    "vote",
+                    json!({
+                        "approver": vote.approver,
+                        "channel": vote.channel,
+                        "verdict": verdict,
+                        "comment": vote.comment,
+                        "accepted": check.is_ok(),
+                        "refused": check.as_ref().err(),
+                    }),
+                )?;
+                if let Err(why) = check {
+                    crate::ui::note(&format!(
+                        "refused a {verdict} from {} in {}: {why}",
+                        vote.approver, vote.channel
+                    ));
+                    continue;
+                }
+                let who = normalize(&vote.approver).to_string();
+                if !vote.approve {
+                    record(
+                        "verdict",
+                        json!({"outcome": "denied", "by": who, "channel": vote.channel}),
+                    )?;
+                    return Ok(Outcome::Denied {
+                        by: who,
+                        channel: vote.channel,
+                        comment: vote.comment,
+                    });
+                }
+                if !approvals.iter().any(|(a, _)| *a == who) {
+                    approvals.push((who, vote.channel.clone()));
+                }
+                if approvals.len() as u32 >= terms.quorum.max(1) {
+                    let by: Vec<String> = approvals.iter().map(|(a, _)| a.clone()).collect();
+                    record(
+                        "verdict",
+                        json!({"outcome": "approved", "by": by, "channel": vote.channel}),
+                    )?;
+                    return Ok(Outcome::Approved {
+                        by,
+                        channel: vote.channel,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The error for a request that no channel could carry.
+pub fn unavailable_error(failures: &[String], in_ci: bool) -> Error {
+    let mut msg = String::from("approval is needed but no approval channel could be used");
+    for f in failures {
+        msg.push_str(&format!("\n  {f}"));
+    }
+    msg.push_str(if in_ci {
+        "\n  in CI gate never prompts: configure [slack] or [webhook] in the policy and add it to `channels`"
+    } else {
+        "\n  run it from a terminal, or configure `local`, [slack] or [webhook] in `channels` (see `gate init`)"
+    });
+    Error::Unavailable(msg)
+}

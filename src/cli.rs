@@ -1,0 +1,195 @@
+//! The command line (clap derive only; resolution happens in `lib.rs` and `commands/`).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Examples:
+  gate -- kubectl delete ns staging        run under the policy; ask a human if it says so
+  gate --reason 'rotate certs' -- terraform apply
+  gate check -- rm -rf /                    decide only (exit 0 allow, 1 ask, 2 deny)
+  gate check --shell 'cd /srv && make deploy'
+  gate log -n 20                            the newest requests in the ledger
+  gate verify                               check the ledger's hash chain
+  gate init                                 write a starter policy to edit
+
+Exit codes: the command's own; 77 denied, 75 expired, 69 no approval channel,
+78 invalid policy, 74 ledger not writable, 64 usage, 126/127 not executable/not found,
+130 cancelled. Policy: $XDG_CONFIG_HOME/gate/policy.toml (see `gate init`, `man gate`).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gate",
+    version,
+    about = "Action-level approval for the commands automation runs",
+    long_about = "gate matches a command against a TOML policy before it runs: low-risk work runs at once, \
+a dangerous command waits for a human (terminal, another terminal, Slack, webhook), a denied command never \
+runs, and every request, verdict and outcome is written to a tamper-evident SQLite ledger.",
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunOptions {
+    /// Why the command must run: shown to approvers and stored in the ledger
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// The agent or job name of the requester [default: $GATE_AGENT, else detected]
+    #[arg(long = "as", value_name = "NAME")]
+    pub agent: Option<String>,
+
+    /// How long to wait for approval, e.g. 90s, 15m [default: the rule's or the policy's]
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Restrict approval to these channels (repeatable): terminal, local, slack, webhook
+    #[arg(long = "channel", value_name = "NAME")]
+    pub channels: Vec<String>,
+
+    /// Print one JSON line about the decision on stderr
+    #[arg(long)]
+    pub json: bool,
+
+    /// Policy file to use instead of the user policy (the system policy still applies)
+    #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub options: RunOptions,
+
+    /// The command to run, after `--`
+    #[arg(last = true, value_name = "COMMAND", allow_hyphen_values = true)]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run COMMAND under the policy (the same as `gate -- COMMAND`)
+    Run(RunArgs),
+
+    /// Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh
+    Shell {
+        #[command(flatten)]
+        options: RunOptions,
+        /// The shell script to analyse and run
+        #[arg(short = 'c', value_name = "SCRIPT")]
+        script: String,
+        /// $0, $1, ... for the script, as with `sh -c SCRIPT NAME ARGS...`
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<OsString>,
+    },
+
+    /// Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)
+    Check {
+        /// Print the decision as JSON on stdout
+        #[arg(long)]
+        json: bool,
+        /// Decide on a shell command line instead of an argv
+        #[arg(long, value_name = "SCRIPT", conflicts_with = "command")]
+        shell: Option<String>,
+        /// Policy file to use instead of the user policy
+        #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
+        policy: Option<PathBuf>,
+        /// The agent name to decide for (for `when.agent`)
+        #[arg(long = "as", value_name = "NAME")]
+        agent: Option<String>,
+        /// The command, after `--`
+        #[arg(last = true, value_name = "COMMAND", allow_hyphen_values = true)]
+        command: Vec<OsString>,
+    },
+
+    /// The ledger's requests, newest first
+    Log(LogArgs),
+
+    /// One request with all its events
+    Show {
+        /// The request id (a unique prefix is enough)
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Check the ledger's hash chain and name the first broken entry
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Policy tools
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+
+    /// Write a commented starter policy to the user policy path
+    Init {
+        /// Overwrite an existing policy file
+        #[arg(long)]
+        force: bool,
+        /// Write here instead of the user policy path
+        #[arg(long, value_name = "FILE")]
+        path: Option<PathBuf>,
+    },
+
+    /// Print shell completions
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+
+    /// Print the man page (roff) to stdout
+    Man,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct LogArgs {
+    /// How many requests to show
+    #[arg(short = 'n', long = "limit", value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+    /// One JSON object per request, one per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Parse and validate a policy, then run its inline tests
+    Lint {
+        /// The policy file [default: the policy gate would use]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the policy's inline tests (tests.hit / tests.miss) only
+    Test {
+        /// The policy file [default: the policy gate would use]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}

@@ -1,0 +1,100 @@
+//! `gate check`: decide only, run nothing.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::prepare;
+use crate::context::Context;
+use crate::decide::Verdict;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::policy::Decision;
+
+pub fn check(
+    json: bool,
+    shell: Option<String>,
+    policy_path: Option<PathBuf>,
+    agent: Option<String>,
+    command: Vec<OsString>,
+) -> Result<Exit> {
+    if shell.is_none() && command.is_empty() {
+        return Err(Error::Usage(
+            "nothing to check: give a command after `--` (gate check -- CMD ARGS) or --shell SCRIPT".into(),
+        ));
+    }
+    let policy = prepare::load_policy(policy_path)?;
+    let ctx = Context::detect(agent.as_deref());
+    let analysis = match &shell {
+        Some(script) => prepare::analyse_script(&policy, script),
+        None => {
+            let (argv, bad) = prepare::argv_strings(&command);
+            prepare::analyse_argv(&policy, &argv, bad)
+        }
+    };
+    let verdict = prepare::decide(&policy, &ctx, &analysis);
+    if json {
+        println!("{}", verdict_json(&verdict));
+    } else {
+        print_human(&verdict);
+    }
+    Ok(match verdict.decision {
+        Decision::Allow => Exit::Success,
+        Decision::Ask => Exit::CheckAsk,
+        Decision::Deny => Exit::CheckDeny,
+    })
+}
+
+pub fn verdict_json(v: &Verdict) -> serde_json::Value {
+    json!({
+        "decision": v.decision,
+        "risk": v.risk,
+        "rules": v.hits,
+        "opaque": v.opaque.iter().map(|o| json!({"reason": o.reason, "snippet": o.snippet})).collect::<Vec<_>>(),
+        "commands": v.commands.iter().map(|c| json!({
+            "argv": c.words.iter().map(|w| w.text.clone()).collect::<Vec<_>>(),
+            "via": c.via,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn print_human(v: &Verdict) {
+    use colored::Colorize;
+    let d = v.decision.as_str();
+    let word = match v.decision {
+        Decision::Allow => d.green().bold(),
+        Decision::Ask => d.yellow().bold(),
+        Decision::Deny => d.red().bold(),
+    };
+    println!("{word}");
+    for (i, c) in v.commands.iter().enumerate() {
+        let argv: Vec<&str> = c.words.iter().map(|w| w.text.as_str()).collect();
+        let via = if c.via.is_empty() {
+            String::new()
+        } else {
+            format!("  (via {})", c.via.join(" → "))
+        };
+        println!("  command {}: {}{via}", i + 1, argv.join(" "));
+        for h in v.hits.iter().filter(|h| h.command == i) {
+            let msg = h
+                .message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            println!(
+                "    {} {} ({}, {}){msg}",
+                "rule".dimmed(),
+                h.rule,
+                h.decision,
+                h.risk.as_str()
+            );
+        }
+    }
+    for o in &v.opaque {
+        println!("  opaque: {} — {}", o.reason, o.snippet);
+    }
+    if v.hits.is_empty() && v.opaque.is_empty() {
+        println!("  no rule matched: the policy's default applies");
+    }
+}

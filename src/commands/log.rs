@@ -1,0 +1,186 @@
+//! `gate log`, `gate show`, `gate verify`: reading the ledger.
+
+use colored::Colorize;
+use serde_json::json;
+
+use crate::cli::LogArgs;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::ledger::{Ledger, RequestRecord, Status};
+
+fn open() -> Result<Ledger> {
+    let path = crate::dirs::ledger_path().ok_or_else(|| {
+        Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
+    })?;
+    Ledger::open_read(&path)
+}
+
+fn status_colored(s: Status) -> String {
+    let text = s.as_str();
+    match s {
+        Status::Ran => text.green().to_string(),
+        Status::Denied | Status::Error => text.red().to_string(),
+        Status::Expired | Status::Cancelled | Status::Unknown => text.yellow().to_string(),
+        Status::Running => text.cyan().to_string(),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn who(r: &RequestRecord) -> String {
+    let user = r
+        .requester
+        .get("user")
+        .and_then(|v| v.as_str())
+        .unwrap_or("?");
+    match r.requester.get("agent").and_then(|v| v.as_str()) {
+        Some(agent) => format!("{user}/{agent}"),
+        None => user.to_string(),
+    }
+}
+
+fn command_text(r: &RequestRecord) -> String {
+    r.command.join(" ")
+}
+
+pub fn log(args: &LogArgs) -> Result<Exit> {
+    let ledger = open()?;
+    let records = ledger.recent(args.limit)?;
+    if args.json {
+        for r in &records {
+            println!("{}", serde_json::to_string(r).unwrap_or_default());
+        }
+        return Ok(Exit::Success);
+    }
+    if records.is_empty() {
+        println!("the ledger is empty");
+        return Ok(Exit::Success);
+    }
+    println!(
+        "{}",
+        format!(
+            "{:<10}  {:<24}  {:<16}  {:<6}  {:<9}  {:>4}  COMMAND",
+            "ID", "TIME", "REQUESTER", "DECIDE", "STATUS", "EXIT"
+        )
+        .bold()
+    );
+    for r in &records {
+        let exit = match (r.exit_code, r.signal) {
+            (Some(c), _) => c.to_string(),
+            (None, Some(s)) => format!("sig{s}"),
+            _ => "-".into(),
+        };
+        println!(
+            "{:<10}  {:<24}  {:<16}  {:<6}  {:<9}  {:>4}  {}",
+            r.id,
+            r.time,
+            truncate(&who(r), 16),
+            r.decision,
+            // pad before colouring so the escape codes do not break alignment
+            status_colored(r.status) + &" ".repeat(9usize.saturating_sub(r.status.as_str().len())),
+            exit,
+            truncate(&command_text(r), 80)
+        );
+    }
+    Ok(Exit::Success)
+}
+
+pub fn show(id: &str, as_json: bool) -> Result<Exit> {
+    let ledger = open()?;
+    let id = ledger.resolve_id(id)?;
+    let events = ledger.events_of(&id)?;
+    let record = RequestRecord::from_events(&id, &events);
+    if as_json {
+        let mut v = serde_json::to_value(&record).unwrap_or_default();
+        v["events"] = json!(events);
+        println!("{v}");
+        return Ok(Exit::Success);
+    }
+    println!("{} {}", "request".bold(), record.id);
+    println!("  time       {}", record.time);
+    println!("  requester  {}", who(&record));
+    if let Some(host) = record.requester.get("host").and_then(|v| v.as_str()) {
+        println!("  host       {host}");
+    }
+    println!("  cwd        {}", record.cwd);
+    println!("  command    {}", command_text(&record));
+    if let Some(s) = &record.script {
+        println!("  script     {s}");
+    }
+    if let Some(r) = &record.reason {
+        println!("  reason     {r}");
+    }
+    println!("  decision   {}", record.decision);
+    for rule in &record.rules {
+        let id = rule.get("rule").and_then(|v| v.as_str()).unwrap_or("?");
+        let d = rule.get("decision").and_then(|v| v.as_str()).unwrap_or("?");
+        let msg = rule
+            .get("message")
+            .and_then(|v| v.as_str())
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        println!("  rule       {id} ({d}){msg}");
+    }
+    for a in &record.approvals {
+        let c = a
+            .comment
+            .as_deref()
+            .map(|c| format!(" — {c}"))
+            .unwrap_or_default();
+        println!(
+            "  approval   {} {} in {} at {}{c}",
+            a.approver, a.verdict, a.channel, a.time
+        );
+    }
+    println!("  status     {}", status_colored(record.status));
+    if let Some(c) = record.exit_code {
+        println!("  exit code  {c}");
+    }
+    if let Some(s) = record.signal {
+        println!("  signal     {s}");
+    }
+    if let Some(d) = record.duration_ms {
+        println!("  duration   {d} ms");
+    }
+    println!("{}", "events".bold());
+    for ev in &events {
+        println!("  #{:<6} {}  {:<18} {}", ev.seq, ev.time, ev.kind, ev.raw);
+    }
+    Ok(Exit::Success)
+}
+
+pub fn verify(as_json: bool) -> Result<Exit> {
+    let ledger = open()?;
+    let report = ledger.verify()?;
+    if as_json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else if let Some(b) = &report.first_broken {
+        println!(
+            "{} the chain breaks at event #{} (request {}): {}",
+            "BROKEN:".red().bold(),
+            b.seq,
+            b.request,
+            b.problem
+        );
+    } else {
+        println!(
+            "{} {} events, chain intact (head {})",
+            "ok:".green().bold(),
+            report.events,
+            &report.head[..16.min(report.head.len())]
+        );
+    }
+    Ok(if report.ok {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
+}

@@ -1,0 +1,39 @@
+//! `gate completions` and `gate man`.
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+use crate::cli::{Cli, CompletionShell};
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+
+pub fn completions(shell: CompletionShell) -> Result<Exit> {
+    let shell = match shell {
+        CompletionShell::Bash => Shell::Bash,
+        CompletionShell::Zsh => Shell::Zsh,
+        CompletionShell::Fish => Shell::Fish,
+        CompletionShell::Elvish => Shell::Elvish,
+        CompletionShell::Powershell => Shell::PowerShell,
+    };
+    let mut cmd = Cli::command();
+    clap_complete::generate(shell, &mut cmd, "gate", &mut std::io::stdout());
+    Ok(Exit::Success)
+}
+
+/// The man page as roff.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let cmd = Cli::command();
+    let man = clap_mangen::Man::new(cmd);
+    let mut out = Vec::new();
+    man.render(&mut out)?;
+    Ok(out)
+}
+
+pub fn man() -> Result<Exit> {
+    use std::io::Write;
+    let page = man_page().map_err(|e| Error::Io(e.to_string()))?;
+    std::io::stdout()
+        .write_all(&page)
+        .map_err(|e| Error::Io(e.to_string()))?;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,9 @@
+//! One module per subcommand.
+
+pub mod check;
+pub mod init;
+pub mod log;
+pub mod meta;
+mod prepare;
+pub mod rules;
+pub mod run;

@@ -1,0 +1,87 @@
+//! What `run`, `shell` and `check` share: policy, analysis, decision.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use crate::analyze::{self, Analysis, Opaque, WrapperSpec, Wrappers};
+use crate::context::{Context, resolve_program};
+use crate::decide::{Decider, Facts, Verdict};
+use crate::error::{Error, Result};
+use crate::policy::{self, LoadOptions, Policy};
+use crate::ui;
+
+pub fn load_policy(override_path: Option<PathBuf>) -> Result<Policy> {
+    let opts = LoadOptions {
+        override_path,
+        system_path: std::env::var_os("GATE_SYSTEM_POLICY").map(PathBuf::from),
+        user_path: None,
+    };
+    let (policy, warnings) = policy::load(&opts).map_err(Error::Policy)?;
+    for w in warnings {
+        ui::note(&format!("warning: {w}"));
+    }
+    Ok(policy)
+}
+
+pub fn wrappers(policy: &Policy) -> Wrappers {
+    if policy.wrappers.is_empty() {
+        return Wrappers::builtin();
+    }
+    Wrappers::with_extra(
+        policy
+            .wrappers
+            .iter()
+            .map(|w| WrapperSpec {
+                program: w.program.clone(),
+                value_options: w.value_options.clone(),
+                skip_positionals: w.skip_positionals,
+            })
+            .collect(),
+    )
+}
+
+/// The argv as text for analysis and display; an argument that is not UTF-8 makes the
+/// invocation opaque (a lossy conversion could hide what really runs).
+pub fn argv_strings(argv: &[OsString]) -> (Vec<String>, Option<Opaque>) {
+    let mut bad = None;
+    let strings = argv
+        .iter()
+        .map(|a| match a.to_str() {
+            Some(s) => s.to_string(),
+            None => {
+                let lossy = a.to_string_lossy().into_owned();
+                bad.get_or_insert(Opaque {
+                    reason: "an argument is not valid UTF-8".into(),
+                    snippet: lossy.clone(),
+                });
+                lossy
+            }
+        })
+        .collect();
+    (strings, bad)
+}
+
+pub fn analyse_argv(policy: &Policy, argv: &[String], bad: Option<Opaque>) -> Analysis {
+    let mut analysis = analyze::analyze_argv(argv, &wrappers(policy));
+    analysis.opaque.extend(bad);
+    analysis
+}
+
+pub fn analyse_script(policy: &Policy, script: &str) -> Analysis {
+    analyze::analyze_script(script, &wrappers(policy))
+}
+
+pub fn decide(policy: &Policy, ctx: &Context, analysis: &Analysis) -> Verdict {
+    let env = |k: &str| std::env::var(k).ok();
+    let resolve = |p: &str| resolve_program(p);
+    let facts = Facts {
+        env: &env,
+        cwd: &ctx.cwd,
+        user: &ctx.requester.user,
+        agent: ctx.requester.agent.as_deref(),
+        ci: ctx.in_ci(),
+        home: ctx.home.as_deref(),
+        resolve: &resolve,
+    };
+    Decider::new(policy).decide(analysis, &facts)
+}

@@ -1,0 +1,181 @@
+//! `gate rules lint` and `gate rules test`.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::prepare;
+use crate::cli::RulesCommand;
+use crate::decide::{Facts, rule_matches};
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::policy::{self, Origin, Policy, Problems, Rule, When};
+
+pub fn rules(cmd: RulesCommand) -> Result<Exit> {
+    match cmd {
+        RulesCommand::Lint { file, json } => lint(file, json),
+        RulesCommand::Test { file } => test(file),
+    }
+}
+
+fn load(file: Option<PathBuf>) -> std::result::Result<Policy, Problems> {
+    match file {
+        Some(path) => policy::load_file(&path),
+        None => prepare::load_policy(None).map_err(|e| match e {
+            Error::Policy(p) => p,
+            other => Problems(vec![policy::Problem {
+                origin: Origin {
+                    file: "(policy)".into(),
+                    line: 1,
+                    column: 1,
+                },
+                message: other.to_string(),
+            }]),
+        }),
+    }
+}
+
+/// A failed inline test: where it is written and what happened instead.
+pub struct Failure {
+    pub origin: Origin,
+    pub rule: String,
+    pub message: String,
+}
+
+/// Run every rule's `tests.hit` / `tests.miss` through the analyser and the rule's own matcher.
+/// `when` conditions are taken as met: inline tests check what the rule matches, not where.
+pub fn run_tests(policy: &Policy) -> (usize, Vec<Failure>) {
+    let env = |_: &str| None;
+    let resolve = |p: &str| Some(format!("/usr/bin/{p}"));
+    let facts = Facts {
+        env: &env,
+        cwd: "/home/user/project",
+        user: "user",
+        agent: None,
+        ci: false,
+        home: Some("/home/user"),
+        resolve: &resolve,
+    };
+    let mut passed = 0;
+    let mut failures = Vec::new();
+    for rule in &policy.rules {
+        let unconditional = Rule {
+            when: When::default(),
+            ..rule.clone()
+        };
+        for (want_hit, cases) in [(true, &rule.tests.hit), (false, &rule.tests.miss)] {
+            for (line, origin) in cases {
+                let analysis = prepare::analyse_script(policy, line);
+                let hit = analysis
+                    .commands
+                    .iter()
+                    .any(|c| rule_matches(&unconditional, c, &facts));
+                if hit == want_hit {
+                    passed += 1;
+                } else {
+                    failures.push(Failure {
+                        origin: origin.clone(),
+                        rule: rule.id.clone(),
+                        message: if want_hit {
+                            format!(
+                                "rule `{}` should match `{line}` (tests.hit) but does not",
+                                rule.id
+                            )
+                        } else {
+                            format!(
+                                "rule `{}` should not match `{line}` (tests.miss) but does",
+                                rule.id
+                            )
+                        },
+                    });
+                }
+            }
+        }
+    }
+    (passed, failures)
+}
+
+fn lint(file: Option<PathBuf>, as_json: bool) -> Result<Exit> {
+    let policy = match load(file) {
+        Ok(p) => p,
+        Err(problems) => {
+            if as_json {
+                println!(
+                    "{}",
+                    json!({
+                        "ok": false,
+                        "problems": problems.0.iter().map(|p| json!({
+                            "file": p.origin.file, "line": p.origin.line, "column": p.origin.column, "message": p.message,
+                        })).collect::<Vec<_>>(),
+                    })
+                );
+                return Ok(Exit::Config);
+            }
+            return Err(Error::Policy(problems));
+        }
+    };
+    let (passed, failures) = run_tests(&policy);
+    if as_json {
+        println!(
+            "{}",
+            json!({
+                "ok": failures.is_empty(),
+                "rules": policy.rules.len(),
+                "packs": policy.packs,
+                "problems": [],
+                "tests": {
+                    "passed": passed,
+                    "failed": failures.iter().map(|f| json!({
+                        "file": f.origin.file, "line": f.origin.line, "column": f.origin.column,
+                        "rule": f.rule, "message": f.message,
+                    })).collect::<Vec<_>>(),
+                },
+            })
+        );
+    } else {
+        for f in &failures {
+            eprintln!("{}: {}", f.origin, f.message);
+        }
+        if failures.is_empty() {
+            println!(
+                "ok: {} rules ({} from packs: {}), {passed} inline tests passed",
+                policy.rules.len(),
+                policy
+                    .rules
+                    .iter()
+                    .filter(|r| r.origin.file.starts_with("pack:"))
+                    .count(),
+                if policy.packs.is_empty() {
+                    "none".to_string()
+                } else {
+                    policy.packs.join(", ")
+                }
+            );
+        } else {
+            eprintln!(
+                "{} of {} inline tests failed",
+                failures.len(),
+                failures.len() + passed
+            );
+        }
+    }
+    Ok(if failures.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Config
+    })
+}
+
+fn test(file: Option<PathBuf>) -> Result<Exit> {
+    let policy = load(file).map_err(Error::Policy)?;
+    let (passed, failures) = run_tests(&policy);
+    for f in &failures {
+        eprintln!("{}: {}", f.origin, f.message);
+    }
+    println!("{passed} passed, {} failed", failures.len());
+    Ok(if failures.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
+}

@@ -1,0 +1,389 @@
+//! `gate -- CMD`, `gate run`, `gate shell -c`: decide, ask if needed, record, run.
+
+use std::ffi::OsString;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+
+use super::{check, prepare};
+use crate::approve::{self, Channel, Outcome, RuleLine, Terms, terminal::Terminal};
+use crate::cli::RunOptions;
+use crate::context::Context;
+use crate::decide::{Decider, Verdict};
+use crate::error::{Error, Result};
+use crate::exec::{self, SpawnError};
+use crate::exit::Exit;
+use crate::ledger::{Ledger, NewEvent};
+use crate::policy::{Decision, Policy, parse_duration};
+use crate::redact::Redactor;
+use crate::ui;
+
+pub enum Target {
+    Argv(Vec<OsString>),
+    /// `gate shell -c SCRIPT [NAME ARGS...]`: runs `/bin/sh -c SCRIPT NAME ARGS...`.
+    Script {
+        script: String,
+        args: Vec<OsString>,
+    },
+}
+
+pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
+    if let Target::Argv(argv) = &target
+        && argv.is_empty()
+    {
+        return Err(Error::Usage(
+            "nothing to run: give the command after `--`, e.g. `gate -- kubectl get pods`".into(),
+        ));
+    }
+    let timeout_override = match &opts.timeout {
+        Some(t) => {
+            Some(parse_duration(t).map_err(|e| Error::Usage(format!("--timeout {t}: {e}")))?)
+        }
+        None => None,
+    };
+    let policy = prepare::load_policy(opts.policy.clone())?;
+    let redactor = Redactor::new(&policy.redact)
+        .map_err(|e| Error::Config(format!("[redact] patterns: {e}")))?;
+    let ctx = Context::detect(opts.agent.as_deref());
+
+    let (exec_argv, display_argv, script, analysis) = match &target {
+        Target::Argv(argv) => {
+            let (strings, bad) = prepare::argv_strings(argv);
+            let analysis = prepare::analyse_argv(&policy, &strings, bad);
+            (argv.clone(), strings, None, analysis)
+        }
+        Target::Script { script, args } => {
+            let mut argv: Vec<OsString> = vec!["/bin/sh".into(), "-c".into(), script.into()];
+            argv.extend(args.iter().cloned());
+            let (strings, _) = prepare::argv_strings(&argv);
+            let mut analysis = prepare::analyse_script(&policy, script);
+            if args.iter().any(|a| a.to_str().is_none()) {
+                analysis.opaque.push(crate::analyze::Opaque {
+                    reason: "an argument is not valid UTF-8".into(),
+                    snippet: String::new(),
+                });
+            }
+            (argv, strings, Some(script.clone()), analysis)
+        }
+    };
+    let verdict = prepare::decide(&policy, &ctx, &analysis);
+    let id = new_request_id();
+    let masked = redactor.argv(&display_argv);
+
+    let ledger_path = crate::dirs::ledger_path().ok_or_else(|| {
+        Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
+    })?;
+    let mut ledger = Ledger::open(&ledger_path, policy.sync)?;
+    let hmac = crate::ledger::keyed::argv_hmac(&ledger_path, &exec_argv)?;
+
+    let request = json!({
+        "requester": ctx.requester,
+        "cwd": ctx.cwd,
+        "command": masked,
+        "script": script.as_deref().map(|s| redactor.text(s)),
+        "reason": opts.reason.as_deref().map(|r| redactor.text(r)),
+        "ci": ctx.ci,
+        "agent_flag": opts.agent,
+        "pid": std::process::id(),
+        "argv_hmac": hmac,
+        "policy": policy.sources,
+    });
+    let decision_event = json!({
+        "decision": verdict.decision,
+        "risk": verdict.risk,
+        "rules": verdict.hits,
+        "opaque": verdict.opaque.iter().map(|o| json!({"reason": o.reason, "snippet": redactor.text(&o.snippet)})).collect::<Vec<_>>(),
+    });
+    let display = masked.join(" ");
+
+    if opts.json {
+        let mut line = check::verdict_json(&verdict);
+        line["id"] = json!(id);
+        line["command"] = json!(masked);
+        eprintln!("{line}");
+    }
+
+    match verdict.decision {
+        Decision::Allow => {
+            // Request, decision and `started` in one transaction: one commit before exec.
+            ledger.append(&[
+                NewEvent {
+                    request: &id,
+                    kind: "request",
+                    data: request,
+                },
+                NewEvent {
+                    request: &id,
+                    kind: "decision",
+                    data: decision_event,
+                },
+                NewEvent {
+                    request: &id,
+                    kind: "started",
+                    data: json!({"gate_pid": std::process::id()}),
+                },
+            ])?;
+            execute(&mut ledger, &id, &exec_argv)
+        }
+        Decision::Deny => {
+            ledger.append(&[
+                NewEvent {
+                    request: &id,
+                    kind: "request",
+                    data: request,
+                },
+                NewEvent {
+                    request: &id,
+                    kind: "decision",
+                    data: decision_event,
+                },
+            ])?;
+            explain_denial(&verdict, &display, None);
+            Ok(Exit::Denied)
+        }
+        Decision::Ask => {
+            ledger.append(&[
+                NewEvent {
+                    request: &id,
+                    kind: "request",
+                    data: request,
+                },
+                NewEvent {
+                    request: &id,
+                    kind: "decision",
+                    data: decision_event,
+                },
+            ])?;
+            let outcome = seek_approval(
+                &policy,
+                &ctx,
+                &verdict,
+                &opts,
+                timeout_override,
+                &id,
+                &display,
+                &redactor,
+                &mut ledger,
+            )?;
+            match outcome {
+                Outcome::Approved { by, channel } => {
+                    ui::note(&format!("approved in {channel} by {}", by.join(", ")));
+                    ledger.append(&[NewEvent {
+                        request: &id,
+                        kind: "started",
+                        data: json!({"gate_pid": std::process::id()}),
+                    }])?;
+                    execute(&mut ledger, &id, &exec_argv)
+                }
+                Outcome::Denied {
+                    by,
+                    channel,
+                    comment,
+                } => {
+                    let c = comment.map(|c| format!(": {c}")).unwrap_or_default();
+                    explain_denial(
+                        &verdict,
+                        &display,
+                        Some(format!("denied in {channel} by {by}{c}")),
+                    );
+                    Ok(Exit::Denied)
+                }
+                Outcome::Expired => {
+                    ui::error(&format!(
+                        "approval request {id} expired: nobody answered in time; `{display}` did not run"
+                    ));
+                    Ok(Exit::Expired)
+                }
+                Outcome::Cancelled => {
+                    ui::error(&format!("request {id} cancelled; `{display}` did not run"));
+                    Ok(Exit::Cancelled)
+                }
+                Outcome::Unavailable(failures) => {
+                    Err(approve::unavailable_error(&failures, ctx.in_ci()))
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn seek_approval(
+    policy: &Policy,
+    ctx: &Context,
+    verdict: &Verdict,
+    opts: &RunOptions,
+    timeout_override: Option<Duration>,
+    id: &str,
+    display: &str,
+    redactor: &Redactor,
+    ledger: &mut Ledger,
+) -> Result<Outcome> {
+    let terms = Decider::new(policy).ask_terms(verdict);
+    if policy.defaults.require_reason && opts.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+    {
+        ledger.append(&[NewEvent {
+            request: id,
+            kind: "verdict",
+            data: json!({"outcome": "denied", "by": "policy", "why": "no --reason given"}),
+        }])?;
+        return Err(Error::Usage(format!(
+            "`{display}` needs approval and the policy requires a reason: run it again with --reason TEXT"
+        )));
+    }
+    let timeout = timeout_override.unwrap_or(terms.timeout);
+    let mut channels = terms.channels.clone();
+    if !opts.channels.is_empty() {
+        channels.retain(|c| opts.channels.contains(c));
+    }
+    let mut open: Vec<Box<dyn Channel>> = Vec::new();
+    let mut failures = Vec::new();
+    for name in &channels {
+        match name.as_str() {
+            "terminal" => match Terminal::open(ctx.in_ci(), &ctx.requester.user) {
+                Ok(t) => open.push(Box::new(t)),
+                Err(e) => failures.push(format!("terminal: {e}")),
+            },
+            other => failures.push(format!(
+                "{other}: this channel is not available in this build yet"
+            )),
+        }
+    }
+    if channels.is_empty() {
+        failures.push(format!(
+            "none of the requested channels ({}) is allowed for this rule ({})",
+            opts.channels.join(", "),
+            terms.channels.join(", ")
+        ));
+    }
+    let expires_at = SystemTime::now() + timeout;
+    ledger.append(&[NewEvent {
+        request: id,
+        kind: "approval_requested",
+        data: json!({
+            "channels": channels,
+            "unavailable": failures,
+            "expires": humantime::format_rfc3339_millis(expires_at).to_string(),
+            "quorum": terms.quorum,
+            "approvers": terms.approver_sets,
+        }),
+    }])?;
+    if open.is_empty() {
+        ledger.append(&[NewEvent {
+            request: id,
+            kind: "verdict",
+            data: json!({"outcome": "unavailable", "failures": failures}),
+        }])?;
+        return Ok(Outcome::Unavailable(failures));
+    }
+    for f in &failures {
+        ui::note(&format!("channel unavailable: {f}"));
+    }
+    let request = approve::Request {
+        id: id.to_string(),
+        command: display.to_string(),
+        rules: verdict
+            .deciding()
+            .map(|h| RuleLine {
+                id: h.rule.clone(),
+                message: h.message.clone(),
+                risk: h.risk,
+            })
+            .collect(),
+        opaque: verdict
+            .opaque
+            .iter()
+            .map(|o| format!("{}: {}", o.reason, redactor.text(&o.snippet)))
+            .collect(),
+        risk: verdict.risk,
+        requester: ctx.requester.clone(),
+        cwd: ctx.cwd.clone(),
+        reason: opts.reason.as_deref().map(|r| redactor.text(r)),
+        ci: ctx.ci.clone(),
+        expires_at,
+        quorum: terms.quorum,
+    };
+    let mut self_identities: Vec<String> = policy.identity.values().cloned().collect();
+    self_identities.retain(|s| !s.is_empty());
+    let approval_terms = Terms {
+        approver_sets: terms.approver_sets.clone(),
+        quorum: terms.quorum,
+        self_identities,
+    };
+    let mut record = |kind: &str, data: Value| {
+        ledger.append(&[NewEvent {
+            request: id,
+            kind,
+            data,
+        }])
+    };
+    approve::ask(request, open, &approval_terms, &mut record)
+}
+
+fn execute(ledger: &mut Ledger, id: &str, argv: &[OsString]) -> Result<Exit> {
+    match exec::run(argv) {
+        Ok(outcome) => {
+            ledger.append(&[NewEvent {
+                request: id,
+                kind: "finished",
+                data: json!({
+                    "exit_code": outcome.exit_code,
+                    "signal": outcome.signal,
+                    "duration_ms": outcome.duration.as_millis() as u64,
+                }),
+            }])?;
+            Ok(Exit::Child(outcome.status()))
+        }
+        Err(e) => {
+            let (exit, message) = match e {
+                SpawnError::NotFound(m) => (Exit::NotFound, m),
+                SpawnError::NotExecutable(m) => (Exit::CannotExecute, m),
+                SpawnError::Other(m) => (Exit::CannotExecute, m),
+            };
+            ledger.append(&[NewEvent {
+                request: id,
+                kind: "error",
+                data: json!({"message": message, "exit_code": exit.code()}),
+            }])?;
+            ui::error(&message);
+            Ok(exit)
+        }
+    }
+}
+
+/// One or two lines on stderr: what was refused, by which rule, and what to do instead.
+fn explain_denial(verdict: &Verdict, display: &str, by_person: Option<String>) {
+    let rules: Vec<String> = verdict.deciding().map(|h| h.rule.clone()).collect();
+    let head = match (&by_person, rules.is_empty()) {
+        (Some(who), _) => format!("denied: `{display}` was {who}"),
+        (None, false) => format!("denied: `{display}` (rule {})", rules.join(", ")),
+        (None, true) => format!("denied: `{display}` (the policy's default decision)"),
+    };
+    ui::error(&head);
+    let messages: Vec<String> = verdict
+        .deciding()
+        .filter_map(|h| h.message.clone())
+        .collect();
+    if !messages.is_empty() && by_person.is_none() {
+        eprintln!("gate: {}", messages.join(" "));
+    }
+}
+
+/// A short, unambiguous request id people can type: 10 characters of base32 (no 0/1/l/o).
+pub fn new_request_id() -> String {
+    const ALPHABET: &[u8] = b"23456789abcdefghijkmnpqrstuvwxyz";
+    let mut bytes = [0u8; 10];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let mixed = nanos ^ ((std::process::id() as u128) << 64);
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (mixed >> (i * 8)) as u8;
+        }
+    }
+    bytes
+        .iter()
+        .map(|b| ALPHABET[(*b as usize) % 32] as char)
+        .collect()
+}

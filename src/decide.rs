@@ -1,0 +1,414 @@
+//! Pure decision: policy + analysed invocation + facts about the requester -> verdict.
+//! No I/O here: everything the rules may look at arrives in [`Facts`].
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::analyze::{Analysis, Opaque, SimpleCommand, Word};
+use crate::policy::pattern::{Alternatives, normalize_path};
+use crate::policy::{CommandPattern, Decision, Matcher, Policy, Risk, Rule};
+
+/// What rules may look at besides the command itself.
+pub struct Facts<'a> {
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub cwd: &'a str,
+    pub user: &'a str,
+    pub agent: Option<&'a str>,
+    pub ci: bool,
+    pub home: Option<&'a str>,
+    /// Resolve a program name to its absolute path (for `/`-patterns such as `/usr/bin/rm`).
+    pub resolve: &'a dyn Fn(&str) -> Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleHit {
+    pub rule: String,
+    pub decision: Decision,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub risk: Risk,
+    /// Index into [`Verdict::commands`].
+    pub command: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub decision: Decision,
+    pub hits: Vec<RuleHit>,
+    pub opaque: Vec<Opaque>,
+    pub commands: Vec<SimpleCommand>,
+    /// Risk shown to approvers: the highest among the rules that made the decision.
+    pub risk: Risk,
+}
+
+impl Verdict {
+    /// The hits whose decision equals the overall decision: the rules that made it.
+    pub fn deciding(&self) -> impl Iterator<Item = &RuleHit> {
+        self.hits
+            .iter()
+            .filter(move |h| h.decision == self.decision)
+    }
+}
+
+/// How an approval must go, from the rules that asked.
+#[derive(Debug, Clone)]
+pub struct AskTerms {
+    pub timeout: Duration,
+    pub channels: Vec<String>,
+    /// Identities every approver must be among, one list per asking rule that names approvers.
+    pub approver_sets: Vec<Vec<String>>,
+    pub quorum: u32,
+    pub reuse: Option<Duration>,
+}
+
+/// Rules indexed by literal program name, so a decision looks only at the rules that can match.
+pub struct Decider<'p> {
+    policy: &'p Policy,
+    by_program: HashMap<&'p str, Vec<usize>>,
+    always: Vec<usize>,
+}
+
+impl<'p> Decider<'p> {
+    pub fn new(policy: &'p Policy) -> Self {
+        let mut by_program: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut always = Vec::new();
+        for (i, rule) in policy.rules.iter().enumerate() {
+            match &rule.matcher {
+                Matcher::Command(p)
+                    if p.program.globs().iter().all(|g| g.is_literal())
+                        && !p.program.contains_slash() =>
+                {
+                    for g in p.program.globs() {
+                        by_program.entry(g.as_str()).or_default().push(i);
+                    }
+                }
+                _ => always.push(i),
+            }
+        }
+        Decider {
+            policy,
+            by_program,
+            always,
+        }
+    }
+
+    pub fn decide(&self, analysis: &Analysis, facts: &Facts<'_>) -> Verdict {
+        let defaults = &self.policy.defaults;
+        let mut hits = Vec::new();
+        let mut decision = if analysis.opaque.is_empty() {
+            Decision::Allow
+        } else {
+            defaults.opaque
+        };
+        for (ci, cmd) in analysis.commands.iter().enumerate() {
+            let mut matched = None::<Decision>;
+            let program = basename(&cmd.words[0].text);
+            // Wrappers that were peeled off are commands too: a rule on `sudo` sees `sudo ls`.
+            let candidates = self
+                .by_program
+                .get(program)
+                .into_iter()
+                .flatten()
+                .chain(
+                    cmd.via
+                        .iter()
+                        .filter_map(|v| {
+                            self.by_program
+                                .get(v.split_whitespace().next().unwrap_or(""))
+                        })
+                        .flatten(),
+                )
+                .chain(self.always.iter());
+            let mut seen = Vec::new();
+            for &ri in candidates {
+                if seen.contains(&ri) {
+                    continue;
+                }
+                seen.push(ri);
+                let rule = &self.policy.rules[ri];
+                if rule_matches(rule, cmd, facts) {
+                    hits.push(RuleHit {
+                        rule: rule.id.clone(),
+                        decision: rule.decision,
+                        message: rule.message.clone(),
+                        risk: rule.risk,
+                        command: ci,
+                    });
+                    matched = Some(matched.map_or(rule.decision, |m| m.max(rule.decision)));
+                }
+            }
+            decision = decision.max(matched.unwrap_or(defaults.decision));
+        }
+        if analysis.commands.is_empty() && analysis.opaque.is_empty() {
+            decision = Decision::Allow;
+        }
+        let risk = hits
+            .iter()
+            .filter(|h| h.decision == decision)
+            .map(|h| h.risk)
+            .max()
+            .unwrap_or(if decision == Decision::Allow {
+                Risk::Low
+            } else {
+                Risk::Medium
+            });
+        Verdict {
+            decision,
+            hits,
+            opaque: analysis.opaque.clone(),
+            commands: analysis.commands.clone(),
+            risk,
+        }
+    }
+
+    /// The approval terms for a verdict that asks.
+    pub fn ask_terms(&self, verdict: &Verdict) -> AskTerms {
+        let defaults = &self.policy.defaults;
+        let asking: Vec<&Rule> = verdict
+            .hits
+            .iter()
+            .filter(|h| h.decision == Decision::Ask)
+            .filter_map(|h| self.policy.rule(&h.rule))
+            .collect();
+        let timeout = asking
+            .iter()
+            .filter_map(|r| r.timeout)
+            .min()
+            .unwrap_or(defaults.timeout);
+        let mut channels: Vec<String> = Vec::new();
+        let mut any_default = asking.is_empty() || asking.iter().any(|r| r.channels.is_none());
+        for r in &asking {
+            if let Some(list) = &r.channels {
+                for c in list {
+                    if !channels.contains(c) {
+                        channels.push(c.clone());
+                    }
+                }
+            }
+        }
+        if channels.is_empty() {
+            any_default = true;
+        }
+        if any_default {
+            for c in &defaults.channels {
+                if !channels.contains(c) {
+                    channels.push(c.clone());
+                }
+            }
+        }
+        let approver_sets = asking
+            .iter()
+            .filter(|r| !r.approvers.is_empty())
+            .map(|r| self.policy.approver_identities(r))
+            .collect();
+        let quorum = asking.iter().map(|r| r.quorum).max().unwrap_or(1);
+        let reuse = if !asking.is_empty()
+            && verdict.opaque.is_empty()
+            && asking.iter().all(|r| r.reuse.is_some())
+        {
+            asking.iter().filter_map(|r| r.reuse).min()
+        } else {
+            None
+        };
+        AskTerms {
+            timeout,
+            channels,
+            approver_sets,
+            quorum,
+            reuse,
+        }
+    }
+}
+
+pub fn basename(program: &str) -> &str {
+    program.rsplit('/').next().unwrap_or(program)
+}
+
+/// Whether `rule` matches `cmd`. An argument gate could not resolve (`$X`) matches every
+/// positive pattern of a rule that could make the decision stricter than allow, and never
+/// matches `unless` of such a rule, so that an unknown value can only tighten.
+pub fn rule_matches(rule: &Rule, cmd: &SimpleCommand, facts: &Facts<'_>) -> bool {
+    let strict = rule.decision != Decision::Allow;
+    if !when_matches(rule, facts) {
+        return false;
+    }
+    let args = &cmd.words[1..];
+    let matched = match &rule.matcher {
+        Matcher::Command(pattern) => command_matches(pattern, cmd, strict, facts),
+        Matcher::Regex(re) => {
+            let line: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
+            let line = line.join(" ");
+            re.is_match(&line) || cmd.via.iter().any(|v| re.is_match(&format!("{v} {line}")))
+        }
+    };
+    if !matched {
+        return false;
+    }
+    if !rule.flags.is_empty() && !flags_present(&rule.flags, args, strict) {
+        return false;
+    }
+    for pattern in &rule.unless {
+        for w in args {
+            if w.dynamic && strict {
+                continue;
+            }
+            if word_matches(pattern, w, false, facts.home) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+fn when_matches(rule: &Rule, facts: &Facts<'_>) -> bool {
+    let w = &rule.when;
+    if w.is_empty() {
+        return true;
+    }
+    for (var, pattern) in &w.env {
+        match (facts.env)(var) {
+            Some(value) if pattern.matches(&value, facts.home) => {}
+            _ => return false,
+        }
+    }
+    if let Some(p) = &w.cwd
+        && !p.matches(facts.cwd, facts.home)
+    {
+        return false;
+    }
+    if let Some(p) = &w.user
+        && !p.matches(facts.user, facts.home)
+    {
+        return false;
+    }
+    if let Some(p) = &w.agent {
+        match facts.agent {
+            Some(agent) if p.matches(agent, None) => {}
+            _ => return false,
+        }
+    }
+    if let Some(ci) = w.ci
+        && ci != facts.ci
+    {
+        return false;
+    }
+    true
+}
+
+fn command_matches(
+    pattern: &CommandPattern,
+    cmd: &SimpleCommand,
+    strict: bool,
+    facts: &Facts<'_>,
+) -> bool {
+    let program = &cmd.words[0];
+    if !program_matches(&pattern.program, &program.text, facts)
+        && !cmd.via.iter().any(|v| {
+            pattern.words.is_empty()
+                && program_matches(
+                    &pattern.program,
+                    v.split_whitespace().next().unwrap_or(""),
+                    facts,
+                )
+        })
+    {
+        return false;
+    }
+    // Each pattern word must match a later non-option argument, in order (options and their
+    // values standing before or between them are skipped).
+    let mut rest = positionals(&cmd.words[1..]).peekable();
+    'words: for word_pattern in &pattern.words {
+        for w in rest.by_ref() {
+            if word_matches(word_pattern, w, strict, facts.home) {
+                continue 'words;
+            }
+        }
+        return false;
+    }
+    true
+}
+
+fn program_matches(pattern: &Alternatives, program: &str, facts: &Facts<'_>) -> bool {
+    if pattern.contains_slash() {
+        let resolved = if program.contains('/') {
+            let absolute = if program.starts_with('/') {
+                program.to_string()
+            } else {
+                format!("{}/{}", facts.cwd, program)
+            };
+            normalize_path(&absolute)
+        } else {
+            (facts.resolve)(program)
+        };
+        resolved.is_some_and(|p| pattern.matches(&p, facts.home))
+            || pattern.matches(program, facts.home)
+    } else {
+        pattern.matches(basename(program), facts.home)
+    }
+}
+
+/// Arguments that are not options: anything not starting with `-`, a lone `-`, and everything
+/// after `--`. Unresolved words may be either, so they count here too.
+fn positionals(args: &[Word]) -> impl Iterator<Item = &Word> {
+    let mut after_dashdash = false;
+    args.iter().filter(move |w| {
+        if after_dashdash {
+            return true;
+        }
+        if w.text == "--" && !w.dynamic {
+            after_dashdash = true;
+            return false;
+        }
+        w.dynamic || !w.text.starts_with('-') || w.text == "-"
+    })
+}
+
+fn word_matches(pattern: &Alternatives, word: &Word, strict: bool, home: Option<&str>) -> bool {
+    if word.dynamic {
+        return strict;
+    }
+    if pattern.matches(&word.text, home) {
+        return true;
+    }
+    // `rm -rf //` or `/tmp/../` is `/`: path spellings are normalised before matching.
+    match normalize_path(&word.text) {
+        Some(normal) if normal != word.text => pattern.matches(&normal, home),
+        _ => false,
+    }
+}
+
+/// Every entry of `flags` must be present in some spelling: `-rf` holds `-r` and `-f`,
+/// `--force=x` holds `--force`, single-dash long options (`-delete`) match literally.
+fn flags_present(flags: &[Alternatives], args: &[Word], strict: bool) -> bool {
+    let mut present: Vec<String> = Vec::new();
+    let mut any_dynamic = false;
+    for w in args {
+        if w.dynamic {
+            any_dynamic = true;
+            continue;
+        }
+        let t = w.text.as_str();
+        if t == "--" {
+            break;
+        }
+        if let Some(long) = t.strip_prefix("--") {
+            let name = long.split('=').next().unwrap_or(long);
+            present.push(format!("--{name}"));
+            present.push(t.to_string());
+        } else if t.len() > 1 && t.starts_with('-') {
+            present.push(t.to_string());
+            for c in t[1..].chars() {
+                if c.is_ascii_alphanumeric() {
+                    present.push(format!("-{c}"));
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+    flags
+        .iter()
+        .all(|f| (strict && any_dynamic) || present.iter().any(|p| f.matches(p, None)))
+}

@@ -1,0 +1,94 @@
+//! A keyed hash (HMAC-SHA-256) of the exact argv, so the ledger can prove which command line
+//! ran without storing its secrets. The key lives beside the ledger, created 0600.
+
+use std::ffi::OsString;
+use std::fs::OpenOptions;
+use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::error::{Error, Result};
+
+pub fn key_path(ledger: &Path) -> PathBuf {
+    let mut name = ledger
+        .file_name()
+        .map(OsString::from)
+        .unwrap_or_else(|| "ledger.db".into());
+    name.push(".key");
+    ledger.with_file_name(name)
+}
+
+fn load_or_create_key(ledger: &Path) -> Result<Vec<u8>> {
+    let path = key_path(ledger);
+    match std::fs::File::open(&path) {
+        Ok(mut f) => {
+            let mut key = Vec::new();
+            f.read_to_end(&mut key)
+                .map_err(|e| Error::ledger(&path, e))?;
+            if key.len() < 32 {
+                return Err(Error::ledger(
+                    &path,
+                    "the ledger key is too short (corrupt?)",
+                ));
+            }
+            Ok(key)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = vec![0u8; 32];
+            getrandom::fill(&mut key)
+                .map_err(|e| Error::ledger(&path, format!("no randomness: {e}")))?;
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    f.write_all(&key).map_err(|e| Error::ledger(&path, e))?;
+                    f.sync_all().map_err(|e| Error::ledger(&path, e))?;
+                    Ok(key)
+                }
+                // Another gate created it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    load_or_create_key(ledger)
+                }
+                Err(e) => Err(Error::ledger(&path, e)),
+            }
+        }
+        Err(e) => Err(Error::ledger(&path, e)),
+    }
+}
+
+/// `hmac-sha256:<hex>` over the argv, each argument followed by a NUL byte.
+pub fn argv_hmac(ledger: &Path, argv: &[OsString]) -> Result<String> {
+    let key = load_or_create_key(ledger)?;
+    Ok(format!("hmac-sha256:{}", compute(&key, argv)))
+}
+
+pub fn compute(key: &[u8], argv: &[OsString]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    for a in argv {
+        mac.update(a.as_bytes());
+        mac.update(&[0]);
+    }
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Whether `argv` is the command line recorded with `recorded` (`hmac-sha256:<hex>`).
+pub fn matches(ledger: &Path, argv: &[OsString], recorded: &str) -> Result<bool> {
+    let key = load_or_create_key(ledger)?;
+    let want = recorded.strip_prefix("hmac-sha256:").unwrap_or(recorded);
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
+    for a in argv {
+        mac.update(a.as_bytes());
+        mac.update(&[0]);
+    }
+    let Ok(want) = hex::decode(want) else {
+        return Ok(false);
+    };
+    Ok(mac.verify_slice(&want).is_ok())
+}

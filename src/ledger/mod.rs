@@ -1,0 +1,339 @@
+//! The ledger (SPEC §8): an append-only SQLite event log with a SHA-256 hash chain.
+//!
+//! Writers take `BEGIN IMMEDIATE`, read the chain head, append, commit: one transaction per
+//! step, serialised by SQLite's write lock with a generous busy timeout, so parallel gate
+//! processes queue instead of failing with "database is locked".
+
+mod chain;
+pub mod keyed;
+pub mod record;
+
+use std::fs::{DirBuilder, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde_json::Value;
+
+pub use chain::{GENESIS, canonical, event_hash};
+pub use record::{Approval, RequestRecord, Status};
+
+use crate::error::{Error, Result};
+use crate::policy::SyncMode;
+
+/// Numbered migrations, applied in order; `PRAGMA user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/001_events.sql")];
+
+/// One stored event.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Event {
+    pub seq: i64,
+    pub request: String,
+    pub time: String,
+    pub kind: String,
+    pub data: Value,
+    #[serde(skip)]
+    pub prev: String,
+    #[serde(skip)]
+    pub hash: String,
+    /// The stored text of `data`, as hashed.
+    #[serde(skip)]
+    pub raw: String,
+}
+
+/// An event about to be appended.
+pub struct NewEvent<'a> {
+    pub request: &'a str,
+    pub kind: &'a str,
+    pub data: Value,
+}
+
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+impl Ledger {
+    /// Open (creating if needed, mode 0600 in a 0700 directory) the ledger for writing.
+    pub fn open(path: &Path, sync: SyncMode) -> Result<Self> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+        {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| {
+                    Error::ledger(
+                        path,
+                        format!("cannot create its directory {}: {e}", dir.display()),
+                    )
+                })?;
+        }
+        if !path.exists() {
+            // Created here, not by SQLite, so that the mode is 0600 from the first byte; SQLite
+            // gives the -wal and -shm files the same mode.
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| Error::ledger(path, e))?;
+        }
+        Self::connect(path, sync, false)
+    }
+
+    /// Open an existing ledger for reading (log, show, verify, export).
+    pub fn open_read(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            return Err(Error::NotFound(format!(
+                "no ledger at {} yet: nothing has run through gate (set GATE_LEDGER to read another)",
+                path.display()
+            )));
+        }
+        Self::connect(path, SyncMode::Normal, true)
+    }
+
+    fn connect(path: &Path, sync: SyncMode, read_only: bool) -> Result<Self> {
+        let flags = if read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        };
+        let err = |e: rusqlite::Error| Error::ledger(path, describe(&e));
+        let conn = Connection::open_with_flags(path, flags).map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(60)).map_err(err)?;
+        let mut ledger = Ledger {
+            conn,
+            path: path.to_path_buf(),
+        };
+        if !read_only {
+            let mode: String = ledger
+                .conn
+                .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+                .map_err(err)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(Error::ledger(
+                    path,
+                    format!("cannot switch to WAL mode (got {mode})"),
+                ));
+            }
+            let sync_sql = match sync {
+                SyncMode::Normal => "PRAGMA synchronous=NORMAL",
+                SyncMode::Full => "PRAGMA synchronous=FULL",
+            };
+            ledger.conn.execute_batch(sync_sql).map_err(err)?;
+        }
+        ledger.migrate(read_only)?;
+        Ok(ledger)
+    }
+
+    fn user_version(&self) -> Result<usize> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+            .map(|v| v as usize)
+            .map_err(|e| Error::ledger(&self.path, describe(&e)))
+    }
+
+    fn migrate(&mut self, read_only: bool) -> Result<()> {
+        let latest = MIGRATIONS.len();
+        let current = self.user_version()?;
+        if current == latest {
+            return Ok(());
+        }
+        if current > latest {
+            return Err(Error::ledger(
+                &self.path,
+                format!(
+                    "it was written by a newer gate (schema {current}, this gate knows {latest}); upgrade gate"
+                ),
+            ));
+        }
+        if read_only {
+            return Err(Error::ledger(
+                &self.path,
+                "its schema is out of date; run any gate command that writes first",
+            ));
+        }
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| Error::ledger(&path, describe(&e));
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        // Another process may have migrated while we waited for the lock.
+        let current: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            tx.execute_batch(sql).map_err(err)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Append events in one transaction, chaining each to the one before.
+    pub fn append(&mut self, events: &[NewEvent<'_>]) -> Result<()> {
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| Error::ledger(&path, describe(&e));
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let head: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(err)?;
+        let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_string()));
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO events (seq, request, time, kind, data, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(err)?;
+            let time = now_rfc3339();
+            for ev in events {
+                seq += 1;
+                let data = chain::canonical_value(&ev.data);
+                let hash = event_hash(&prev, seq, ev.request, &time, ev.kind, &data);
+                insert
+                    .execute(params![seq, ev.request, time, ev.kind, data, prev, hash])
+                    .map_err(err)?;
+                prev = hash;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+        let raw: String = r.get(4)?;
+        Ok(Event {
+            seq: r.get(0)?,
+            request: r.get(1)?,
+            time: r.get(2)?,
+            kind: r.get(3)?,
+            data: serde_json::from_str(&raw).unwrap_or(Value::Null),
+            prev: r.get(5)?,
+            hash: r.get(6)?,
+            raw,
+        })
+    }
+
+    /// The events of one request, oldest first.
+    pub fn events_of(&self, request: &str) -> Result<Vec<Event>> {
+        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, request, time, kind, data, prev, hash FROM events WHERE request = ?1 ORDER BY seq")
+            .map_err(err)?;
+        let rows = stmt.query_map([request], Self::row_to_event).map_err(err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+    }
+
+    /// Resolve a (prefix of a) request id to the full id.
+    pub fn resolve_id(&self, prefix: &str) -> Result<String> {
+        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
+        let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT request FROM events WHERE kind = 'request' AND request LIKE ?1 LIMIT 2",
+            )
+            .map_err(err)?;
+        let ids = stmt
+            .query_map([pattern], |r| r.get::<_, String>(0))
+            .map_err(err)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(err)?;
+        match ids.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(Error::NotFound(format!(
+                "no request `{prefix}` in the ledger (see `gate log`)"
+            ))),
+            _ => Err(Error::Usage(format!(
+                "`{prefix}` matches several requests: give more of the id"
+            ))),
+        }
+    }
+
+    /// The newest `limit` requests, newest first.
+    pub fn recent(&self, limit: usize) -> Result<Vec<RequestRecord>> {
+        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
+        let mut stmt = self
+            .conn
+            .prepare("SELECT request FROM events WHERE kind = 'request' ORDER BY seq DESC LIMIT ?1")
+            .map_err(err)?;
+        let ids = stmt
+            .query_map([limit as i64], |r| r.get::<_, String>(0))
+            .map_err(err)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(err)?;
+        ids.iter()
+            .map(|id| Ok(RequestRecord::from_events(id, &self.events_of(id)?)))
+            .collect()
+    }
+
+    /// Walk the whole chain in order, calling `f` on each event; stops at the first error of `f`.
+    pub fn for_each_event(
+        &self,
+        mut f: impl FnMut(Event) -> std::ops::ControlFlow<()>,
+    ) -> Result<()> {
+        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, request, time, kind, data, prev, hash FROM events ORDER BY seq")
+            .map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(row) = rows.next().map_err(err)? {
+            let ev = Self::row_to_event(row).map_err(err)?;
+            if f(ev).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Check the hash chain: names the first event that was changed, removed, inserted or reordered.
+    pub fn verify(&self) -> Result<chain::Report> {
+        let mut checker = chain::Checker::default();
+        self.for_each_event(|ev| checker.feed(&ev))?;
+        Ok(checker.finish())
+    }
+}
+
+/// Turn SQLite's terse errors into advice.
+fn describe(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    if let rusqlite::Error::SqliteFailure(f, msg) = e {
+        let detail = msg.clone().unwrap_or_default();
+        return match f.code {
+            ErrorCode::NotADatabase => "it is not a SQLite database (or it is corrupt); move it aside to start a new ledger".into(),
+            ErrorCode::DatabaseCorrupt => format!("the database is corrupt ({detail}); keep a copy for the audit and move it aside"),
+            ErrorCode::ReadOnly => "it is read-only (check the file and directory permissions)".into(),
+            ErrorCode::DiskFull => "the disk is full".into(),
+            ErrorCode::CannotOpen => "cannot open it (check the path and permissions)".into(),
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                "another program holds a lock on it for too long".into()
+            }
+            ErrorCode::PermissionDenied => "permission denied".into(),
+            _ => format!("{e}"),
+        };
+    }
+    e.to_string()
+}

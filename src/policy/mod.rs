@@ -1,0 +1,285 @@
+//! The policy: its model, loading and layering (SPEC §3, §4), validation with positions.
+
+mod load;
+pub mod packs;
+pub mod pattern;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+use serde::Serialize;
+
+pub use load::{Layer, LoadOptions, load, load_file, parse_duration, parse_str};
+use pattern::Alternatives;
+
+/// The built-in default policy, used when no policy file exists anywhere; `gate init` writes it out.
+pub const DEFAULT_POLICY: &str = include_str!("default.toml");
+/// Where the system policy lives (SPEC §3).
+pub const SYSTEM_POLICY: &str = "/etc/gate/policy.toml";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Allow,
+    Ask,
+    Deny,
+}
+
+impl Decision {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "allow" => Some(Decision::Allow),
+            "ask" => Some(Decision::Ask),
+            "deny" => Some(Decision::Deny),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "allow",
+            Decision::Ask => "ask",
+            Decision::Deny => "deny",
+        }
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Low,
+    #[default]
+    Medium,
+    High,
+    Critical,
+}
+
+impl Risk {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "low" => Some(Risk::Low),
+            "medium" => Some(Risk::Medium),
+            "high" => Some(Risk::High),
+            "critical" => Some(Risk::Critical),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+            Risk::Critical => "critical",
+        }
+    }
+}
+
+/// The approval channels gate knows.
+pub const CHANNELS: &[&str] = &["terminal", "local", "slack", "webhook"];
+
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    pub decision: Decision,
+    pub opaque: Decision,
+    pub timeout: Duration,
+    pub channels: Vec<String>,
+    pub require_reason: bool,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            decision: Decision::Allow,
+            opaque: Decision::Ask,
+            timeout: Duration::from_secs(600),
+            channels: vec!["terminal".into()],
+            require_reason: false,
+        }
+    }
+}
+
+/// Where a rule or a problem comes from: a file (or a built-in pack) and a position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// One problem in a policy, with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub origin: Origin,
+    pub message: String,
+}
+
+/// Every problem found in the policy layers; never empty when returned as an error.
+#[derive(Debug, Clone, Default)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}: {}", p.origin, p.message)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    Command(CommandPattern),
+    Regex(Regex),
+}
+
+/// `command = "kubectl delete"`: the program, then words that must match non-option
+/// arguments in order.
+#[derive(Debug, Clone)]
+pub struct CommandPattern {
+    pub program: Alternatives,
+    pub words: Vec<Alternatives>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct When {
+    pub env: Vec<(String, Alternatives)>,
+    pub cwd: Option<Alternatives>,
+    pub user: Option<Alternatives>,
+    pub agent: Option<Alternatives>,
+    pub ci: Option<bool>,
+}
+
+impl When {
+    pub fn is_empty(&self) -> bool {
+        self.env.is_empty()
+            && self.cwd.is_none()
+            && self.user.is_none()
+            && self.agent.is_none()
+            && self.ci.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RuleTests {
+    pub hit: Vec<(String, Origin)>,
+    pub miss: Vec<(String, Origin)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub origin: Origin,
+    pub matcher: Matcher,
+    pub flags: Vec<Alternatives>,
+    pub unless: Vec<Alternatives>,
+    pub when: When,
+    pub decision: Decision,
+    pub message: Option<String>,
+    pub risk: Risk,
+    pub approvers: Vec<String>,
+    pub quorum: u32,
+    pub timeout: Option<Duration>,
+    pub channels: Option<Vec<String>>,
+    pub reuse: Option<Duration>,
+    pub tests: RuleTests,
+}
+
+/// A wrapper program declared in the policy (`[[wrapper]]`), added to the built-in table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrapperDecl {
+    pub program: String,
+    pub value_options: Vec<String>,
+    pub skip_positionals: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlackMode {
+    Poll,
+    Socket,
+}
+
+#[derive(Debug, Clone)]
+pub struct SlackConfig {
+    pub channel: String,
+    pub api_base: String,
+    pub token_env: String,
+    pub mode: SlackMode,
+    pub app_token_env: String,
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub url: String,
+    pub secret_env: String,
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMode {
+    #[default]
+    Normal,
+    Full,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub defaults: Defaults,
+    pub packs: Vec<String>,
+    pub approvers: BTreeMap<String, Vec<String>>,
+    pub identity: BTreeMap<String, String>,
+    pub rules: Vec<Rule>,
+    pub wrappers: Vec<WrapperDecl>,
+    pub slack: Option<SlackConfig>,
+    pub webhook: Option<WebhookConfig>,
+    pub redact: Vec<String>,
+    pub sync: SyncMode,
+    /// The files that made this policy, highest precedence first; `(built-in default)` when none.
+    pub sources: Vec<String>,
+}
+
+impl Policy {
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Expand a rule's `approvers` (group names and identities) into identities.
+    pub fn approver_identities(&self, rule: &Rule) -> Vec<String> {
+        let mut out = Vec::new();
+        for name in &rule.approvers {
+            match self.approvers.get(name) {
+                Some(members) => out.extend(members.iter().cloned()),
+                None => out.push(name.clone()),
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// The user policy path: `$XDG_CONFIG_HOME/gate/policy.toml`.
+pub fn user_policy_path() -> Option<PathBuf> {
+    crate::dirs::config_dir().map(|d| d.join("gate").join("policy.toml"))
+}
+
+pub fn display_path(path: &Path) -> String {
+    path.display().to_string()
+}
