@@ -13,7 +13,9 @@ use crate::ui;
 pub fn load_policy(override_path: Option<PathBuf>) -> Result<Policy> {
     let opts = LoadOptions {
         override_path,
-        system_path: std::env::var_os("GATE_SYSTEM_POLICY").map(PathBuf::from),
+        // Deliberately not overridable from the environment: the system policy is the
+        // administrator's, and an agent must not be able to point it elsewhere.
+        system_path: None,
         user_path: None,
     };
     let (policy, warnings) = policy::load(&opts).map_err(Error::Policy)?;

@@ -1,0 +1,139 @@
+//! Shared test harness: every test gets its own temporary HOME, XDG directories and ledger, and
+//! runs the real `gate` binary with a scrubbed environment (no CI or agent markers leak in).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub const GATE: &str = env!("CARGO_BIN_EXE_gate");
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Env {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for sub in ["home", "config", "data", "work"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        Env { dir }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.path("home")
+    }
+
+    pub fn work(&self) -> PathBuf {
+        self.path("work")
+    }
+
+    pub fn ledger(&self) -> PathBuf {
+        self.path("data/gate/ledger.db")
+    }
+
+    /// Write the user policy.
+    pub fn policy(&self, text: &str) -> PathBuf {
+        let p = self.path("config/gate/policy.toml");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(GATE);
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
+            .env("HOME", self.home())
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_DATA_HOME", self.path("data"))
+            .env("NO_COLOR", "1")
+            .env("USER", "tester")
+            .current_dir(self.work());
+        c
+    }
+
+    pub fn gate(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run gate")
+    }
+
+    pub fn log(&self) -> Vec<Value> {
+        let out = self.gate(&["log", "-n", "100000", "--json"]);
+        assert!(out.status.success(), "gate log failed: {}", stderr(&out));
+        stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("log line is JSON"))
+            .collect()
+    }
+
+    pub fn show(&self, id: &str) -> Value {
+        let out = self.gate(&["show", id, "--json"]);
+        assert!(out.status.success(), "gate show failed: {}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).expect("show is JSON")
+    }
+
+    pub fn event_kinds(&self, id: &str) -> Vec<String> {
+        self.show(id)["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub fn sql(&self, sql: &str) -> rusqlite::Result<()> {
+        let conn = rusqlite::Connection::open(self.ledger())?;
+        conn.execute_batch(sql)
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+pub fn write_exec(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, body).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A policy where `touch` asks on the terminal and `rm` is denied.
+pub const ASK_TOUCH: &str = r#"
+[defaults]
+decision = "allow"
+timeout = "30s"
+channels = ["terminal"]
+
+[[rule]]
+id = "touch-asks"
+command = "touch"
+decision = "ask"
+risk = "high"
+message = "Touching files needs a human."
+
+[[rule]]
+id = "no-rm"
+command = "rm"
+decision = "deny"
+message = "Use trash instead of rm."
+"#;
