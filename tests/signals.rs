@@ -1,0 +1,69 @@
+//! Real signals to real processes.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::*;
+
+#[test]
+fn a_child_killed_by_sigterm_gives_143_and_is_recorded() {
+    let env = Env::new();
+    let script = env.work().join("selfkill.sh");
+    write_exec(&script, "#!/bin/sh\nkill -TERM $$\nsleep 5\n");
+    let out = env.gate(&["--", script.to_str().unwrap()]);
+    assert_eq!(code(&out), 143, "{}", stderr(&out));
+    let r = &env.log()[0];
+    assert_eq!(r["signal"], 15);
+    assert_eq!(r["status"], "ran");
+}
+
+fn wait_for_started(env: &Env) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if env.ledger().exists() {
+            let out = env.gate(&["log", "--json"]);
+            if stdout(&out).contains("\"status\":\"running\"") {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the command never started");
+}
+
+#[test]
+fn sigterm_to_gate_reaches_the_child() {
+    let env = Env::new();
+    let marker = env.work().join("got-term");
+    let script = env.work().join("trap.sh");
+    write_exec(
+        &script,
+        &format!(
+            "#!/bin/sh\ntrap 'echo term > {}; exit 3' TERM\nwhile :; do sleep 0.05; done\n",
+            marker.display()
+        ),
+    );
+    let child = env.command().args(["--", script.to_str().unwrap()]).spawn().unwrap();
+    wait_for_started(&env);
+    std::thread::sleep(Duration::from_millis(200));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 3, "gate must exit with the child's status");
+    assert!(marker.exists(), "the child never saw SIGTERM");
+    assert_eq!(env.log()[0]["exit_code"], 3);
+}
+
+#[test]
+fn sigterm_kills_a_default_child_and_gate_reports_143() {
+    let env = Env::new();
+    let start = Instant::now();
+    let child = env.command().args(["--", "sleep", "30"]).spawn().unwrap();
+    wait_for_started(&env);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 143);
+    assert!(start.elapsed() < Duration::from_secs(20));
+    let r = &env.log()[0];
+    assert_eq!(r["signal"], 15);
+}
