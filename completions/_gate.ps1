@@ -1,0 +1,209 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'gate'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'gate' {
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the command must run: shown to approvers and stored in the ledger')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The agent or job name of the requester [default: $GATE_AGENT, else detected]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for approval, e.g. 90s, 15m [default: the rule''s or the policy''s]')
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Restrict approval to these channels (repeatable): terminal, local, slack, webhook')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file to use instead of the user policy (the system policy still applies)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON line about the decision on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run COMMAND under the policy (the same as `gate -- COMMAND`)')
+            [CompletionResult]::new('shell', 'shell', [CompletionResultType]::ParameterValue, 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)')
+            [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The ledger''s requests, newest first')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One request with all its events')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the ledger''s hash chain and name the first broken entry')
+            [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Policy tools')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter policy to the user policy path')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;run' {
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the command must run: shown to approvers and stored in the ledger')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The agent or job name of the requester [default: $GATE_AGENT, else detected]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for approval, e.g. 90s, 15m [default: the rule''s or the policy''s]')
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Restrict approval to these channels (repeatable): terminal, local, slack, webhook')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file to use instead of the user policy (the system policy still applies)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON line about the decision on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;shell' {
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the command must run: shown to approvers and stored in the ledger')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The agent or job name of the requester [default: $GATE_AGENT, else detected]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for approval, e.g. 90s, 15m [default: the rule''s or the policy''s]')
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Restrict approval to these channels (repeatable): terminal, local, slack, webhook')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file to use instead of the user policy (the system policy still applies)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'The shell script to analyse and run')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON line about the decision on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;check' {
+            [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Decide on a shell command line instead of an argv')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file to use instead of the user policy')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The agent name to decide for (for `when.agent`)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the decision as JSON on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;log' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many requests to show')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many requests to show')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per request, one per line')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;show' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;verify' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;rules' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Parse and validate a policy, then run its inline tests')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the policy''s inline tests (tests.hit / tests.miss) only')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;rules;lint' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;rules;test' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;rules;help' {
+            [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Parse and validate a policy, then run its inline tests')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the policy''s inline tests (tests.hit / tests.miss) only')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;rules;help;lint' {
+            break
+        }
+        'gate;rules;help;test' {
+            break
+        }
+        'gate;rules;help;help' {
+            break
+        }
+        'gate;init' {
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Write here instead of the user policy path')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite an existing policy file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;completions' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;man' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;help' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run COMMAND under the policy (the same as `gate -- COMMAND`)')
+            [CompletionResult]::new('shell', 'shell', [CompletionResultType]::ParameterValue, 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)')
+            [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The ledger''s requests, newest first')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One request with all its events')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the ledger''s hash chain and name the first broken entry')
+            [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Policy tools')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter policy to the user policy path')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;help;run' {
+            break
+        }
+        'gate;help;shell' {
+            break
+        }
+        'gate;help;check' {
+            break
+        }
+        'gate;help;log' {
+            break
+        }
+        'gate;help;show' {
+            break
+        }
+        'gate;help;verify' {
+            break
+        }
+        'gate;help;rules' {
+            [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Parse and validate a policy, then run its inline tests')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the policy''s inline tests (tests.hit / tests.miss) only')
+            break
+        }
+        'gate;help;rules;lint' {
+            break
+        }
+        'gate;help;rules;test' {
+            break
+        }
+        'gate;help;init' {
+            break
+        }
+        'gate;help;completions' {
+            break
+        }
+        'gate;help;man' {
+            break
+        }
+        'gate;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

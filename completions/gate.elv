@@ -1,0 +1,173 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[gate] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'gate'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'gate'= {
+            cand --reason 'Why the command must run: shown to approvers and stored in the ledger'
+            cand --as 'The agent or job name of the requester [default: $GATE_AGENT, else detected]'
+            cand --timeout 'How long to wait for approval, e.g. 90s, 15m [default: the rule''s or the policy''s]'
+            cand --channel 'Restrict approval to these channels (repeatable): terminal, local, slack, webhook'
+            cand --policy 'Policy file to use instead of the user policy (the system policy still applies)'
+            cand --json 'Print one JSON line about the decision on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Run COMMAND under the policy (the same as `gate -- COMMAND`)'
+            cand shell 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh'
+            cand check 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
+            cand log 'The ledger''s requests, newest first'
+            cand show 'One request with all its events'
+            cand verify 'Check the ledger''s hash chain and name the first broken entry'
+            cand rules 'Policy tools'
+            cand init 'Write a commented starter policy to the user policy path'
+            cand completions 'Print shell completions'
+            cand man 'Print the man page (roff) to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;run'= {
+            cand --reason 'Why the command must run: shown to approvers and stored in the ledger'
+            cand --as 'The agent or job name of the requester [default: $GATE_AGENT, else detected]'
+            cand --timeout 'How long to wait for approval, e.g. 90s, 15m [default: the rule''s or the policy''s]'
+            cand --channel 'Restrict approval to these channels (repeatable): terminal, local, slack, webhook'
+            cand --policy 'Policy file to use instead of the user policy (the system policy still applies)'
+            cand --json 'Print one JSON line about the decision on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;shell'= {
+            cand --reason 'Why the command must run: shown to approvers and stored in the ledger'
+            cand --as 'The agent or job name of the requester [default: $GATE_AGENT, else detected]'
+            cand --timeout 'How long to wait for approval, e.g. 90s, 15m [default: the rule''s or the policy''s]'
+            cand --channel 'Restrict approval to these channels (repeatable): terminal, local, slack, webhook'
+            cand --policy 'Policy file to use instead of the user policy (the system policy still applies)'
+            cand -c 'The shell script to analyse and run'
+            cand --json 'Print one JSON line about the decision on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;check'= {
+            cand --shell 'Decide on a shell command line instead of an argv'
+            cand --policy 'Policy file to use instead of the user policy'
+            cand --as 'The agent name to decide for (for `when.agent`)'
+            cand --json 'Print the decision as JSON on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;log'= {
+            cand -n 'How many requests to show'
+            cand --limit 'How many requests to show'
+            cand --json 'One JSON object per request, one per line'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;show'= {
+            cand --json 'json'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;verify'= {
+            cand --json 'json'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;rules'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand lint 'Parse and validate a policy, then run its inline tests'
+            cand test 'Run the policy''s inline tests (tests.hit / tests.miss) only'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;rules;lint'= {
+            cand --json 'json'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;rules;test'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;rules;help'= {
+            cand lint 'Parse and validate a policy, then run its inline tests'
+            cand test 'Run the policy''s inline tests (tests.hit / tests.miss) only'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;rules;help;lint'= {
+        }
+        &'gate;rules;help;test'= {
+        }
+        &'gate;rules;help;help'= {
+        }
+        &'gate;init'= {
+            cand --path 'Write here instead of the user policy path'
+            cand --force 'Overwrite an existing policy file'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;completions'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;man'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;help'= {
+            cand run 'Run COMMAND under the policy (the same as `gate -- COMMAND`)'
+            cand shell 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh'
+            cand check 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
+            cand log 'The ledger''s requests, newest first'
+            cand show 'One request with all its events'
+            cand verify 'Check the ledger''s hash chain and name the first broken entry'
+            cand rules 'Policy tools'
+            cand init 'Write a commented starter policy to the user policy path'
+            cand completions 'Print shell completions'
+            cand man 'Print the man page (roff) to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;help;run'= {
+        }
+        &'gate;help;shell'= {
+        }
+        &'gate;help;check'= {
+        }
+        &'gate;help;log'= {
+        }
+        &'gate;help;show'= {
+        }
+        &'gate;help;verify'= {
+        }
+        &'gate;help;rules'= {
+            cand lint 'Parse and validate a policy, then run its inline tests'
+            cand test 'Run the policy''s inline tests (tests.hit / tests.miss) only'
+        }
+        &'gate;help;rules;lint'= {
+        }
+        &'gate;help;rules;test'= {
+        }
+        &'gate;help;init'= {
+        }
+        &'gate;help;completions'= {
+        }
+        &'gate;help;man'= {
+        }
+        &'gate;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,100 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_gate_global_optspecs
+    string join \n reason= as= timeout= channel= json policy= h/help V/version
+end
+
+function __fish_gate_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_gate_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_gate_using_subcommand
+    set -l cmd (__fish_gate_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c gate -n "__fish_gate_needs_command" -l reason -d 'Why the command must run: shown to approvers and stored in the ledger' -r
+complete -c gate -n "__fish_gate_needs_command" -l as -d 'The agent or job name of the requester [default: $GATE_AGENT, else detected]' -r
+complete -c gate -n "__fish_gate_needs_command" -l timeout -d 'How long to wait for approval, e.g. 90s, 15m [default: the rule\'s or the policy\'s]' -r
+complete -c gate -n "__fish_gate_needs_command" -l channel -d 'Restrict approval to these channels (repeatable): terminal, local, slack, webhook' -r
+complete -c gate -n "__fish_gate_needs_command" -l policy -d 'Policy file to use instead of the user policy (the system policy still applies)' -r -F
+complete -c gate -n "__fish_gate_needs_command" -l json -d 'Print one JSON line about the decision on stderr'
+complete -c gate -n "__fish_gate_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gate -n "__fish_gate_needs_command" -s V -l version -d 'Print version'
+complete -c gate -n "__fish_gate_needs_command" -a "run" -d 'Run COMMAND under the policy (the same as `gate -- COMMAND`)'
+complete -c gate -n "__fish_gate_needs_command" -a "shell" -d 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh'
+complete -c gate -n "__fish_gate_needs_command" -a "check" -d 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
+complete -c gate -n "__fish_gate_needs_command" -a "log" -d 'The ledger\'s requests, newest first'
+complete -c gate -n "__fish_gate_needs_command" -a "show" -d 'One request with all its events'
+complete -c gate -n "__fish_gate_needs_command" -a "verify" -d 'Check the ledger\'s hash chain and name the first broken entry'
+complete -c gate -n "__fish_gate_needs_command" -a "rules" -d 'Policy tools'
+complete -c gate -n "__fish_gate_needs_command" -a "init" -d 'Write a commented starter policy to the user policy path'
+complete -c gate -n "__fish_gate_needs_command" -a "completions" -d 'Print shell completions'
+complete -c gate -n "__fish_gate_needs_command" -a "man" -d 'Print the man page (roff) to stdout'
+complete -c gate -n "__fish_gate_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gate -n "__fish_gate_using_subcommand run" -l reason -d 'Why the command must run: shown to approvers and stored in the ledger' -r
+complete -c gate -n "__fish_gate_using_subcommand run" -l as -d 'The agent or job name of the requester [default: $GATE_AGENT, else detected]' -r
+complete -c gate -n "__fish_gate_using_subcommand run" -l timeout -d 'How long to wait for approval, e.g. 90s, 15m [default: the rule\'s or the policy\'s]' -r
+complete -c gate -n "__fish_gate_using_subcommand run" -l channel -d 'Restrict approval to these channels (repeatable): terminal, local, slack, webhook' -r
+complete -c gate -n "__fish_gate_using_subcommand run" -l policy -d 'Policy file to use instead of the user policy (the system policy still applies)' -r -F
+complete -c gate -n "__fish_gate_using_subcommand run" -l json -d 'Print one JSON line about the decision on stderr'
+complete -c gate -n "__fish_gate_using_subcommand run" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand shell" -l reason -d 'Why the command must run: shown to approvers and stored in the ledger' -r
+complete -c gate -n "__fish_gate_using_subcommand shell" -l as -d 'The agent or job name of the requester [default: $GATE_AGENT, else detected]' -r
+complete -c gate -n "__fish_gate_using_subcommand shell" -l timeout -d 'How long to wait for approval, e.g. 90s, 15m [default: the rule\'s or the policy\'s]' -r
+complete -c gate -n "__fish_gate_using_subcommand shell" -l channel -d 'Restrict approval to these channels (repeatable): terminal, local, slack, webhook' -r
+complete -c gate -n "__fish_gate_using_subcommand shell" -l policy -d 'Policy file to use instead of the user policy (the system policy still applies)' -r -F
+complete -c gate -n "__fish_gate_using_subcommand shell" -s c -d 'The shell script to analyse and run' -r
+complete -c gate -n "__fish_gate_using_subcommand shell" -l json -d 'Print one JSON line about the decision on stderr'
+complete -c gate -n "__fish_gate_using_subcommand shell" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand check" -l shell -d 'Decide on a shell command line instead of an argv' -r
+complete -c gate -n "__fish_gate_using_subcommand check" -l policy -d 'Policy file to use instead of the user policy' -r -F
+complete -c gate -n "__fish_gate_using_subcommand check" -l as -d 'The agent name to decide for (for `when.agent`)' -r
+complete -c gate -n "__fish_gate_using_subcommand check" -l json -d 'Print the decision as JSON on stdout'
+complete -c gate -n "__fish_gate_using_subcommand check" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand log" -s n -l limit -d 'How many requests to show' -r
+complete -c gate -n "__fish_gate_using_subcommand log" -l json -d 'One JSON object per request, one per line'
+complete -c gate -n "__fish_gate_using_subcommand log" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand show" -l json
+complete -c gate -n "__fish_gate_using_subcommand show" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand verify" -l json
+complete -c gate -n "__fish_gate_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test help" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test help" -f -a "lint" -d 'Parse and validate a policy, then run its inline tests'
+complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test help" -f -a "test" -d 'Run the policy\'s inline tests (tests.hit / tests.miss) only'
+complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from lint" -l json
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from lint" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "lint" -d 'Parse and validate a policy, then run its inline tests'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run the policy\'s inline tests (tests.hit / tests.miss) only'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gate -n "__fish_gate_using_subcommand init" -l path -d 'Write here instead of the user policy path' -r -F
+complete -c gate -n "__fish_gate_using_subcommand init" -l force -d 'Overwrite an existing policy file'
+complete -c gate -n "__fish_gate_using_subcommand init" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand man" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "run" -d 'Run COMMAND under the policy (the same as `gate -- COMMAND`)'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "shell" -d 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "check" -d 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "log" -d 'The ledger\'s requests, newest first'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "show" -d 'One request with all its events'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "verify" -d 'Check the ledger\'s hash chain and name the first broken entry'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "rules" -d 'Policy tools'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "init" -d 'Write a commented starter policy to the user policy path'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "lint" -d 'Parse and validate a policy, then run its inline tests'
+complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "test" -d 'Run the policy\'s inline tests (tests.hit / tests.miss) only'

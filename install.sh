@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Build gate with cargo and install it, its man page and its shell completions.
+#
+#   ./install.sh [--prefix DIR]     install into DIR (default ~/.local)
+#   ./install.sh --uninstall [--prefix DIR]
+#
+# Idempotent: running it again replaces the files with the newly built ones.
+set -euo pipefail
+
+prefix="${HOME:?HOME is not set}/.local"
+action=install
+
+usage() {
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --prefix)
+            [ $# -ge 2 ] || { echo "install.sh: --prefix needs a directory" >&2; exit 64; }
+            prefix="$2"
+            shift 2
+            ;;
+        --prefix=*)
+            prefix="${1#--prefix=}"
+            shift
+            ;;
+        --uninstall)
+            action=uninstall
+            shift
+            ;;
+        -h | --help)
+            usage
+            exit 0
+            ;;
+        *)
+            echo "install.sh: unknown argument '$1'" >&2
+            usage >&2
+            exit 64
+            ;;
+    esac
+done
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+files=(
+    "bin/gate"
+    "share/man/man1/gate.1"
+    "share/bash-completion/completions/gate"
+    "share/zsh/site-functions/_gate"
+    "share/fish/vendor_completions.d/gate.fish"
+)
+
+if [ "$action" = uninstall ]; then
+    for f in "${files[@]}"; do
+        if [ -e "$prefix/$f" ]; then
+            rm -f "$prefix/$f"
+            echo "removed $prefix/$f"
+        fi
+    done
+    echo "gate uninstalled from $prefix (your policy and ledger under ~/.config/gate and ~/.local/share/gate are kept)"
+    exit 0
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "install.sh: cargo is not installed; install Rust from your package manager or rustup first" >&2
+    exit 69
+fi
+
+echo "building gate (release)..."
+cargo build --release --locked --manifest-path "$here/Cargo.toml"
+target_dir="$(cargo metadata --format-version 1 --no-deps --manifest-path "$here/Cargo.toml" \
+    | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+[ -n "$target_dir" ] || target_dir="$here/target"
+
+install -d "$prefix/bin" "$prefix/share/man/man1" "$prefix/share/bash-completion/completions" \
+    "$prefix/share/zsh/site-functions" "$prefix/share/fish/vendor_completions.d"
+install -m 0755 "$target_dir/release/gate" "$prefix/bin/gate"
+install -m 0644 "$here/man/gate.1" "$prefix/share/man/man1/gate.1"
+install -m 0644 "$here/completions/gate.bash" "$prefix/share/bash-completion/completions/gate"
+install -m 0644 "$here/completions/_gate" "$prefix/share/zsh/site-functions/_gate"
+install -m 0644 "$here/completions/gate.fish" "$prefix/share/fish/vendor_completions.d/gate.fish"
+for f in "${files[@]}"; do
+    echo "installed $prefix/$f"
+done
+
+case ":$PATH:" in
+    *":$prefix/bin:"*) ;;
+    *) echo "note: $prefix/bin is not on your PATH; add it, e.g. export PATH=\"$prefix/bin:\$PATH\"" ;;
+esac
+echo "try it: gate -- echo hello"
