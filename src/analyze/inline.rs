@@ -261,7 +261,10 @@ fn report_code(cx: &mut Cx, code: &[Word], frame: &Frame, name: &str, reason: &s
         cx.opaque(reason, &snippet(&c.text));
         for group in string_literals(&c.text) {
             for lit in &group {
-                cx.script(lit, &hop);
+                // In an argv list, single words are only parts of the command below.
+                if group.len() == 1 || lit.contains(char::is_whitespace) {
+                    cx.script(lit, &hop);
+                }
             }
             if group.len() > 1 {
                 // An argv written as a list of literals: ["rm", "-rf", "/"].
@@ -534,11 +537,6 @@ fn sed(cx: &mut Cx, words: &[Word], frame: &Frame) {
             cx.opaque("sed script is an expansion", &join_words(words));
         } else if sed_executes(&s.text) {
             cx.opaque("sed script runs commands", &s.text);
-            for group in string_literals(&format!("'{}'", s.text.replace('\'', ""))) {
-                for lit in group {
-                    cx.script(&lit, &frame.hop_inline("sed inline code"));
-                }
-            }
         }
     }
 }

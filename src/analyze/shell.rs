@@ -99,6 +99,29 @@ impl<'s> Walker<'_, '_, 's> {
     }
 
     fn node_inner(&mut self, n: Node, stdin: Stdin) {
+        if matches!(
+            n.kind(),
+            "program"
+                | "list"
+                | "pipeline"
+                | "redirected_statement"
+                | "command"
+                | "compound_statement"
+                | "subshell"
+                | "do_group"
+                | "if_statement"
+                | "while_statement"
+                | "for_statement"
+                | "case_statement"
+                | "case_item"
+                | "function_definition"
+                | "command_substitution"
+                | "process_substitution"
+                | "negated_command"
+                | "declaration_command"
+        ) {
+            self.check_gaps(n);
+        }
         match n.kind() {
             "comment" => {}
             "command" => self.command(n, stdin),
@@ -176,20 +199,73 @@ impl<'s> Walker<'_, '_, 's> {
                     let t = self.text(k);
                     quoted = t.contains(['\'', '"', '\\']);
                 }
-                "heredoc_body" => {
-                    if !quoted {
-                        self.generic(k, stdin);
-                    }
-                }
+                "heredoc_body" if !quoted => self.heredoc_body(k, stdin),
                 "pipeline" => {
                     // `cat <<EOF | sh`: the pipeline's commands read the pipe.
                     self.node(k, Stdin::Pipe);
                 }
-                "heredoc_end" | "heredoc_content" => {}
+                "heredoc_body" | "heredoc_end" | "heredoc_content" => {}
                 _ if field == Some("right") => self.node(k, stdin),
                 _ if k.is_named() => self.node(k, stdin),
                 _ => {}
             }
+        }
+    }
+
+    /// An unquoted here-document body is expanded like a double-quoted string. The grammar
+    /// does not see backticks there, so a body holding one is parsed again as such a string.
+    fn heredoc_body(&mut self, n: Node, stdin: Stdin) {
+        let body = self.text(n);
+        if !body.contains('`') {
+            return self.generic(n, stdin);
+        }
+        let synthetic = format!(": \"{}\"", body.replace('"', "\\\""));
+        let Some(tree) = parse(&synthetic) else {
+            return self.cx.opaque("script does not parse", body);
+        };
+        if tree.root_node().has_error() {
+            self.cx.opaque("here-document does not parse", body);
+        }
+        let mut w = Walker {
+            cx: &mut *self.cx,
+            src: &synthetic,
+            frame: self.frame,
+        };
+        // The first string in the synthetic `: "…"` is the body.
+        let mut cursor = tree.root_node().walk();
+        'search: loop {
+            if cursor.node().kind() == "string" {
+                w.word(cursor.node());
+                return;
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    break 'search;
+                }
+            }
+        }
+        w.cx.opaque("here-document does not parse", body);
+    }
+
+    /// Text between the children of a statement that the grammar skipped: it may hide a
+    /// command, so it is opaque. (A lone `-` before a here-document is a known grammar quirk.)
+    fn check_gaps(&mut self, n: Node) {
+        let mut pos = n.start_byte();
+        let mut skipped = false;
+        for (_, k) in children(n) {
+            if k.start_byte() > pos {
+                skipped |= is_skipped_text(self.src.get(pos..k.start_byte()).unwrap_or(""));
+            }
+            pos = pos.max(k.end_byte());
+        }
+        if pos < n.end_byte() {
+            skipped |= is_skipped_text(self.src.get(pos..n.end_byte()).unwrap_or(""));
+        }
+        if skipped {
+            self.cx.opaque("script does not parse", self.text(n));
         }
     }
 
@@ -236,7 +312,10 @@ impl<'s> Walker<'_, '_, 's> {
         let mut last_end = usize::MAX;
         let mut prev_dollar = false;
         for (start, end, ev, is_dollar) in parts {
-            if start == last_end && !words.is_empty() {
+            let continued = last_end != usize::MAX
+                && start > last_end
+                && self.src.get(last_end..start) == Some("\\\n");
+            if (start == last_end || continued) && !words.is_empty() {
                 let w = words.last_mut().expect("not empty");
                 if prev_dollar {
                     // `$"…"`: a translated string; the `$` is not part of the text.
@@ -410,6 +489,12 @@ impl<'s> Walker<'_, '_, 's> {
         }
         ev
     }
+}
+
+fn is_skipped_text(gap: &str) -> bool {
+    let rest = gap.replace("\\\n", "");
+    let rest = rest.trim();
+    !(rest.is_empty() || rest == "-")
 }
 
 /// Whether any node below `n` is an expansion or substitution (iterative: no recursion).
