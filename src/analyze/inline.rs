@@ -23,6 +23,8 @@ struct Interp {
     eval_subcommand: Option<&'static str>,
     /// Short option letters after which the program comes from a module (`python -m`): no inline code.
     module: &'static str,
+    /// The code reads as a command line (PowerShell): analyse it as one too.
+    code_is_command_line: bool,
 }
 
 const NONE: &[&str] = &[];
@@ -36,6 +38,7 @@ fn interp(name: &str) -> Option<Interp> {
         value_words: NONE,
         eval_subcommand: None,
         module: "",
+        code_is_command_line: false,
     };
     let digits = |prefix: &str| {
         name.strip_prefix(prefix)
@@ -113,6 +116,7 @@ fn interp(name: &str) -> Option<Interp> {
                 "-CommandWithArgs",
                 "-cwa",
             ],
+            code_is_command_line: true,
             ..base
         }
     } else {
@@ -139,8 +143,16 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
     while i < words.len() {
         let w = &words[i];
         let t = w.text.as_str();
-        if w.dynamic || t == "-" {
+        if w.dynamic {
+            cx.opaque(
+                "interpreter runs a program given by an expansion",
+                &join_words(words),
+            );
             positional = true;
+            break;
+        }
+        if t == "-" {
+            positional = false;
             break;
         }
         if t == "--" {
@@ -225,6 +237,12 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
     cx.push_plain(words.to_vec(), frame);
     if !code.is_empty() {
         report_code(cx, &code, frame, name, "interpreter inline code");
+        if it.code_is_command_line {
+            // PowerShell code is itself a command line.
+            for c in &code {
+                cx.script(&c.text, &frame.hop_inline(&format!("{name} inline code")));
+            }
+        }
     } else if !positional {
         if let Some(src) = stdin_source(stdin) {
             cx.opaque(

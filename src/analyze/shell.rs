@@ -213,13 +213,15 @@ impl<'s> Walker<'_, '_, 's> {
     }
 
     /// An unquoted here-document body is expanded like a double-quoted string. The grammar
-    /// does not see backticks there, so a body holding one is parsed again as such a string.
+    /// misses backticks there and substitutions on `<<-` lines, so the body is parsed again as
+    /// such a string.
     fn heredoc_body(&mut self, n: Node, stdin: Stdin) {
         let body = self.text(n);
-        if !body.contains('`') {
-            return self.generic(n, stdin);
+        if !body.contains(['`', '$']) {
+            return;
         }
-        let synthetic = format!(": \"{}\"", body.replace('"', "\\\""));
+        let _ = stdin;
+        let synthetic = format!(": \"{}\"", escape_dquotes(body));
         let Some(tree) = parse(&synthetic) else {
             return self.cx.opaque("script does not parse", body);
         };
@@ -489,6 +491,24 @@ impl<'s> Walker<'_, '_, 's> {
         }
         ev
     }
+}
+
+/// Make a here-document body the inside of a double-quoted string: an unescaped `"` gets a
+/// backslash (in a here-document it is an ordinary character).
+fn escape_dquotes(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 8);
+    let mut backslashes = 0;
+    for c in body.chars() {
+        if c == '"' && backslashes % 2 == 0 {
+            out.push('\\');
+        }
+        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+        out.push(c);
+    }
+    if backslashes % 2 == 1 {
+        out.push('\\');
+    }
+    out
 }
 
 fn is_skipped_text(gap: &str) -> bool {

@@ -312,6 +312,63 @@ const EVASIONS: &[Case] = &[
     ),
     ("nohup sh -c 'rm -rf /' >/dev/null 2>&1 &", &[RM], false),
     ("env bash -c 'rm -rf /'", &[RM], false),
+    ("su -c 'rm -rf /'", &[RM], false),
+    ("su - root -c 'rm -rf /'", &[RM], false),
+    ("su -lc 'kubectl delete ns prod' deploy", &[KDEL], false),
+    ("runuser -u root -- rm -rf /", &[RM], false),
+    ("script -qc 'rm -rf /' /dev/null", &[RM], false),
+    ("flock /tmp/l -c 'rm -rf /'", &[RM], false),
+    ("flock -w 5 /tmp/l rm -rf /", &[RM], false),
+    ("sg docker 'rm -rf /'", &[RM], false),
+    ("chroot / rm -rf /", &[RM], false),
+    ("nsenter -t 1 -m -u rm -rf /", &[RM], false),
+    ("unshare -r rm -rf /", &[RM], false),
+    ("pkexec rm -rf /", &[RM], false),
+    ("nice -- rm -rf /", &[RM], false),
+    ("env -i -- rm -rf /", &[RM], false),
+    ("sudo -u root -- bash -c 'rm -rf /'", &[RM], false),
+    (
+        "timeout 5 sudo -u x env -i bash -lc \"kubectl delete ns prod\"",
+        &[KDEL],
+        false,
+    ),
+    (
+        "ls | xargs -a list.txt rm",
+        &[&["ls"], &["rm", "<stdin>"]],
+        false,
+    ),
+    ("cat <<< \"$(rm -rf /)\"", &[RM, &["cat"]], false),
+    ("r$'\\x6d' -rf /", &[RM], false),
+    ("select x in a; do rm -rf /; done", &[RM], false),
+    (
+        "echo $(( a[$(rm -rf /)] ))",
+        &[RM, &["echo", "$(( a[$(rm -rf /)] ))"]],
+        false,
+    ),
+    ("cat <<-EOF\n\t$(rm -rf /)\n\tEOF", &[&["cat"], RM], false),
+    ("exec > >(rm -rf /)", &[RM, &["exec"]], false),
+    (
+        "git commit -m \"$(rm -rf /)\"",
+        &[RM, &["git", "commit", "-m", "$(rm -rf /)"]],
+        false,
+    ),
+    (
+        "echo \"$(echo \"$(rm -rf /)\")\"",
+        &[
+            RM,
+            &["echo", "$(rm -rf /)"],
+            &["echo", "$(echo \"$(rm -rf /)\")"],
+        ],
+        false,
+    ),
+    (
+        "ssh -J bastion host -- rm -rf /",
+        &[
+            &["ssh", "-J", "bastion", "host", "--", "rm", "-rf", "/"],
+            RM,
+        ],
+        false,
+    ),
     // Remote commands.
     (
         "ssh host rm -rf /",
@@ -378,6 +435,59 @@ const EVASIONS: &[Case] = &[
     ("/usr/bin/r[m] -rf /", &[], true),
     ("sudo $CMD -rf /", &[], true),
     ("{r,}m -rf /", &[&["r,}m", "-rf", "/"]], true),
+    ("rm${IFS}-rf${IFS}/", &[], true),
+    (
+        "python3 <(curl -s x)",
+        &[&["curl", "-s", "x"], &["python3", "<(curl -s x)"]],
+        true,
+    ),
+    ("bash <(curl -s x)", &[&["curl", "-s", "x"]], true),
+    ("source <(curl -s x)", &[&["curl", "-s", "x"]], true),
+    (
+        "find . -exec sh -c 'rm -rf {}' \\;",
+        &[
+            &["find", ".", "-exec", "sh", "-c", "rm -rf {}", ";"],
+            &["rm", "-rf", "{}"],
+        ],
+        true,
+    ),
+    (
+        "awk 'BEGIN { \"date\" | getline d }'",
+        &[&["awk", "BEGIN { \"date\" | getline d }"], &["date"]],
+        true,
+    ),
+    (
+        "gawk 'BEGIN { print \"x\" |& \"cat\" }'",
+        &[
+            &["gawk", "BEGIN { print \"x\" |& \"cat\" }"],
+            &["x"],
+            &["cat"],
+        ],
+        true,
+    ),
+    (
+        "sed -e 's/a/b/;e rm -rf /' f",
+        &[&["sed", "-e", "s/a/b/;e rm -rf /", "f"]],
+        true,
+    ),
+    (
+        "node --eval=\"require('child_process').exec('rm -rf /')\"",
+        &[
+            &["node", "--eval=require('child_process').exec('rm -rf /')"],
+            &["child_process"],
+            RM,
+        ],
+        true,
+    ),
+    (
+        "pwsh -c 'Remove-Item -Recurse /'",
+        &[
+            &["pwsh", "-c", "Remove-Item -Recurse /"],
+            &["Remove-Item", "-Recurse", "/"],
+        ],
+        true,
+    ),
+    ("echo 'rm -rf /' | su", &[&["echo", "rm -rf /"]], true),
     // Opaque: eval and files.
     ("eval \"rm -rf /\"", &[RM], true),
     ("eval $X", &[], true),

@@ -116,12 +116,45 @@ fn join(words: &[Word]) -> String {
     s
 }
 
+/// The value of `-c CMD`, `-cCMD`, `--command CMD` or `--command=CMD` anywhere in the words.
+fn dash_c(words: &[Word]) -> Option<Word> {
+    let mut i = 1;
+    while i < words.len() {
+        let t = words[i].text.as_str();
+        if words[i].dynamic {
+            i += 1;
+            continue;
+        }
+        if t == "--command" || t == "--session-command" {
+            return words.get(i + 1).cloned();
+        }
+        if let Some(v) = t
+            .strip_prefix("--command=")
+            .or_else(|| t.strip_prefix("--session-command="))
+        {
+            return Some(Word::lit(v));
+        }
+        if t.len() > 1 && t.starts_with('-') && !t.starts_with("--") {
+            if let Some(p) = t.find('c') {
+                let rest = &t[p + 1..];
+                return if rest.is_empty() {
+                    words.get(i + 1).cloned()
+                } else {
+                    Some(Word::lit(rest))
+                };
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The result of scanning a wrapper's own options.
 #[derive(Debug, Default)]
 pub(crate) struct Peeled {
     /// Index of the wrapped command's first word.
     pub cmd: Option<usize>,
-    /// Flags seen, as `-x` or `--long`.
+    /// Options seen (with or without a value), as `-x` or `--long`.
     pub flags: Vec<String>,
 }
 
@@ -154,6 +187,7 @@ pub(crate) fn peel<S: AsRef<str>>(
         if t.starts_with("--") {
             let name = t.split_once('=').map_or(t, |(n, _)| n);
             if !t.contains('=') && takes_value(name) {
+                p.flags.push(name.to_string());
                 i += 2;
             } else {
                 p.flags.push(name.to_string());
@@ -163,6 +197,7 @@ pub(crate) fn peel<S: AsRef<str>>(
         }
         if t.len() > 1 && t.starts_with('-') {
             if takes_value(t) {
+                p.flags.push(t.to_string());
                 i += 2;
                 continue;
             }
@@ -171,11 +206,12 @@ pub(crate) fn peel<S: AsRef<str>>(
             for (j, c) in body.char_indices() {
                 let mut o = String::from("-");
                 o.push(c);
-                if takes_value(&o) {
+                let value = takes_value(&o);
+                p.flags.push(o);
+                if value {
                     next_is_value = body[j + c.len_utf8()..].is_empty();
                     break;
                 }
-                p.flags.push(o);
             }
             i += if next_is_value { 2 } else { 1 };
             continue;
@@ -301,6 +337,59 @@ impl<'w> Cx<'w> {
                 return self.push(words, frame);
             }
             "trap" => return self.trap(words, frame),
+            "su" | "runuser" | "script" | "flock" => {
+                // These run their `-c` string with a shell.
+                if let Some(code) = dash_c(&words) {
+                    return self.shell_code(Some(code), frame, name, &words);
+                }
+                if matches!(name, "su" | "runuser") {
+                    if let Some(src) = stdin.feeds_code() {
+                        return self
+                            .opaque(&format!("shell reads its script from {src}"), &join(&words));
+                    }
+                }
+                if name == "runuser" {
+                    // `runuser -u USER CMD…` runs CMD directly.
+                    const VALUE: &[&str] = &[
+                        "-u",
+                        "--user",
+                        "-g",
+                        "--group",
+                        "-G",
+                        "--supp-group",
+                        "-s",
+                        "--shell",
+                        "-w",
+                        "--whitelist-environment",
+                    ];
+                    let p = peel(&words, VALUE, 0);
+                    if let (Some(start), true) = (p.cmd, p.has("-u") || p.has("--user")) {
+                        words.drain(..start);
+                        return self.command(words, &frame.hop(name), stdin);
+                    }
+                    let _ = p;
+                }
+                if name != "flock" {
+                    return self.push(words, frame);
+                }
+            }
+            "sg" => {
+                // `sg GROUP [-c] CMD…` runs CMD with /bin/sh -c.
+                let rest: Vec<Word> = words
+                    .iter()
+                    .skip(2)
+                    .filter(|w| w.text != "-c")
+                    .cloned()
+                    .collect();
+                if rest.is_empty() {
+                    return self.push(words, frame);
+                }
+                let code = Word {
+                    text: join(&rest),
+                    dynamic: rest.iter().any(|w| w.dynamic),
+                };
+                return self.shell_code(Some(code), frame, name, &words);
+            }
             "alias" => return self.alias(words, frame),
             _ => {}
         }
@@ -627,13 +716,16 @@ impl<'w> Cx<'w> {
             "-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-e", "-m",
             "-O", "-Q", "-S", "-W", "-w", "-B", "-I", "-P",
         ];
-        let p = peel(&words, VALUE, 1);
         self.push(words.clone(), frame);
-        if let Some(start) = p.cmd {
-            // The host is the positional just before `start`; the rest is a remote shell line.
-            let code = join(&words[start..]);
-            self.script(&code, &frame.hop_script("ssh"));
-        }
+        // Options, the host, then (ssh parses them there too) more options, then the command.
+        let Some(host) = peel(&words, VALUE, 0).cmd else {
+            return;
+        };
+        let Some(start) = peel(&words[host..], VALUE, 0).cmd else {
+            return;
+        };
+        let code = join(&words[host + start..]);
+        self.script(&code, &frame.hop_script("ssh"));
     }
 
     fn trap(&mut self, words: Vec<Word>, frame: &Frame) {
@@ -748,13 +840,14 @@ impl<'w> Cx<'w> {
     }
 
     fn shell_code(&mut self, code: Option<Word>, frame: &Frame, name: &str, words: &[Word]) {
-        match code {
-            None => {}
-            Some(w) if w.dynamic => {
-                self.opaque("shell command string is an expansion", &join(words));
-            }
-            Some(w) => self.script(&w.text, &frame.hop_script(&format!("{name} -c"))),
+        let Some(w) = code else {
+            return;
+        };
+        if w.dynamic {
+            // Still analyse what is known of it: it can only add commands.
+            self.opaque("shell command string is an expansion", &join(words));
         }
+        self.script(&w.text, &frame.hop_script(&format!("{name} -c")));
     }
 
     /// Record the interpreter command itself and report its inline code.
