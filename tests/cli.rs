@@ -14,8 +14,18 @@ fn runs_an_allowed_command_and_records_it() {
     assert_eq!(log.len(), 1);
     let r = &log[0];
     for key in [
-        "id", "time", "requester", "cwd", "command", "decision", "rules", "approvals", "status", "exit_code",
-        "signal", "duration_ms",
+        "id",
+        "time",
+        "requester",
+        "cwd",
+        "command",
+        "decision",
+        "rules",
+        "approvals",
+        "status",
+        "exit_code",
+        "signal",
+        "duration_ms",
     ] {
         assert!(r.get(key).is_some(), "log --json lacks `{key}`: {r}");
     }
@@ -49,7 +59,12 @@ fn stdin_and_stdout_belong_to_the_command() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"piped through\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"piped through\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(stdout(&out), "piped through\n");
 }
@@ -59,7 +74,11 @@ fn not_found_is_127_and_not_executable_is_126() {
     let env = Env::new();
     let out = env.gate(&["--", "no-such-program-xyz"]);
     assert_eq!(code(&out), 127);
-    assert!(stderr(&out).contains("no-such-program-xyz: command not found"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no-such-program-xyz: command not found"),
+        "{}",
+        stderr(&out)
+    );
     let file = env.work().join("plain.txt");
     std::fs::write(&file, "not a program").unwrap();
     let out = env.gate(&["--", file.to_str().unwrap()]);
@@ -80,7 +99,10 @@ fn a_denied_command_never_runs_and_says_why() {
     let err = stderr(&out);
     assert!(err.contains("no-rm"), "{err}");
     assert!(err.contains("Use trash instead of rm."), "{err}");
-    assert!(err.lines().count() <= 2, "denial should take one or two lines: {err}");
+    assert!(
+        err.lines().count() <= 2,
+        "denial should take one or two lines: {err}"
+    );
     let log = env.log();
     assert_eq!(log[0]["status"], "denied");
     assert_eq!(log[0]["rules"][0]["rule"], "no-rm");
@@ -119,14 +141,32 @@ fn no_terminal_and_no_channel_is_69_and_nothing_runs() {
     let env = Env::new();
     env.policy(ASK_TOUCH);
     let target = env.work().join("made");
-    let out = env.command().args(["--", "touch", target.to_str().unwrap()]).stdin(std::process::Stdio::null()).output().unwrap();
+    let out = env
+        .command()
+        .args(["--", "touch", target.to_str().unwrap()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 69, "{}", stderr(&out));
     assert!(!target.exists());
-    assert!(stderr(&out).contains("no approval channel"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no approval channel"),
+        "{}",
+        stderr(&out)
+    );
     // In CI gate never prompts, and says what to configure.
-    let out = env.command().env("CI", "true").args(["--", "touch", target.to_str().unwrap()]).output().unwrap();
+    let out = env
+        .command()
+        .env("CI", "true")
+        .args(["--", "touch", target.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 69);
-    assert!(stderr(&out).contains("[slack] or [webhook]"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[slack] or [webhook]"),
+        "{}",
+        stderr(&out)
+    );
     let log = env.log();
     assert!(log.iter().all(|r| r["status"] == "error"), "{log:?}");
 }
@@ -155,7 +195,12 @@ fn shells_with_scripts_are_never_silently_allowed() {
     let env = Env::new();
     env.policy("[defaults]\ndecision = \"allow\"\nopaque = \"ask\"\n[[rule]]\nid = \"no-rm\"\ncommand = \"rm\"\ndecision = \"deny\"\n");
     let out = env.gate(&["check", "--", "bash", "-c", "rm -rf /tmp/x"]);
-    assert_ne!(code(&out), 0, "a shell script hiding rm must not be allowed: {}", stdout(&out));
+    assert_ne!(
+        code(&out),
+        0,
+        "a shell script hiding rm must not be allowed: {}",
+        stdout(&out)
+    );
 }
 
 fn policy_error(text: &str) -> String {
@@ -172,10 +217,22 @@ fn policy_errors_name_file_line_and_column() {
     let cases: &[(&str, &str)] = &[
         ("[defaults\ndecision = \"allow\"\n", "P:1:"),
         ("[defaults]\nbogus = true\n", "P:2:1: unknown key `bogus`"),
-        ("[defaults]\ndecision = \"maybe\"\n", "P:2:12: unknown decision `maybe`"),
-        ("[defaults]\ntimeout = \"soon\"\n", "P:2:11: bad duration `soon`"),
-        ("[[rule]]\nid = \"a\"\ncommand = \"rm [abc\"\ndecision = \"deny\"\n", "P:3:11: bad pattern"),
-        ("[[rule]]\nid = \"a\"\nregex = \"(unclosed\"\ndecision = \"deny\"\n", "P:3:9: bad regex"),
+        (
+            "[defaults]\ndecision = \"maybe\"\n",
+            "P:2:12: unknown decision `maybe`",
+        ),
+        (
+            "[defaults]\ntimeout = \"soon\"\n",
+            "P:2:11: bad duration `soon`",
+        ),
+        (
+            "[[rule]]\nid = \"a\"\ncommand = \"rm [abc\"\ndecision = \"deny\"\n",
+            "P:3:11: bad pattern",
+        ),
+        (
+            "[[rule]]\nid = \"a\"\nregex = \"(unclosed\"\ndecision = \"deny\"\n",
+            "P:3:9: bad regex",
+        ),
         (
             "[[rule]]\nid = \"a\"\ncommand = \"ls\"\ndecision = \"ask\"\n[[rule]]\nid = \"a\"\ncommand = \"cat\"\ndecision = \"ask\"\n",
             "P:5:1: duplicate rule id `a`",
@@ -184,15 +241,33 @@ fn policy_errors_name_file_line_and_column() {
             "[[rule]]\nid = \"a\"\ncommand = \"ls\"\ndecision = \"ask\"\napprovers = [\"sre\"]\n",
             "P:5:14: unknown approver group `sre`",
         ),
-        ("[[rule]]\nid = \"a\"\ndecision = \"ask\"\n", "P:1:1: rule `a` needs `command` or `regex`"),
-        ("[[rule]]\nid = \"a\"\ncommand = \"ls\"\ndecision = \"ask\"\nrisk = \"huge\"\n", "P:5:8: unknown risk `huge`"),
-        ("[[rule]]\nid = \"a\"\ncommand = \"ls\"\ndecision = \"ask\"\nchannels = [\"pigeon\"]\n", "P:5:13: unknown channel `pigeon`"),
-        ("[defaults]\npacks = [\"nope\"]\n", "P:2:10: unknown pack `nope`"),
-        ("[defaults]\nchannels = [\"slack\"]\n", "P:2:12: channel `slack` is used but [slack] is not configured"),
+        (
+            "[[rule]]\nid = \"a\"\ndecision = \"ask\"\n",
+            "P:1:1: rule `a` needs `command` or `regex`",
+        ),
+        (
+            "[[rule]]\nid = \"a\"\ncommand = \"ls\"\ndecision = \"ask\"\nrisk = \"huge\"\n",
+            "P:5:8: unknown risk `huge`",
+        ),
+        (
+            "[[rule]]\nid = \"a\"\ncommand = \"ls\"\ndecision = \"ask\"\nchannels = [\"pigeon\"]\n",
+            "P:5:13: unknown channel `pigeon`",
+        ),
+        (
+            "[defaults]\npacks = [\"nope\"]\n",
+            "P:2:10: unknown pack `nope`",
+        ),
+        (
+            "[defaults]\nchannels = [\"slack\"]\n",
+            "P:2:12: channel `slack` is used but [slack] is not configured",
+        ),
     ];
     for (text, want) in cases {
         let err = policy_error(text);
-        assert!(err.contains(want), "policy {text:?}\nwant {want:?}\ngot {err}");
+        assert!(
+            err.contains(want),
+            "policy {text:?}\nwant {want:?}\ngot {err}"
+        );
     }
 }
 
@@ -209,8 +284,17 @@ fn a_missing_policy_override_is_78() {
     let env = Env::new();
     let out = env.gate(&["--policy", "/nonexistent/policy.toml", "--", "true"]);
     assert_eq!(code(&out), 78);
-    assert!(stderr(&out).contains("/nonexistent/policy.toml:1:1: policy file not found"), "{}", stderr(&out));
-    let out = env.command().env("GATE_POLICY", "/nonexistent/p.toml").args(["--", "true"]).output().unwrap();
+    assert!(
+        stderr(&out).contains("/nonexistent/policy.toml:1:1: policy file not found"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env
+        .command()
+        .env("GATE_POLICY", "/nonexistent/p.toml")
+        .args(["--", "true"])
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 78);
 }
 
@@ -227,13 +311,24 @@ fn rules_lint_and_test_run_inline_tests() {
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     let out = env.gate(&["rules", "test", good.to_str().unwrap()]);
     assert_eq!(code(&out), 0);
-    assert!(stdout(&out).contains("4 passed, 0 failed"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("4 passed, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
     let bad = env.work().join("bad.toml");
     std::fs::write(&bad, "[[rule]]\nid = \"k\"\ncommand = \"kubectl delete\"\ndecision = \"ask\"\ntests = { hit = [\"kubectl get ns\"] }\n").unwrap();
     let out = env.gate(&["rules", "lint", bad.to_str().unwrap()]);
     assert_eq!(code(&out), 78);
-    assert!(stderr(&out).contains("bad.toml:5:18: rule `k` should match `kubectl get ns`"), "{}", stderr(&out));
-    assert_eq!(code(&env.gate(&["rules", "test", bad.to_str().unwrap()])), 1);
+    assert!(
+        stderr(&out).contains("bad.toml:5:18: rule `k` should match `kubectl get ns`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        code(&env.gate(&["rules", "test", bad.to_str().unwrap()])),
+        1
+    );
 }
 
 #[test]
@@ -242,8 +337,16 @@ fn init_writes_the_default_policy_once() {
     let out = env.gate(&["init"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let path = env.path("config/gate/policy.toml");
-    assert!(std::fs::read_to_string(&path).unwrap().contains("[defaults]"));
-    assert_eq!(code(&env.gate(&["init"])), 64, "init must not overwrite without --force");
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("[defaults]")
+    );
+    assert_eq!(
+        code(&env.gate(&["init"])),
+        64,
+        "init must not overwrite without --force"
+    );
     assert_eq!(code(&env.gate(&["init", "--force"])), 0);
     assert_eq!(code(&env.gate(&["rules", "lint"])), 0);
 }
@@ -253,12 +356,20 @@ fn the_ledger_is_private_wal_and_append_only() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
     assert_eq!(code(&env.gate(&["--", "true"])), 0);
-    let mode = std::fs::metadata(env.ledger()).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(env.ledger())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
     let conn = rusqlite::Connection::open(env.ledger()).unwrap();
-    let jm: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let jm: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(jm, "wal");
-    let err = conn.execute("UPDATE events SET kind = 'x'", []).unwrap_err();
+    let err = conn
+        .execute("UPDATE events SET kind = 'x'", [])
+        .unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
     let err = conn.execute("DELETE FROM events", []).unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
@@ -287,7 +398,8 @@ fn verify_names_the_first_changed_or_removed_event() {
     for _ in 0..3 {
         env.gate(&["--", "true"]);
     }
-    env.sql("DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE seq = 7;").unwrap();
+    env.sql("DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE seq = 7;")
+        .unwrap();
     let out = env.gate(&["verify"]);
     assert_eq!(code(&out), 1);
     assert!(stdout(&out).contains("event #8"), "{}", stdout(&out));
@@ -306,10 +418,23 @@ fn an_unwritable_ledger_is_74_and_nothing_runs() {
     assert_eq!(code(&out), 74, "{}", stderr(&out));
     assert!(!marker.exists());
     let junk = env.work().join("junk.db");
-    std::fs::write(&junk, "this is not a database, just text that is long enough to have a header ......").unwrap();
-    let out = env.command().env("GATE_LEDGER", &junk).args(["--", "touch", marker.to_str().unwrap()]).output().unwrap();
+    std::fs::write(
+        &junk,
+        "this is not a database, just text that is long enough to have a header ......",
+    )
+    .unwrap();
+    let out = env
+        .command()
+        .env("GATE_LEDGER", &junk)
+        .args(["--", "touch", marker.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 74, "{}", stderr(&out));
-    assert!(stderr(&out).contains("not a SQLite database"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a SQLite database"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!marker.exists());
 }
 
@@ -343,8 +468,16 @@ fn parallel_writers_lose_nothing() {
             })
         })
         .collect();
-    let failures: Vec<String> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
-    assert!(failures.is_empty(), "{} runs failed, e.g. {}", failures.len(), failures[0]);
+    let failures: Vec<String> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} runs failed, e.g. {}",
+        failures.len(),
+        failures[0]
+    );
     let log = env.log();
     assert_eq!(log.len(), procs * runs);
     assert!(log.iter().all(|r| r["status"] == "ran"));

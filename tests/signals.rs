@@ -44,10 +44,18 @@ fn sigterm_to_gate_reaches_the_child() {
             marker.display()
         ),
     );
-    let child = env.command().args(["--", script.to_str().unwrap()]).spawn().unwrap();
+    let child = env
+        .command()
+        .args(["--", script.to_str().unwrap()])
+        .spawn()
+        .unwrap();
     wait_for_started(&env);
     std::thread::sleep(Duration::from_millis(200));
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(code(&out), 3, "gate must exit with the child's status");
     assert!(marker.exists(), "the child never saw SIGTERM");
@@ -60,7 +68,11 @@ fn sigterm_kills_a_default_child_and_gate_reports_143() {
     let start = Instant::now();
     let child = env.command().args(["--", "sleep", "30"]).spawn().unwrap();
     wait_for_started(&env);
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(code(&out), 143);
     assert!(start.elapsed() < Duration::from_secs(20));

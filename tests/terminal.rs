@@ -25,11 +25,30 @@ fn y_approves_and_the_command_runs() {
     let env = Env::new();
     env.policy(ASK_TOUCH);
     let target = env.work().join("approved");
-    let mut p = spawn(&env, &["--reason", "ticket 42", "--", "touch", target.to_str().unwrap()]);
+    let mut p = spawn(
+        &env,
+        &[
+            "--reason",
+            "ticket 42",
+            "--",
+            "touch",
+            target.to_str().unwrap(),
+        ],
+    );
     let shown = p.exp_string("Approve? [y/N]").unwrap();
     // The requester is the real OS user (from the uid, never from $USER, which anyone can set).
-    let user = nix::unistd::User::from_uid(nix::unistd::getuid()).unwrap().unwrap().name;
-    for want in ["touch-asks", "Touching files needs a human.", "high", user.as_str(), "ticket 42", "work"] {
+    let user = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .unwrap()
+        .unwrap()
+        .name;
+    for want in [
+        "touch-asks",
+        "Touching files needs a human.",
+        "high",
+        user.as_str(),
+        "ticket 42",
+        "work",
+    ] {
         assert!(shown.contains(want), "prompt lacks {want:?}: {shown}");
     }
     p.exp_string("expires in 0m").unwrap();
@@ -63,7 +82,10 @@ fn nobody_answering_expires_with_75() {
     let env = Env::new();
     env.policy(ASK_TOUCH);
     let target = env.work().join("expired");
-    let mut p = spawn(&env, &["--timeout", "2s", "--", "touch", target.to_str().unwrap()]);
+    let mut p = spawn(
+        &env,
+        &["--timeout", "2s", "--", "touch", target.to_str().unwrap()],
+    );
     p.exp_string("Approve? [y/N]").unwrap();
     assert_eq!(exit_code(&p), 75);
     assert!(!target.exists());
@@ -95,9 +117,18 @@ fn the_prompt_never_reads_stdin() {
     cmd.env("GATE_BIN", GATE);
     let mut sh = std::process::Command::new("/bin/sh");
     sh.env_clear()
-        .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
+        .envs(
+            cmd.get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
         .current_dir(env.work())
-        .args(["-c", "exec \"$GATE_BIN\" -- touch \"$1\" < \"$2\"", "sh", target.to_str().unwrap(), yes.to_str().unwrap()]);
+        .args([
+            "-c",
+            "exec \"$GATE_BIN\" -- touch \"$1\" < \"$2\"",
+            "sh",
+            target.to_str().unwrap(),
+            yes.to_str().unwrap(),
+        ]);
     let mut p = spawn_command(sh, Some(15_000)).unwrap();
     p.exp_string("Approve? [y/N]").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));

@@ -1202,7 +1202,11 @@ mod tests {
     fn problems(text: &str) -> Vec<String> {
         match parse_str("p.toml", text) {
             Ok(_) => Vec::new(),
-            Err(p) => p.0.iter().map(|p| format!("{}: {}", p.origin, p.message)).collect(),
+            Err(p) => {
+                p.0.iter()
+                    .map(|p| format!("{}: {}", p.origin, p.message))
+                    .collect()
+            }
         }
     }
 
@@ -1210,11 +1214,29 @@ mod tests {
     fn every_problem_is_reported_with_its_position() {
         let text = "[defaults]\ndecision = \"maybe\"\nbogus = 1\n\n[[rule]]\nid = \"a\"\ncommand = \"rm [x\"\ndecision = \"deny\"\n\n[[rule]]\nid = \"b\"\nregex = \"(\"\ndecision = \"ask\"\napprovers = [\"nobody\"]\n";
         let p = problems(text);
-        assert!(p.iter().any(|l| l.starts_with("p.toml:2:12: unknown decision `maybe`")), "{p:?}");
-        assert!(p.iter().any(|l| l.starts_with("p.toml:3:1: unknown key `bogus`")), "{p:?}");
-        assert!(p.iter().any(|l| l.starts_with("p.toml:7:11: bad pattern")), "{p:?}");
-        assert!(p.iter().any(|l| l.starts_with("p.toml:12:9: bad regex")), "{p:?}");
-        assert!(p.iter().any(|l| l.starts_with("p.toml:14:14: unknown approver group `nobody`")), "{p:?}");
+        assert!(
+            p.iter()
+                .any(|l| l.starts_with("p.toml:2:12: unknown decision `maybe`")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|l| l.starts_with("p.toml:3:1: unknown key `bogus`")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter().any(|l| l.starts_with("p.toml:7:11: bad pattern")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter().any(|l| l.starts_with("p.toml:12:9: bad regex")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|l| l.starts_with("p.toml:14:14: unknown approver group `nobody`")),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -1224,7 +1246,10 @@ mod tests {
         std::fs::write(&path, "[defaults]\ndecision = \"deny\"\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
         let got = read_system_policy(&path);
-        assert!(got.is_err(), "a world-writable system policy must be ignored");
+        assert!(
+            got.is_err(),
+            "a world-writable system policy must be ignored"
+        );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let got = read_system_policy(&path);
         if nix::unistd::getuid().is_root() {
@@ -1247,15 +1272,28 @@ mod tests {
         let p = build(&[system, user]).unwrap();
         assert_eq!(p.defaults.decision, Decision::Ask);
         assert_eq!(p.defaults.timeout, Duration::from_secs(300));
-        assert_eq!(p.rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["s", "u"]);
+        assert_eq!(
+            p.rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["s", "u"]
+        );
     }
 
     #[test]
     fn duplicate_ids_across_layers_are_refused() {
-        let a = Layer { name: "a.toml".into(), text: "[[rule]]\nid = \"x\"\ncommand = \"ls\"\ndecision = \"ask\"\n".into() };
-        let b = Layer { name: "b.toml".into(), text: "[[rule]]\nid = \"x\"\ncommand = \"ls\"\ndecision = \"ask\"\n".into() };
+        let a = Layer {
+            name: "a.toml".into(),
+            text: "[[rule]]\nid = \"x\"\ncommand = \"ls\"\ndecision = \"ask\"\n".into(),
+        };
+        let b = Layer {
+            name: "b.toml".into(),
+            text: "[[rule]]\nid = \"x\"\ncommand = \"ls\"\ndecision = \"ask\"\n".into(),
+        };
         let err = build(&[a, b]).unwrap_err();
-        assert!(err.to_string().contains("b.toml:1:1: duplicate rule id `x` (first defined at a.toml:1:1)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("b.toml:1:1: duplicate rule id `x` (first defined at a.toml:1:1)"),
+            "{err}"
+        );
     }
 
     #[test]
