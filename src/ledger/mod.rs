@@ -130,6 +130,13 @@ impl Ledger {
                 SyncMode::Full => "PRAGMA synchronous=FULL",
             };
             ledger.conn.execute_batch(sync_sql).map_err(err)?;
+            // Each gate process is usually the last connection to close; by default SQLite
+            // would then checkpoint, fsync and delete the WAL on every run. Keep the WAL and
+            // let the automatic checkpoint (every 1000 pages) amortise that work.
+            ledger
+                .conn
+                .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+                .map_err(err)?;
         }
         ledger.migrate(read_only)?;
         Ok(ledger)

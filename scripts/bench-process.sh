@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Time whole gate processes against baselines in the same run (hyperfine), and peak memory.
+#
+#   scripts/bench-process.sh [--runs N]
+#
+# Needs a release build (cargo build --release), hyperfine and sudo (apt-get install hyperfine sudo).
+# Each gate run uses a fresh temporary HOME with no policy file: the built-in default policy,
+# every pack on, ledger on.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=300
+if [ "${1:-}" = "--runs" ]; then runs="$2"; fi
+
+gate="$PWD/target/release/gate"
+[ -x "$gate" ] || { echo "build first: cargo build --release" >&2; exit 1; }
+for tool in hyperfine sudo; do
+    command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install $tool" >&2; exit 1; }
+done
+
+home="$(mktemp -d)"
+trap 'rm -rf "$home"' EXIT
+export HOME="$home" XDG_CONFIG_HOME="$home/.config" XDG_DATA_HOME="$home/.local/share"
+unset CI GATE_POLICY GATE_LEDGER
+"$gate" -- /bin/true   # create the ledger outside the timing
+
+hook_input='{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"git status"},"cwd":"/tmp","session_id":"s","tool_use_id":"t"}'
+echo "$hook_input" > "$home/hook.json"
+
+hyperfine --warmup 20 --runs "$runs" -N --export-json "$home/result.json" \
+    --command-name 'true (bare spawn)' '/bin/true' \
+    --command-name 'sudo -n /bin/true' 'sudo -n /bin/true' \
+    --command-name 'gate -- /bin/true' "$gate -- /bin/true" \
+    --command-name "gate check --shell" "$gate check --shell 'cd /srv/app && cargo test 2>&1 | tail -5'"
+
+python3 - "$home/result.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+med = lambda k: r[k]["median"] * 1000
+print()
+print(f"median: true {med('true (bare spawn)'):.2f} ms, sudo {med('sudo -n /bin/true'):.2f} ms, "
+      f"gate {med('gate -- /bin/true'):.2f} ms, gate check --shell {med('gate check --shell'):.2f} ms")
+print(f"gate -- /bin/true / sudo -n /bin/true = {med('gate -- /bin/true') / med('sudo -n /bin/true'):.2f}x (target <= 0.75x, aim 0.5x)")
+print(f"gate check --shell / bare spawn = {med('gate check --shell') / med('true (bare spawn)'):.2f}x (target <= 2.5x)")
+PY
+
+peak_kb=$(/usr/bin/time -f '%M' "$gate" -- /bin/true 2>&1 >/dev/null | tail -1)
+echo "peak RSS of gate -- /bin/true: ${peak_kb} KiB (target <= 16384 KiB)"
