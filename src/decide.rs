@@ -269,7 +269,7 @@ fn when_matches(rule: &Rule, facts: &Facts<'_>) -> bool {
     }
     for (var, pattern) in &w.env {
         match (facts.env)(var) {
-            Some(value) if pattern.matches(&value, facts.home) => {}
+            Some(value) if pattern.matches_text(&value) => {}
             _ => return false,
         }
     }
@@ -411,4 +411,224 @@ fn flags_present(flags: &[Alternatives], args: &[Word], strict: bool) -> bool {
     flags
         .iter()
         .all(|f| (strict && any_dynamic) || present.iter().any(|p| f.matches(p, None)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{Wrappers, analyze_argv, analyze_script};
+    use crate::policy::parse_str;
+
+    fn facts_with<'a>(env: &'a dyn Fn(&str) -> Option<String>, resolve: &'a dyn Fn(&str) -> Option<String>) -> Facts<'a> {
+        Facts {
+            env,
+            cwd: "/srv/app",
+            user: "alice",
+            agent: Some("claude-code"),
+            ci: false,
+            home: Some("/home/alice"),
+            resolve,
+        }
+    }
+
+    fn decide_script(policy: &str, script: &str) -> Verdict {
+        let policy = parse_str("t.toml", policy).unwrap();
+        let env = |k: &str| (k == "KUBECONFIG").then(|| "/home/alice/.kube/prod-config".to_string());
+        let resolve = |p: &str| Some(format!("/usr/bin/{p}"));
+        let facts = facts_with(&env, &resolve);
+        let analysis = analyze_script(script, &Wrappers::builtin());
+        Decider::new(&policy).decide(&analysis, &facts)
+    }
+
+    const POLICY: &str = r#"
+[defaults]
+decision = "allow"
+opaque = "ask"
+
+[[rule]]
+id = "k8s-delete"
+command = "kubectl delete"
+unless = ["--dry-run*"]
+decision = "ask"
+
+[[rule]]
+id = "rm-root"
+command = "rm /|/*|~|~/"
+flags = ["-r|-R|--recursive"]
+decision = "deny"
+
+[[rule]]
+id = "prod-apply"
+command = "kubectl apply"
+when = { env = { KUBECONFIG = "*prod*" } }
+decision = "ask"
+
+[[rule]]
+id = "stage-apply"
+command = "kubectl apply"
+when = { env = { KUBECONFIG = "*stage*" } }
+decision = "deny"
+
+[[rule]]
+id = "pinned"
+command = "/opt/bin/tool"
+decision = "deny"
+
+[[rule]]
+id = "agents-push"
+command = "git push"
+when = { agent = "claude-*" }
+decision = "ask"
+
+[[rule]]
+id = "find-delete"
+command = "find"
+flags = ["-delete"]
+decision = "ask"
+"#;
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, Decision)] = &[
+            ("kubectl delete ns prod", Decision::Ask),
+            ("kubectl -n x delete pod y", Decision::Ask),
+            ("kubectl --context prod delete ns x", Decision::Ask),
+            ("kubectl delete ns x --dry-run=client", Decision::Ask.min(Decision::Allow)),
+            ("kubectl get ns", Decision::Allow),
+            ("rm -rf /", Decision::Deny),
+            ("rm -fr /etc", Decision::Deny),
+            ("rm -r -f /usr", Decision::Deny),
+            ("rm --recursive ~", Decision::Deny),
+            ("rm -rf /home/alice", Decision::Deny),
+            ("rm -rf //", Decision::Deny),
+            ("rm -rf /tmp/../", Decision::Deny),
+            ("rm -rf ./build", Decision::Allow),
+            ("rm /etc/motd", Decision::Allow),
+            ("rm -rf ./build /", Decision::Deny),
+            ("rm -rf $TARGET", Decision::Deny),
+            ("kubectl apply -f x.yaml", Decision::Ask),
+            ("/opt/bin/tool run", Decision::Deny),
+            ("tool run", Decision::Allow),
+            ("git push origin main", Decision::Ask),
+            ("find . -name '*.o' -delete", Decision::Ask),
+            ("find . -name x", Decision::Allow),
+            ("ls && rm -rf /", Decision::Deny),
+            ("echo 'rm -rf /'", Decision::Allow),
+        ];
+        for (script, want) in cases {
+            let v = decide_script(POLICY, script);
+            assert_eq!(v.decision, *want, "{script}: {:?}", v.hits);
+        }
+    }
+
+    #[test]
+    fn strictest_rule_wins_and_deciding_rules_are_named() {
+        let v = decide_script(POLICY, "kubectl delete ns x; rm -rf /");
+        assert_eq!(v.decision, Decision::Deny);
+        let deciding: Vec<_> = v.deciding().map(|h| h.rule.as_str()).collect();
+        assert_eq!(deciding, ["rm-root"]);
+    }
+
+    #[test]
+    fn an_unresolved_argument_cannot_satisfy_unless() {
+        let v = decide_script(POLICY, "kubectl delete ns x $FLAGS");
+        assert_eq!(v.decision, Decision::Ask);
+    }
+
+    #[test]
+    fn a_dynamic_argument_never_widens_an_allow_rule() {
+        let policy = "[defaults]\ndecision = \"deny\"\n[[rule]]\nid = \"ok\"\ncommand = \"ls /tmp\"\ndecision = \"allow\"\n";
+        assert_eq!(decide_script(policy, "ls /tmp").decision, Decision::Allow);
+        assert_eq!(decide_script(policy, "ls $DIR").decision, Decision::Deny);
+    }
+
+    #[test]
+    fn rules_on_wrappers_see_the_wrapper() {
+        let policy = "[[rule]]\nid = \"sudo\"\ncommand = \"sudo\"\ndecision = \"ask\"\n";
+        assert_eq!(decide_script(policy, "sudo ls").decision, Decision::Ask);
+        assert_eq!(decide_script(policy, "ls").decision, Decision::Allow);
+    }
+
+    #[test]
+    fn regex_rules_match_the_normalised_line() {
+        let policy = "[[rule]]\nid = \"drop\"\nregex = \"(?i)drop\\\\s+table\"\ndecision = \"deny\"\n";
+        assert_eq!(decide_script(policy, "psql -c 'DROP   TABLE users'").decision, Decision::Deny);
+        assert_eq!(decide_script(policy, "psql -c 'select 1'").decision, Decision::Allow);
+    }
+
+    #[test]
+    fn argv_is_matched_without_a_shell() {
+        let policy = parse_str("t.toml", POLICY).unwrap();
+        let env = |_: &str| None;
+        let resolve = |p: &str| Some(format!("/usr/bin/{p}"));
+        let facts = facts_with(&env, &resolve);
+        let argv: Vec<String> = ["kubectl", "delete", "ns; echo", "x"].iter().map(|s| s.to_string()).collect();
+        let v = Decider::new(&policy).decide(&analyze_argv(&argv, &Wrappers::builtin()), &facts);
+        assert_eq!(v.decision, Decision::Ask);
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        const WORDS: &[&str] = &[
+            "kubectl", "delete", "get", "rm", "-rf", "/", "/etc", "git", "push", "--force", "ls", "-n", "x", "sudo",
+            "$X", "~", "find", "-delete", "apply", "--dry-run=client",
+        ];
+
+        fn word() -> impl Strategy<Value = String> {
+            prop::sample::select(WORDS).prop_map(str::to_string)
+        }
+
+        fn rule() -> impl Strategy<Value = String> {
+            (
+                prop::collection::vec(word(), 1..3),
+                prop::sample::select(&["allow", "ask", "deny"][..]),
+                prop::option::of(word()),
+                prop::option::of(word()),
+            )
+                .prop_map(|(cmd, decision, flag, unless)| {
+                    let cmd: Vec<String> = cmd.into_iter().map(|w| w.replace('$', "")).collect();
+                    let mut r = format!("command = {:?}\ndecision = \"{decision}\"\n", cmd.join(" "));
+                    if let Some(f) = flag.filter(|f| f.starts_with('-')) {
+                        r.push_str(&format!("flags = [{f:?}]\n"));
+                    }
+                    if let Some(u) = unless {
+                        r.push_str(&format!("unless = [{:?}]\n", u.replace('$', "")));
+                    }
+                    r
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+            /// Adding a rule never makes any decision less strict than the policy without it,
+            /// unless the new rule is an allow (which may only loosen the *default*).
+            #[test]
+            fn adding_a_rule_never_loosens(
+                rules in prop::collection::vec(rule(), 0..5),
+                extra in rule(),
+                cmd in prop::collection::vec(word(), 1..6),
+                default in prop::sample::select(&["allow", "ask", "deny"][..]),
+            ) {
+                let mut base = format!("[defaults]\ndecision = \"{default}\"\n");
+                for (i, r) in rules.iter().enumerate() {
+                    base.push_str(&format!("[[rule]]\nid = \"r{i}\"\n{r}"));
+                }
+                let with = format!("{base}[[rule]]\nid = \"extra\"\n{extra}");
+                let script = cmd.join(" ");
+                let before = decide_script(&base, &script).decision;
+                let after = decide_script(&with, &script).decision;
+                let extra_is_allow = extra.contains("decision = \"allow\"");
+                if !extra_is_allow {
+                    prop_assert!(after >= before, "{script}: {before:?} -> {after:?} with {extra}");
+                }
+                // A deny reached through a deny rule is never undone by anything added.
+                let denied_by_rule = decide_script(&base, &script).hits.iter().any(|h| h.decision == Decision::Deny);
+                if denied_by_rule {
+                    prop_assert_eq!(after, Decision::Deny);
+                }
+            }
+        }
+    }
 }

@@ -119,9 +119,14 @@ impl Glob {
     }
 
     pub fn matches(&self, text: &str, home: Option<&str>) -> bool {
+        self.matches_with(text, home, false)
+    }
+
+    /// `anywhere`: `*` and `?` also cross `/` (for free text such as environment values).
+    fn matches_with(&self, text: &str, home: Option<&str>, anywhere: bool) -> bool {
         if self.tilde {
             if let Some(rest) = text.strip_prefix('~')
-                && match_tokens(&self.tokens, rest)
+                && match_tokens(&self.tokens, rest, anywhere)
             {
                 return true;
             }
@@ -129,16 +134,16 @@ impl Glob {
                 && !home.is_empty()
                 && let Some(rest) = text.strip_prefix(home)
             {
-                return match_tokens(&self.tokens, rest);
+                return match_tokens(&self.tokens, rest, anywhere);
             }
             return false;
         }
-        match_tokens(&self.tokens, text)
+        match_tokens(&self.tokens, text, anywhere)
     }
 }
 
 /// Iterative glob matching with backtracking to the last star (linear-ish, no recursion).
-fn match_tokens(tokens: &[Token], text: &str) -> bool {
+fn match_tokens(tokens: &[Token], text: &str, anywhere: bool) -> bool {
     let text: Vec<char> = text.chars().collect();
     let (mut t, mut s) = (0usize, 0usize);
     // (token index after the star, text index the star currently covers up to, crosses '/')
@@ -150,7 +155,7 @@ fn match_tokens(tokens: &[Token], text: &str) -> bool {
                 s += 1;
                 true
             }
-            Some(Token::One) if text[s] != '/' => {
+            Some(Token::One) if anywhere || text[s] != '/' => {
                 t += 1;
                 s += 1;
                 true
@@ -158,7 +163,7 @@ fn match_tokens(tokens: &[Token], text: &str) -> bool {
             Some(Token::Class { negated, ranges }) => {
                 let c = text[s];
                 let inside = ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi);
-                if inside != *negated && c != '/' {
+                if inside != *negated && (anywhere || c != '/') {
                     t += 1;
                     s += 1;
                     true
@@ -167,7 +172,7 @@ fn match_tokens(tokens: &[Token], text: &str) -> bool {
                 }
             }
             Some(Token::Star) => {
-                backtrack = Some((t + 1, s, false));
+                backtrack = Some((t + 1, s, anywhere));
                 t += 1;
                 true
             }
@@ -216,6 +221,12 @@ impl Alternatives {
 
     pub fn matches(&self, text: &str, home: Option<&str>) -> bool {
         self.globs.iter().any(|g| g.matches(text, home))
+    }
+
+    /// Match free text (an environment variable's value): `*` and `?` cross `/` here, so
+    /// `*prod*` matches `/home/me/.kube/prod-config`.
+    pub fn matches_text(&self, text: &str) -> bool {
+        self.globs.iter().any(|g| g.matches_with(text, None, true))
     }
 
     pub fn as_str(&self) -> &str {
