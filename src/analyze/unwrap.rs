@@ -1,6 +1,8 @@
 //! From one simple command (a list of words) to what it runs: wrappers peeled, nested shells and
 //! remote commands analysed, opaque cases reported.
 
+use std::collections::HashSet;
+
 use super::{Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, inline, shell, snippet};
 
 /// Wrapper hops and nested scripts deeper than this are opaque.
@@ -82,6 +84,8 @@ pub(crate) struct Cx<'w> {
     pub out: Analysis,
     pub stack: usize,
     too_deep_reported: bool,
+    /// Opaque entries already reported (reason, snippet), to report each once.
+    seen_opaque: HashSet<(String, String)>,
 }
 
 const SHELLS: &[&str] = &[
@@ -233,6 +237,7 @@ impl<'w> Cx<'w> {
             out: Analysis::default(),
             stack: 0,
             too_deep_reported: false,
+            seen_opaque: HashSet::new(),
         }
     }
 
@@ -241,7 +246,10 @@ impl<'w> Cx<'w> {
             reason: reason.to_string(),
             snippet: snippet(text),
         };
-        if !self.out.opaque.contains(&o) {
+        if self
+            .seen_opaque
+            .insert((o.reason.clone(), o.snippet.clone()))
+        {
             self.out.opaque.push(o);
         }
     }
