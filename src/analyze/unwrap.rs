@@ -760,6 +760,7 @@ impl<'w> Cx<'w> {
 
     fn shell(&mut self, words: Vec<Word>, frame: &Frame, stdin: Stdin, name: &str) {
         let mut command_mode = false;
+        let mut stdin_mode = false;
         let mut inline_command: Option<Word> = None;
         let mut info_only = false;
         let mut i = 1;
@@ -814,6 +815,7 @@ impl<'w> Cx<'w> {
                 for c in t[1..].chars() {
                     match c {
                         'c' => command_mode = true,
+                        's' => stdin_mode = true,
                         'o' | 'O' => extra += 1,
                         'C' if name == "fish" => {
                             extra += 1;
@@ -838,7 +840,7 @@ impl<'w> Cx<'w> {
         if info_only {
             return self.push(words, frame);
         }
-        if i < words.len() {
+        if i < words.len() && !stdin_mode {
             return self.opaque("runs a script file", &join(&words));
         }
         match stdin.feeds_code() {
