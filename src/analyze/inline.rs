@@ -252,15 +252,22 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
                 cx.script(&c.text, &frame.hop_inline(&format!("{name} inline code")));
             }
         }
-    } else if !positional {
-        if let Some(src) = stdin_source(stdin) {
-            cx.opaque(
-                &format!("interpreter reads its program from {src}"),
-                &join_words(words),
-            );
-        }
+    } else if !positional && !info_only(words) {
+        // No program given: it is read from the input, which gate does not see.
+        let src = stdin_source(stdin).unwrap_or("its input");
+        cx.opaque(
+            &format!("interpreter reads its program from {src}"),
+            &join_words(words),
+        );
     }
     true
+}
+
+/// `--version`, `-V`, `--help`, `-h`: prints and exits.
+fn info_only(words: &[Word]) -> bool {
+    words[1..]
+        .iter()
+        .any(|w| matches!(w.text.as_str(), "--version" | "-V" | "-v" | "--help" | "-h"))
 }
 
 fn stdin_source(stdin: Stdin) -> Option<&'static str> {

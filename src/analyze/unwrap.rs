@@ -350,12 +350,6 @@ impl<'w> Cx<'w> {
                 if let Some(code) = dash_c(&words) {
                     return self.shell_code(Some(code), frame, name, &words);
                 }
-                if matches!(name, "su" | "runuser") {
-                    if let Some(src) = stdin.feeds_code() {
-                        return self
-                            .opaque(&format!("shell reads its script from {src}"), &join(&words));
-                    }
-                }
                 if name == "runuser" {
                     // `runuser -u USER CMD…` runs CMD directly.
                     const VALUE: &[&str] = &[
@@ -375,10 +369,9 @@ impl<'w> Cx<'w> {
                         words.drain(..start);
                         return self.command(words, &frame.hop(name), stdin);
                     }
-                    let _ = p;
                 }
-                if name != "flock" {
-                    return self.push(words, frame);
+                if matches!(name, "su" | "runuser" | "script") {
+                    return self.interactive_shell(&words, stdin);
                 }
             }
             "sg" => {
@@ -411,13 +404,18 @@ impl<'w> Cx<'w> {
             return self.push(words, frame);
         };
         let p = peel(&words, &spec.value_options, spec.skip_positionals);
+        let shell_flag = p.has("-s") || p.has("-i") || p.has("--shell") || p.has("--login");
         let Some(start) = p.cmd else {
+            if matches!(name, "sudo" | "doas") && shell_flag {
+                // `sudo -i`, `doas -s`: an interactive shell.
+                return self.interactive_shell(&words, stdin);
+            }
             return self.push(words, frame);
         };
         match name {
             "command" if p.has("-v") || p.has("-V") => self.push(words, frame),
             "sudo" if p.has("-e") || p.has("--edit") => self.push(words, frame),
-            "sudo" if p.has("-s") || p.has("-i") || p.has("--shell") || p.has("--login") => {
+            "sudo" if shell_flag => {
                 // sudo runs the shell with `-c` and the rest of the command line.
                 let code = join(&words[start..]);
                 self.script(&code, &frame.hop_script("sudo -s"));
@@ -843,9 +841,15 @@ impl<'w> Cx<'w> {
         if i < words.len() && !stdin_mode {
             return self.opaque("runs a script file", &join(&words));
         }
+        self.interactive_shell(&words, stdin);
+    }
+
+    /// A shell with no command reads its commands from its input: whatever feeds it is unseen
+    /// (`curl … | sh`, `echo … | gate -- bash`), so it is opaque.
+    fn interactive_shell(&mut self, words: &[Word], stdin: Stdin) {
         match stdin.feeds_code() {
-            Some(src) => self.opaque(&format!("shell reads its script from {src}"), &join(&words)),
-            None => self.opaque("shell reads commands from its input", &join(&words)),
+            Some(src) => self.opaque(&format!("shell reads its script from {src}"), &join(words)),
+            None => self.opaque("shell reads commands from its input", &join(words)),
         }
     }
 
