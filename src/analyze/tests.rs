@@ -59,6 +59,7 @@ const EVASIONS: &[Case] = &[
     ("f() { rm -rf /; }; f", &[RM, &["f"]], false),
     ("function f { kubectl delete ns prod; }", &[KDEL], false),
     ("! rm -rf /", &[RM], false),
+    ("! ! rm -rf /", &[RM], false),
     ("time rm -rf /", &[RM], false),
     ("time -p rm -rf /", &[RM], false),
     ("ls \\\n && rm -rf /", &[&["ls"], RM], false),
@@ -516,6 +517,37 @@ fn deep_nesting_is_bounded() {
     let a = script(&long);
     assert!(a.commands.iter().any(|c| c.words[0].text == "rm"));
     assert!(!a.is_opaque());
+}
+
+#[test]
+fn deep_shapes_do_not_overflow_the_stack() {
+    let n = 5_000;
+    let shapes = [
+        "eval ".repeat(n) + "rm -rf /",
+        "sudo env nice ".repeat(n) + "rm -rf /",
+        "{ ".repeat(n) + "rm -rf /;" + &" }".repeat(n),
+        "( ".repeat(n) + "rm -rf /" + &" )".repeat(n),
+        "if true; then ".repeat(n) + "rm -rf /" + &"; fi".repeat(n),
+        "echo \"$(".repeat(n) + "rm" + &")\"".repeat(n),
+        "<(".repeat(n) + "rm" + &")".repeat(n),
+        "${x:-".repeat(n) + "$(rm)" + &"}".repeat(n),
+        "f() { ".repeat(n) + "rm;" + &" }".repeat(n),
+        "! ".repeat(n) + "rm",
+        "x=$(".repeat(n) + "rm" + &")".repeat(n),
+        "bash -c ".repeat(n) + "rm",
+        "python3 -c \"os.system('".repeat(50) + "rm" + &"')\"".repeat(50),
+    ];
+    for s in &shapes {
+        let a = script(s);
+        // Either it is seen, or it is opaque: never silently allowed.
+        let seen = a.commands.iter().any(|c| c.words[0].text == "rm");
+        assert!(seen || a.is_opaque(), "{}", &s[..60.min(s.len())]);
+    }
+    let argv: Vec<String> = std::iter::repeat_n("sudo", n)
+        .chain(["rm", "-rf", "/"])
+        .map(String::from)
+        .collect();
+    assert!(analyze_argv(&argv, &Wrappers::builtin()).is_opaque());
 }
 
 fn shell_quote(s: &str) -> String {

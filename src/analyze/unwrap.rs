@@ -320,6 +320,11 @@ impl<'w> Cx<'w> {
         let program = basename(&words[0].text).to_string();
         let name = program.as_str();
         match name {
+            // `! ! cmd`: the grammar reads the second `!` as a command name.
+            "!" if words.len() > 1 => {
+                words.remove(0);
+                return self.command(words, frame, stdin);
+            }
             "env" => return self.env(words, frame, stdin),
             "xargs" => return self.xargs(words, frame),
             "parallel" => return self.parallel(words, frame),
