@@ -419,7 +419,10 @@ mod tests {
     use crate::analyze::{Wrappers, analyze_argv, analyze_script};
     use crate::policy::parse_str;
 
-    fn facts_with<'a>(env: &'a dyn Fn(&str) -> Option<String>, resolve: &'a dyn Fn(&str) -> Option<String>) -> Facts<'a> {
+    fn facts_with<'a>(
+        env: &'a dyn Fn(&str) -> Option<String>,
+        resolve: &'a dyn Fn(&str) -> Option<String>,
+    ) -> Facts<'a> {
         Facts {
             env,
             cwd: "/srv/app",
@@ -433,7 +436,8 @@ mod tests {
 
     fn decide_script(policy: &str, script: &str) -> Verdict {
         let policy = parse_str("t.toml", policy).unwrap();
-        let env = |k: &str| (k == "KUBECONFIG").then(|| "/home/alice/.kube/prod-config".to_string());
+        let env =
+            |k: &str| (k == "KUBECONFIG").then(|| "/home/alice/.kube/prod-config".to_string());
         let resolve = |p: &str| Some(format!("/usr/bin/{p}"));
         let facts = facts_with(&env, &resolve);
         let analysis = analyze_script(script, &Wrappers::builtin());
@@ -493,7 +497,10 @@ decision = "ask"
             ("kubectl delete ns prod", Decision::Ask),
             ("kubectl -n x delete pod y", Decision::Ask),
             ("kubectl --context prod delete ns x", Decision::Ask),
-            ("kubectl delete ns x --dry-run=client", Decision::Ask.min(Decision::Allow)),
+            (
+                "kubectl delete ns x --dry-run=client",
+                Decision::Ask.min(Decision::Allow),
+            ),
             ("kubectl get ns", Decision::Allow),
             ("rm -rf /", Decision::Deny),
             ("rm -fr /etc", Decision::Deny),
@@ -551,9 +558,16 @@ decision = "ask"
 
     #[test]
     fn regex_rules_match_the_normalised_line() {
-        let policy = "[[rule]]\nid = \"drop\"\nregex = \"(?i)drop\\\\s+table\"\ndecision = \"deny\"\n";
-        assert_eq!(decide_script(policy, "psql -c 'DROP   TABLE users'").decision, Decision::Deny);
-        assert_eq!(decide_script(policy, "psql -c 'select 1'").decision, Decision::Allow);
+        let policy =
+            "[[rule]]\nid = \"drop\"\nregex = \"(?i)drop\\\\s+table\"\ndecision = \"deny\"\n";
+        assert_eq!(
+            decide_script(policy, "psql -c 'DROP   TABLE users'").decision,
+            Decision::Deny
+        );
+        assert_eq!(
+            decide_script(policy, "psql -c 'select 1'").decision,
+            Decision::Allow
+        );
     }
 
     #[test]
@@ -562,7 +576,10 @@ decision = "ask"
         let env = |_: &str| None;
         let resolve = |p: &str| Some(format!("/usr/bin/{p}"));
         let facts = facts_with(&env, &resolve);
-        let argv: Vec<String> = ["kubectl", "delete", "ns; echo", "x"].iter().map(|s| s.to_string()).collect();
+        let argv: Vec<String> = ["kubectl", "delete", "ns; echo", "x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let v = Decider::new(&policy).decide(&analyze_argv(&argv, &Wrappers::builtin()), &facts);
         assert_eq!(v.decision, Decision::Ask);
     }
@@ -572,8 +589,26 @@ decision = "ask"
         use proptest::prelude::*;
 
         const WORDS: &[&str] = &[
-            "kubectl", "delete", "get", "rm", "-rf", "/", "/etc", "git", "push", "--force", "ls", "-n", "x", "sudo",
-            "$X", "~", "find", "-delete", "apply", "--dry-run=client",
+            "kubectl",
+            "delete",
+            "get",
+            "rm",
+            "-rf",
+            "/",
+            "/etc",
+            "git",
+            "push",
+            "--force",
+            "ls",
+            "-n",
+            "x",
+            "sudo",
+            "$X",
+            "~",
+            "find",
+            "-delete",
+            "apply",
+            "--dry-run=client",
         ];
 
         fn word() -> impl Strategy<Value = String> {
@@ -589,7 +624,8 @@ decision = "ask"
             )
                 .prop_map(|(cmd, decision, flag, unless)| {
                     let cmd: Vec<String> = cmd.into_iter().map(|w| w.replace('$', "")).collect();
-                    let mut r = format!("command = {:?}\ndecision = \"{decision}\"\n", cmd.join(" "));
+                    let mut r =
+                        format!("command = {:?}\ndecision = \"{decision}\"\n", cmd.join(" "));
                     if let Some(f) = flag.filter(|f| f.starts_with('-')) {
                         r.push_str(&format!("flags = [{f:?}]\n"));
                     }

@@ -135,7 +135,10 @@ impl Ledger {
             // let the automatic checkpoint (every 1000 pages) amortise that work.
             ledger
                 .conn
-                .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+                .set_db_config(
+                    rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                    true,
+                )
                 .map_err(err)?;
         }
         ledger.migrate(read_only)?;
