@@ -127,10 +127,33 @@ pub enum Command {
         json: bool,
     },
 
-    /// Check the ledger's hash chain and name the first broken entry
+    /// Check the ledger's hash chain and checkpoints; name the first broken entry
     Verify {
         #[arg(long)]
         json: bool,
+    },
+
+    /// Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)
+    VerifyCommand {
+        /// The request id (a unique prefix is enough)
+        id: String,
+        /// The exact command line, after `--`
+        #[arg(
+            last = true,
+            required = true,
+            value_name = "ARGV",
+            allow_hyphen_values = true
+        )]
+        argv: Vec<OsString>,
+    },
+
+    /// The ledger for auditors and SIEMs, oldest first
+    Export {
+        /// jsonl: one request per line (the `gate log --json` shape); csv: one row per request
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        #[command(flatten)]
+        filter: FilterArgs,
     },
 
     /// Policy tools
@@ -167,6 +190,44 @@ pub struct LogArgs {
     /// One JSON object per request, one per line
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// Which requests `log` and `export` show.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// Only requests at or after this time (2026-11-23T10:00:00Z, 2026-11-23) or within this age (2h, 7d)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only requests before this time or age
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only this status: ran, denied, expired, cancelled, error, running, unknown
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+    /// Only this decision: allow, ask, deny
+    #[arg(long, value_name = "DECISION")]
+    pub decision: Option<String>,
+    /// Only requests this rule matched
+    #[arg(long, value_name = "ID")]
+    pub rule: Option<String>,
+    /// Only requests made by this agent
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+    /// Only requests made by this OS user
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Only requests whose command, script or reason contains TEXT (case-insensitive)
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum ExportFormat {
+    #[default]
+    Jsonl,
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]

@@ -75,6 +75,8 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         Some(Command::Log(args)) => commands::log::log(&args),
         Some(Command::Show { id, json }) => commands::log::show(&id, json),
         Some(Command::Verify { json }) => commands::log::verify(json),
+        Some(Command::VerifyCommand { id, argv }) => commands::log::verify_command(&id, &argv),
+        Some(Command::Export { format, filter }) => commands::log::export(format, &filter),
         Some(Command::Rules { command }) => commands::rules::rules(command),
         Some(Command::Init { force, path }) => commands::init::init(force, path),
         Some(Command::Completions { shell }) => commands::meta::completions(shell),

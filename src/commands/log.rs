@@ -3,9 +3,10 @@
 use colored::Colorize;
 use serde_json::json;
 
-use crate::cli::LogArgs;
+use crate::cli::{ExportFormat, FilterArgs, LogArgs};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::ledger::query::{Filter, parse_time};
 use crate::ledger::{Ledger, RequestRecord, Status};
 
 fn open() -> Result<Ledger> {
@@ -51,9 +52,53 @@ fn command_text(r: &RequestRecord) -> String {
     r.command.join(" ")
 }
 
+fn filter(args: &FilterArgs) -> Result<Filter> {
+    let time = |t: &Option<String>, flag: &str| -> Result<Option<String>> {
+        t.as_deref()
+            .map(|t| parse_time(t).map_err(|e| Error::Usage(format!("--{flag}: {e}"))))
+            .transpose()
+    };
+    const STATUSES: &[&str] = &[
+        "ran",
+        "denied",
+        "expired",
+        "cancelled",
+        "error",
+        "running",
+        "unknown",
+    ];
+    if let Some(s) = &args.status
+        && !STATUSES.contains(&s.as_str())
+    {
+        return Err(Error::Usage(format!(
+            "--status {s}: expected one of {}",
+            STATUSES.join(", ")
+        )));
+    }
+    if let Some(d) = &args.decision
+        && !["allow", "ask", "deny"].contains(&d.as_str())
+    {
+        return Err(Error::Usage(format!(
+            "--decision {d}: expected allow, ask or deny"
+        )));
+    }
+    Ok(Filter {
+        since: time(&args.since, "since")?,
+        until: time(&args.until, "until")?,
+        status: args.status.clone(),
+        decision: args.decision.clone(),
+        rule: args.rule.clone(),
+        agent: args.agent.clone(),
+        user: args.user.clone(),
+        grep: args.grep.clone(),
+    })
+}
+
 pub fn log(args: &LogArgs) -> Result<Exit> {
+    let filter = filter(&args.filter)?;
     let ledger = open()?;
-    let records = ledger.recent(args.limit)?;
+    let mut records = Vec::new();
+    ledger.query(&filter, true, args.limit, |r| records.push(r))?;
     if args.json {
         for r in &records {
             println!("{}", serde_json::to_string(r).unwrap_or_default());
@@ -153,6 +198,144 @@ pub fn show(id: &str, as_json: bool) -> Result<Exit> {
     println!("{}", "events".bold());
     for ev in &events {
         println!("  #{:<6} {}  {:<18} {}", ev.seq, ev.time, ev.kind, ev.raw);
+    }
+    Ok(Exit::Success)
+}
+
+pub fn verify_command(id: &str, argv: &[std::ffi::OsString]) -> Result<Exit> {
+    let ledger = open()?;
+    let id = ledger.resolve_id(id)?;
+    let record = RequestRecord::from_events(&id, &ledger.events_of(&id)?);
+    let Some(recorded) = record.argv_hmac.as_deref() else {
+        return Err(Error::NotFound(format!(
+            "request {id} has no keyed hash of its command line"
+        )));
+    };
+    if crate::ledger::keyed::matches(ledger.path(), argv, recorded)? {
+        println!("match: request {id} ran exactly this command line");
+        Ok(Exit::Success)
+    } else {
+        println!("no match: request {id} did not run this command line");
+        Ok(Exit::Failure)
+    }
+}
+
+const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "time",
+    "user",
+    "agent",
+    "host",
+    "cwd",
+    "command",
+    "decision",
+    "rules",
+    "risk",
+    "approvers",
+    "status",
+    "exit_code",
+    "signal",
+    "duration_ms",
+    "reason",
+    "ci_provider",
+    "ci_job_url",
+    "argv_hmac",
+];
+
+fn csv_field(s: &str) -> String {
+    // Quote every field that needs it (RFC 4180), and defuse spreadsheet formulas.
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn csv_row(r: &RequestRecord) -> String {
+    let req = |k: &str| {
+        r.requester
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let ci = |k: &str| {
+        r.ci.as_ref()
+            .and_then(|c| c.get(k))
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let rules: Vec<&str> = r
+        .rules
+        .iter()
+        .filter_map(|h| h.get("rule").and_then(|v| v.as_str()))
+        .collect();
+    let approvers: Vec<String> = r
+        .approvals
+        .iter()
+        .map(|a| format!("{}:{}:{}", a.channel, a.approver, a.verdict))
+        .collect();
+    let fields = [
+        r.id.clone(),
+        r.time.clone(),
+        req("user"),
+        req("agent"),
+        req("host"),
+        r.cwd.clone(),
+        serde_json::to_string(&r.command).unwrap_or_default(),
+        r.decision.clone(),
+        rules.join(" "),
+        r.risk.clone().unwrap_or_default(),
+        approvers.join(" "),
+        r.status.as_str().to_string(),
+        num(r.exit_code),
+        num(r.signal),
+        num(r.duration_ms),
+        r.reason.clone().unwrap_or_default(),
+        ci("provider"),
+        ci("job_url"),
+        r.argv_hmac.clone().unwrap_or_default(),
+    ];
+    fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn export(format: ExportFormat, args: &FilterArgs) -> Result<Exit> {
+    use std::io::Write;
+    let filter = filter(args)?;
+    let ledger = open()?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut failed = None;
+    if let ExportFormat::Csv = format {
+        let _ = writeln!(out, "{}", CSV_COLUMNS.join(","));
+    }
+    ledger.query(&filter, false, usize::MAX, |r| {
+        if failed.is_some() {
+            return;
+        }
+        let line = match format {
+            ExportFormat::Jsonl => serde_json::to_string(&r).unwrap_or_default(),
+            ExportFormat::Csv => csv_row(&r),
+        };
+        if let Err(e) = writeln!(out, "{line}") {
+            failed = Some(e);
+        }
+    })?;
+    if let Some(e) = failed.or_else(|| out.flush().err()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(Error::Io(format!("cannot write the export: {e}")));
+        }
     }
     Ok(Exit::Success)
 }

@@ -5,7 +5,9 @@
 //! processes queue instead of failing with "database is locked".
 
 mod chain;
+pub mod checkpoint;
 pub mod keyed;
+pub mod query;
 pub mod record;
 
 use std::fs::{DirBuilder, OpenOptions};
@@ -33,10 +35,8 @@ pub struct Event {
     pub time: String,
     pub kind: String,
     pub data: Value,
-    #[serde(skip)]
-    pub prev: String,
-    #[serde(skip)]
-    pub hash: String,
+    #[serde(serialize_with = "hex_bytes")]
+    pub hash: Vec<u8>,
     /// The stored text of `data`, as hashed.
     #[serde(skip)]
     pub raw: String,
@@ -47,6 +47,10 @@ pub struct NewEvent<'a> {
     pub request: &'a str,
     pub kind: &'a str,
     pub data: Value,
+}
+
+fn hex_bytes<S: serde::Serializer>(b: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(b))
 }
 
 pub struct Ledger {
@@ -202,7 +206,7 @@ impl Ledger {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
-        let head: Option<(i64, String)> = tx
+        let head: Option<(i64, Vec<u8>)> = tx
             .query_row(
                 "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
                 [],
@@ -210,11 +214,12 @@ impl Ledger {
             )
             .optional()
             .map_err(err)?;
-        let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_string()));
+        let (mut seq, prev) = head.unwrap_or((0, GENESIS.to_vec()));
+        let mut prev: [u8; 32] = prev.try_into().unwrap_or(GENESIS);
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO events (seq, request, time, kind, data, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO events (seq, request, time, kind, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(err)?;
             let time = now_rfc3339();
@@ -223,12 +228,22 @@ impl Ledger {
                 let data = chain::canonical_value(&ev.data);
                 let hash = event_hash(&prev, seq, ev.request, &time, ev.kind, &data);
                 insert
-                    .execute(params![seq, ev.request, time, ev.kind, data, prev, hash])
+                    .execute(params![seq, ev.request, time, ev.kind, data, &hash[..]])
                     .map_err(err)?;
                 prev = hash;
             }
         }
-        tx.commit().map_err(err)
+        let first_new = seq - events.len() as i64 + 1;
+        tx.commit().map_err(err)?;
+        if events.is_empty() {
+            return Ok(());
+        }
+        // Checkpoint the head outside the database whenever this append crossed a multiple of
+        // CHECKPOINT_EVERY, so that truncating the newest events is caught by `gate verify`.
+        if (first_new - 1) / checkpoint::EVERY != seq / checkpoint::EVERY {
+            checkpoint::append(&self.path, seq, &prev)?;
+        }
+        Ok(())
     }
 
     fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
@@ -239,8 +254,7 @@ impl Ledger {
             time: r.get(2)?,
             kind: r.get(3)?,
             data: serde_json::from_str(&raw).unwrap_or(Value::Null),
-            prev: r.get(5)?,
-            hash: r.get(6)?,
+            hash: r.get(5)?,
             raw,
         })
     }
@@ -250,7 +264,7 @@ impl Ledger {
         let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT seq, request, time, kind, data, prev, hash FROM events WHERE request = ?1 ORDER BY seq")
+            .prepare_cached("SELECT seq, request, time, kind, data, hash FROM events WHERE request = ?1 ORDER BY seq")
             .map_err(err)?;
         let rows = stmt.query_map([request], Self::row_to_event).map_err(err)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
@@ -282,23 +296,6 @@ impl Ledger {
         }
     }
 
-    /// The newest `limit` requests, newest first.
-    pub fn recent(&self, limit: usize) -> Result<Vec<RequestRecord>> {
-        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
-        let mut stmt = self
-            .conn
-            .prepare("SELECT request FROM events WHERE kind = 'request' ORDER BY seq DESC LIMIT ?1")
-            .map_err(err)?;
-        let ids = stmt
-            .query_map([limit as i64], |r| r.get::<_, String>(0))
-            .map_err(err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(err)?;
-        ids.iter()
-            .map(|id| Ok(RequestRecord::from_events(id, &self.events_of(id)?)))
-            .collect()
-    }
-
     /// Walk the whole chain in order, calling `f` on each event; stops at the first error of `f`.
     pub fn for_each_event(
         &self,
@@ -307,7 +304,7 @@ impl Ledger {
         let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
         let mut stmt = self
             .conn
-            .prepare("SELECT seq, request, time, kind, data, prev, hash FROM events ORDER BY seq")
+            .prepare("SELECT seq, request, time, kind, data, hash FROM events ORDER BY seq")
             .map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
         while let Some(row) = rows.next().map_err(err)? {
@@ -321,9 +318,83 @@ impl Ledger {
 
     /// Check the hash chain: names the first event that was changed, removed, inserted or reordered.
     pub fn verify(&self) -> Result<chain::Report> {
-        let mut checker = chain::Checker::default();
+        let checkpoints = checkpoint::read(&self.path)?;
+        let mut checker = chain::Checker::with_checkpoints(checkpoints);
         self.for_each_event(|ev| checker.feed(&ev))?;
         Ok(checker.finish())
+    }
+
+    /// Request ids in ledger order (oldest first), or newest first; `after` continues a scan.
+    pub fn request_ids(
+        &self,
+        newest_first: bool,
+        limit: usize,
+        after: Option<i64>,
+    ) -> Result<Vec<(i64, String)>> {
+        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
+        let sql = match (newest_first, after.is_some()) {
+            (true, false) => {
+                "SELECT seq, request FROM events WHERE kind = 'request' ORDER BY seq DESC LIMIT ?1"
+            }
+            (true, true) => {
+                "SELECT seq, request FROM events WHERE kind = 'request' AND seq < ?2 ORDER BY seq DESC LIMIT ?1"
+            }
+            (false, false) => {
+                "SELECT seq, request FROM events WHERE kind = 'request' ORDER BY seq LIMIT ?1"
+            }
+            (false, true) => {
+                "SELECT seq, request FROM events WHERE kind = 'request' AND seq > ?2 ORDER BY seq LIMIT ?1"
+            }
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(err)?;
+        let map = |r: &rusqlite::Row<'_>| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?));
+        let rows = match after {
+            Some(a) => stmt.query_map(params![limit as i64, a], map),
+            None => stmt.query_map(params![limit as i64], map),
+        }
+        .map_err(err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+    }
+
+    /// Requests that pass `filter`, newest first (or oldest first), at most `limit`.
+    pub fn query(
+        &self,
+        filter: &query::Filter,
+        newest_first: bool,
+        limit: usize,
+        mut each: impl FnMut(RequestRecord),
+    ) -> Result<()> {
+        let mut after = None;
+        let mut found = 0;
+        const PAGE: usize = 512;
+        loop {
+            let ids = self.request_ids(newest_first, PAGE, after)?;
+            if ids.is_empty() {
+                return Ok(());
+            }
+            for (seq, id) in &ids {
+                after = Some(*seq);
+                if filter.stop_scanning(newest_first, self.request_time(*seq)?.as_deref()) {
+                    return Ok(());
+                }
+                let record = RequestRecord::from_events(id, &self.events_of(id)?);
+                if filter.accepts(&record) {
+                    each(record);
+                    found += 1;
+                    if found >= limit {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    fn request_time(&self, seq: i64) -> Result<Option<String>> {
+        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
+        self.conn
+            .prepare_cached("SELECT time FROM events WHERE seq = ?1")
+            .and_then(|mut s| s.query_row([seq], |r| r.get(0)).optional())
+            .map_err(err)
     }
 }
 

@@ -1,12 +1,12 @@
--- The append-only event log. Every row carries hash = SHA-256(prev ‖ canonical event).
+-- The append-only event log. Every row carries hash = SHA-256(previous row's hash ‖ canonical event),
+-- 32 raw bytes; the first row chains to 32 zero bytes.
 CREATE TABLE events (
     seq     INTEGER PRIMARY KEY,
     request TEXT NOT NULL,
     time    TEXT NOT NULL,
     kind    TEXT NOT NULL,
     data    TEXT NOT NULL,
-    prev    TEXT NOT NULL,
-    hash    TEXT NOT NULL
+    hash    BLOB NOT NULL
 );
 CREATE INDEX events_by_request ON events (request, seq);
 CREATE INDEX events_requests ON events (seq) WHERE kind = 'request';
