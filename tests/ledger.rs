@@ -1,0 +1,232 @@
+//! The ledger as proof: tampering by direct SQL, truncation, kill -9 at random points, parallel
+//! writers, export, and ledgers gate must refuse to touch.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use support::*;
+
+fn verify(env: &Env) -> (i32, Value) {
+    let out = env.gate(&["verify", "--json"]);
+    (code(&out), serde_json::from_str(&stdout(&out)).expect("verify --json"))
+}
+
+fn runs(env: &Env, n: usize) {
+    for i in 0..n {
+        let out = env.gate(&["--", "echo", &format!("run {i}")]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn tampering_by_direct_sql_is_named() {
+    // (what the attacker runs, the first event verify must name)
+    let cases: &[(&str, i64)] = &[
+        ("DROP TRIGGER events_append_only_update; UPDATE events SET data = replace(data, 'run 3', 'run 9') WHERE seq = 13;", 13),
+        ("DROP TRIGGER events_append_only_update; UPDATE events SET kind = 'finished' WHERE seq = 7;", 7),
+        ("DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE seq = 10;", 11),
+        (
+            "DROP TRIGGER events_append_only_update; UPDATE events SET seq = 1000 WHERE seq = 5; UPDATE events SET seq = 5 WHERE seq = 6; UPDATE events SET seq = 6 WHERE seq = 1000;",
+            5,
+        ),
+        // A forged event appended with a copied hash.
+        ("INSERT INTO events (seq, request, time, kind, data, hash) SELECT 21, request, time, kind, data, hash FROM events WHERE seq = 3;", 21),
+    ];
+    for (sql, want) in cases {
+        let env = Env::new();
+        runs(&env, 5);
+        assert_eq!(verify(&env).0, 0);
+        env.sql(sql).unwrap();
+        let (rc, v) = verify(&env);
+        assert_eq!(rc, 1, "{sql}: {v}");
+        assert_eq!(v["first_broken"]["seq"], *want, "{sql}: {v}");
+    }
+}
+
+#[test]
+fn a_forged_event_with_a_recomputed_hash_still_breaks_the_chain_after_it() {
+    let env = Env::new();
+    runs(&env, 3);
+    // Change event 2 and give it a hash that is not what the chain says: everything from there on fails.
+    env.sql("DROP TRIGGER events_append_only_update; UPDATE events SET hash = zeroblob(32) WHERE seq = 2;").unwrap();
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 1);
+    assert_eq!(v["first_broken"]["seq"], 2);
+}
+
+#[test]
+fn truncating_the_newest_events_is_caught_by_the_checkpoints() {
+    let env = Env::new();
+    runs(&env, 20); // 80 events: checkpoints at 32 and 64
+    let cp = std::fs::read_to_string(env.path("data/gate/ledger.db.checkpoints")).unwrap();
+    assert_eq!(cp.lines().count(), 2, "{cp}");
+    env.sql("DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE seq > 40;").unwrap();
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 1, "{v}");
+    assert!(v["first_broken"]["problem"].as_str().unwrap().contains("truncated"), "{v}");
+}
+
+#[test]
+fn kill_9_at_random_points_never_breaks_the_chain() {
+    let env = Env::new();
+    let mut delays = 0u64;
+    for i in 0..40u64 {
+        let mut child = env.command().args(["--", "sleep", "0.02"]).spawn().unwrap();
+        // Spread the kills over start-up, the ledger writes and the run.
+        delays = (delays * 7 + 3 + i) % 25;
+        std::thread::sleep(Duration::from_millis(delays));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 0, "chain broken after kill -9: {v}");
+    if env.ledger().exists() {
+        for r in env.log() {
+            let status = r["status"].as_str().unwrap();
+            assert!(["ran", "unknown"].contains(&status), "unexpected status {status}: {r}");
+            if status == "ran" {
+                assert!(r["exit_code"].is_number() || r["signal"].is_number(), "finished event lost: {r}");
+            }
+        }
+    }
+}
+
+#[test]
+fn sixty_four_writers_at_once_lose_nothing() {
+    let env = Env::new();
+    runs(&env, 1);
+    let mut children = Vec::new();
+    for _ in 0..64 {
+        // Each shell runs gate 10 times in a row: 64 writers × 10 runs.
+        children.push(
+            std::process::Command::new("/bin/sh")
+                .env_clear()
+                .env("PATH", "/usr/bin:/bin")
+                .env("HOME", env.home())
+                .env("XDG_CONFIG_HOME", env.path("config"))
+                .env("XDG_DATA_HOME", env.path("data"))
+                .args(["-c", "i=0; while [ $i -lt 10 ]; do \"$0\" -- true || exit 1; i=$((i+1)); done", GATE])
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+    }
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "a writer failed: {}", stderr(&out));
+        assert!(!stderr(&out).contains("locked"), "{}", stderr(&out));
+    }
+    assert_eq!(env.log().len(), 1 + 64 * 10);
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 0, "{v}");
+}
+
+#[test]
+fn export_round_trips_every_request() {
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    runs(&env, 3);
+    env.gate(&["--", "rm", "x"]);
+    let out = env.gate(&["export", "--format", "jsonl"]);
+    assert_eq!(code(&out), 0);
+    let exported: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut logged = env.log();
+    logged.reverse();
+    assert_eq!(exported.len(), 4);
+    assert_eq!(exported, logged, "export (oldest first) must equal log (newest first) reversed");
+
+    let out = env.gate(&["export", "--format", "csv"]);
+    let csv = stdout(&out);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,time,user,agent,host,cwd,command,decision,rules,risk,approvers,status,exit_code,signal,duration_ms,reason,ci_provider,ci_job_url,argv_hmac"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows[3].contains(",deny,no-rm,"), "{}", rows[3]);
+
+    let out = env.gate(&["export", "--status", "denied"]);
+    assert_eq!(stdout(&out).lines().count(), 1);
+    let out = env.gate(&["log", "--json", "--grep", "RUN 1"]);
+    assert_eq!(stdout(&out).lines().count(), 1);
+    let out = env.gate(&["log", "--json", "--since", "1h", "--decision", "allow"]);
+    assert_eq!(stdout(&out).lines().count(), 3);
+    let out = env.gate(&["log", "--json", "--until", "2000-01-01"]);
+    assert_eq!(stdout(&out).lines().count(), 0);
+    assert_eq!(code(&env.gate(&["log", "--status", "bogus"])), 64);
+    assert_eq!(code(&env.gate(&["log", "--since", "yesterday-ish"])), 64);
+}
+
+#[test]
+fn verify_command_proves_the_exact_argv() {
+    let env = Env::new();
+    env.gate(&["--", "echo", "--token=s3cret", "a b"]);
+    let r = &env.log()[0];
+    let id = r["id"].as_str().unwrap();
+    assert!(!r.to_string().contains("s3cret"), "a secret reached the ledger: {r}");
+    assert_eq!(code(&env.gate(&["verify-command", id, "--", "echo", "--token=s3cret", "a b"])), 0);
+    assert_eq!(code(&env.gate(&["verify-command", id, "--", "echo", "--token=other", "a b"])), 1);
+    assert_eq!(code(&env.gate(&["verify-command", id, "--", "echo", "--token=s3cret", "a", "b"])), 1);
+}
+
+#[test]
+fn ledgers_gate_must_not_touch_are_74_and_left_as_they_were() {
+    // Not SQLite at all.
+    let env = Env::new();
+    let junk = env.work().join("junk.db");
+    let body = "just some text, long enough to look like a header of something else entirely".repeat(100);
+    std::fs::write(&junk, &body).unwrap();
+    let out = env.command().env("GATE_LEDGER", &junk).args(["--", "true"]).output().unwrap();
+    assert_eq!(code(&out), 74, "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&junk).unwrap(), body, "the file was changed");
+
+    // From a newer gate (schema version ahead of ours).
+    let env = Env::new();
+    runs(&env, 1);
+    env.sql("PRAGMA user_version = 99").unwrap();
+    let out = env.gate(&["--", "true"]);
+    assert_eq!(code(&out), 74);
+    assert!(stderr(&out).contains("newer gate"), "{}", stderr(&out));
+
+    // Read-only.
+    let env = Env::new();
+    runs(&env, 1);
+    let dir = env.path("data/gate");
+    let ro = env.path("ro");
+    std::fs::create_dir_all(&ro).unwrap();
+    std::fs::copy(env.ledger(), ro.join("ledger.db")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(ro.join("ledger.db"), std::fs::Permissions::from_mode(0o400)).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let marker = env.work().join("ran");
+    let out = env
+        .command()
+        .env("GATE_LEDGER", ro.join("ledger.db"))
+        .args(["--", "touch", marker.to_str().unwrap()])
+        .output()
+        .unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o700)).unwrap();
+    if !nix::unistd::getuid().is_root() {
+        assert_eq!(code(&out), 74, "{}", stderr(&out));
+        assert!(!marker.exists());
+    }
+    let _ = dir;
+}
+
+#[test]
+fn a_ledger_locked_by_another_program_is_waited_for_then_refused() {
+    let env = Env::new();
+    runs(&env, 1);
+    let conn = rusqlite::Connection::open(env.ledger()).unwrap();
+    conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let mut child = env.command().args(["--", "echo", "after the lock"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(child.try_wait().unwrap().is_none(), "gate must wait for the lock, not fail");
+    conn.execute_batch("COMMIT").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 0);
+    assert_eq!(stdout(&out), "after the lock\n");
+}
