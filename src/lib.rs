@@ -1,5 +1,7 @@
 //! gate: action-level approval for the commands automation runs.
 
+pub mod redact;
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 
