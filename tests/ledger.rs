@@ -10,7 +10,10 @@ use support::*;
 
 fn verify(env: &Env) -> (i32, Value) {
     let out = env.gate(&["verify", "--json"]);
-    (code(&out), serde_json::from_str(&stdout(&out)).expect("verify --json"))
+    (
+        code(&out),
+        serde_json::from_str(&stdout(&out)).expect("verify --json"),
+    )
 }
 
 fn runs(env: &Env, n: usize) {
@@ -24,15 +27,27 @@ fn runs(env: &Env, n: usize) {
 fn tampering_by_direct_sql_is_named() {
     // (what the attacker runs, the first event verify must name)
     let cases: &[(&str, i64)] = &[
-        ("DROP TRIGGER events_append_only_update; UPDATE events SET data = replace(data, 'run 3', 'run 9') WHERE seq = 13;", 13),
-        ("DROP TRIGGER events_append_only_update; UPDATE events SET kind = 'finished' WHERE seq = 7;", 7),
-        ("DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE seq = 10;", 11),
+        (
+            "DROP TRIGGER events_append_only_update; UPDATE events SET data = replace(data, 'run 3', 'run 9') WHERE seq = 13;",
+            13,
+        ),
+        (
+            "DROP TRIGGER events_append_only_update; UPDATE events SET kind = 'finished' WHERE seq = 7;",
+            7,
+        ),
+        (
+            "DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE seq = 10;",
+            11,
+        ),
         (
             "DROP TRIGGER events_append_only_update; UPDATE events SET seq = 1000 WHERE seq = 5; UPDATE events SET seq = 5 WHERE seq = 6; UPDATE events SET seq = 6 WHERE seq = 1000;",
             5,
         ),
         // A forged event appended with a copied hash.
-        ("INSERT INTO events (seq, request, time, kind, data, hash) SELECT 21, request, time, kind, data, hash FROM events WHERE seq = 3;", 21),
+        (
+            "INSERT INTO events (seq, request, time, kind, data, hash) SELECT 21, request, time, kind, data, hash FROM events WHERE seq = 3;",
+            21,
+        ),
     ];
     for (sql, want) in cases {
         let env = Env::new();
@@ -62,10 +77,17 @@ fn truncating_the_newest_events_is_caught_by_the_checkpoints() {
     runs(&env, 20); // 80 events: checkpoints at 32 and 64
     let cp = std::fs::read_to_string(env.path("data/gate/ledger.db.checkpoints")).unwrap();
     assert_eq!(cp.lines().count(), 2, "{cp}");
-    env.sql("DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE seq > 40;").unwrap();
+    env.sql("DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE seq > 40;")
+        .unwrap();
     let (rc, v) = verify(&env);
     assert_eq!(rc, 1, "{v}");
-    assert!(v["first_broken"]["problem"].as_str().unwrap().contains("truncated"), "{v}");
+    assert!(
+        v["first_broken"]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("truncated"),
+        "{v}"
+    );
 }
 
 #[test]
@@ -85,9 +107,15 @@ fn kill_9_at_random_points_never_breaks_the_chain() {
     if env.ledger().exists() {
         for r in env.log() {
             let status = r["status"].as_str().unwrap();
-            assert!(["ran", "unknown"].contains(&status), "unexpected status {status}: {r}");
+            assert!(
+                ["ran", "unknown"].contains(&status),
+                "unexpected status {status}: {r}"
+            );
             if status == "ran" {
-                assert!(r["exit_code"].is_number() || r["signal"].is_number(), "finished event lost: {r}");
+                assert!(
+                    r["exit_code"].is_number() || r["signal"].is_number(),
+                    "finished event lost: {r}"
+                );
             }
         }
     }
@@ -107,7 +135,11 @@ fn sixty_four_writers_at_once_lose_nothing() {
                 .env("HOME", env.home())
                 .env("XDG_CONFIG_HOME", env.path("config"))
                 .env("XDG_DATA_HOME", env.path("data"))
-                .args(["-c", "i=0; while [ $i -lt 10 ]; do \"$0\" -- true || exit 1; i=$((i+1)); done", GATE])
+                .args([
+                    "-c",
+                    "i=0; while [ $i -lt 10 ]; do \"$0\" -- true || exit 1; i=$((i+1)); done",
+                    GATE,
+                ])
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap(),
@@ -131,11 +163,17 @@ fn export_round_trips_every_request() {
     env.gate(&["--", "rm", "x"]);
     let out = env.gate(&["export", "--format", "jsonl"]);
     assert_eq!(code(&out), 0);
-    let exported: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let exported: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let mut logged = env.log();
     logged.reverse();
     assert_eq!(exported.len(), 4);
-    assert_eq!(exported, logged, "export (oldest first) must equal log (newest first) reversed");
+    assert_eq!(
+        exported, logged,
+        "export (oldest first) must equal log (newest first) reversed"
+    );
 
     let out = env.gate(&["export", "--format", "csv"]);
     let csv = stdout(&out);
@@ -166,10 +204,30 @@ fn verify_command_proves_the_exact_argv() {
     env.gate(&["--", "echo", "--token=s3cret", "a b"]);
     let r = &env.log()[0];
     let id = r["id"].as_str().unwrap();
-    assert!(!r.to_string().contains("s3cret"), "a secret reached the ledger: {r}");
-    assert_eq!(code(&env.gate(&["verify-command", id, "--", "echo", "--token=s3cret", "a b"])), 0);
-    assert_eq!(code(&env.gate(&["verify-command", id, "--", "echo", "--token=other", "a b"])), 1);
-    assert_eq!(code(&env.gate(&["verify-command", id, "--", "echo", "--token=s3cret", "a", "b"])), 1);
+    assert!(
+        !r.to_string().contains("s3cret"),
+        "a secret reached the ledger: {r}"
+    );
+    assert_eq!(
+        code(&env.gate(&["verify-command", id, "--", "echo", "--token=s3cret", "a b"])),
+        0
+    );
+    assert_eq!(
+        code(&env.gate(&["verify-command", id, "--", "echo", "--token=other", "a b"])),
+        1
+    );
+    assert_eq!(
+        code(&env.gate(&[
+            "verify-command",
+            id,
+            "--",
+            "echo",
+            "--token=s3cret",
+            "a",
+            "b"
+        ])),
+        1
+    );
 }
 
 #[test]
@@ -177,11 +235,21 @@ fn ledgers_gate_must_not_touch_are_74_and_left_as_they_were() {
     // Not SQLite at all.
     let env = Env::new();
     let junk = env.work().join("junk.db");
-    let body = "just some text, long enough to look like a header of something else entirely".repeat(100);
+    let body =
+        "just some text, long enough to look like a header of something else entirely".repeat(100);
     std::fs::write(&junk, &body).unwrap();
-    let out = env.command().env("GATE_LEDGER", &junk).args(["--", "true"]).output().unwrap();
+    let out = env
+        .command()
+        .env("GATE_LEDGER", &junk)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 74, "{}", stderr(&out));
-    assert_eq!(std::fs::read_to_string(&junk).unwrap(), body, "the file was changed");
+    assert_eq!(
+        std::fs::read_to_string(&junk).unwrap(),
+        body,
+        "the file was changed"
+    );
 
     // From a newer gate (schema version ahead of ours).
     let env = Env::new();
@@ -222,9 +290,17 @@ fn a_ledger_locked_by_another_program_is_waited_for_then_refused() {
     runs(&env, 1);
     let conn = rusqlite::Connection::open(env.ledger()).unwrap();
     conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let mut child = env.command().args(["--", "echo", "after the lock"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = env
+        .command()
+        .args(["--", "echo", "after the lock"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    assert!(child.try_wait().unwrap().is_none(), "gate must wait for the lock, not fail");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "gate must wait for the lock, not fail"
+    );
     conn.execute_batch("COMMIT").unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(code(&out), 0);
