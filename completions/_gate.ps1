@@ -36,7 +36,9 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The ledger''s requests, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One request with all its events')
-            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the ledger''s hash chain and name the first broken entry')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the ledger''s hash chain and checkpoints; name the first broken entry')
+            [CompletionResult]::new('verify-command', 'verify-command', [CompletionResultType]::ParameterValue, 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'The ledger for auditors and SIEMs, oldest first')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Policy tools')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter policy to the user policy path')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -79,6 +81,14 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         'gate;log' {
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many requests to show')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many requests to show')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only requests at or after this time (2026-11-23T10:00:00Z, 2026-11-23) or within this age (2h, 7d)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only requests before this time or age')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only this status: ran, denied, expired, cancelled, error, running, unknown')
+            [CompletionResult]::new('--decision', '--decision', [CompletionResultType]::ParameterName, 'Only this decision: allow, ask, deny')
+            [CompletionResult]::new('--rule', '--rule', [CompletionResultType]::ParameterName, 'Only requests this rule matched')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Only requests made by this agent')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only requests made by this OS user')
+            [CompletionResult]::new('--grep', '--grep', [CompletionResultType]::ParameterName, 'Only requests whose command, script or reason contains TEXT (case-insensitive)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per request, one per line')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -92,6 +102,25 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         }
         'gate;verify' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;verify-command' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;export' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'jsonl: one request per line (the `gate log --json` shape); csv: one row per request')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only requests at or after this time (2026-11-23T10:00:00Z, 2026-11-23) or within this age (2h, 7d)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only requests before this time or age')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only this status: ran, denied, expired, cancelled, error, running, unknown')
+            [CompletionResult]::new('--decision', '--decision', [CompletionResultType]::ParameterName, 'Only this decision: allow, ask, deny')
+            [CompletionResult]::new('--rule', '--rule', [CompletionResultType]::ParameterName, 'Only requests this rule matched')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Only requests made by this agent')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only requests made by this OS user')
+            [CompletionResult]::new('--grep', '--grep', [CompletionResultType]::ParameterName, 'Only requests whose command, script or reason contains TEXT (case-insensitive)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -153,7 +182,9 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The ledger''s requests, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One request with all its events')
-            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the ledger''s hash chain and name the first broken entry')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the ledger''s hash chain and checkpoints; name the first broken entry')
+            [CompletionResult]::new('verify-command', 'verify-command', [CompletionResultType]::ParameterValue, 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'The ledger for auditors and SIEMs, oldest first')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Policy tools')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter policy to the user policy path')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -177,6 +208,12 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             break
         }
         'gate;help;verify' {
+            break
+        }
+        'gate;help;verify-command' {
+            break
+        }
+        'gate;help;export' {
             break
         }
         'gate;help;rules' {

@@ -33,7 +33,9 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand check 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
             cand log 'The ledger''s requests, newest first'
             cand show 'One request with all its events'
-            cand verify 'Check the ledger''s hash chain and name the first broken entry'
+            cand verify 'Check the ledger''s hash chain and checkpoints; name the first broken entry'
+            cand verify-command 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)'
+            cand export 'The ledger for auditors and SIEMs, oldest first'
             cand rules 'Policy tools'
             cand init 'Write a commented starter policy to the user policy path'
             cand completions 'Print shell completions'
@@ -72,6 +74,14 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;log'= {
             cand -n 'How many requests to show'
             cand --limit 'How many requests to show'
+            cand --since 'Only requests at or after this time (2026-11-23T10:00:00Z, 2026-11-23) or within this age (2h, 7d)'
+            cand --until 'Only requests before this time or age'
+            cand --status 'Only this status: ran, denied, expired, cancelled, error, running, unknown'
+            cand --decision 'Only this decision: allow, ask, deny'
+            cand --rule 'Only requests this rule matched'
+            cand --agent 'Only requests made by this agent'
+            cand --user 'Only requests made by this OS user'
+            cand --grep 'Only requests whose command, script or reason contains TEXT (case-insensitive)'
             cand --json 'One JSON object per request, one per line'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -83,6 +93,23 @@ set edit:completion:arg-completer[gate] = {|@words|
         }
         &'gate;verify'= {
             cand --json 'json'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;verify-command'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;export'= {
+            cand --format 'jsonl: one request per line (the `gate log --json` shape); csv: one row per request'
+            cand --since 'Only requests at or after this time (2026-11-23T10:00:00Z, 2026-11-23) or within this age (2h, 7d)'
+            cand --until 'Only requests before this time or age'
+            cand --status 'Only this status: ran, denied, expired, cancelled, error, running, unknown'
+            cand --decision 'Only this decision: allow, ask, deny'
+            cand --rule 'Only requests this rule matched'
+            cand --agent 'Only requests made by this agent'
+            cand --user 'Only requests made by this OS user'
+            cand --grep 'Only requests whose command, script or reason contains TEXT (case-insensitive)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -133,7 +160,9 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand check 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
             cand log 'The ledger''s requests, newest first'
             cand show 'One request with all its events'
-            cand verify 'Check the ledger''s hash chain and name the first broken entry'
+            cand verify 'Check the ledger''s hash chain and checkpoints; name the first broken entry'
+            cand verify-command 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)'
+            cand export 'The ledger for auditors and SIEMs, oldest first'
             cand rules 'Policy tools'
             cand init 'Write a commented starter policy to the user policy path'
             cand completions 'Print shell completions'
@@ -151,6 +180,10 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;show'= {
         }
         &'gate;help;verify'= {
+        }
+        &'gate;help;verify-command'= {
+        }
+        &'gate;help;export'= {
         }
         &'gate;help;rules'= {
             cand lint 'Parse and validate a policy, then run its inline tests'

@@ -37,7 +37,9 @@ complete -c gate -n "__fish_gate_needs_command" -a "shell" -d 'Drop-in for `sh -
 complete -c gate -n "__fish_gate_needs_command" -a "check" -d 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
 complete -c gate -n "__fish_gate_needs_command" -a "log" -d 'The ledger\'s requests, newest first'
 complete -c gate -n "__fish_gate_needs_command" -a "show" -d 'One request with all its events'
-complete -c gate -n "__fish_gate_needs_command" -a "verify" -d 'Check the ledger\'s hash chain and name the first broken entry'
+complete -c gate -n "__fish_gate_needs_command" -a "verify" -d 'Check the ledger\'s hash chain and checkpoints; name the first broken entry'
+complete -c gate -n "__fish_gate_needs_command" -a "verify-command" -d 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)'
+complete -c gate -n "__fish_gate_needs_command" -a "export" -d 'The ledger for auditors and SIEMs, oldest first'
 complete -c gate -n "__fish_gate_needs_command" -a "rules" -d 'Policy tools'
 complete -c gate -n "__fish_gate_needs_command" -a "init" -d 'Write a commented starter policy to the user policy path'
 complete -c gate -n "__fish_gate_needs_command" -a "completions" -d 'Print shell completions'
@@ -64,12 +66,32 @@ complete -c gate -n "__fish_gate_using_subcommand check" -l as -d 'The agent nam
 complete -c gate -n "__fish_gate_using_subcommand check" -l json -d 'Print the decision as JSON on stdout'
 complete -c gate -n "__fish_gate_using_subcommand check" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand log" -s n -l limit -d 'How many requests to show' -r
+complete -c gate -n "__fish_gate_using_subcommand log" -l since -d 'Only requests at or after this time (2026-11-23T10:00:00Z, 2026-11-23) or within this age (2h, 7d)' -r
+complete -c gate -n "__fish_gate_using_subcommand log" -l until -d 'Only requests before this time or age' -r
+complete -c gate -n "__fish_gate_using_subcommand log" -l status -d 'Only this status: ran, denied, expired, cancelled, error, running, unknown' -r
+complete -c gate -n "__fish_gate_using_subcommand log" -l decision -d 'Only this decision: allow, ask, deny' -r
+complete -c gate -n "__fish_gate_using_subcommand log" -l rule -d 'Only requests this rule matched' -r
+complete -c gate -n "__fish_gate_using_subcommand log" -l agent -d 'Only requests made by this agent' -r
+complete -c gate -n "__fish_gate_using_subcommand log" -l user -d 'Only requests made by this OS user' -r
+complete -c gate -n "__fish_gate_using_subcommand log" -l grep -d 'Only requests whose command, script or reason contains TEXT (case-insensitive)' -r
 complete -c gate -n "__fish_gate_using_subcommand log" -l json -d 'One JSON object per request, one per line'
 complete -c gate -n "__fish_gate_using_subcommand log" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand show" -l json
 complete -c gate -n "__fish_gate_using_subcommand show" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand verify" -l json
 complete -c gate -n "__fish_gate_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand verify-command" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand export" -l format -d 'jsonl: one request per line (the `gate log --json` shape); csv: one row per request' -r -f -a "jsonl\t''
+csv\t''"
+complete -c gate -n "__fish_gate_using_subcommand export" -l since -d 'Only requests at or after this time (2026-11-23T10:00:00Z, 2026-11-23) or within this age (2h, 7d)' -r
+complete -c gate -n "__fish_gate_using_subcommand export" -l until -d 'Only requests before this time or age' -r
+complete -c gate -n "__fish_gate_using_subcommand export" -l status -d 'Only this status: ran, denied, expired, cancelled, error, running, unknown' -r
+complete -c gate -n "__fish_gate_using_subcommand export" -l decision -d 'Only this decision: allow, ask, deny' -r
+complete -c gate -n "__fish_gate_using_subcommand export" -l rule -d 'Only requests this rule matched' -r
+complete -c gate -n "__fish_gate_using_subcommand export" -l agent -d 'Only requests made by this agent' -r
+complete -c gate -n "__fish_gate_using_subcommand export" -l user -d 'Only requests made by this OS user' -r
+complete -c gate -n "__fish_gate_using_subcommand export" -l grep -d 'Only requests whose command, script or reason contains TEXT (case-insensitive)' -r
+complete -c gate -n "__fish_gate_using_subcommand export" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test help" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test help" -f -a "lint" -d 'Parse and validate a policy, then run its inline tests'
 complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test help" -f -a "test" -d 'Run the policy\'s inline tests (tests.hit / tests.miss) only'
@@ -85,16 +107,18 @@ complete -c gate -n "__fish_gate_using_subcommand init" -l force -d 'Overwrite a
 complete -c gate -n "__fish_gate_using_subcommand init" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand man" -s h -l help -d 'Print help'
-complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "run" -d 'Run COMMAND under the policy (the same as `gate -- COMMAND`)'
-complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "shell" -d 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh'
-complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "check" -d 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
-complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "log" -d 'The ledger\'s requests, newest first'
-complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "show" -d 'One request with all its events'
-complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "verify" -d 'Check the ledger\'s hash chain and name the first broken entry'
-complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "rules" -d 'Policy tools'
-complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "init" -d 'Write a commented starter policy to the user policy path'
-complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
-complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify rules init completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "run" -d 'Run COMMAND under the policy (the same as `gate -- COMMAND`)'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "shell" -d 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "check" -d 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "log" -d 'The ledger\'s requests, newest first'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "show" -d 'One request with all its events'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "verify" -d 'Check the ledger\'s hash chain and checkpoints; name the first broken entry'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "verify-command" -d 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "export" -d 'The ledger for auditors and SIEMs, oldest first'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "rules" -d 'Policy tools'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "init" -d 'Write a commented starter policy to the user policy path'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show verify verify-command export rules init completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "lint" -d 'Parse and validate a policy, then run its inline tests'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "test" -d 'Run the policy\'s inline tests (tests.hit / tests.miss) only'
