@@ -13,7 +13,7 @@ use crate::decide::{Decider, Verdict};
 use crate::error::{Error, Result};
 use crate::exec::{self, SpawnError};
 use crate::exit::Exit;
-use crate::ledger::{Ledger, NewEvent};
+use crate::ledger::{Ledger, NewEvent, events};
 use crate::policy::{Decision, Policy, parse_duration};
 use crate::redact::Redactor;
 use crate::ui;
@@ -76,24 +76,20 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
     let mut ledger = Ledger::open(&ledger_path, policy.sync)?;
     let hmac = crate::ledger::keyed::argv_hmac(&ledger_path, &exec_argv)?;
 
-    let request = json!({
-        "requester": ctx.requester,
-        "cwd": ctx.cwd,
-        "command": masked,
-        "script": script.as_deref().map(|s| redactor.text(s)),
-        "reason": opts.reason.as_deref().map(|r| redactor.text(r)),
-        "ci": ctx.ci,
-        "agent_flag": opts.agent,
-        "pid": std::process::id(),
-        "argv_hmac": hmac,
-        "policy": policy.sources,
+    let script_masked = script.as_deref().map(|s| redactor.text(s));
+    let reason_masked = opts.reason.as_deref().map(|r| redactor.text(r));
+    let request = events::request(&events::RequestData {
+        requester: &ctx.requester,
+        cwd: &ctx.cwd,
+        command: &masked,
+        script: script_masked.as_deref(),
+        reason: reason_masked.as_deref(),
+        ci: ctx.ci.as_ref(),
+        argv_hmac: &hmac,
+        policy_sources: &policy.sources,
+        extra: None,
     });
-    let decision_event = json!({
-        "decision": verdict.decision,
-        "risk": verdict.risk,
-        "rules": verdict.hits,
-        "opaque": verdict.opaque.iter().map(|o| json!({"reason": o.reason, "snippet": redactor.text(&o.snippet)})).collect::<Vec<_>>(),
-    });
+    let decision_event = events::decision(&verdict, &redactor);
     let display = masked.join(" ");
 
     if opts.json {
@@ -120,7 +116,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
                 NewEvent {
                     request: &id,
                     kind: "started",
-                    data: json!({"gate_pid": std::process::id()}),
+                    data: events::started(),
                 },
             ])?;
             execute(&mut ledger, &id, &exec_argv)
@@ -171,7 +167,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
                     ledger.append(&[NewEvent {
                         request: &id,
                         kind: "started",
-                        data: json!({"gate_pid": std::process::id()}),
+                        data: events::started(),
                     }])?;
                     execute(&mut ledger, &id, &exec_argv)
                 }
@@ -325,11 +321,7 @@ fn execute(ledger: &mut Ledger, id: &str, argv: &[OsString]) -> Result<Exit> {
             ledger.append(&[NewEvent {
                 request: id,
                 kind: "finished",
-                data: json!({
-                    "exit_code": outcome.exit_code,
-                    "signal": outcome.signal,
-                    "duration_ms": outcome.duration.as_millis() as u64,
-                }),
+                data: events::finished(&outcome),
             }])?;
             Ok(Exit::Child(outcome.status()))
         }

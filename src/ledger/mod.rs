@@ -6,6 +6,7 @@
 
 mod chain;
 pub mod checkpoint;
+pub mod events;
 pub mod keyed;
 pub mod query;
 pub mod record;
