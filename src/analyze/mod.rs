@@ -1,92 +1,307 @@
-//! argv -> the simple commands that would run. (Placeholder until the shell analyser lands:
-//! a plain argv is one command; a shell with a script is opaque.)
+//! What would run: an argv or a shell script reduced to every simple command it executes.
+//!
+//! gate decides on what would actually execute, not on the text. This module is pure (no I/O,
+//! no environment, no filesystem): it takes an argv ([`analyze_argv`]) or a shell script
+//! ([`analyze_script`]) and returns every [`SimpleCommand`] that would run, plus the parts it
+//! cannot resolve statically ([`Opaque`]).
+//!
+//! ## Shell scripts
+//!
+//! Scripts are parsed with tree-sitter-bash (a real parser, never a regex). Every simple command
+//! is found wherever it sits: `;` `&&` `||` `|` `&`, newlines, `( )`, `{ }`, the bodies *and*
+//! conditions of `if`/`while`/`until`/`for`/`case`, function bodies, `$( )`, backticks, `<( )`,
+//! `>( )`, command substitutions inside arguments, strings, assignments, redirections and
+//! unquoted here-documents, `!`, `time`, and `export`/`local`/`declare` values. Quotes and
+//! escapes are removed (`k'ube'ctl`, `\kubectl`, `"kubectl"`, `$'\x72m'` are all the same word).
+//! A word holding an expansion gate cannot resolve (`$X`, `"$HOME"`, `$(…)`, brace expansion) is
+//! marked `dynamic`; globs are not. A script that does not parse is opaque as a whole, and the
+//! commands that were found are still reported.
+//!
+//! ## Wrappers
+//!
+//! A wrapper is a program that runs another command given in its arguments. It is peeled off
+//! (recursively; each hop is recorded in `via`) and the wrapped command is reported instead:
+//! `sudo`, `doas`, `env` (options, `VAR=value`, and `-S` strings, which are split), leading
+//! `VAR=value` assignments, `nice`, `ionice`, `nohup`, `time`, `timeout`, `stdbuf`, `setsid`,
+//! `chrt`, `taskset`, `command` (`command -v` runs nothing), `builtin`, `exec`, `coproc`,
+//! `busybox`/`toybox` applets, `xargs` (an extra dynamic word stands for the arguments read from
+//! stdin), `parallel` (the command before `:::`, run by a shell), `watch` (its arguments are
+//! joined and run by `sh -c`), `find -exec/-execdir/-ok/-okdir` (`{}` is a dynamic word; `find`
+//! itself is reported too), `sh`/`bash`/`zsh`/`dash`/`ksh`/`fish`/… `-c` (the string is analysed
+//! as a script), `sudo -s/-i CMD` (shell semantics), `ssh HOST CMD…` (the remote command is
+//! analysed as a script; `ssh` itself is reported too), `trap 'CMD' SIG` and `alias n='CMD'`.
+//! A wrapper with no command after it (`sudo -v`, a bare `env`) is reported as itself.
+//!
+//! The wrapper list is data; a policy adds its own:
+//!
+//! ```toml
+//! [[wrapper]]
+//! program = "with-creds"          # base name of the wrapper
+//! value_options = ["-p", "--profile"]   # options that take a value (`-p x`, `--profile=x`, `-px`)
+//! skip_positionals = 1            # positional arguments before the wrapped command
+//! ```
+//!
+//! ## Opaque
+//!
+//! Whatever gate cannot resolve statically is reported as opaque (and gets the policy's
+//! `defaults.opaque`): a command word that is an expansion (`$K`, `$(which kubectl)`, `"${CMD}"`)
+//! or a glob; `eval`; `source`/`.` (they run a file gate cannot see); a shell or interpreter
+//! reading its program from a pipe, a here-document, a here-string or a redirected file
+//! (`curl … | sh`, `bash <<EOF`, `bash <<< …`), a shell run on a script file or with no command
+//! at all; a shell `-c` string that is an expansion; interpreter inline code (`python -c`,
+//! `node -e/-p`, `deno eval`, `perl -e/-E`, `ruby -e`, `php -r`, `lua -e`, `osascript -e`,
+//! `Rscript -e`, `pwsh -c`, …); `awk` programs that call `system(` or pipe to or from a command;
+//! `sed` scripts with the `e` command or the `s///e` flag; `awk -f`/`sed -f` program files; a
+//! script that does not parse; nesting deeper than 200 levels. The string literals of inline code
+//! are analysed as shell scripts too, and the commands found there are reported with origin
+//! [`Origin::InlineCode`]: they can only make a decision stricter.
+//!
+//! ## Data is not code
+//!
+//! Arguments are words, never commands: `echo "rm -rf /"`, `git commit -m "kubectl delete"` and
+//! `grep 'rm -rf' notes.md` hold no `rm` command. Only substitutions run (`echo $(rm -rf /)`).
+//! Here-document bodies are data, except for substitutions in an unquoted here-document and
+//! bodies fed to a shell (which is opaque).
 
+mod inline;
+mod shell;
+mod unwrap;
+
+#[cfg(test)]
+mod tests;
+
+/// One word of a simple command after quote removal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
+    /// The text with quotes and escapes removed (`k'ube'ctl` -> `kubectl`).
     pub text: String,
+    /// The word holds an expansion gate cannot resolve statically (`$X`, `$(…)`); globs are not dynamic.
     pub dynamic: bool,
 }
 
+impl Word {
+    /// A literal word.
+    pub fn lit(text: impl Into<String>) -> Self {
+        Word {
+            text: text.into(),
+            dynamic: false,
+        }
+    }
+
+    /// A word whose value is unknown.
+    pub fn dynamic(text: impl Into<String>) -> Self {
+        Word {
+            text: text.into(),
+            dynamic: true,
+        }
+    }
+}
+
+/// Where a simple command was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
+    /// The argv itself, or a wrapper's argument list.
     Argv,
+    /// A shell script (`gate shell -c`, `bash -c`, `ssh host CMD`, `watch`, …).
     Script,
+    /// A string literal inside interpreter inline code (`python -c`, `node -e`, …).
     InlineCode,
 }
 
+/// One command that would run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimpleCommand {
+    /// `words[0]` is the program as written after unwrapping (may hold `/`); never empty.
     pub words: Vec<Word>,
     pub origin: Origin,
+    /// Wrappers peeled to reach it, outermost first, e.g. `["sudo", "bash -c"]`.
     pub via: Vec<String>,
 }
 
+/// Something gate cannot resolve statically.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opaque {
+    /// Short human text, e.g. "command word is an expansion".
     pub reason: String,
+    /// The source text concerned, truncated to about 120 characters.
     pub snippet: String,
 }
 
+/// Everything that would run, and what could not be resolved.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Analysis {
     pub commands: Vec<SimpleCommand>,
     pub opaque: Vec<Opaque>,
 }
 
+impl Analysis {
+    /// Whether anything could not be resolved statically.
+    pub fn is_opaque(&self) -> bool {
+        !self.opaque.is_empty()
+    }
+}
+
+/// A wrapper program: it runs another command given in its arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrapperSpec {
+    /// Base name, e.g. "sudo".
     pub program: String,
+    /// Options that take a separate value: "-u", "--user" (`--user=x` and `-ux` are understood too).
     pub value_options: Vec<String>,
+    /// Positional arguments before the wrapped command (`timeout DURATION` -> 1).
     pub skip_positionals: usize,
 }
 
+impl WrapperSpec {
+    fn new(program: &str, value_options: &[&str], skip_positionals: usize) -> Self {
+        WrapperSpec {
+            program: program.to_string(),
+            value_options: value_options.iter().map(|s| s.to_string()).collect(),
+            skip_positionals,
+        }
+    }
+}
+
+/// The wrapper table: the built-in generic wrappers plus the policy's own.
+///
+/// Wrappers with their own semantics (env, xargs, find, shells, ssh, watch, parallel, busybox,
+/// sudo -s, command -v, …) are handled in code; the table holds the ones described fully by
+/// [`WrapperSpec`]. A policy spec replaces a table entry of the same name; programs handled in
+/// code (shells, env, xargs, find, ssh, …) keep their own handling, which is stricter.
+#[derive(Debug, Clone)]
 pub struct Wrappers {
-    _extra: Vec<WrapperSpec>,
+    specs: Vec<WrapperSpec>,
 }
 
 impl Wrappers {
+    /// The built-in wrappers.
     pub fn builtin() -> Self {
-        Wrappers { _extra: Vec::new() }
+        let specs = vec![
+            WrapperSpec::new(
+                "sudo",
+                &[
+                    "-u",
+                    "-g",
+                    "-h",
+                    "-p",
+                    "-C",
+                    "-D",
+                    "-r",
+                    "-t",
+                    "-U",
+                    "-T",
+                    "-R",
+                    "--user",
+                    "--group",
+                    "--host",
+                    "--prompt",
+                    "--close-from",
+                    "--chdir",
+                    "--role",
+                    "--type",
+                    "--other-user",
+                    "--command-timeout",
+                    "--chroot",
+                ],
+                0,
+            ),
+            WrapperSpec::new("doas", &["-u", "-C"], 0),
+            WrapperSpec::new("nice", &["-n", "--adjustment"], 0),
+            WrapperSpec::new("ionice", &["-c", "-n", "-p", "--class", "--classdata"], 0),
+            WrapperSpec::new("nohup", &[], 0),
+            WrapperSpec::new("time", &["-f", "-o", "--format", "--output"], 0),
+            WrapperSpec::new("timeout", &["-s", "-k", "--signal", "--kill-after"], 1),
+            WrapperSpec::new(
+                "stdbuf",
+                &["-i", "-o", "-e", "--input", "--output", "--error"],
+                0,
+            ),
+            WrapperSpec::new("setsid", &[], 0),
+            WrapperSpec::new(
+                "chrt",
+                &[
+                    "-T",
+                    "-P",
+                    "-D",
+                    "--sched-runtime",
+                    "--sched-period",
+                    "--sched-deadline",
+                ],
+                1,
+            ),
+            WrapperSpec::new("taskset", &[], 1),
+            WrapperSpec::new("command", &[], 0),
+            WrapperSpec::new("builtin", &[], 0),
+            WrapperSpec::new("exec", &["-a"], 0),
+            WrapperSpec::new("coproc", &[], 0),
+            WrapperSpec::new("unbuffer", &[], 0),
+            WrapperSpec::new("caffeinate", &["-t", "-w"], 0),
+            WrapperSpec::new(
+                "flock",
+                &["-w", "-E", "--timeout", "--conflict-exit-code"],
+                1,
+            ),
+            WrapperSpec::new(
+                "systemd-run",
+                &["-p", "-u", "--unit", "--property", "-M", "-H"],
+                0,
+            ),
+            WrapperSpec::new("firejail", &[], 0),
+            WrapperSpec::new("proxychains", &["-f"], 0),
+            WrapperSpec::new("proxychains4", &["-f"], 0),
+            WrapperSpec::new("torsocks", &[], 0),
+            WrapperSpec::new("strace", &["-e", "-o", "-p", "-s", "-u"], 0),
+            WrapperSpec::new("ltrace", &["-e", "-o", "-p", "-s", "-u"], 0),
+        ];
+        Wrappers { specs }
     }
+
+    /// The built-in wrappers plus policy-defined ones (which win on a name clash).
     pub fn with_extra(extra: Vec<WrapperSpec>) -> Self {
-        Wrappers { _extra: extra }
+        let mut w = Self::builtin();
+        for spec in extra {
+            w.specs.retain(|s| s.program != spec.program);
+            w.specs.push(spec);
+        }
+        w
+    }
+
+    fn get(&self, program: &str) -> Option<&WrapperSpec> {
+        self.specs.iter().find(|s| s.program == program)
     }
 }
 
-pub fn analyze_argv(argv: &[String], _wrappers: &Wrappers) -> Analysis {
-    let mut analysis = Analysis::default();
-    let Some(program) = argv.first() else {
-        return analysis;
-    };
-    let base = program.rsplit('/').next().unwrap_or(program);
-    if matches!(base, "sh" | "bash" | "zsh" | "dash" | "ksh")
-        && argv.iter().any(|a| a.starts_with('-') && a.contains('c'))
-    {
-        analysis.opaque.push(Opaque {
-            reason: "shell script (not analysed yet)".into(),
-            snippet: argv.join(" "),
-        });
+impl Default for Wrappers {
+    fn default() -> Self {
+        Self::builtin()
     }
-    analysis.commands.push(SimpleCommand {
-        words: argv
-            .iter()
-            .map(|a| Word {
-                text: a.clone(),
-                dynamic: false,
-            })
-            .collect(),
-        origin: Origin::Argv,
-        via: Vec::new(),
-    });
-    analysis
 }
 
-pub fn analyze_script(script: &str, _wrappers: &Wrappers) -> Analysis {
-    Analysis {
-        commands: Vec::new(),
-        opaque: vec![Opaque {
-            reason: "shell script (not analysed yet)".into(),
-            snippet: script.chars().take(120).collect(),
-        }],
+/// Every simple command an argv would run. Never touches the shell parser unless a wrapper in
+/// the argv runs a shell script (`bash -c`, `ssh host cmd`, `watch`, …).
+pub fn analyze_argv(argv: &[String], wrappers: &Wrappers) -> Analysis {
+    let mut cx = unwrap::Cx::new(wrappers);
+    let words: Vec<Word> = argv.iter().map(|a| Word::lit(a.as_str())).collect();
+    let frame = unwrap::Frame::root(Origin::Argv);
+    cx.command(words, &frame, unwrap::Stdin::Inherited);
+    cx.out
+}
+
+/// Every simple command a shell script would run.
+pub fn analyze_script(script: &str, wrappers: &Wrappers) -> Analysis {
+    let mut cx = unwrap::Cx::new(wrappers);
+    let frame = unwrap::Frame::root(Origin::Script);
+    cx.script(script, &frame);
+    cx.out
+}
+
+/// Truncate source text for an [`Opaque`] snippet.
+fn snippet(text: &str) -> String {
+    const MAX: usize = 120;
+    if text.chars().count() <= MAX {
+        return text.to_string();
     }
+    let mut s: String = text.chars().take(MAX).collect();
+    s.push('…');
+    s
 }

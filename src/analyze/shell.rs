@@ -1,0 +1,605 @@
+//! The shell parser side: a tree-sitter-bash tree walked down to its simple commands, with quote
+//! removal for the words.
+
+use std::cell::RefCell;
+
+use tree_sitter::{Node, Parser, Tree};
+
+use super::Origin;
+use super::Word;
+use super::unwrap::{Cx, Frame, Stdin};
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+fn new_parser() -> Option<Parser> {
+    let mut p = Parser::new();
+    p.set_language(&tree_sitter_bash::LANGUAGE.into()).ok()?;
+    Some(p)
+}
+
+fn parse(src: &str) -> Option<Tree> {
+    PARSER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            if slot.is_none() {
+                *slot = new_parser();
+            }
+            slot.as_mut()?.parse(src, None)
+        }
+        Err(_) => new_parser()?.parse(src, None),
+    })
+}
+
+/// Parse `src` and report every simple command in it.
+pub(crate) fn walk_script(cx: &mut Cx, src: &str, frame: &Frame) {
+    if src.contains('\0') {
+        cx.opaque("script contains a NUL byte", &src.replace('\0', "\\0"));
+    }
+    let Some(tree) = parse(src) else {
+        cx.opaque("script does not parse", src);
+        return;
+    };
+    let root = tree.root_node();
+    if root.has_error() && frame.origin != Origin::InlineCode {
+        cx.opaque("script does not parse", src);
+    }
+    let mut w = Walker { cx, src, frame };
+    w.node(root, Stdin::Inherited);
+}
+
+/// A word being evaluated: its text after quote removal and what it holds.
+#[derive(Debug, Default)]
+struct Ev {
+    text: String,
+    dynamic: bool,
+    /// An unquoted glob character (`*`, `?`, `[`).
+    glob: bool,
+}
+
+struct Walker<'c, 'w, 's> {
+    cx: &'c mut Cx<'w>,
+    src: &'s str,
+    frame: &'s Frame,
+}
+
+fn children<'t>(n: Node<'t>) -> Vec<(Option<&'t str>, Node<'t>)> {
+    let mut cursor = n.walk();
+    let mut out = Vec::with_capacity(n.child_count() as usize);
+    if cursor.goto_first_child() {
+        loop {
+            out.push((cursor.field_name(), cursor.node()));
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+    }
+    out
+}
+
+impl<'s> Walker<'_, '_, 's> {
+    fn text(&self, n: Node) -> &'s str {
+        self.src.get(n.start_byte()..n.end_byte()).unwrap_or("")
+    }
+
+    fn enter(&mut self, n: Node) -> bool {
+        let src = self.src;
+        let (s, e) = (n.start_byte(), n.end_byte());
+        self.cx
+            .enter(self.frame, || src.get(s..e).unwrap_or("").to_string())
+    }
+
+    /// Any node in statement position: find the commands it runs.
+    fn node(&mut self, n: Node, stdin: Stdin) {
+        if !self.enter(n) {
+            return;
+        }
+        self.node_inner(n, stdin);
+        self.cx.leave();
+    }
+
+    fn node_inner(&mut self, n: Node, stdin: Stdin) {
+        match n.kind() {
+            "comment" => {}
+            "command" => self.command(n, stdin),
+            "declaration_command" | "unset_command" => self.declaration(n),
+            "list" => {
+                // `a && b && c` nests to the left; walk its spine without recursing on it.
+                let mut items = Vec::new();
+                let mut cur = n;
+                loop {
+                    let kids = children(cur);
+                    let first_list = kids.iter().position(|(_, k)| k.is_named());
+                    match first_list {
+                        Some(p) if kids[p].1.kind() == "list" => {
+                            items.extend(kids[p + 1..].iter().rev().map(|(_, k)| *k));
+                            cur = kids[p].1;
+                        }
+                        _ => {
+                            items.extend(kids.iter().rev().map(|(_, k)| *k));
+                            break;
+                        }
+                    }
+                }
+                for k in items.into_iter().rev() {
+                    if k.is_named() {
+                        self.node(k, stdin);
+                    }
+                }
+            }
+            "pipeline" => {
+                let mut first = true;
+                for (_, k) in children(n) {
+                    if k.is_named() {
+                        self.node(k, if first { stdin } else { Stdin::Pipe });
+                        first = false;
+                    }
+                }
+            }
+            "redirected_statement" => {
+                let kids = children(n);
+                let mut inner = stdin;
+                for (field, k) in &kids {
+                    if *field == Some("redirect") || k.kind().ends_with("_redirect") {
+                        inner = redirect_stdin(*k, self.src).unwrap_or(inner);
+                    }
+                }
+                for (field, k) in kids {
+                    if field == Some("body") {
+                        self.node(k, inner);
+                    } else if k.kind() == "heredoc_redirect" {
+                        self.heredoc(k, stdin);
+                    } else if k.is_named() {
+                        self.node(k, stdin);
+                    }
+                }
+            }
+            "heredoc_redirect" => self.heredoc(n, stdin),
+            "heredoc_body" => self.generic(n, stdin),
+            _ => self.generic(n, stdin),
+        }
+    }
+
+    fn generic(&mut self, n: Node, stdin: Stdin) {
+        for (_, k) in children(n) {
+            if k.is_named() || k.kind() == "ERROR" {
+                self.node(k, stdin);
+            }
+        }
+    }
+
+    fn heredoc(&mut self, n: Node, stdin: Stdin) {
+        let mut quoted = false;
+        for (field, k) in children(n) {
+            match k.kind() {
+                "heredoc_start" => {
+                    let t = self.text(k);
+                    quoted = t.contains(['\'', '"', '\\']);
+                }
+                "heredoc_body" => {
+                    if !quoted {
+                        self.generic(k, stdin);
+                    }
+                }
+                "pipeline" => {
+                    // `cat <<EOF | sh`: the pipeline's commands read the pipe.
+                    self.node(k, Stdin::Pipe);
+                }
+                "heredoc_end" | "heredoc_content" => {}
+                _ if field == Some("right") => self.node(k, stdin),
+                _ if k.is_named() => self.node(k, stdin),
+                _ => {}
+            }
+        }
+    }
+
+    fn declaration(&mut self, n: Node) {
+        let mut words = Vec::new();
+        for (_, k) in children(n) {
+            if k.is_named() {
+                let ev = self.word(k);
+                words.push(Word {
+                    text: ev.text,
+                    dynamic: ev.dynamic,
+                });
+            } else if words.is_empty() {
+                words.push(Word::lit(self.text(k)));
+            }
+        }
+        self.cx.command(words, self.frame, Stdin::Inherited);
+    }
+
+    fn command(&mut self, n: Node, stdin: Stdin) {
+        let mut stdin = stdin;
+        // (start, end, word) of the name and arguments, to rejoin pieces the grammar splits.
+        let mut parts: Vec<(usize, usize, Ev, bool)> = Vec::new();
+        for (field, k) in children(n) {
+            match field {
+                Some("name") | Some("argument") => {
+                    let is_dollar = !k.is_named() && k.kind() == "$";
+                    let ev = self.word(k);
+                    parts.push((k.start_byte(), k.end_byte(), ev, is_dollar));
+                }
+                Some("redirect") => {
+                    stdin = redirect_stdin(k, self.src).unwrap_or(stdin);
+                    self.node(k, stdin);
+                }
+                _ => {
+                    if k.is_named() {
+                        // Leading assignments: only their substitutions run.
+                        self.node(k, stdin);
+                    }
+                }
+            }
+        }
+        let mut words: Vec<Ev> = Vec::new();
+        let mut last_end = usize::MAX;
+        let mut prev_dollar = false;
+        for (start, end, ev, is_dollar) in parts {
+            if start == last_end && !words.is_empty() {
+                let w = words.last_mut().expect("not empty");
+                if prev_dollar {
+                    // `$"…"`: a translated string; the `$` is not part of the text.
+                    w.text.pop();
+                }
+                w.text.push_str(&ev.text);
+                w.dynamic |= ev.dynamic;
+                w.glob |= ev.glob;
+            } else {
+                words.push(ev);
+            }
+            prev_dollar = is_dollar;
+            last_end = end;
+        }
+        let Some(first) = words.first() else {
+            return;
+        };
+        if first.glob && !first.dynamic {
+            self.cx
+                .opaque("command word is a glob pattern", self.text(n));
+            return;
+        }
+        let words = words
+            .into_iter()
+            .map(|e| Word {
+                text: e.text,
+                dynamic: e.dynamic,
+            })
+            .collect();
+        self.cx.command(words, self.frame, stdin);
+    }
+
+    /// Evaluate a word: quote removal, and the commands of any substitution in it.
+    fn word(&mut self, n: Node) -> Ev {
+        if !self.enter(n) {
+            return Ev {
+                text: self.text(n).to_string(),
+                dynamic: true,
+                glob: false,
+            };
+        }
+        let ev = self.word_inner(n);
+        self.cx.leave();
+        ev
+    }
+
+    fn word_inner(&mut self, n: Node) -> Ev {
+        match n.kind() {
+            "word" => {
+                let raw = self.text(n);
+                let mut ev = unquoted(raw);
+                if has_brace_expansion(raw) {
+                    ev.dynamic = true;
+                }
+                ev
+            }
+            "raw_string" => {
+                let t = self.text(n);
+                let inner = t
+                    .strip_prefix('\'')
+                    .map(|s| s.strip_suffix('\'').unwrap_or(s))
+                    .unwrap_or(t);
+                Ev {
+                    text: inner.to_string(),
+                    ..Ev::default()
+                }
+            }
+            "ansi_c_string" => Ev {
+                text: ansi_c(self.text(n)),
+                ..Ev::default()
+            },
+            "string" => self.dquoted(n),
+            "translated_string" => {
+                let mut ev = Ev::default();
+                for (_, k) in children(n) {
+                    if k.kind() == "string" {
+                        let e = self.dquoted(k);
+                        ev.text.push_str(&e.text);
+                        ev.dynamic |= e.dynamic;
+                    }
+                }
+                ev
+            }
+            "concatenation" | "command_name" => {
+                let mut ev = Ev::default();
+                let mut pos = n.start_byte();
+                let mut unquoted_raw = String::new();
+                for (_, k) in children(n) {
+                    if k.start_byte() > pos {
+                        let gap = self.src.get(pos..k.start_byte()).unwrap_or("");
+                        let g = unquoted(gap);
+                        unquoted_raw.push_str(gap);
+                        ev.text.push_str(&g.text);
+                        ev.glob |= g.glob;
+                    }
+                    if k.kind() == "word" {
+                        unquoted_raw.push_str(self.text(k));
+                    }
+                    let e = self.word(k);
+                    ev.text.push_str(&e.text);
+                    ev.dynamic |= e.dynamic;
+                    ev.glob |= e.glob;
+                    pos = pos.max(k.end_byte());
+                }
+                if pos < n.end_byte() {
+                    let gap = self.src.get(pos..n.end_byte()).unwrap_or("");
+                    unquoted_raw.push_str(gap);
+                    let g = unquoted(gap);
+                    ev.text.push_str(&g.text);
+                    ev.glob |= g.glob;
+                }
+                if has_brace_expansion(&unquoted_raw) {
+                    ev.dynamic = true;
+                }
+                ev
+            }
+            "simple_expansion" | "expansion" | "arithmetic_expansion" | "brace_expression" => {
+                self.generic(n, Stdin::Inherited);
+                Ev {
+                    text: self.text(n).to_string(),
+                    dynamic: true,
+                    glob: false,
+                }
+            }
+            "command_substitution" | "process_substitution" => {
+                self.generic(n, Stdin::Inherited);
+                Ev {
+                    text: self.text(n).to_string(),
+                    dynamic: true,
+                    glob: false,
+                }
+            }
+            _ => {
+                // number, regex, extglob_pattern, test operators, `$`, `==`, ERROR pieces, …
+                self.generic(n, Stdin::Inherited);
+                Ev {
+                    text: self.text(n).to_string(),
+                    dynamic: holds_expansion(n),
+                    glob: false,
+                }
+            }
+        }
+    }
+
+    /// A double-quoted string: `\` escapes only `$`, `` ` ``, `"`, `\` and newline.
+    fn dquoted(&mut self, n: Node) -> Ev {
+        let mut ev = Ev::default();
+        let end = n.end_byte();
+        let mut pos = n.start_byte();
+        let kids = children(n);
+        for (_, k) in &kids {
+            let k = *k;
+            if k.start_byte() > pos {
+                let gap = self.src.get(pos..k.start_byte()).unwrap_or("");
+                ev.text.push_str(&dq_unescape(gap));
+            }
+            pos = pos.max(k.end_byte());
+            match k.kind() {
+                "\"" => {}
+                "string_content" => ev.text.push_str(&dq_unescape(self.text(k))),
+                _ => {
+                    let e = self.word(k);
+                    ev.text.push_str(&e.text);
+                    ev.dynamic |= e.dynamic;
+                }
+            }
+        }
+        if pos < end {
+            let gap = self.src.get(pos..end).unwrap_or("");
+            ev.text.push_str(&dq_unescape(gap));
+        }
+        ev
+    }
+}
+
+/// Whether any node below `n` is an expansion or substitution (iterative: no recursion).
+fn holds_expansion(n: Node) -> bool {
+    let mut cursor = n.walk();
+    let mut depth = 0usize;
+    loop {
+        if matches!(
+            cursor.node().kind(),
+            "simple_expansion"
+                | "expansion"
+                | "command_substitution"
+                | "process_substitution"
+                | "arithmetic_expansion"
+        ) {
+            return true;
+        }
+        if cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if depth == 0 {
+                return false;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            cursor.goto_parent();
+            depth -= 1;
+        }
+    }
+}
+
+/// Where a redirection points standard input, if it does.
+fn redirect_stdin(n: Node, src: &str) -> Option<Stdin> {
+    let descriptor_is_stdin = |n: Node| {
+        children(n)
+            .iter()
+            .find(|(f, _)| *f == Some("descriptor"))
+            .is_none_or(|(_, d)| src.get(d.start_byte()..d.end_byte()) == Some("0"))
+    };
+    match n.kind() {
+        "heredoc_redirect" if descriptor_is_stdin(n) => Some(Stdin::Heredoc),
+        "herestring_redirect" if descriptor_is_stdin(n) => Some(Stdin::Herestring),
+        "file_redirect" if descriptor_is_stdin(n) => {
+            let op = children(n)
+                .into_iter()
+                .find(|(_, k)| !k.is_named())
+                .map(|(_, k)| k.kind());
+            matches!(op, Some("<") | Some("<>")).then_some(Stdin::File)
+        }
+        _ => None,
+    }
+}
+
+/// Quote removal for unquoted text: `\x` is `x`, `\<newline>` disappears.
+fn unquoted(raw: &str) -> Ev {
+    let mut ev = Ev::default();
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('\n') | None => {}
+                Some(o) => ev.text.push(o),
+            },
+            '*' | '?' | '[' => {
+                ev.glob = true;
+                ev.text.push(c);
+            }
+            _ => ev.text.push(c),
+        }
+    }
+    ev
+}
+
+fn dq_unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.peek() {
+                Some('$' | '`' | '"' | '\\') => out.extend(chars.next()),
+                Some('\n') => {
+                    chars.next();
+                }
+                _ => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `{a,b}` or `{1..3}` outside quotes: brace expansion makes several words.
+fn has_brace_expansion(raw: &str) -> bool {
+    let Some(open) = raw.find('{') else {
+        return false;
+    };
+    let rest = &raw[open + 1..];
+    match rest.find('}') {
+        Some(close) => {
+            let inner = &rest[..close];
+            inner.contains(',') || inner.contains("..")
+        }
+        None => false,
+    }
+}
+
+/// Decode a `$'…'` ANSI-C string (the text includes `$'` and `'`).
+pub(crate) fn ansi_c(raw: &str) -> String {
+    let inner = raw.strip_prefix("$'").unwrap_or(raw);
+    let inner = inner.strip_suffix('\'').unwrap_or(inner);
+    let b = inner.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let hex = |c: u8| (c as char).to_digit(16);
+    while i < b.len() {
+        if b[i] != b'\\' || i + 1 >= b.len() {
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        let e = b[i + 1];
+        i += 2;
+        match e {
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b'e' | b'E' => out.push(27),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(11),
+            b'\\' | b'\'' | b'"' | b'?' => out.push(e),
+            b'0'..=b'7' => {
+                let mut v: u32 = (e - b'0') as u32;
+                let mut k = 0;
+                while k < 2 && i < b.len() && (b'0'..=b'7').contains(&b[i]) {
+                    v = v * 8 + (b[i] - b'0') as u32;
+                    i += 1;
+                    k += 1;
+                }
+                out.push((v & 0xff) as u8);
+            }
+            b'x' | b'u' | b'U' => {
+                let max = match e {
+                    b'x' => 2,
+                    b'u' => 4,
+                    _ => 8,
+                };
+                let mut v: u32 = 0;
+                let mut k = 0;
+                while k < max && i < b.len() {
+                    match hex(b[i]) {
+                        Some(d) => {
+                            v = v.wrapping_mul(16).wrapping_add(d);
+                            i += 1;
+                            k += 1;
+                        }
+                        None => break,
+                    }
+                }
+                if k == 0 {
+                    out.push(b'\\');
+                    out.push(e);
+                } else if e == b'x' {
+                    out.push(v as u8);
+                } else {
+                    let ch = char::from_u32(v).unwrap_or('\u{fffd}');
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+            b'c' => {
+                if i < b.len() {
+                    out.push(b[i] & 0x1f);
+                    i += 1;
+                }
+            }
+            other => {
+                out.push(b'\\');
+                out.push(other);
+            }
+        }
+    }
+    // bash ends the string at a NUL byte.
+    if let Some(p) = out.iter().position(|&c| c == 0) {
+        out.truncate(p);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

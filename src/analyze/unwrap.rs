@@ -1,0 +1,764 @@
+//! From one simple command (a list of words) to what it runs: wrappers peeled, nested shells and
+//! remote commands analysed, opaque cases reported.
+
+use super::{Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, inline, shell, snippet};
+
+/// Wrapper hops and nested scripts deeper than this are opaque.
+pub(crate) const MAX_DEPTH: usize = 200;
+/// Recursion of the analyser itself (tree nodes, words, hops) deeper than this is opaque; it
+/// keeps the stack bounded on any input.
+pub(crate) const MAX_STACK: usize = 600;
+
+/// Where a command's standard input comes from, as far as the script shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stdin {
+    Inherited,
+    Pipe,
+    Heredoc,
+    Herestring,
+    File,
+}
+
+impl Stdin {
+    fn feeds_code(self) -> Option<&'static str> {
+        match self {
+            Stdin::Inherited => None,
+            Stdin::Pipe => Some("a pipe"),
+            Stdin::Heredoc => Some("a here-document"),
+            Stdin::Herestring => Some("a here-string"),
+            Stdin::File => Some("a redirected file"),
+        }
+    }
+}
+
+/// The context a command is found in.
+#[derive(Debug, Clone)]
+pub(crate) struct Frame {
+    pub origin: Origin,
+    pub via: Vec<String>,
+    pub depth: usize,
+}
+
+impl Frame {
+    pub fn root(origin: Origin) -> Self {
+        Frame {
+            origin,
+            via: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    /// One wrapper hop that keeps the argv (sudo, env, xargs, …).
+    pub fn hop(&self, name: &str) -> Frame {
+        let mut via = self.via.clone();
+        via.push(name.to_string());
+        Frame {
+            origin: self.origin,
+            via,
+            depth: self.depth + 1,
+        }
+    }
+
+    /// One hop into a script (bash -c, ssh, watch, …).
+    pub fn hop_script(&self, name: &str) -> Frame {
+        let mut f = self.hop(name);
+        if f.origin == Origin::Argv {
+            f.origin = Origin::Script;
+        }
+        f
+    }
+
+    /// One hop into the string literals of inline code.
+    pub fn hop_inline(&self, name: &str) -> Frame {
+        let mut f = self.hop(name);
+        f.origin = Origin::InlineCode;
+        f
+    }
+}
+
+/// The analyser's state: the wrapper table, the results, and a recursion guard.
+pub(crate) struct Cx<'w> {
+    pub wrappers: &'w Wrappers,
+    pub out: Analysis,
+    pub stack: usize,
+    too_deep_reported: bool,
+}
+
+const SHELLS: &[&str] = &[
+    "sh", "bash", "zsh", "dash", "ksh", "mksh", "pdksh", "ash", "yash", "rbash", "posh", "fish",
+    "csh", "tcsh", "ksh93", "oksh", "loksh",
+];
+
+/// The base name of a program path.
+pub(crate) fn basename(program: &str) -> &str {
+    program.rsplit('/').next().unwrap_or(program)
+}
+
+/// `NAME=value` with a valid shell name.
+pub(crate) fn is_assignment(w: &Word) -> bool {
+    let Some((name, _)) = w.text.split_once('=') else {
+        return false;
+    };
+    let name = name.strip_suffix('+').unwrap_or(name);
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+fn join(words: &[Word]) -> String {
+    let mut s = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(&w.text);
+    }
+    s
+}
+
+/// The result of scanning a wrapper's own options.
+#[derive(Debug, Default)]
+pub(crate) struct Peeled {
+    /// Index of the wrapped command's first word.
+    pub cmd: Option<usize>,
+    /// Flags seen, as `-x` or `--long`.
+    pub flags: Vec<String>,
+}
+
+impl Peeled {
+    fn has(&self, flag: &str) -> bool {
+        self.flags.iter().any(|f| f == flag)
+    }
+}
+
+/// Scan options (value options take the next word, or an attached value), positionals and
+/// `VAR=value` words; return where the wrapped command starts.
+pub(crate) fn peel<S: AsRef<str>>(
+    words: &[Word],
+    value_options: &[S],
+    skip_positionals: usize,
+) -> Peeled {
+    let takes_value = |o: &str| value_options.iter().any(|v| v.as_ref() == o);
+    let mut p = Peeled::default();
+    let mut i = 1;
+    while i < words.len() {
+        let w = &words[i];
+        if w.dynamic {
+            break;
+        }
+        let t = w.text.as_str();
+        if t == "--" {
+            i += 1;
+            break;
+        }
+        if t.starts_with("--") {
+            let name = t.split_once('=').map_or(t, |(n, _)| n);
+            if !t.contains('=') && takes_value(name) {
+                i += 2;
+            } else {
+                p.flags.push(name.to_string());
+                i += 1;
+            }
+            continue;
+        }
+        if t.len() > 1 && t.starts_with('-') {
+            if takes_value(t) {
+                i += 2;
+                continue;
+            }
+            let body = &t[1..];
+            let mut next_is_value = false;
+            for (j, c) in body.char_indices() {
+                let mut o = String::from("-");
+                o.push(c);
+                if takes_value(&o) {
+                    next_is_value = body[j + c.len_utf8()..].is_empty();
+                    break;
+                }
+                p.flags.push(o);
+            }
+            i += if next_is_value { 2 } else { 1 };
+            continue;
+        }
+        break;
+    }
+    let mut i = (i + skip_positionals).min(words.len());
+    while i < words.len() && !words[i].dynamic && is_assignment(&words[i]) {
+        i += 1;
+    }
+    p.cmd = (i < words.len()).then_some(i);
+    p
+}
+
+impl<'w> Cx<'w> {
+    pub fn new(wrappers: &'w Wrappers) -> Self {
+        Cx {
+            wrappers,
+            out: Analysis::default(),
+            stack: 0,
+            too_deep_reported: false,
+        }
+    }
+
+    pub fn opaque(&mut self, reason: &str, text: &str) {
+        let o = Opaque {
+            reason: reason.to_string(),
+            snippet: snippet(text),
+        };
+        if !self.out.opaque.contains(&o) {
+            self.out.opaque.push(o);
+        }
+    }
+
+    /// Enter one level of recursion; false (and opaque, once) when too deep.
+    pub fn enter(&mut self, frame: &Frame, text: impl FnOnce() -> String) -> bool {
+        if self.stack >= MAX_STACK || frame.depth > MAX_DEPTH {
+            if !self.too_deep_reported {
+                self.too_deep_reported = true;
+                let t = text();
+                self.opaque("nested too deeply", &t);
+            }
+            return false;
+        }
+        self.stack += 1;
+        true
+    }
+
+    pub fn leave(&mut self) {
+        self.stack -= 1;
+    }
+
+    fn push(&mut self, words: Vec<Word>, frame: &Frame) {
+        if words.is_empty() {
+            return;
+        }
+        self.out.commands.push(SimpleCommand {
+            words,
+            origin: frame.origin,
+            via: frame.via.clone(),
+        });
+    }
+
+    /// Analyse a shell script found at `frame`.
+    pub fn script(&mut self, script: &str, frame: &Frame) {
+        if !self.enter(frame, || script.to_string()) {
+            return;
+        }
+        shell::walk_script(self, script, frame);
+        self.leave();
+    }
+
+    /// One simple command: unwrap it and record what runs.
+    pub fn command(&mut self, words: Vec<Word>, frame: &Frame, stdin: Stdin) {
+        if words.is_empty() {
+            return;
+        }
+        if !self.enter(frame, || join(&words)) {
+            return;
+        }
+        self.command_inner(words, frame, stdin);
+        self.leave();
+    }
+
+    fn command_inner(&mut self, mut words: Vec<Word>, frame: &Frame, stdin: Stdin) {
+        // Leading NAME=value words set the environment of the command that follows.
+        let lead = words
+            .iter()
+            .take_while(|w| !w.dynamic && is_assignment(w))
+            .count();
+        if lead > 0 && lead < words.len() {
+            words.drain(..lead);
+        }
+        if words[0].dynamic {
+            self.opaque("command word is an expansion", &join(&words));
+            return;
+        }
+        let program = basename(&words[0].text).to_string();
+        let name = program.as_str();
+        match name {
+            "env" => return self.env(words, frame, stdin),
+            "xargs" => return self.xargs(words, frame),
+            "parallel" => return self.parallel(words, frame),
+            "watch" => return self.watch(words, frame),
+            "find" => return self.find(words, frame),
+            "ssh" => return self.ssh(words, frame),
+            "busybox" | "toybox" => {
+                if words.len() > 1 && !words[1].text.starts_with('-') {
+                    words.remove(0);
+                    return self.command(words, &frame.hop(name), stdin);
+                }
+                return self.push(words, frame);
+            }
+            "eval" => {
+                self.opaque("eval runs a dynamic string", &join(&words));
+                let code = join(&words[1..]);
+                return self.script(&code, &frame.hop_script("eval"));
+            }
+            "source" | "." => {
+                if words.len() > 1 {
+                    return self.opaque("runs a script file", &join(&words));
+                }
+                return self.push(words, frame);
+            }
+            "trap" => return self.trap(words, frame),
+            "alias" => return self.alias(words, frame),
+            _ => {}
+        }
+        if SHELLS.contains(&name) {
+            return self.shell(words, frame, stdin, name);
+        }
+        if inline::handle(self, &words, frame, stdin, name) {
+            return;
+        }
+        let Some(spec) = self.wrappers.get(name) else {
+            return self.push(words, frame);
+        };
+        let p = peel(&words, &spec.value_options, spec.skip_positionals);
+        let Some(start) = p.cmd else {
+            return self.push(words, frame);
+        };
+        match name {
+            "command" if p.has("-v") || p.has("-V") => self.push(words, frame),
+            "sudo" if p.has("-e") || p.has("--edit") => self.push(words, frame),
+            "sudo" if p.has("-s") || p.has("-i") || p.has("--shell") || p.has("--login") => {
+                // sudo runs the shell with `-c` and the rest of the command line.
+                let code = join(&words[start..]);
+                self.script(&code, &frame.hop_script("sudo -s"));
+            }
+            _ => {
+                words.drain(..start);
+                self.command(words, &frame.hop(name), stdin);
+            }
+        }
+    }
+
+    fn env(&mut self, mut words: Vec<Word>, frame: &Frame, stdin: Stdin) {
+        let mut splits = 0;
+        let mut i = 1;
+        while i < words.len() {
+            let w = &words[i];
+            if w.dynamic {
+                break;
+            }
+            let t = w.text.clone();
+            if t == "--" {
+                i += 1;
+                break;
+            }
+            let mut split: Option<(String, usize)> = None;
+            if let Some(long) = t.strip_prefix("--") {
+                let (name, val) = match long.split_once('=') {
+                    Some((n, v)) => (n, Some(v)),
+                    None => (long, None),
+                };
+                match (name, val) {
+                    ("split-string", Some(v)) => split = Some((v.to_string(), i + 1)),
+                    ("split-string", None) => {
+                        let s = words.get(i + 1).map(|w| w.text.clone()).unwrap_or_default();
+                        split = Some((s, i + 2));
+                    }
+                    ("unset" | "chdir", None) => i += 2,
+                    _ => i += 1,
+                }
+            } else if t == "-" {
+                i += 1;
+            } else if let Some(body) = t.strip_prefix('-') {
+                let mut next = i + 1;
+                for (j, c) in body.char_indices() {
+                    let rest = &body[j + c.len_utf8()..];
+                    match c {
+                        'u' | 'C' => {
+                            if rest.is_empty() {
+                                next += 1;
+                            }
+                            break;
+                        }
+                        'S' => {
+                            if rest.is_empty() {
+                                let s =
+                                    words.get(i + 1).map(|w| w.text.clone()).unwrap_or_default();
+                                split = Some((s, i + 2));
+                            } else {
+                                split = Some((rest.to_string(), i + 1));
+                            }
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                i = next;
+            } else if is_assignment(w) {
+                i += 1;
+            } else {
+                break;
+            }
+            if let Some((s, after)) = split {
+                splits += 1;
+                if splits > MAX_DEPTH {
+                    return self.opaque("nested too deeply", &join(&words));
+                }
+                let mut rebuilt = vec![words[0].clone()];
+                rebuilt.extend(inline::split_string(&s));
+                rebuilt.extend(words.into_iter().skip(after));
+                words = rebuilt;
+                i = 1;
+            }
+        }
+        if i >= words.len() {
+            return self.push(words, frame);
+        }
+        words.drain(..i);
+        self.command(words, &frame.hop("env"), stdin);
+    }
+
+    fn xargs(&mut self, words: Vec<Word>, frame: &Frame) {
+        let mut replace: Option<String> = None;
+        let mut i = 1;
+        while i < words.len() {
+            let w = &words[i];
+            if w.dynamic {
+                break;
+            }
+            let t = w.text.as_str();
+            if t == "--" {
+                i += 1;
+                break;
+            }
+            if let Some(long) = t.strip_prefix("--") {
+                let (name, val) = match long.split_once('=') {
+                    Some((n, v)) => (n, Some(v)),
+                    None => (long, None),
+                };
+                match (name, val) {
+                    ("replace", v) => replace = Some(v.unwrap_or("{}").to_string()),
+                    (
+                        "arg-file" | "delimiter" | "eof" | "max-lines" | "max-args" | "max-procs"
+                        | "max-chars" | "process-slot-var",
+                        None,
+                    ) => i += 1,
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            if t.len() > 1 && t.starts_with('-') {
+                let body = &t[1..];
+                let mut next = i + 1;
+                for (j, c) in body.char_indices() {
+                    let rest = &body[j + c.len_utf8()..];
+                    match c {
+                        'I' | 'a' | 'd' | 'E' | 'L' | 'n' | 'P' | 's' => {
+                            let value = if rest.is_empty() {
+                                next += 1;
+                                words.get(i + 1).map(|w| w.text.clone()).unwrap_or_default()
+                            } else {
+                                rest.to_string()
+                            };
+                            if c == 'I' {
+                                replace = Some(value);
+                            }
+                            break;
+                        }
+                        'i' => {
+                            replace = Some(if rest.is_empty() { "{}" } else { rest }.to_string());
+                            break;
+                        }
+                        'e' | 'l' => break,
+                        _ => {}
+                    }
+                }
+                i = next;
+                continue;
+            }
+            break;
+        }
+        let mut inner: Vec<Word> = if i < words.len() {
+            words[i..].to_vec()
+        } else {
+            vec![Word::lit("echo")]
+        };
+        match &replace {
+            Some(r) if !r.is_empty() => {
+                for w in inner.iter_mut().skip(1) {
+                    if w.text.contains(r.as_str()) {
+                        w.dynamic = true;
+                    }
+                }
+            }
+            _ => inner.push(Word::dynamic("<stdin>")),
+        }
+        self.command(inner, &frame.hop("xargs"), Stdin::Inherited);
+    }
+
+    fn parallel(&mut self, words: Vec<Word>, frame: &Frame) {
+        const VALUE: &[&str] = &[
+            "-j",
+            "-J",
+            "-S",
+            "-N",
+            "-n",
+            "-L",
+            "-l",
+            "-I",
+            "-a",
+            "-C",
+            "-E",
+            "-d",
+            "-P",
+            "-s",
+            "--jobs",
+            "--sshlogin",
+            "--arg-file",
+            "--colsep",
+            "--delay",
+            "--timeout",
+            "--joblog",
+            "--results",
+            "--tmpdir",
+            "--workdir",
+            "--wd",
+            "--eof",
+            "--delimiter",
+            "--basefile",
+            "--bf",
+            "--return",
+            "--transfer-file",
+            "--tf",
+            "--env",
+            "--sshloginfile",
+            "--slf",
+            "--retries",
+            "--memfree",
+            "--load",
+            "--nice",
+            "--tagstring",
+            "--halt",
+            "--termseq",
+            "--header",
+            "--max-args",
+            "--max-replace-args",
+            "--max-procs",
+            "--profile",
+        ];
+        let sep = words
+            .iter()
+            .position(|w| !w.dynamic && w.text.starts_with(":::"))
+            .unwrap_or(words.len());
+        let head = &words[..sep];
+        let p = peel(head, VALUE, 0);
+        let hop = frame.hop_script("parallel");
+        match p.cmd {
+            Some(start) => {
+                let code = join(&head[start..]);
+                let before = self.out.commands.len();
+                self.script(&code, &hop);
+                let uses_placeholder = code.contains('{') && code.contains('}');
+                for c in &mut self.out.commands[before..] {
+                    for w in c.words.iter_mut().skip(1) {
+                        if w.text.contains('{') && w.text.contains('}') {
+                            w.dynamic = true;
+                        }
+                    }
+                    if !uses_placeholder {
+                        c.words.push(Word::dynamic("<args>"));
+                    }
+                }
+            }
+            None => {
+                // With no command, each argument is itself a command line.
+                if sep == words.len() {
+                    self.opaque("parallel reads commands from stdin", &join(&words));
+                }
+                for w in &words[sep..] {
+                    if w.text.starts_with(":::") && !w.dynamic {
+                        continue;
+                    }
+                    if w.dynamic {
+                        self.opaque("command word is an expansion", &w.text);
+                    }
+                    self.script(&w.text, &hop);
+                }
+            }
+        }
+    }
+
+    fn watch(&mut self, words: Vec<Word>, frame: &Frame) {
+        const VALUE: &[&str] = &["-n", "--interval", "-q", "--equexit"];
+        let p = peel(&words, VALUE, 0);
+        let Some(start) = p.cmd else {
+            return self.push(words, frame);
+        };
+        if p.has("-x") || p.has("--exec") {
+            let inner = words[start..].to_vec();
+            return self.command(inner, &frame.hop("watch"), Stdin::Inherited);
+        }
+        let code = join(&words[start..]);
+        self.script(&code, &frame.hop_script("watch"));
+    }
+
+    fn find(&mut self, words: Vec<Word>, frame: &Frame) {
+        self.push(words.clone(), frame);
+        let mut i = 1;
+        while i < words.len() {
+            let t = words[i].text.as_str();
+            if !words[i].dynamic && matches!(t, "-exec" | "-execdir" | "-ok" | "-okdir") {
+                let start = i + 1;
+                let mut end = start;
+                while end < words.len() && !(matches!(words[end].text.as_str(), ";" | "+")) {
+                    end += 1;
+                }
+                let inner: Vec<Word> = words[start..end]
+                    .iter()
+                    .map(|w| Word {
+                        text: w.text.clone(),
+                        dynamic: w.dynamic || w.text.contains("{}"),
+                    })
+                    .collect();
+                self.command(inner, &frame.hop("find -exec"), Stdin::Inherited);
+                i = end + 1;
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn ssh(&mut self, words: Vec<Word>, frame: &Frame) {
+        const VALUE: &[&str] = &[
+            "-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-e", "-m",
+            "-O", "-Q", "-S", "-W", "-w", "-B", "-I", "-P",
+        ];
+        let p = peel(&words, VALUE, 1);
+        self.push(words.clone(), frame);
+        if let Some(start) = p.cmd {
+            // The host is the positional just before `start`; the rest is a remote shell line.
+            let code = join(&words[start..]);
+            self.script(&code, &frame.hop_script("ssh"));
+        }
+    }
+
+    fn trap(&mut self, words: Vec<Word>, frame: &Frame) {
+        self.push(words.clone(), frame);
+        if words.len() >= 3 && !words[1].text.starts_with('-') {
+            if words[1].dynamic {
+                return self.opaque("trap action is an expansion", &join(&words));
+            }
+            self.script(&words[1].text, &frame.hop_script("trap"));
+        }
+    }
+
+    fn alias(&mut self, words: Vec<Word>, frame: &Frame) {
+        self.push(words.clone(), frame);
+        for w in &words[1..] {
+            if let Some((_, value)) = w.text.split_once('=') {
+                if w.dynamic {
+                    self.opaque("alias value is an expansion", &w.text);
+                }
+                self.script(value, &frame.hop_script("alias"));
+            }
+        }
+    }
+
+    fn shell(&mut self, words: Vec<Word>, frame: &Frame, stdin: Stdin, name: &str) {
+        let mut command_mode = false;
+        let mut inline_command: Option<Word> = None;
+        let mut info_only = false;
+        let mut i = 1;
+        while i < words.len() {
+            let w = &words[i];
+            if w.dynamic {
+                if command_mode {
+                    break;
+                }
+                return self.opaque("shell argument is an expansion", &join(&words));
+            }
+            let t = w.text.as_str();
+            if t == "--" || t == "-" {
+                i += 1;
+                break;
+            }
+            if let Some(long) = t.strip_prefix("--") {
+                let (opt, val) = match long.split_once('=') {
+                    Some((n, v)) => (n, Some(v)),
+                    None => (long, None),
+                };
+                match opt {
+                    "version" | "help" => info_only = true,
+                    "command" => {
+                        command_mode = true;
+                        match val {
+                            Some(v) => inline_command = Some(Word::lit(v)),
+                            None => {
+                                inline_command = words.get(i + 1).cloned();
+                                i += 1;
+                            }
+                        }
+                    }
+                    "init-command" => {
+                        let code = match val {
+                            Some(v) => Some(Word::lit(v)),
+                            None => {
+                                i += 1;
+                                words.get(i).cloned()
+                            }
+                        };
+                        self.shell_code(code, frame, name, &words);
+                    }
+                    "rcfile" | "init-file" if val.is_none() => i += 1,
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            if t.len() > 1 && (t.starts_with('-') || t.starts_with('+')) {
+                let mut extra = 0;
+                for c in t[1..].chars() {
+                    match c {
+                        'c' => command_mode = true,
+                        'o' | 'O' => extra += 1,
+                        'C' if name == "fish" => {
+                            extra += 1;
+                            let code = words.get(i + extra).cloned();
+                            self.shell_code(code, frame, name, &words);
+                        }
+                        _ => {}
+                    }
+                }
+                i += 1 + extra;
+                continue;
+            }
+            break;
+        }
+        if command_mode {
+            let code = inline_command.or_else(|| words.get(i).cloned());
+            if code.is_none() {
+                return self.push(words, frame);
+            }
+            return self.shell_code(code, frame, name, &words);
+        }
+        if info_only {
+            return self.push(words, frame);
+        }
+        if i < words.len() {
+            return self.opaque("runs a script file", &join(&words));
+        }
+        match stdin.feeds_code() {
+            Some(src) => self.opaque(&format!("shell reads its script from {src}"), &join(&words)),
+            None => self.opaque("shell reads commands from its input", &join(&words)),
+        }
+    }
+
+    fn shell_code(&mut self, code: Option<Word>, frame: &Frame, name: &str, words: &[Word]) {
+        match code {
+            None => {}
+            Some(w) if w.dynamic => {
+                self.opaque("shell command string is an expansion", &join(words));
+            }
+            Some(w) => self.script(&w.text, &frame.hop_script(&format!("{name} -c"))),
+        }
+    }
+
+    /// Record the interpreter command itself and report its inline code.
+    pub(crate) fn push_plain(&mut self, words: Vec<Word>, frame: &Frame) {
+        self.push(words, frame);
+    }
+}
