@@ -109,8 +109,7 @@ fn evasion_corpus() {
         if case.known_gap {
             let status = if ok {
                 "now PASSES (remove known_gap)"
-            } else if case.expect != "allow" && got.decision != "allow" && got.decision != "error"
-            {
+            } else if case.expect != "allow" && got.decision != "allow" && got.decision != "error" {
                 "held (not allowed)"
             } else {
                 "open"
