@@ -93,6 +93,7 @@
 //! Here-document bodies are data, except for substitutions in an unquoted here-document and
 //! bodies fed to a shell (which is opaque).
 
+mod code_options;
 mod inline;
 mod shell;
 mod unwrap;
