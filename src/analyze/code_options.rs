@@ -150,7 +150,7 @@ pub(crate) fn scan(cx: &mut Cx, words: &[Word], program: &str, frame: &Frame) {
                 vim_command(cx, c, frame);
             }
             if t == "-S" {
-                cx.opaque("runs a script file", &t.to_string());
+                cx.opaque("runs a script file", t);
             }
         }
         i += 1;
