@@ -199,7 +199,7 @@ impl<'s> Walker<'_, '_, 's> {
                     let t = self.text(k);
                     quoted = t.contains(['\'', '"', '\\']);
                 }
-                "heredoc_body" if !quoted => self.heredoc_body(k, stdin),
+                "heredoc_body" if !quoted => self.heredoc_body(k),
                 "pipeline" => {
                     // `cat <<EOF | sh`: the pipeline's commands read the pipe.
                     self.node(k, Stdin::Pipe);
@@ -215,12 +215,11 @@ impl<'s> Walker<'_, '_, 's> {
     /// An unquoted here-document body is expanded like a double-quoted string. The grammar
     /// misses backticks there and substitutions on `<<-` lines, so the body is parsed again as
     /// such a string.
-    fn heredoc_body(&mut self, n: Node, stdin: Stdin) {
+    fn heredoc_body(&mut self, n: Node) {
         let body = self.text(n);
         if !body.contains(['`', '$']) {
             return;
         }
-        let _ = stdin;
         let synthetic = format!(": \"{}\"", escape_dquotes(body));
         let Some(tree) = parse(&synthetic) else {
             return self.cx.opaque("script does not parse", body);

@@ -274,7 +274,8 @@ impl<'w> Cx<'w> {
         self.stack -= 1;
     }
 
-    fn push(&mut self, words: Vec<Word>, frame: &Frame) {
+    /// Record a command that runs as it is.
+    pub(crate) fn push(&mut self, words: Vec<Word>, frame: &Frame) {
         if words.is_empty() {
             return;
         }
@@ -878,10 +879,5 @@ impl<'w> Cx<'w> {
             self.opaque("shell command string is an expansion", &join(words));
         }
         self.script(&w.text, &frame.hop_script(&format!("{name} -c")));
-    }
-
-    /// Record the interpreter command itself and report its inline code.
-    pub(crate) fn push_plain(&mut self, words: Vec<Word>, frame: &Frame) {
-        self.push(words, frame);
     }
 }
