@@ -417,6 +417,47 @@ fn look_alikes_stay_data() {
     }
 }
 
+/// Everyday agent command lines: none of them may be opaque (that would hold up normal work).
+#[test]
+fn everyday_commands_are_not_opaque() {
+    for src in [
+        "cd repo && cargo test 2>&1 | tail -5",
+        "git status && git diff --stat",
+        "npm test -- --watch=false",
+        "python3 -m pytest -x -q",
+        "ls *.rs",
+        "for f in *.rs; do wc -l \"$f\"; done",
+        "find . -name '*.py' | xargs grep -n foo",
+        "echo $HOME",
+        "export PATH=$PATH:/usr/local/bin",
+        "sed -i 's/foo/bar/g' file",
+        "awk '{print $2}' f | sort | uniq -c",
+        "jq -r '.items[].name' x.json",
+        "grep -E 'a|b' f",
+        "docker compose up -d",
+        "./scripts/test.sh --fast",
+        "time cargo build",
+        "timeout 60 cargo test",
+        "mkdir -p src/{a,b}",
+        "kubectl get pods -l app=x -o jsonpath='{.items[*].metadata.name}'",
+        "git log --format='%H %s' -n 5 2>/dev/null || true",
+        "[ -d x ] || mkdir x",
+        "read -r x <<< \"$y\"",
+        "while IFS= read -r line; do echo \"$line\"; done < file",
+        "cat <<EOF > config.toml\nname = \"$NAME\"\nEOF",
+        "git commit -m \"$(cat <<'EOF'\nmsg\nEOF\n)\"",
+        "cargo clippy --all-targets -- -D warnings",
+        "RUST_BACKTRACE=1 cargo run -- --help",
+        "sudo apt-get install -y jq",
+        "ssh host uptime",
+        "curl -fsSL https://example.com -o out.html",
+    ] {
+        let a = script(src);
+        assert!(!a.is_opaque(), "{src:?}: {:?}", a.opaque);
+        assert!(!a.commands.is_empty(), "{src:?}");
+    }
+}
+
 /// (argv, commands, opaque?)
 type ArgvCase = (
     &'static [&'static str],
