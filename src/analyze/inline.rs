@@ -23,6 +23,10 @@ struct Interp {
     eval_subcommand: Option<&'static str>,
     /// Short option letters after which the program comes from a module (`python -m`): no inline code.
     module: &'static str,
+    /// Short option letters followed by optional attached digits (`perl -l0 -0777`).
+    digits: &'static str,
+    /// The code reads as a command line (PowerShell): analyse it as one too.
+    code_is_command_line: bool,
 }
 
 const NONE: &[&str] = &[];
@@ -36,6 +40,8 @@ fn interp(name: &str) -> Option<Interp> {
         value_words: NONE,
         eval_subcommand: None,
         module: "",
+        digits: "",
+        code_is_command_line: false,
     };
     let digits = |prefix: &str| {
         name.strip_prefix(prefix)
@@ -70,13 +76,15 @@ fn interp(name: &str) -> Option<Interp> {
     } else if digits("perl") {
         Interp {
             code: "eE",
-            attached: "MmIxil0CdDV",
+            attached: "MmIxiCdDV",
+            digits: "l0",
             ..base
         }
     } else if digits("ruby") {
         Interp {
             code: "e",
-            attached: "IrxiCEFKTW0l",
+            attached: "IrxiCEFKTW",
+            digits: "0",
             ..base
         }
     } else if digits("php") {
@@ -102,17 +110,7 @@ fn interp(name: &str) -> Option<Interp> {
         }
     } else if matches!(name, "pwsh" | "powershell" | "pwsh.exe" | "powershell.exe") {
         Interp {
-            code_words: &[
-                "-c",
-                "-Command",
-                "-command",
-                "-EncodedCommand",
-                "-encodedcommand",
-                "-e",
-                "-ec",
-                "-CommandWithArgs",
-                "-cwa",
-            ],
+            code_is_command_line: true,
             ..base
         }
     } else {
@@ -139,15 +137,28 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
     while i < words.len() {
         let w = &words[i];
         let t = w.text.as_str();
-        if w.dynamic || t == "-" {
+        if w.dynamic {
+            cx.opaque(
+                "interpreter runs a program given by an expansion",
+                &join_words(words),
+            );
             positional = true;
+            break;
+        }
+        if t == "-" {
+            positional = false;
             break;
         }
         if t == "--" {
             positional = i + 1 < words.len();
             break;
         }
-        if it.code_words.contains(&t) {
+        // PowerShell: -c, -Command, -EncodedCommand, -CommandWithArgs, any case, any prefix.
+        let pwsh_code = it.code_is_command_line && {
+            let l = t.to_ascii_lowercase();
+            l.starts_with("-c") || l.starts_with("-e") || l.starts_with("/c")
+        };
+        if pwsh_code || it.code_words.contains(&t) {
             if let Some(c) = words.get(i + 1) {
                 code.push(c.clone());
             }
@@ -173,10 +184,20 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
             let body = &t[1..];
             let mut next = i + 1;
             let mut module = false;
+            let mut skip_digits = false;
             for (j, c) in body.char_indices() {
                 let rest = &body[j + c.len_utf8()..];
+                if skip_digits && c.is_digit(8) {
+                    continue;
+                }
+                skip_digits = false;
+                if it.digits.contains(c) {
+                    skip_digits = true;
+                    continue;
+                }
                 if it.code.contains(c) {
-                    if rest.is_empty() {
+                    // `node -pe CODE`: the code is the next word when the rest is more code flags.
+                    if rest.is_empty() || rest.chars().all(|r| it.code.contains(r)) {
                         if let Some(cw) = words.get(i + 1) {
                             code.push(cw.clone());
                         }
@@ -222,18 +243,31 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
         positional = true;
         break;
     }
-    cx.push_plain(words.to_vec(), frame);
+    cx.push(words.to_vec(), frame);
     if !code.is_empty() {
         report_code(cx, &code, frame, name, "interpreter inline code");
-    } else if !positional {
-        if let Some(src) = stdin_source(stdin) {
-            cx.opaque(
-                &format!("interpreter reads its program from {src}"),
-                &join_words(words),
-            );
+        if it.code_is_command_line {
+            // PowerShell code is itself a command line.
+            for c in &code {
+                cx.script(&c.text, &frame.hop_inline(&format!("{name} inline code")));
+            }
         }
+    } else if !positional && !info_only(words) {
+        // No program given: it is read from the input, which gate does not see.
+        let src = stdin_source(stdin).unwrap_or("its input");
+        cx.opaque(
+            &format!("interpreter reads its program from {src}"),
+            &join_words(words),
+        );
     }
     true
+}
+
+/// `--version`, `-V`, `--help`, `-h`: prints and exits.
+fn info_only(words: &[Word]) -> bool {
+    words[1..]
+        .iter()
+        .any(|w| matches!(w.text.as_str(), "--version" | "-V" | "-v" | "--help" | "-h"))
 }
 
 fn stdin_source(stdin: Stdin) -> Option<&'static str> {
@@ -261,7 +295,10 @@ fn report_code(cx: &mut Cx, code: &[Word], frame: &Frame, name: &str, reason: &s
         cx.opaque(reason, &snippet(&c.text));
         for group in string_literals(&c.text) {
             for lit in &group {
-                cx.script(lit, &hop);
+                // In an argv list, single words are only parts of the command below.
+                if group.len() == 1 || lit.contains(char::is_whitespace) {
+                    cx.script(lit, &hop);
+                }
             }
             if group.len() > 1 {
                 // An argv written as a list of literals: ["rm", "-rf", "/"].
@@ -402,7 +439,7 @@ fn awk(cx: &mut Cx, words: &[Word], frame: &Frame, name: &str) {
             program.push(w.clone());
         }
     }
-    cx.push_plain(words.to_vec(), frame);
+    cx.push(words.to_vec(), frame);
     if from_file {
         cx.opaque("runs a script file", &join_words(words));
     }
@@ -525,7 +562,7 @@ fn sed(cx: &mut Cx, words: &[Word], frame: &Frame) {
     if scripts.is_empty() && !from_file {
         scripts.extend(positional);
     }
-    cx.push_plain(words.to_vec(), frame);
+    cx.push(words.to_vec(), frame);
     if from_file {
         cx.opaque("runs a script file", &join_words(words));
     }
@@ -534,11 +571,6 @@ fn sed(cx: &mut Cx, words: &[Word], frame: &Frame) {
             cx.opaque("sed script is an expansion", &join_words(words));
         } else if sed_executes(&s.text) {
             cx.opaque("sed script runs commands", &s.text);
-            for group in string_literals(&format!("'{}'", s.text.replace('\'', ""))) {
-                for lit in group {
-                    cx.script(&lit, &frame.hop_inline("sed inline code"));
-                }
-            }
         }
     }
 }

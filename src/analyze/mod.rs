@@ -15,45 +15,82 @@
 //! escapes are removed (`k'ube'ctl`, `\kubectl`, `"kubectl"`, `$'\x72m'` are all the same word).
 //! A word holding an expansion gate cannot resolve (`$X`, `"$HOME"`, `$(…)`, brace expansion) is
 //! marked `dynamic`; globs are not. A script that does not parse is opaque as a whole, and the
-//! commands that were found are still reported.
+//! commands that were found are still reported. Declaration commands (`export`, `local`,
+//! `declare`, `readonly`, `unset`) are reported as commands; `[[ … ]]`, `(( … ))` and
+//! assignments are not (only the substitutions inside them).
 //!
 //! ## Wrappers
 //!
 //! A wrapper is a program that runs another command given in its arguments. It is peeled off
-//! (recursively; each hop is recorded in `via`) and the wrapped command is reported instead:
-//! `sudo`, `doas`, `env` (options, `VAR=value`, and `-S` strings, which are split), leading
-//! `VAR=value` assignments, `nice`, `ionice`, `nohup`, `time`, `timeout`, `stdbuf`, `setsid`,
-//! `chrt`, `taskset`, `command` (`command -v` runs nothing), `builtin`, `exec`, `coproc`,
-//! `busybox`/`toybox` applets, `xargs` (an extra dynamic word stands for the arguments read from
-//! stdin), `parallel` (the command before `:::`, run by a shell), `watch` (its arguments are
-//! joined and run by `sh -c`), `find -exec/-execdir/-ok/-okdir` (`{}` is a dynamic word; `find`
-//! itself is reported too), `sh`/`bash`/`zsh`/`dash`/`ksh`/`fish`/… `-c` (the string is analysed
-//! as a script), `sudo -s/-i CMD` (shell semantics), `ssh HOST CMD…` (the remote command is
-//! analysed as a script; `ssh` itself is reported too), `trap 'CMD' SIG` and `alias n='CMD'`.
-//! A wrapper with no command after it (`sudo -v`, a bare `env`) is reported as itself.
+//! (recursively; each hop is recorded in `via`, outermost first) and the wrapped command is
+//! reported instead of the wrapper:
 //!
-//! The wrapper list is data; a policy adds its own:
+//! - argv wrappers, with their options: `sudo` (`-u -g -h -p -C -D -r -t -U -T -R`, `--user=…`),
+//!   `doas`, `env` (`-i -u -C`, `VAR=value`, and `-S`/`--split-string`, whose string is split),
+//!   leading `VAR=value` assignments, `nice`, `ionice`, `nohup`, `time`, `timeout` (then the
+//!   DURATION), `stdbuf`, `setsid`, `chrt` (PRIO), `taskset` (MASK or `-c` LIST), `flock` (FILE),
+//!   `chroot` (DIR), `nsenter`, `unshare`, `pkexec`, `run0`, `runuser -u`, `systemd-run`,
+//!   `strace`, `ltrace`, `unbuffer`, `firejail`, `proxychains`, `torsocks`, `caffeinate`,
+//!   `command` (`command -v`/`-V` runs nothing), `builtin`, `exec` (`-a NAME -c -l`), `coproc`,
+//!   `busybox`/`toybox` applets;
+//! - `xargs` (its command; a dynamic word stands for the arguments read from stdin, and the
+//!   `-I` replace string makes a word dynamic), `parallel` (the command before `:::`, run by a
+//!   shell; with no command each `:::` argument is a command line), `find -exec/-execdir/-ok/
+//!   -okdir … ;|+` (`{}` is a dynamic word; `find` itself is reported too);
+//! - code in a string, analysed as a script: `sh`/`bash`/`zsh`/`dash`/`ksh`/`fish`/… `-c`
+//!   (any flags before it: `-lc`, `-euo pipefail -c`, `--norc -c`), `sudo -s/-i CMD`, `su -c`,
+//!   `runuser -c`, `sg GROUP CMD`, `script -c`, `flock -c`, `watch` (its arguments joined, as
+//!   `sh -c` does), `ssh HOST CMD…` (the remote command; `ssh` itself is reported too),
+//!   `trap 'CMD' SIG`, `alias n='CMD'`, `eval` (also opaque);
+//! - command lines in options and variables, analysed as scripts: `GIT_SSH_COMMAND`, `PAGER`,
+//!   `EDITOR`, `GIT_EXTERNAL_DIFF`, … in front of a command; `git -c core.sshCommand=…`
+//!   (`alias.x=!…`, `*.pager`, `*.editor`, `diff.external`, …), `tar --to-command`/`-I`/
+//!   `--checkpoint-action=exec=`, `rsync -e`, `ssh`/`scp -o ProxyCommand=…`, `zip -TT`,
+//!   `sort --compress-program`, `man -P`, `vim -c ':!…'` (also opaque).
+//!
+//! A wrapper with no command after it (`sudo -v`, a bare `env`, `nohup`) is reported as itself.
+//!
+//! The wrapper list is data; a policy adds its own with `[[wrapper]]` tables:
 //!
 //! ```toml
 //! [[wrapper]]
-//! program = "with-creds"          # base name of the wrapper
-//! value_options = ["-p", "--profile"]   # options that take a value (`-p x`, `--profile=x`, `-px`)
-//! skip_positionals = 1            # positional arguments before the wrapped command
+//! program = "with-creds"               # base name of the wrapper program
+//! value_options = ["-p", "--profile"]  # options that take a value: `-p x`, `--profile=x`, `-px`
+//! skip_positionals = 1                 # positional arguments before the wrapped command
 //! ```
+//!
+//! Options not listed in `value_options` are flags (short flags may be bundled: `-ab`);
+//! `--` ends the options; `VAR=value` words after the positionals are skipped. A policy entry
+//! replaces a built-in table entry of the same name (e.g. to teach gate a new `sudo` option);
+//! programs handled in code (shells, `env`, `xargs`, `find`, `ssh`, interpreters, …) keep
+//! their own, stricter handling.
 //!
 //! ## Opaque
 //!
 //! Whatever gate cannot resolve statically is reported as opaque (and gets the policy's
-//! `defaults.opaque`): a command word that is an expansion (`$K`, `$(which kubectl)`, `"${CMD}"`)
-//! or a glob; `eval`; `source`/`.` (they run a file gate cannot see); a shell or interpreter
-//! reading its program from a pipe, a here-document, a here-string or a redirected file
-//! (`curl … | sh`, `bash <<EOF`, `bash <<< …`), a shell run on a script file or with no command
-//! at all; a shell `-c` string that is an expansion; interpreter inline code (`python -c`,
-//! `node -e/-p`, `deno eval`, `perl -e/-E`, `ruby -e`, `php -r`, `lua -e`, `osascript -e`,
-//! `Rscript -e`, `pwsh -c`, …); `awk` programs that call `system(` or pipe to or from a command;
-//! `sed` scripts with the `e` command or the `s///e` flag; `awk -f`/`sed -f` program files; a
-//! script that does not parse; nesting deeper than 200 levels. The string literals of inline code
-//! are analysed as shell scripts too, and the commands found there are reported with origin
+//! `defaults.opaque`), never allowed by accident:
+//!
+//! - a command word that is an expansion (`$K`, `$(which kubectl)`, `"${CMD}"`, `rm${IFS}x`)
+//!   or a glob (`/bin/r?`); a shell `-c` string that is an expansion (`bash -c "$CMD"`, what is
+//!   known of it is still analysed);
+//! - `eval` (its static text is analysed too); `source`/`.` of any file;
+//! - a shell run on a script file (`bash x.sh`, `bash <(curl …)`), or with no command at all:
+//!   it reads its commands from a pipe, a here-document, a here-string, a redirected file or
+//!   gate's own input (`curl … | sh`, `bash <<EOF`, `bash <<< …`, `exec bash`, `sudo -i`, `su`);
+//! - interpreter inline code: `python -c`, `node -e/-p/--eval`, `deno eval`, `bun -e`,
+//!   `perl -e/-E` (also bundled: `-lne`), `ruby -e`, `php -r`, `lua -e`, `osascript -e`,
+//!   `Rscript -e`, `julia -e`, `pwsh -Command`; an interpreter given no program (it reads it
+//!   from its input) or a program that is an expansion;
+//! - `awk` programs that call `system(`, or pipe to or from a command (`print | "sh"`,
+//!   `"date" | getline`, `|&`); `sed` scripts with the GNU `e` command or `s///e` flag; `awk -f`
+//!   and `sed -f` program files;
+//! - variables and settings that load code gate cannot see: `LD_PRELOAD`, `BASH_ENV`,
+//!   `NODE_OPTIONS`, `PERL5OPT`, `git -c core.hooksPath=…`, `vim -S`;
+//! - a script that does not parse (tree-sitter ERROR/MISSING nodes, or text the grammar
+//!   skipped), a NUL byte, nesting deeper than 200 levels.
+//!
+//! The string literals of inline code are analysed as shell scripts too (and a literal list
+//! such as `["rm", "-rf", "/"]` as an argv); the commands found there are reported with origin
 //! [`Origin::InlineCode`]: they can only make a decision stricter.
 //!
 //! ## Data is not code
@@ -63,6 +100,7 @@
 //! Here-document bodies are data, except for substitutions in an unquoted here-document and
 //! bodies fed to a shell (which is opaque).
 
+mod code_options;
 mod inline;
 mod shell;
 mod unwrap;
@@ -250,6 +288,46 @@ impl Wrappers {
             WrapperSpec::new("proxychains", &["-f"], 0),
             WrapperSpec::new("proxychains4", &["-f"], 0),
             WrapperSpec::new("torsocks", &[], 0),
+            WrapperSpec::new("chroot", &["--userspec", "--groups"], 1),
+            WrapperSpec::new(
+                "nsenter",
+                &[
+                    "-t", "--target", "-S", "--setuid", "-G", "--setgid", "--wd", "-w",
+                ],
+                0,
+            ),
+            WrapperSpec::new(
+                "unshare",
+                &[
+                    "--map-user",
+                    "--map-group",
+                    "--setuid",
+                    "--setgid",
+                    "-S",
+                    "-G",
+                    "-R",
+                    "-w",
+                ],
+                0,
+            ),
+            WrapperSpec::new("pkexec", &["--user"], 0),
+            WrapperSpec::new(
+                "run0",
+                &[
+                    "-u",
+                    "--user",
+                    "-g",
+                    "--group",
+                    "-D",
+                    "--chdir",
+                    "--setenv",
+                    "--unit",
+                    "--property",
+                    "--nice",
+                    "--slice",
+                ],
+                0,
+            ),
             WrapperSpec::new("strace", &["-e", "-o", "-p", "-s", "-u"], 0),
             WrapperSpec::new("ltrace", &["-e", "-o", "-p", "-s", "-u"], 0),
         ];

@@ -99,6 +99,29 @@ impl<'s> Walker<'_, '_, 's> {
     }
 
     fn node_inner(&mut self, n: Node, stdin: Stdin) {
+        if matches!(
+            n.kind(),
+            "program"
+                | "list"
+                | "pipeline"
+                | "redirected_statement"
+                | "command"
+                | "compound_statement"
+                | "subshell"
+                | "do_group"
+                | "if_statement"
+                | "while_statement"
+                | "for_statement"
+                | "case_statement"
+                | "case_item"
+                | "function_definition"
+                | "command_substitution"
+                | "process_substitution"
+                | "negated_command"
+                | "declaration_command"
+        ) {
+            self.check_gaps(n);
+        }
         match n.kind() {
             "comment" => {}
             "command" => self.command(n, stdin),
@@ -176,20 +199,74 @@ impl<'s> Walker<'_, '_, 's> {
                     let t = self.text(k);
                     quoted = t.contains(['\'', '"', '\\']);
                 }
-                "heredoc_body" => {
-                    if !quoted {
-                        self.generic(k, stdin);
-                    }
-                }
+                "heredoc_body" if !quoted => self.heredoc_body(k),
                 "pipeline" => {
                     // `cat <<EOF | sh`: the pipeline's commands read the pipe.
                     self.node(k, Stdin::Pipe);
                 }
-                "heredoc_end" | "heredoc_content" => {}
+                "heredoc_body" | "heredoc_end" | "heredoc_content" => {}
                 _ if field == Some("right") => self.node(k, stdin),
                 _ if k.is_named() => self.node(k, stdin),
                 _ => {}
             }
+        }
+    }
+
+    /// An unquoted here-document body is expanded like a double-quoted string. The grammar
+    /// misses backticks there and substitutions on `<<-` lines, so the body is parsed again as
+    /// such a string.
+    fn heredoc_body(&mut self, n: Node) {
+        let body = self.text(n);
+        if !body.contains(['`', '$']) {
+            return;
+        }
+        let synthetic = format!(": \"{}\"", escape_dquotes(body));
+        let Some(tree) = parse(&synthetic) else {
+            return self.cx.opaque("script does not parse", body);
+        };
+        if tree.root_node().has_error() {
+            self.cx.opaque("here-document does not parse", body);
+        }
+        let mut w = Walker {
+            cx: &mut *self.cx,
+            src: &synthetic,
+            frame: self.frame,
+        };
+        // The first string in the synthetic `: "…"` is the body.
+        let mut cursor = tree.root_node().walk();
+        'search: loop {
+            if cursor.node().kind() == "string" {
+                w.word(cursor.node());
+                return;
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    break 'search;
+                }
+            }
+        }
+        w.cx.opaque("here-document does not parse", body);
+    }
+
+    /// Text between the children of a statement that the grammar skipped: it may hide a
+    /// command, so it is opaque. (A lone `-` before a here-document is a known grammar quirk.)
+    fn check_gaps(&mut self, n: Node) {
+        let mut pos = n.start_byte();
+        let mut skipped = false;
+        for (_, k) in children(n) {
+            if k.start_byte() > pos {
+                skipped |= is_skipped_text(self.src.get(pos..k.start_byte()).unwrap_or(""));
+            }
+            pos = pos.max(k.end_byte());
+        }
+        if pos < n.end_byte() {
+            skipped |= is_skipped_text(self.src.get(pos..n.end_byte()).unwrap_or(""));
+        }
+        if skipped {
+            self.cx.opaque("script does not parse", self.text(n));
         }
     }
 
@@ -211,6 +288,8 @@ impl<'s> Walker<'_, '_, 's> {
 
     fn command(&mut self, n: Node, stdin: Stdin) {
         let mut stdin = stdin;
+        // Leading `NAME=value` assignments: they go in front of the words, as in an argv.
+        let mut assigns: Vec<Word> = Vec::new();
         // (start, end, word) of the name and arguments, to rejoin pieces the grammar splits.
         let mut parts: Vec<(usize, usize, Ev, bool)> = Vec::new();
         for (field, k) in children(n) {
@@ -224,9 +303,9 @@ impl<'s> Walker<'_, '_, 's> {
                     stdin = redirect_stdin(k, self.src).unwrap_or(stdin);
                     self.node(k, stdin);
                 }
+                _ if k.kind() == "variable_assignment" => assigns.push(self.assignment(k)),
                 _ => {
                     if k.is_named() {
-                        // Leading assignments: only their substitutions run.
                         self.node(k, stdin);
                     }
                 }
@@ -236,7 +315,10 @@ impl<'s> Walker<'_, '_, 's> {
         let mut last_end = usize::MAX;
         let mut prev_dollar = false;
         for (start, end, ev, is_dollar) in parts {
-            if start == last_end && !words.is_empty() {
+            let continued = last_end != usize::MAX
+                && start > last_end
+                && self.src.get(last_end..start) == Some("\\\n");
+            if (start == last_end || continued) && !words.is_empty() {
                 let w = words.last_mut().expect("not empty");
                 if prev_dollar {
                     // `$"…"`: a translated string; the `$` is not part of the text.
@@ -259,14 +341,33 @@ impl<'s> Walker<'_, '_, 's> {
                 .opaque("command word is a glob pattern", self.text(n));
             return;
         }
-        let words = words
-            .into_iter()
-            .map(|e| Word {
-                text: e.text,
-                dynamic: e.dynamic,
-            })
-            .collect();
-        self.cx.command(words, self.frame, stdin);
+        assigns.extend(words.into_iter().map(|e| Word {
+            text: e.text,
+            dynamic: e.dynamic,
+        }));
+        self.cx.command(assigns, self.frame, stdin);
+    }
+
+    /// `NAME=value` (or `NAME+=value`) with quote removal in the value.
+    fn assignment(&mut self, n: Node) -> Word {
+        let mut text = String::new();
+        let mut dynamic = false;
+        for (field, k) in children(n) {
+            match field {
+                Some("name") => text.push_str(self.text(k)),
+                Some("value") => {
+                    let ev = self.word(k);
+                    text.push_str(&ev.text);
+                    dynamic |= ev.dynamic;
+                }
+                _ if !k.is_named() => text.push_str(self.text(k)),
+                _ => {
+                    self.node(k, Stdin::Inherited);
+                    dynamic = true;
+                }
+            }
+        }
+        Word { text, dynamic }
     }
 
     /// Evaluate a word: quote removal, and the commands of any substitution in it.
@@ -410,6 +511,30 @@ impl<'s> Walker<'_, '_, 's> {
         }
         ev
     }
+}
+
+/// Make a here-document body the inside of a double-quoted string: an unescaped `"` gets a
+/// backslash (in a here-document it is an ordinary character).
+fn escape_dquotes(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 8);
+    let mut backslashes = 0;
+    for c in body.chars() {
+        if c == '"' && backslashes % 2 == 0 {
+            out.push('\\');
+        }
+        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+        out.push(c);
+    }
+    if backslashes % 2 == 1 {
+        out.push('\\');
+    }
+    out
+}
+
+fn is_skipped_text(gap: &str) -> bool {
+    let rest = gap.replace("\\\n", "");
+    let rest = rest.trim();
+    !(rest.is_empty() || rest == "-")
 }
 
 /// Whether any node below `n` is an expansion or substitution (iterative: no recursion).

@@ -1,7 +1,11 @@
 //! From one simple command (a list of words) to what it runs: wrappers peeled, nested shells and
 //! remote commands analysed, opaque cases reported.
 
-use super::{Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, inline, shell, snippet};
+use std::collections::HashSet;
+
+use super::{
+    Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, code_options, inline, shell, snippet,
+};
 
 /// Wrapper hops and nested scripts deeper than this are opaque.
 pub(crate) const MAX_DEPTH: usize = 200;
@@ -82,6 +86,8 @@ pub(crate) struct Cx<'w> {
     pub out: Analysis,
     pub stack: usize,
     too_deep_reported: bool,
+    /// Opaque entries already reported (reason, snippet), to report each once.
+    seen_opaque: HashSet<(String, String)>,
 }
 
 const SHELLS: &[&str] = &[
@@ -116,12 +122,45 @@ fn join(words: &[Word]) -> String {
     s
 }
 
+/// The value of `-c CMD`, `-cCMD`, `--command CMD` or `--command=CMD` anywhere in the words.
+fn dash_c(words: &[Word]) -> Option<Word> {
+    let mut i = 1;
+    while i < words.len() {
+        let t = words[i].text.as_str();
+        if words[i].dynamic {
+            i += 1;
+            continue;
+        }
+        if t == "--command" || t == "--session-command" {
+            return words.get(i + 1).cloned();
+        }
+        if let Some(v) = t
+            .strip_prefix("--command=")
+            .or_else(|| t.strip_prefix("--session-command="))
+        {
+            return Some(Word::lit(v));
+        }
+        if t.len() > 1 && t.starts_with('-') && !t.starts_with("--") {
+            if let Some(p) = t.find('c') {
+                let rest = &t[p + 1..];
+                return if rest.is_empty() {
+                    words.get(i + 1).cloned()
+                } else {
+                    Some(Word::lit(rest))
+                };
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The result of scanning a wrapper's own options.
 #[derive(Debug, Default)]
 pub(crate) struct Peeled {
     /// Index of the wrapped command's first word.
     pub cmd: Option<usize>,
-    /// Flags seen, as `-x` or `--long`.
+    /// Options seen (with or without a value), as `-x` or `--long`.
     pub flags: Vec<String>,
 }
 
@@ -154,6 +193,7 @@ pub(crate) fn peel<S: AsRef<str>>(
         if t.starts_with("--") {
             let name = t.split_once('=').map_or(t, |(n, _)| n);
             if !t.contains('=') && takes_value(name) {
+                p.flags.push(name.to_string());
                 i += 2;
             } else {
                 p.flags.push(name.to_string());
@@ -163,6 +203,7 @@ pub(crate) fn peel<S: AsRef<str>>(
         }
         if t.len() > 1 && t.starts_with('-') {
             if takes_value(t) {
+                p.flags.push(t.to_string());
                 i += 2;
                 continue;
             }
@@ -171,11 +212,12 @@ pub(crate) fn peel<S: AsRef<str>>(
             for (j, c) in body.char_indices() {
                 let mut o = String::from("-");
                 o.push(c);
-                if takes_value(&o) {
+                let value = takes_value(&o);
+                p.flags.push(o);
+                if value {
                     next_is_value = body[j + c.len_utf8()..].is_empty();
                     break;
                 }
-                p.flags.push(o);
             }
             i += if next_is_value { 2 } else { 1 };
             continue;
@@ -197,6 +239,7 @@ impl<'w> Cx<'w> {
             out: Analysis::default(),
             stack: 0,
             too_deep_reported: false,
+            seen_opaque: HashSet::new(),
         }
     }
 
@@ -205,7 +248,10 @@ impl<'w> Cx<'w> {
             reason: reason.to_string(),
             snippet: snippet(text),
         };
-        if !self.out.opaque.contains(&o) {
+        if self
+            .seen_opaque
+            .insert((o.reason.clone(), o.snippet.clone()))
+        {
             self.out.opaque.push(o);
         }
     }
@@ -228,7 +274,8 @@ impl<'w> Cx<'w> {
         self.stack -= 1;
     }
 
-    fn push(&mut self, words: Vec<Word>, frame: &Frame) {
+    /// Record a command that runs as it is.
+    pub(crate) fn push(&mut self, words: Vec<Word>, frame: &Frame) {
         if words.is_empty() {
             return;
         }
@@ -262,12 +309,12 @@ impl<'w> Cx<'w> {
 
     fn command_inner(&mut self, mut words: Vec<Word>, frame: &Frame, stdin: Stdin) {
         // Leading NAME=value words set the environment of the command that follows.
-        let lead = words
-            .iter()
-            .take_while(|w| !w.dynamic && is_assignment(w))
-            .count();
+        // (The value may be dynamic; the name is what makes it an assignment.)
+        let lead = words.iter().take_while(|w| is_assignment(w)).count();
         if lead > 0 && lead < words.len() {
-            words.drain(..lead);
+            for w in words.drain(..lead) {
+                code_options::assignment(self, &w, frame);
+            }
         }
         if words[0].dynamic {
             self.opaque("command word is an expansion", &join(&words));
@@ -276,6 +323,11 @@ impl<'w> Cx<'w> {
         let program = basename(&words[0].text).to_string();
         let name = program.as_str();
         match name {
+            // `! ! cmd`: the grammar reads the second `!` as a command name.
+            "!" if words.len() > 1 => {
+                words.remove(0);
+                return self.command(words, frame, stdin);
+            }
             "env" => return self.env(words, frame, stdin),
             "xargs" => return self.xargs(words, frame),
             "parallel" => return self.parallel(words, frame),
@@ -301,6 +353,52 @@ impl<'w> Cx<'w> {
                 return self.push(words, frame);
             }
             "trap" => return self.trap(words, frame),
+            "su" | "runuser" | "script" | "flock" => {
+                // These run their `-c` string with a shell.
+                if let Some(code) = dash_c(&words) {
+                    return self.shell_code(Some(code), frame, name, &words);
+                }
+                if name == "runuser" {
+                    // `runuser -u USER CMD…` runs CMD directly.
+                    const VALUE: &[&str] = &[
+                        "-u",
+                        "--user",
+                        "-g",
+                        "--group",
+                        "-G",
+                        "--supp-group",
+                        "-s",
+                        "--shell",
+                        "-w",
+                        "--whitelist-environment",
+                    ];
+                    let p = peel(&words, VALUE, 0);
+                    if let (Some(start), true) = (p.cmd, p.has("-u") || p.has("--user")) {
+                        words.drain(..start);
+                        return self.command(words, &frame.hop(name), stdin);
+                    }
+                }
+                if matches!(name, "su" | "runuser" | "script") {
+                    return self.interactive_shell(&words, stdin);
+                }
+            }
+            "sg" => {
+                // `sg GROUP [-c] CMD…` runs CMD with /bin/sh -c.
+                let rest: Vec<Word> = words
+                    .iter()
+                    .skip(2)
+                    .filter(|w| w.text != "-c")
+                    .cloned()
+                    .collect();
+                if rest.is_empty() {
+                    return self.push(words, frame);
+                }
+                let code = Word {
+                    text: join(&rest),
+                    dynamic: rest.iter().any(|w| w.dynamic),
+                };
+                return self.shell_code(Some(code), frame, name, &words);
+            }
             "alias" => return self.alias(words, frame),
             _ => {}
         }
@@ -311,16 +409,27 @@ impl<'w> Cx<'w> {
             return;
         }
         let Some(spec) = self.wrappers.get(name) else {
+            code_options::scan(self, &words, name, frame);
             return self.push(words, frame);
         };
         let p = peel(&words, &spec.value_options, spec.skip_positionals);
+        if let Some(start) = p.cmd {
+            for w in words[1..start].iter().filter(|w| is_assignment(w)) {
+                code_options::assignment(self, w, frame);
+            }
+        }
+        let shell_flag = p.has("-s") || p.has("-i") || p.has("--shell") || p.has("--login");
         let Some(start) = p.cmd else {
+            if matches!(name, "sudo" | "doas") && shell_flag {
+                // `sudo -i`, `doas -s`: an interactive shell.
+                return self.interactive_shell(&words, stdin);
+            }
             return self.push(words, frame);
         };
         match name {
             "command" if p.has("-v") || p.has("-V") => self.push(words, frame),
             "sudo" if p.has("-e") || p.has("--edit") => self.push(words, frame),
-            "sudo" if p.has("-s") || p.has("-i") || p.has("--shell") || p.has("--login") => {
+            "sudo" if shell_flag => {
                 // sudo runs the shell with `-c` and the rest of the command line.
                 let code = join(&words[start..]);
                 self.script(&code, &frame.hop_script("sudo -s"));
@@ -388,6 +497,8 @@ impl<'w> Cx<'w> {
                 }
                 i = next;
             } else if is_assignment(w) {
+                let w = w.clone();
+                code_options::assignment(self, &w, frame);
                 i += 1;
             } else {
                 break;
@@ -627,13 +738,17 @@ impl<'w> Cx<'w> {
             "-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-e", "-m",
             "-O", "-Q", "-S", "-W", "-w", "-B", "-I", "-P",
         ];
-        let p = peel(&words, VALUE, 1);
+        code_options::scan(self, &words, "ssh", frame);
         self.push(words.clone(), frame);
-        if let Some(start) = p.cmd {
-            // The host is the positional just before `start`; the rest is a remote shell line.
-            let code = join(&words[start..]);
-            self.script(&code, &frame.hop_script("ssh"));
-        }
+        // Options, the host, then (ssh parses them there too) more options, then the command.
+        let Some(host) = peel(&words, VALUE, 0).cmd else {
+            return;
+        };
+        let Some(start) = peel(&words[host..], VALUE, 0).cmd else {
+            return;
+        };
+        let code = join(&words[host + start..]);
+        self.script(&code, &frame.hop_script("ssh"));
     }
 
     fn trap(&mut self, words: Vec<Word>, frame: &Frame) {
@@ -660,6 +775,7 @@ impl<'w> Cx<'w> {
 
     fn shell(&mut self, words: Vec<Word>, frame: &Frame, stdin: Stdin, name: &str) {
         let mut command_mode = false;
+        let mut stdin_mode = false;
         let mut inline_command: Option<Word> = None;
         let mut info_only = false;
         let mut i = 1;
@@ -714,6 +830,7 @@ impl<'w> Cx<'w> {
                 for c in t[1..].chars() {
                     match c {
                         'c' => command_mode = true,
+                        's' => stdin_mode = true,
                         'o' | 'O' => extra += 1,
                         'C' if name == "fish" => {
                             extra += 1;
@@ -738,27 +855,29 @@ impl<'w> Cx<'w> {
         if info_only {
             return self.push(words, frame);
         }
-        if i < words.len() {
+        if i < words.len() && !stdin_mode {
             return self.opaque("runs a script file", &join(&words));
         }
+        self.interactive_shell(&words, stdin);
+    }
+
+    /// A shell with no command reads its commands from its input: whatever feeds it is unseen
+    /// (`curl … | sh`, `echo … | gate -- bash`), so it is opaque.
+    fn interactive_shell(&mut self, words: &[Word], stdin: Stdin) {
         match stdin.feeds_code() {
-            Some(src) => self.opaque(&format!("shell reads its script from {src}"), &join(&words)),
-            None => self.opaque("shell reads commands from its input", &join(&words)),
+            Some(src) => self.opaque(&format!("shell reads its script from {src}"), &join(words)),
+            None => self.opaque("shell reads commands from its input", &join(words)),
         }
     }
 
     fn shell_code(&mut self, code: Option<Word>, frame: &Frame, name: &str, words: &[Word]) {
-        match code {
-            None => {}
-            Some(w) if w.dynamic => {
-                self.opaque("shell command string is an expansion", &join(words));
-            }
-            Some(w) => self.script(&w.text, &frame.hop_script(&format!("{name} -c"))),
+        let Some(w) = code else {
+            return;
+        };
+        if w.dynamic {
+            // Still analyse what is known of it: it can only add commands.
+            self.opaque("shell command string is an expansion", &join(words));
         }
-    }
-
-    /// Record the interpreter command itself and report its inline code.
-    pub(crate) fn push_plain(&mut self, words: Vec<Word>, frame: &Frame) {
-        self.push(words, frame);
+        self.script(&w.text, &frame.hop_script(&format!("{name} -c")));
     }
 }
