@@ -243,7 +243,7 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
         positional = true;
         break;
     }
-    cx.push_plain(words.to_vec(), frame);
+    cx.push(words.to_vec(), frame);
     if !code.is_empty() {
         report_code(cx, &code, frame, name, "interpreter inline code");
         if it.code_is_command_line {
@@ -439,7 +439,7 @@ fn awk(cx: &mut Cx, words: &[Word], frame: &Frame, name: &str) {
             program.push(w.clone());
         }
     }
-    cx.push_plain(words.to_vec(), frame);
+    cx.push(words.to_vec(), frame);
     if from_file {
         cx.opaque("runs a script file", &join_words(words));
     }
@@ -563,7 +563,7 @@ fn sed(cx: &mut Cx, words: &[Word], frame: &Frame) {
     if scripts.is_empty() && !from_file {
         scripts.extend(positional);
     }
-    cx.push_plain(words.to_vec(), frame);
+    cx.push(words.to_vec(), frame);
     if from_file {
         cx.opaque("runs a script file", &join_words(words));
     }

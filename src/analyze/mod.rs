@@ -41,7 +41,12 @@
 //!   (any flags before it: `-lc`, `-euo pipefail -c`, `--norc -c`), `sudo -s/-i CMD`, `su -c`,
 //!   `runuser -c`, `sg GROUP CMD`, `script -c`, `flock -c`, `watch` (its arguments joined, as
 //!   `sh -c` does), `ssh HOST CMD…` (the remote command; `ssh` itself is reported too),
-//!   `trap 'CMD' SIG`, `alias n='CMD'`, `eval` (also opaque).
+//!   `trap 'CMD' SIG`, `alias n='CMD'`, `eval` (also opaque);
+//! - command lines in options and variables, analysed as scripts: `GIT_SSH_COMMAND`, `PAGER`,
+//!   `EDITOR`, `GIT_EXTERNAL_DIFF`, … in front of a command; `git -c core.sshCommand=…`
+//!   (`alias.x=!…`, `*.pager`, `*.editor`, `diff.external`, …), `tar --to-command`/`-I`/
+//!   `--checkpoint-action=exec=`, `rsync -e`, `ssh`/`scp -o ProxyCommand=…`, `zip -TT`,
+//!   `sort --compress-program`, `man -P`, `vim -c ':!…'` (also opaque).
 //!
 //! A wrapper with no command after it (`sudo -v`, a bare `env`, `nohup`) is reported as itself.
 //!
@@ -79,6 +84,8 @@
 //! - `awk` programs that call `system(`, or pipe to or from a command (`print | "sh"`,
 //!   `"date" | getline`, `|&`); `sed` scripts with the GNU `e` command or `s///e` flag; `awk -f`
 //!   and `sed -f` program files;
+//! - variables and settings that load code gate cannot see: `LD_PRELOAD`, `BASH_ENV`,
+//!   `NODE_OPTIONS`, `PERL5OPT`, `git -c core.hooksPath=…`, `vim -S`;
 //! - a script that does not parse (tree-sitter ERROR/MISSING nodes, or text the grammar
 //!   skipped), a NUL byte, nesting deeper than 200 levels.
 //!
@@ -93,6 +100,7 @@
 //! Here-document bodies are data, except for substitutions in an unquoted here-document and
 //! bodies fed to a shell (which is opaque).
 
+mod code_options;
 mod inline;
 mod shell;
 mod unwrap;

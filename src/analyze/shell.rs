@@ -199,7 +199,7 @@ impl<'s> Walker<'_, '_, 's> {
                     let t = self.text(k);
                     quoted = t.contains(['\'', '"', '\\']);
                 }
-                "heredoc_body" if !quoted => self.heredoc_body(k, stdin),
+                "heredoc_body" if !quoted => self.heredoc_body(k),
                 "pipeline" => {
                     // `cat <<EOF | sh`: the pipeline's commands read the pipe.
                     self.node(k, Stdin::Pipe);
@@ -215,12 +215,11 @@ impl<'s> Walker<'_, '_, 's> {
     /// An unquoted here-document body is expanded like a double-quoted string. The grammar
     /// misses backticks there and substitutions on `<<-` lines, so the body is parsed again as
     /// such a string.
-    fn heredoc_body(&mut self, n: Node, stdin: Stdin) {
+    fn heredoc_body(&mut self, n: Node) {
         let body = self.text(n);
         if !body.contains(['`', '$']) {
             return;
         }
-        let _ = stdin;
         let synthetic = format!(": \"{}\"", escape_dquotes(body));
         let Some(tree) = parse(&synthetic) else {
             return self.cx.opaque("script does not parse", body);
@@ -289,6 +288,8 @@ impl<'s> Walker<'_, '_, 's> {
 
     fn command(&mut self, n: Node, stdin: Stdin) {
         let mut stdin = stdin;
+        // Leading `NAME=value` assignments: they go in front of the words, as in an argv.
+        let mut assigns: Vec<Word> = Vec::new();
         // (start, end, word) of the name and arguments, to rejoin pieces the grammar splits.
         let mut parts: Vec<(usize, usize, Ev, bool)> = Vec::new();
         for (field, k) in children(n) {
@@ -302,9 +303,9 @@ impl<'s> Walker<'_, '_, 's> {
                     stdin = redirect_stdin(k, self.src).unwrap_or(stdin);
                     self.node(k, stdin);
                 }
+                _ if k.kind() == "variable_assignment" => assigns.push(self.assignment(k)),
                 _ => {
                     if k.is_named() {
-                        // Leading assignments: only their substitutions run.
                         self.node(k, stdin);
                     }
                 }
@@ -340,14 +341,33 @@ impl<'s> Walker<'_, '_, 's> {
                 .opaque("command word is a glob pattern", self.text(n));
             return;
         }
-        let words = words
-            .into_iter()
-            .map(|e| Word {
-                text: e.text,
-                dynamic: e.dynamic,
-            })
-            .collect();
-        self.cx.command(words, self.frame, stdin);
+        assigns.extend(words.into_iter().map(|e| Word {
+            text: e.text,
+            dynamic: e.dynamic,
+        }));
+        self.cx.command(assigns, self.frame, stdin);
+    }
+
+    /// `NAME=value` (or `NAME+=value`) with quote removal in the value.
+    fn assignment(&mut self, n: Node) -> Word {
+        let mut text = String::new();
+        let mut dynamic = false;
+        for (field, k) in children(n) {
+            match field {
+                Some("name") => text.push_str(self.text(k)),
+                Some("value") => {
+                    let ev = self.word(k);
+                    text.push_str(&ev.text);
+                    dynamic |= ev.dynamic;
+                }
+                _ if !k.is_named() => text.push_str(self.text(k)),
+                _ => {
+                    self.node(k, Stdin::Inherited);
+                    dynamic = true;
+                }
+            }
+        }
+        Word { text, dynamic }
     }
 
     /// Evaluate a word: quote removal, and the commands of any substitution in it.

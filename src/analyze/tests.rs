@@ -222,6 +222,23 @@ const EVASIONS: &[Case] = &[
     ("exec -c -l rm -rf /", &[RM], false),
     ("env 'rm' -rf /", &[RM], false),
     ("bash -c \"$(cat <<'EOF'\nrm -rf /\nEOF\n)\"", &[&["cat"], &["cat"]], true),
+    // Options and variables whose value is a command line.
+    ("GIT_SSH_COMMAND='rm -rf /' git fetch", &[&["git", "fetch"], RM], false),
+    ("env EDITOR='rm -rf /' git commit", &[&["git", "commit"], RM], false),
+    ("sudo PAGER='kubectl delete ns prod' git log", &[&["git", "log"], KDEL], false),
+    ("git -c core.sshCommand='rm -rf /' fetch", &[&["git", "-c", "core.sshCommand=rm -rf /", "fetch"], RM], false),
+    ("git -c alias.x='!rm -rf /' x", &[&["git", "-c", "alias.x=!rm -rf /", "x"], RM], false),
+    ("git -c diff.external='rm -rf /' diff", &[&["git", "-c", "diff.external=rm -rf /", "diff"], RM], false),
+    ("tar --to-command='rm -rf /' -xf x.tar", &[&["tar", "--to-command=rm -rf /", "-xf", "x.tar"], RM], false),
+    ("tar -I 'sh -c \"rm -rf /\"' -xf x", &[&["tar", "-I", "sh -c \"rm -rf /\"", "-xf", "x"], RM], false),
+    ("tar --checkpoint=1 --checkpoint-action=exec='rm -rf /' -cf x .", &[&["tar", "--checkpoint=1", "--checkpoint-action=exec=rm -rf /", "-cf", "x", "."], RM], false),
+    ("rsync -e 'sh -c \"rm -rf /\"' a b:c", &[&["rsync", "-e", "sh -c \"rm -rf /\"", "a", "b:c"], RM], false),
+    ("ssh -o ProxyCommand='rm -rf /' host", &[&["ssh", "-o", "ProxyCommand=rm -rf /", "host"], RM], false),
+    ("scp -o 'ProxyCommand rm -rf /' a b:", &[&["scp", "-o", "ProxyCommand rm -rf /", "a", "b:"], RM], false),
+    ("LD_PRELOAD=/tmp/x.so ls", &[&["ls"]], true),
+    ("git -c core.hooksPath=/tmp/h commit", &[&["git", "-c", "core.hooksPath=/tmp/h", "commit"]], true),
+    ("vim -c ':!rm -rf /' f", &[&["vim", "-c", ":!rm -rf /", "f"], RM], true),
+    ("X=$(rm -rf /) ls", &[RM, &["ls"]], false),
     // Remote commands.
     ("ssh host rm -rf /", &[&["ssh", "host", "rm", "-rf", "/"], RM], false),
     ("ssh -p 22 -i key user@host 'kubectl delete ns prod'", &[&["ssh", "-p", "22", "-i", "key", "user@host", "kubectl delete ns prod"], KDEL], false),
@@ -345,6 +362,11 @@ const HARMLESS: &[Case] = &[
     ("kubectl get pods -o json | jq '.items | length'", &[&["kubectl", "get", "pods", "-o", "json"], &["jq", ".items | length"]], false),
     ("git diff HEAD~1 -- 'src/*.rs'", &[&["git", "diff", "HEAD~1", "--", "src/*.rs"]], false),
     ("echo rm -rf / > /dev/null", &[&["echo", "rm", "-rf", "/"]], false),
+    ("vim +10 src/main.rs", &[&["vim", "+10", "src/main.rs"]], false),
+    ("tar -xzf x.tgz -C /tmp", &[&["tar", "-xzf", "x.tgz", "-C", "/tmp"]], false),
+    ("git -c user.name=x commit -m 'rm -rf /'", &[&["git", "-c", "user.name=x", "commit", "-m", "rm -rf /"]], false),
+    ("PAGER=cat git log", &[&["git", "log"], &["cat"]], false),
+    ("CI=true RUST_LOG=debug cargo test", &[&["cargo", "test"]], false),
     ("echo \\; rm -rf /", &[&["echo", ";", "rm", "-rf", "/"]], false),
     ("git commit -m \"$(cat <<'EOF'\nFix: never rm -rf / again\n\nkubectl delete ns prod was bad\nEOF\n)\"", &[&["cat"], &["git", "commit", "-m", "$(cat <<'EOF'\nFix: never rm -rf / again\n\nkubectl delete ns prod was bad\nEOF\n)"]], false),
     ("gh pr create --title x --body \"$(cat <<'EOF'\n## Summary\n- rm -rf / guard\nEOF\n)\"", &[&["cat"], &["gh", "pr", "create", "--title", "x", "--body", "$(cat <<'EOF'\n## Summary\n- rm -rf / guard\nEOF\n)"]], false),
@@ -392,6 +414,47 @@ fn look_alikes_stay_data() {
                 "{src:?} shows {c:?}"
             );
         }
+    }
+}
+
+/// Everyday agent command lines: none of them may be opaque (that would hold up normal work).
+#[test]
+fn everyday_commands_are_not_opaque() {
+    for src in [
+        "cd repo && cargo test 2>&1 | tail -5",
+        "git status && git diff --stat",
+        "npm test -- --watch=false",
+        "python3 -m pytest -x -q",
+        "ls *.rs",
+        "for f in *.rs; do wc -l \"$f\"; done",
+        "find . -name '*.py' | xargs grep -n foo",
+        "echo $HOME",
+        "export PATH=$PATH:/usr/local/bin",
+        "sed -i 's/foo/bar/g' file",
+        "awk '{print $2}' f | sort | uniq -c",
+        "jq -r '.items[].name' x.json",
+        "grep -E 'a|b' f",
+        "docker compose up -d",
+        "./scripts/test.sh --fast",
+        "time cargo build",
+        "timeout 60 cargo test",
+        "mkdir -p src/{a,b}",
+        "kubectl get pods -l app=x -o jsonpath='{.items[*].metadata.name}'",
+        "git log --format='%H %s' -n 5 2>/dev/null || true",
+        "[ -d x ] || mkdir x",
+        "read -r x <<< \"$y\"",
+        "while IFS= read -r line; do echo \"$line\"; done < file",
+        "cat <<EOF > config.toml\nname = \"$NAME\"\nEOF",
+        "git commit -m \"$(cat <<'EOF'\nmsg\nEOF\n)\"",
+        "cargo clippy --all-targets -- -D warnings",
+        "RUST_BACKTRACE=1 cargo run -- --help",
+        "sudo apt-get install -y jq",
+        "ssh host uptime",
+        "curl -fsSL https://example.com -o out.html",
+    ] {
+        let a = script(src);
+        assert!(!a.is_opaque(), "{src:?}: {:?}", a.opaque);
+        assert!(!a.commands.is_empty(), "{src:?}");
     }
 }
 

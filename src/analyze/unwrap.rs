@@ -3,7 +3,9 @@
 
 use std::collections::HashSet;
 
-use super::{Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, inline, shell, snippet};
+use super::{
+    Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, code_options, inline, shell, snippet,
+};
 
 /// Wrapper hops and nested scripts deeper than this are opaque.
 pub(crate) const MAX_DEPTH: usize = 200;
@@ -272,7 +274,8 @@ impl<'w> Cx<'w> {
         self.stack -= 1;
     }
 
-    fn push(&mut self, words: Vec<Word>, frame: &Frame) {
+    /// Record a command that runs as it is.
+    pub(crate) fn push(&mut self, words: Vec<Word>, frame: &Frame) {
         if words.is_empty() {
             return;
         }
@@ -306,12 +309,12 @@ impl<'w> Cx<'w> {
 
     fn command_inner(&mut self, mut words: Vec<Word>, frame: &Frame, stdin: Stdin) {
         // Leading NAME=value words set the environment of the command that follows.
-        let lead = words
-            .iter()
-            .take_while(|w| !w.dynamic && is_assignment(w))
-            .count();
+        // (The value may be dynamic; the name is what makes it an assignment.)
+        let lead = words.iter().take_while(|w| is_assignment(w)).count();
         if lead > 0 && lead < words.len() {
-            words.drain(..lead);
+            for w in words.drain(..lead) {
+                code_options::assignment(self, &w, frame);
+            }
         }
         if words[0].dynamic {
             self.opaque("command word is an expansion", &join(&words));
@@ -406,9 +409,15 @@ impl<'w> Cx<'w> {
             return;
         }
         let Some(spec) = self.wrappers.get(name) else {
+            code_options::scan(self, &words, name, frame);
             return self.push(words, frame);
         };
         let p = peel(&words, &spec.value_options, spec.skip_positionals);
+        if let Some(start) = p.cmd {
+            for w in words[1..start].iter().filter(|w| is_assignment(w)) {
+                code_options::assignment(self, w, frame);
+            }
+        }
         let shell_flag = p.has("-s") || p.has("-i") || p.has("--shell") || p.has("--login");
         let Some(start) = p.cmd else {
             if matches!(name, "sudo" | "doas") && shell_flag {
@@ -488,6 +497,8 @@ impl<'w> Cx<'w> {
                 }
                 i = next;
             } else if is_assignment(w) {
+                let w = w.clone();
+                code_options::assignment(self, &w, frame);
                 i += 1;
             } else {
                 break;
@@ -727,6 +738,7 @@ impl<'w> Cx<'w> {
             "-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-e", "-m",
             "-O", "-Q", "-S", "-W", "-w", "-B", "-I", "-P",
         ];
+        code_options::scan(self, &words, "ssh", frame);
         self.push(words.clone(), frame);
         // Options, the host, then (ssh parses them there too) more options, then the command.
         let Some(host) = peel(&words, VALUE, 0).cmd else {
@@ -867,10 +879,5 @@ impl<'w> Cx<'w> {
             self.opaque("shell command string is an expansion", &join(words));
         }
         self.script(&w.text, &frame.hop_script(&format!("{name} -c")));
-    }
-
-    /// Record the interpreter command itself and report its inline code.
-    pub(crate) fn push_plain(&mut self, words: Vec<Word>, frame: &Frame) {
-        self.push(words, frame);
     }
 }

@@ -1,0 +1,239 @@
+//! Options and environment variables whose value is a command line: `tar --to-command=…`,
+//! `rsync -e …`, `git -c core.sshCommand=…`, `ssh -o ProxyCommand=…`, `GIT_SSH_COMMAND=… git`,
+//! `vim -c '!…'`. Their values are analysed as scripts (they can only add commands); values
+//! that load code gate cannot see (`LD_PRELOAD`, `BASH_ENV`, `core.hooksPath`) are opaque.
+
+use super::Word;
+use super::unwrap::{Cx, Frame};
+
+/// Variables whose value a program runs as a command line.
+const COMMAND_VARS: &[&str] = &[
+    "GIT_SSH_COMMAND",
+    "GIT_SSH",
+    "GIT_PAGER",
+    "GIT_EDITOR",
+    "GIT_SEQUENCE_EDITOR",
+    "GIT_EXTERNAL_DIFF",
+    "GIT_ASKPASS",
+    "GIT_PROXY_COMMAND",
+    "SSH_ASKPASS",
+    "SUDO_ASKPASS",
+    "PAGER",
+    "MANPAGER",
+    "EDITOR",
+    "VISUAL",
+    "BROWSER",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "PROMPT_COMMAND",
+    "RSYNC_RSH",
+    "CVS_RSH",
+];
+
+/// Variables that make a program load code from elsewhere.
+const LOADER_VARS: &[&str] = &[
+    "LD_PRELOAD",
+    "LD_AUDIT",
+    "DYLD_INSERT_LIBRARIES",
+    "BASH_ENV",
+    "ENV",
+    "NODE_OPTIONS",
+    "PERL5OPT",
+    "RUBYOPT",
+    "PYTHONSTARTUP",
+    "PYTHONINSPECT",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_DIR",
+];
+
+/// A `NAME=value` word in front of a command (or given to `env`/`sudo`).
+pub(crate) fn assignment(cx: &mut Cx, w: &Word, frame: &Frame) {
+    let Some((name, value)) = w.text.split_once('=') else {
+        return;
+    };
+    let name = name.strip_suffix('+').unwrap_or(name);
+    if COMMAND_VARS.contains(&name) {
+        command_value(cx, name, value, w.dynamic, frame);
+    } else if LOADER_VARS.contains(&name) {
+        cx.opaque("environment variable loads code", &w.text);
+    }
+}
+
+fn command_value(cx: &mut Cx, what: &str, value: &str, dynamic: bool, frame: &Frame) {
+    if dynamic {
+        cx.opaque("command in an option or variable is an expansion", value);
+    }
+    cx.script(value, &frame.hop_script(what));
+}
+
+/// Long options (`--x=V`, `--x V`) and short options (`-x V`, `-xV`) whose value is a command.
+fn command_options(program: &str) -> &'static [&'static str] {
+    match program {
+        "tar" | "gtar" | "bsdtar" => &[
+            "--to-command",
+            "--use-compress-program",
+            "-I",
+            "--checkpoint-action",
+            "--info-script",
+            "--new-volume-script",
+            "-F",
+        ],
+        "rsync" => &["-e", "--rsh", "--rsync-path"],
+        "scp" | "sftp" => &["-S"],
+        "zip" => &["-TT", "--unzip-command"],
+        "sort" => &["--compress-program"],
+        "tcpdump" => &["-z"],
+        "man" => &["-P", "--pager"],
+        "git" => &["--upload-pack", "--receive-pack", "--exec"],
+        _ => &[],
+    }
+}
+
+/// Report the commands hidden in the options of a plain command.
+pub(crate) fn scan(cx: &mut Cx, words: &[Word], program: &str, frame: &Frame) {
+    let options = command_options(program);
+    let ssh_like = matches!(program, "ssh" | "scp" | "sftp");
+    let vim_like = matches!(
+        program,
+        "vi" | "vim" | "nvim" | "view" | "ex" | "gvim" | "vimdiff" | "rvim"
+    );
+    if options.is_empty() && !ssh_like && !vim_like && program != "git" {
+        return;
+    }
+    let mut i = 1;
+    while i < words.len() {
+        let w = &words[i];
+        let t = w.text.as_str();
+        if t == "--" {
+            break;
+        }
+        let next = words.get(i + 1);
+        for opt in options {
+            let value = if t == *opt {
+                next.map(|n| (n.text.as_str(), n.dynamic))
+            } else if let Some(v) = t.strip_prefix(opt) {
+                let attached = if opt.starts_with("--") {
+                    v.strip_prefix('=')
+                } else {
+                    Some(v).filter(|v| !v.is_empty() && opt.len() == 2)
+                };
+                attached.map(|v| (v, w.dynamic))
+            } else {
+                None
+            };
+            if let Some((v, dynamic)) = value {
+                let v = v.strip_prefix("exec=").unwrap_or(v);
+                command_value(cx, &format!("{program} {opt}"), v, dynamic, frame);
+            }
+        }
+        if ssh_like && t.starts_with("-o") {
+            let v = if t == "-o" { next } else { Some(w) };
+            if let Some(v) = v {
+                ssh_option(cx, v, frame);
+            }
+        }
+        if program == "git" && t == "-c" {
+            if let Some(v) = next {
+                git_config(cx, v, frame);
+            }
+        }
+        if vim_like {
+            let cmd = if t == "-c" || t == "--cmd" {
+                next
+            } else if t.starts_with('+') && t.len() > 1 {
+                Some(w)
+            } else {
+                None
+            };
+            if let Some(c) = cmd {
+                vim_command(cx, c, frame);
+            }
+            if t == "-S" {
+                cx.opaque("runs a script file", t);
+            }
+        }
+        i += 1;
+    }
+}
+
+/// `ssh -o ProxyCommand=…` and friends.
+pub(crate) fn ssh_option(cx: &mut Cx, w: &Word, frame: &Frame) {
+    let t = w.text.strip_prefix("-o").unwrap_or(&w.text).trim_start();
+    let split = t.find(|c: char| c == '=' || c.is_whitespace());
+    let Some(p) = split else {
+        return;
+    };
+    let (key, value) = (&t[..p], t[p + 1..].trim_start_matches(['=', ' ', '\t']));
+    let key = key.to_ascii_lowercase();
+    if matches!(
+        key.as_str(),
+        "proxycommand" | "localcommand" | "remotecommand" | "knownhostscommand"
+    ) {
+        command_value(cx, "ssh -o", value, w.dynamic, frame);
+    }
+}
+
+/// `git -c key=value`: keys whose value git runs.
+fn git_config(cx: &mut Cx, w: &Word, frame: &Frame) {
+    let Some((key, value)) = w.text.split_once('=') else {
+        return;
+    };
+    let key = key.to_ascii_lowercase();
+    if key.starts_with("alias.") {
+        if let Some(shell) = value.strip_prefix('!') {
+            command_value(cx, "git -c", shell, w.dynamic, frame);
+        }
+        return;
+    }
+    if key == "core.hookspath" || key.starts_with("include") {
+        cx.opaque("git configuration loads code", &w.text);
+        return;
+    }
+    let runs = [
+        "sshcommand",
+        "pager",
+        "editor",
+        "fsmonitor",
+        "external",
+        "askpass",
+        "program",
+        "helper",
+        "textconv",
+        "command",
+        "clean",
+        "smudge",
+        "process",
+        "proxy",
+        "cmd",
+    ];
+    let last = key.rsplit('.').next().unwrap_or("");
+    if runs.iter().any(|r| last.ends_with(r)) || key.starts_with("pager.") {
+        let value = value.strip_prefix('!').unwrap_or(value);
+        command_value(cx, "git -c", value, w.dynamic, frame);
+    }
+}
+
+/// `vim -c CMD` / `+CMD`: ex commands can run shell commands (`:!cmd`, `system()`, `:terminal`).
+fn vim_command(cx: &mut Cx, w: &Word, frame: &Frame) {
+    let c = w.text.trim_start_matches('+').trim_start_matches(':');
+    if c.chars().all(|ch| ch.is_ascii_digit()) {
+        return;
+    }
+    let lower = c.to_ascii_lowercase();
+    let runs = lower.contains('!')
+        || lower.contains("system")
+        || lower.contains("term")
+        || lower.contains("py")
+        || lower.contains("lua")
+        || lower.contains("perl")
+        || lower.contains("ruby")
+        || lower.starts_with("so")
+        || w.dynamic;
+    if runs {
+        cx.opaque("editor command runs code", &w.text);
+        if let Some(p) = c.find('!') {
+            cx.script(&c[p + 1..], &frame.hop_script("vim -c"));
+        }
+    }
+}
