@@ -31,7 +31,10 @@ const COMMANDS: &[&str] = &[
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = std::path::PathBuf::from(args.next().expect("usage: ledger_fill PATH COUNT"));
-    let count: usize = args.next().and_then(|n| n.parse().ok()).expect("usage: ledger_fill PATH COUNT");
+    let count: usize = args
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("usage: ledger_fill PATH COUNT");
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).unwrap();
     }
@@ -93,10 +96,26 @@ fn main() {
         }
         let mut batch = Vec::with_capacity(n * 4);
         for (id, request, decision) in &batch_data {
-            batch.push(NewEvent { request: id, kind: "request", data: request.clone() });
-            batch.push(NewEvent { request: id, kind: "decision", data: decision.clone() });
-            batch.push(NewEvent { request: id, kind: "started", data: events::started() });
-            batch.push(NewEvent { request: id, kind: "finished", data: events::finished(&outcome) });
+            batch.push(NewEvent {
+                request: id,
+                kind: "request",
+                data: request.clone(),
+            });
+            batch.push(NewEvent {
+                request: id,
+                kind: "decision",
+                data: decision.clone(),
+            });
+            batch.push(NewEvent {
+                request: id,
+                kind: "started",
+                data: events::started(),
+            });
+            batch.push(NewEvent {
+                request: id,
+                kind: "finished",
+                data: events::finished(&outcome),
+            });
         }
         ledger.append(&batch).unwrap();
         done += n;
@@ -105,7 +124,9 @@ fn main() {
         }
     }
     let size = std::fs::metadata(&path).unwrap().len()
-        + std::fs::metadata(path.with_extension("db-wal")).map(|m| m.len()).unwrap_or(0);
+        + std::fs::metadata(path.with_extension("db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
     println!(
         "{count} requests in {:.1}s; {} bytes on disk, {:.0} bytes per request",
         started.elapsed().as_secs_f64(),

@@ -31,6 +31,9 @@ pub struct RuleHit {
     pub risk: Risk,
     /// Index into [`Verdict::commands`].
     pub command: usize,
+    /// The rule matched only because an argument gate could not resolve stood in for a word or flag.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unresolved: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -128,15 +131,21 @@ impl<'p> Decider<'p> {
                 }
                 seen.push(ri);
                 let rule = &self.policy.rules[ri];
-                if rule_matches(rule, cmd, facts) {
+                let how = rule_match(rule, cmd, facts);
+                if how != Match::No {
+                    // SPEC §5: an unresolved argument matches, and the rule's decision stands
+                    // (`rm -rf "$X"` is denied); `unresolved` tells the reader why it matched.
+                    let unresolved = how == Match::Unresolved;
+                    let decision = rule.decision;
                     hits.push(RuleHit {
                         rule: rule.id.clone(),
-                        decision: rule.decision,
+                        decision,
                         message: rule.message.clone(),
                         risk: rule.risk,
                         command: ci,
+                        unresolved,
                     });
-                    matched = Some(matched.map_or(rule.decision, |m| m.max(rule.decision)));
+                    matched = Some(matched.map_or(decision, |m| m.max(decision)));
                 }
             }
             decision = decision.max(matched.unwrap_or(defaults.decision));
@@ -226,28 +235,50 @@ pub fn basename(program: &str) -> &str {
     program.rsplit('/').next().unwrap_or(program)
 }
 
-/// Whether `rule` matches `cmd`. An argument gate could not resolve (`$X`) matches every
-/// positive pattern of a rule that could make the decision stricter than allow, and never
-/// matches `unless` of such a rule, so that an unknown value can only tighten.
+/// How a rule matched a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Match {
+    No,
+    /// Only because an argument gate could not resolve (`$X`, `$(..)`) stood in for a pattern
+    /// word or a flag.
+    Unresolved,
+    Literal,
+}
+
+/// Whether `rule` matches `cmd`.
 pub fn rule_matches(rule: &Rule, cmd: &SimpleCommand, facts: &Facts<'_>) -> bool {
+    rule_match(rule, cmd, facts) != Match::No
+}
+
+/// An argument gate could not resolve (`$X`) matches every positive pattern of a rule that
+/// could make the decision stricter than allow, and never matches `unless` of such a rule, so
+/// that an unknown value can only tighten.
+pub fn rule_match(rule: &Rule, cmd: &SimpleCommand, facts: &Facts<'_>) -> Match {
     let strict = rule.decision != Decision::Allow;
     if !when_matches(rule, facts) {
-        return false;
+        return Match::No;
     }
     let args = &cmd.words[1..];
-    let matched = match &rule.matcher {
+    let mut how = match &rule.matcher {
         Matcher::Command(pattern) => command_matches(pattern, cmd, strict, facts),
         Matcher::Regex(re) => {
             let line: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
             let line = line.join(" ");
-            re.is_match(&line) || cmd.via.iter().any(|v| re.is_match(&format!("{v} {line}")))
+            if re.is_match(&line) || cmd.via.iter().any(|v| re.is_match(&format!("{v} {line}"))) {
+                Match::Literal
+            } else {
+                Match::No
+            }
         }
     };
-    if !matched {
-        return false;
+    if how == Match::No {
+        return Match::No;
     }
-    if !rule.flags.is_empty() && !flags_present(&rule.flags, args, strict) {
-        return false;
+    if !rule.flags.is_empty() {
+        how = how.min(flags_present(&rule.flags, args, strict));
+        if how == Match::No {
+            return Match::No;
+        }
     }
     for pattern in &rule.unless {
         for w in args {
@@ -255,11 +286,11 @@ pub fn rule_matches(rule: &Rule, cmd: &SimpleCommand, facts: &Facts<'_>) -> bool
                 continue;
             }
             if word_matches(pattern, w, false, facts.home) {
-                return false;
+                return Match::No;
             }
         }
     }
-    true
+    how
 }
 
 fn when_matches(rule: &Rule, facts: &Facts<'_>) -> bool {
@@ -302,10 +333,10 @@ fn command_matches(
     cmd: &SimpleCommand,
     strict: bool,
     facts: &Facts<'_>,
-) -> bool {
+) -> Match {
     let program = &cmd.words[0];
-    if !program_matches(&pattern.program, &program.text, facts)
-        && !cmd.via.iter().any(|v| {
+    let via_wrapper = || {
+        cmd.via.iter().any(|v| {
             pattern.words.is_empty()
                 && program_matches(
                     &pattern.program,
@@ -313,15 +344,38 @@ fn command_matches(
                     facts,
                 )
         })
-    {
-        return false;
+    };
+    if !program_matches(&pattern.program, &program.text, facts) && !via_wrapper() {
+        return Match::No;
     }
     // Each pattern word must match a later non-option argument, in order (options and their
-    // values standing before or between them are skipped).
-    let mut rest = positionals(&cmd.words[1..]).peekable();
-    'words: for word_pattern in &pattern.words {
-        for w in rest.by_ref() {
-            if word_matches(word_pattern, w, strict, facts.home) {
+    // values standing before or between them are skipped). Literal arguments first; only if
+    // that fails may unresolved ones stand in.
+    let positionals: Vec<&Word> = positionals(&cmd.words[1..]).collect();
+    if subsequence(&pattern.words, &positionals, false, facts.home) {
+        return Match::Literal;
+    }
+    if strict && subsequence(&pattern.words, &positionals, true, facts.home) {
+        return Match::Unresolved;
+    }
+    Match::No
+}
+
+/// `words` match `args` in order, skipping arguments between them. With `stand_in`, an
+/// unresolved argument may match a word, except the first (the subcommand) when a literal
+/// argument stands before it: `git commit -m "$(date)"` is not `git push`.
+fn subsequence(words: &[Alternatives], args: &[&Word], stand_in: bool, home: Option<&str>) -> bool {
+    let mut i = 0;
+    'words: for (wi, pattern) in words.iter().enumerate() {
+        while i < args.len() {
+            let arg = args[i];
+            i += 1;
+            let ok = if arg.dynamic {
+                stand_in && (wi > 0 || args[..i - 1].iter().all(|a| a.dynamic))
+            } else {
+                word_matches(pattern, arg, false, home)
+            };
+            if ok {
                 continue 'words;
             }
         }
@@ -381,7 +435,7 @@ fn word_matches(pattern: &Alternatives, word: &Word, strict: bool, home: Option<
 
 /// Every entry of `flags` must be present in some spelling: `-rf` holds `-r` and `-f`,
 /// `--force=x` holds `--force`, single-dash long options (`-delete`) match literally.
-fn flags_present(flags: &[Alternatives], args: &[Word], strict: bool) -> bool {
+fn flags_present(flags: &[Alternatives], args: &[Word], strict: bool) -> Match {
     let mut present: Vec<String> = Vec::new();
     let mut any_dynamic = false;
     for w in args {
@@ -408,9 +462,16 @@ fn flags_present(flags: &[Alternatives], args: &[Word], strict: bool) -> bool {
             }
         }
     }
-    flags
+    if flags
         .iter()
-        .all(|f| (strict && any_dynamic) || present.iter().any(|p| f.matches(p, None)))
+        .all(|f| present.iter().any(|p| f.matches(p, None)))
+    {
+        Match::Literal
+    } else if strict && any_dynamic {
+        Match::Unresolved
+    } else {
+        Match::No
+    }
 }
 
 #[cfg(test)]
@@ -512,7 +573,11 @@ decision = "ask"
             ("rm -rf ./build", Decision::Allow),
             ("rm /etc/motd", Decision::Allow),
             ("rm -rf ./build /", Decision::Deny),
+            // An unresolved target could be `/`: it matches, and the deny stands (SPEC §5).
             ("rm -rf $TARGET", Decision::Deny),
+            // ... but it does not stand in for the subcommand after a literal one.
+            ("git commit -m \"$(date)\"", Decision::Allow),
+            ("rm -rf $TARGET /", Decision::Deny),
             ("kubectl apply -f x.yaml", Decision::Ask),
             ("/opt/bin/tool run", Decision::Deny),
             ("tool run", Decision::Allow),

@@ -33,7 +33,7 @@ fn runs_an_allowed_command_and_records_it() {
     assert_eq!(r["decision"], "allow");
     assert_eq!(r["status"], "ran");
     assert_eq!(r["exit_code"], 0);
-    assert_eq!(r["requester"]["user"].as_str().is_some(), true);
+    assert!(r["requester"]["user"].as_str().is_some());
     let kinds = env.event_kinds(r["id"].as_str().unwrap());
     assert_eq!(kinds, ["request", "decision", "started", "finished"]);
 }

@@ -90,7 +90,6 @@ impl RequestRecord {
             argv_hmac: None,
         };
         let mut final_status = None;
-        let mut started = false;
         let mut pid = None;
         let mut host = None;
         for ev in events {
@@ -132,16 +131,14 @@ impl RequestRecord {
                         final_status = Some(Status::Denied);
                     }
                 }
-                "vote" => {
-                    if d.get("accepted").and_then(Value::as_bool).unwrap_or(false) {
-                        rec.approvals.push(Approval {
-                            approver: s(d, "approver").unwrap_or_default(),
-                            channel: s(d, "channel").unwrap_or_default(),
-                            verdict: s(d, "verdict").unwrap_or_default(),
-                            time: ev.time.clone(),
-                            comment: s(d, "comment"),
-                        });
-                    }
+                "vote" if d.get("accepted").and_then(Value::as_bool).unwrap_or(false) => {
+                    rec.approvals.push(Approval {
+                        approver: s(d, "approver").unwrap_or_default(),
+                        channel: s(d, "channel").unwrap_or_default(),
+                        verdict: s(d, "verdict").unwrap_or_default(),
+                        time: ev.time.clone(),
+                        comment: s(d, "comment"),
+                    });
                 }
                 "reused" => rec.approvals.push(Approval {
                     approver: s(d, "approver").unwrap_or_default(),
@@ -158,7 +155,6 @@ impl RequestRecord {
                     _ => {}
                 },
                 "started" => {
-                    started = true;
                     pid = d.get("gate_pid").and_then(Value::as_i64).or(pid);
                 }
                 "finished" => {
@@ -176,7 +172,6 @@ impl RequestRecord {
         }
         rec.status = final_status.unwrap_or_else(|| {
             // No outcome yet: still running if the gate process that made it is alive here.
-            let _ = started;
             if process_alive(pid, host.as_deref()) {
                 Status::Running
             } else {
