@@ -173,9 +173,8 @@ pub fn blocks(req: &Request, state: Option<&str>) -> Value {
             "*CI job*\n{} {}", escape(&ci.provider), escape(&truncate(job, 500)))}));
     }
     if req.quorum > 1 {
-        fields.push(
-            json!({"type": "mrkdwn", "text": format!("*Approvals needed*\n{}", req.quorum)}),
-        );
+        fields
+            .push(json!({"type": "mrkdwn", "text": format!("*Approvals needed*\n{}", req.quorum)}));
     }
     blocks.push(json!({"type": "section", "fields": fields}));
     if let Some(reason) = &req.reason {
@@ -376,9 +375,9 @@ impl Slack {
                     self.cfg.api_base
                 )));
             }
-            let text = resp
-                .text()
-                .map_err(|e| Fail::Transient(format!("Slack's answer to {method} broke off: {e}")))?;
+            let text = resp.text().map_err(|e| {
+                Fail::Transient(format!("Slack's answer to {method} broke off: {e}"))
+            })?;
             let v: Value = serde_json::from_str(&text).map_err(|_| {
                 Fail::Fatal(format!(
                     "Slack's answer to {method} is not JSON: is [slack] api_base ({}) the Slack Web API?",

@@ -181,13 +181,13 @@ impl Channel for Terminal {
         let prompt = |remaining: Duration| {
             let q = "Approve? [y/N]";
             format!(
-                "\r\x1b[2K{} {}",
+                "\r\x1b[2K{} (expires in {})",
                 if color {
                     q.bold().to_string()
                 } else {
                     q.to_string()
                 },
-                format!("(expires in {})", format_remaining(remaining))
+                format_remaining(remaining)
             )
         };
         let mut last_draw = Instant::now() - Duration::from_secs(2);

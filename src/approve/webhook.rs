@@ -149,7 +149,9 @@ impl Webhook {
             other => {
                 return Err(format!(
                     "{what} answered 200 without a valid decision (got {}; expected \"approve\" or \"deny\")",
-                    other.map(|d| format!("{d:?}")).unwrap_or_else(|| "none".into())
+                    other
+                        .map(|d| format!("{d:?}"))
+                        .unwrap_or_else(|| "none".into())
                 ));
             }
         };

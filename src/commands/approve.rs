@@ -83,7 +83,9 @@ pub fn pending(as_json: bool) -> Result<Exit> {
         println!("    cwd      {}", rec.cwd);
         println!("    expires  {}", expires(data));
     }
-    println!("\nanswer with `gate approve ID` or `gate deny ID` (a unique prefix of the id is enough)");
+    println!(
+        "\nanswer with `gate approve ID` or `gate deny ID` (a unique prefix of the id is enough)"
+    );
     Ok(Exit::Success)
 }
 
@@ -171,32 +173,65 @@ pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Ex
         return Ok(Exit::Denied);
     }
     // Wait briefly for the waiting gate to count the vote, so the person learns whether it did.
-    let mut deadline = Instant::now() + Duration::from_secs(3);
-    let mut seen = seq_before;
+    // The local channel reports `local_vote`s in ledger order and the coordinator records them
+    // in that order, so ours is the k-th local `vote`, k counting the `local_vote`s before ours.
+    let after = ledger.events_after(&rec.id, seq_before)?;
+    let mine = after
+        .iter()
+        .find(|e| {
+            e.kind == EVENT
+                && e.data.get("approver").and_then(Value::as_str) == Some(me.as_str())
+                && e.data.get("verdict").and_then(Value::as_str) == Some(verdict)
+        })
+        .map(|e| e.seq)
+        .unwrap_or(seq_before);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut counted_at: Option<Instant> = None;
     while Instant::now() < deadline {
-        for ev in ledger.events_after(&rec.id, seen)? {
-            seen = ev.seq;
-            let d = &ev.data;
-            match ev.kind.as_str() {
-                "vote"
-                    if d.get("channel").and_then(Value::as_str) == Some("local")
-                        && d.get("approver").and_then(Value::as_str) == Some(me.as_str()) =>
-                {
-                    if d.get("accepted").and_then(Value::as_bool) != Some(true) {
-                        let why = d.get("refused").and_then(Value::as_str).unwrap_or("?");
-                        crate::ui::error(&format!("your {verdict} of {} was refused: {why}", rec.id));
-                        return Ok(Exit::Denied);
-                    }
-                    // Counted; a verdict follows at once if this vote settled the request.
-                    deadline = deadline.min(Instant::now() + Duration::from_millis(500));
-                }
-                "verdict" => {
-                    let outcome = d.get("outcome").and_then(Value::as_str).unwrap_or("?");
-                    crate::ui::note(&format!("request {}: {outcome}", rec.id));
-                    return Ok(Exit::Success);
-                }
-                _ => {}
+        let all = ledger.events_of(&rec.id)?;
+        let before = all
+            .iter()
+            .filter(|e| e.kind == EVENT && e.seq < mine)
+            .count();
+        let verdict_event = all.iter().find(|e| e.kind == "verdict");
+        let my_vote = all
+            .iter()
+            .filter(|e| {
+                e.kind == "vote" && e.data.get("channel").and_then(Value::as_str) == Some("local")
+            })
+            .nth(before);
+        match (my_vote, verdict_event) {
+            (Some(v), _) if v.data.get("accepted").and_then(Value::as_bool) != Some(true) => {
+                let why = v.data.get("refused").and_then(Value::as_str).unwrap_or("?");
+                crate::ui::error(&format!("your {verdict} of {} was refused: {why}", rec.id));
+                return Ok(Exit::Denied);
             }
+            (_, Some(ev)) => {
+                let outcome = ev
+                    .data
+                    .get("outcome")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                let note = if my_vote.is_some_and(|v| v.seq < ev.seq) {
+                    format!("request {}: {outcome}", rec.id)
+                } else {
+                    format!(
+                        "request {} was settled before your {verdict} counted: {outcome}",
+                        rec.id
+                    )
+                };
+                crate::ui::note(&note);
+                return Ok(Exit::Success);
+            }
+            // Counted; a verdict follows at once if this vote settled the request.
+            (Some(_), None) => {
+                if counted_at.get_or_insert_with(Instant::now).elapsed()
+                    > Duration::from_millis(500)
+                {
+                    break;
+                }
+            }
+            (None, None) => {}
         }
         std::thread::sleep(Duration::from_millis(100));
     }

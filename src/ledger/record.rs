@@ -132,16 +132,14 @@ impl RequestRecord {
                         final_status = Some(Status::Denied);
                     }
                 }
-                "vote" => {
-                    if d.get("accepted").and_then(Value::as_bool).unwrap_or(false) {
-                        rec.approvals.push(Approval {
-                            approver: s(d, "approver").unwrap_or_default(),
-                            channel: s(d, "channel").unwrap_or_default(),
-                            verdict: s(d, "verdict").unwrap_or_default(),
-                            time: ev.time.clone(),
-                            comment: s(d, "comment"),
-                        });
-                    }
+                "vote" if d.get("accepted").and_then(Value::as_bool).unwrap_or(false) => {
+                    rec.approvals.push(Approval {
+                        approver: s(d, "approver").unwrap_or_default(),
+                        channel: s(d, "channel").unwrap_or_default(),
+                        verdict: s(d, "verdict").unwrap_or_default(),
+                        time: ev.time.clone(),
+                        comment: s(d, "comment"),
+                    });
                 }
                 "reused" => rec.approvals.push(Approval {
                     approver: s(d, "approver").unwrap_or_default(),

@@ -217,7 +217,7 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         reason = reason.or(raw.require_reason);
         sync = sync.or(raw.sync);
         for (name, origin) in raw.packs.drain(..) {
-            if !policy.packs.iter().any(|p| *p == name) {
+            if !policy.packs.contains(&name) {
                 if name == "all" {
                     for pack in packs::NAMES {
                         if !policy.packs.iter().any(|p| p == pack) {
