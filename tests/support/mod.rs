@@ -11,7 +11,19 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub const GATE: &str = env!("CARGO_BIN_EXE_gate");
+/// The binary under test, copied once per test process: with a target directory shared by
+/// several checkouts, `target/debug/gate` can be replaced by another checkout's build mid-run.
+pub fn gate() -> &'static std::path::Path {
+    static COPY: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    &COPY
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("gate");
+            std::fs::copy(env!("CARGO_BIN_EXE_gate"), &path).expect("copy the gate binary");
+            (dir, path)
+        })
+        .1
+}
 
 /// A fresh HOME / XDG_* and policy file per test, so tests run in parallel.
 pub struct Env {
@@ -62,7 +74,7 @@ impl Env {
     /// The same without a new session (for rexpect, which makes its own with a PTY).
     pub fn base(&self, args: &[&str]) -> Command {
         let home = self.home();
-        let mut cmd = Command::new(GATE);
+        let mut cmd = Command::new(gate());
         cmd.args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
