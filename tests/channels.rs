@@ -219,6 +219,28 @@ fn slack_nobody_answers_expires_with_75_and_says_so() {
 }
 
 #[test]
+fn slack_ctrl_c_cancels_with_130_and_updates_the_message() {
+    let fake = FakeSlack::start(Script::default());
+    let env = slack_env(&fake, 1);
+    let mut cmd = env.cmd(&["--", "echo", "hi"]);
+    cmd.stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let end = Instant::now() + Duration::from_secs(5);
+    while fake.calls("reactions.get").is_empty() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(fake.updates().last().unwrap().contains("Cancelled"));
+    assert_eq!(env.last()["status"], "cancelled");
+}
+
+#[test]
 fn slack_429_retry_after_is_honoured() {
     let fake = FakeSlack::start(Script {
         rate_limited: 1,

@@ -9,9 +9,10 @@
 //! jitter (so requests started together spread out) and backs off exponentially on errors.
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
@@ -24,6 +25,11 @@ const APPROVE: &str = "white_check_mark";
 const DENY: &str = "x";
 /// Errors back off up to this long between polls.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// `reactions.get` calls per minute that all the gate processes of one ledger (one host and
+/// user) allow themselves together: Slack's Tier 3 allows ~50 per minute per app and workspace.
+const POLLS_PER_MINUTE: f64 = 40.0;
+/// How often a waiting request recounts the requests polling beside it.
+const RECOUNT: Duration = Duration::from_secs(15);
 /// A final `chat.update` waits at most this long for a rate limit to pass.
 const FINAL_PATIENCE: Duration = Duration::from_secs(10);
 
@@ -31,6 +37,20 @@ pub struct Slack {
     cfg: SlackConfig,
     token: String,
     http: Client,
+    /// The ledger, to count the requests polling Slack beside this one.
+    ledger: Option<PathBuf>,
+}
+
+/// The mean poll interval when `peers` requests (this one included) poll at once: never
+/// faster than `poll_interval`, and slow enough that together they stay within the budget.
+/// A lone request polls at `poll_interval` (which `open` keeps within the budget for Slack).
+pub fn poll_interval(configured: Duration, peers: usize) -> Duration {
+    if peers <= 1 {
+        return configured;
+    }
+    configured.max(Duration::from_secs_f64(
+        60.0 * peers as f64 / POLLS_PER_MINUTE,
+    ))
 }
 
 /// Why a call failed, and whether trying again later can help.
@@ -281,7 +301,7 @@ enum Person {
 
 impl Slack {
     /// Check the configuration and the token's presence and shape (no network yet).
-    pub fn open(cfg: &SlackConfig) -> Result<Self, String> {
+    pub fn open(cfg: &SlackConfig, ledger: Option<PathBuf>) -> Result<Self, String> {
         if cfg.mode == SlackMode::Socket {
             return Err(
                 "[slack] mode = \"socket\" is not supported yet: use mode = \"poll\" (approvers react with :white_check_mark: or :x:)"
@@ -310,10 +330,18 @@ impl Slack {
             .user_agent(concat!("gate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
+        let mut cfg = cfg.clone();
+        // Against the real Slack, one request alone stays within the budget too.
+        if cfg.api_base == "https://slack.com/api" {
+            cfg.poll_interval = cfg
+                .poll_interval
+                .max(Duration::from_secs_f64(60.0 / POLLS_PER_MINUTE));
+        }
         Ok(Slack {
-            cfg: cfg.clone(),
+            cfg,
             token,
             http,
+            ledger,
         })
     }
 
@@ -530,6 +558,12 @@ impl Slack {
         let mut seen: HashSet<(String, bool)> = HashSet::new();
         let mut people: HashMap<String, Person> = HashMap::new();
         let mut errors = 0u32;
+        let ledger = self
+            .ledger
+            .as_deref()
+            .and_then(|p| crate::ledger::Ledger::open_read(p).ok());
+        let mut peers = 1usize;
+        let mut counted = Instant::now() - RECOUNT;
         let mut delay = self.cfg.poll_interval.mul_f64(jitter());
         loop {
             if shared.wait(delay) {
@@ -561,7 +595,13 @@ impl Slack {
                 }
             };
             errors = 0;
-            delay = self.cfg.poll_interval.mul_f64(jitter());
+            if let Some(l) = &ledger
+                && counted.elapsed() >= RECOUNT
+            {
+                peers = l.waiting("slack").map(|w| w.len()).unwrap_or(peers);
+                counted = Instant::now();
+            }
+            delay = poll_interval(self.cfg.poll_interval, peers).mul_f64(jitter());
             let reactions = v
                 .pointer("/message/reactions")
                 .and_then(Value::as_array)
@@ -668,6 +708,17 @@ mod tests {
         );
         assert!(!code_block("a ``` *b*", 100).contains("a ``` "));
         assert_eq!(inline("a`b"), "`a'b`");
+    }
+
+    #[test]
+    fn twenty_waiting_requests_stay_within_tier_3() {
+        let three = Duration::from_secs(3);
+        assert_eq!(poll_interval(three, 1), three);
+        assert_eq!(poll_interval(three, 2), three);
+        let each = poll_interval(three, 20);
+        assert_eq!(each, Duration::from_secs(30));
+        let per_minute = 20.0 * 60.0 / each.as_secs_f64();
+        assert!(per_minute <= 40.0, "{per_minute}");
     }
 
     #[test]

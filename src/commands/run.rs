@@ -247,7 +247,11 @@ fn seek_approval(
                 Err(e) => failures.push(format!("terminal: {e}")),
             },
             "local" => open.push(Box::new(Local::open(ledger.path().to_path_buf()))),
-            "slack" => match policy.slack.as_ref().map(Slack::open) {
+            "slack" => match policy
+                .slack
+                .as_ref()
+                .map(|c| Slack::open(c, Some(ledger.path().to_path_buf())))
+            {
                 Some(Ok(s)) => open.push(Box::new(s)),
                 Some(Err(e)) => failures.push(format!("slack: {e}")),
                 None => failures.push("slack: [slack] is not configured".into()),

@@ -259,10 +259,15 @@ impl Ledger {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
     }
 
-    /// Requests waiting for an answer on the `local` channel: an `approval_requested` event
-    /// that opened `local`, no verdict yet, and a gate process on this host still alive.
-    /// Oldest first, each with its `approval_requested` data.
+    /// Requests waiting for an answer on the `local` channel (see [`Ledger::waiting`]).
     pub fn pending(&self) -> Result<Vec<(RequestRecord, Value)>> {
+        self.waiting("local")
+    }
+
+    /// Requests waiting for an answer on `channel`: an `approval_requested` event that opened
+    /// it, no verdict yet, and a gate process on this host still alive. Oldest first, each with
+    /// its `approval_requested` data.
+    pub fn waiting(&self, channel: &str) -> Result<Vec<(RequestRecord, Value)>> {
         let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
         let mut stmt = self
             .conn
@@ -280,11 +285,11 @@ impl Ledger {
         let mut out = Vec::new();
         for (id, raw) in rows {
             let data: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
-            let opened_local = data
+            let opened = data
                 .get("open")
                 .and_then(Value::as_array)
-                .is_some_and(|a| a.iter().any(|c| c.as_str() == Some("local")));
-            if !opened_local {
+                .is_some_and(|a| a.iter().any(|c| c.as_str() == Some(channel)));
+            if !opened {
                 continue;
             }
             let rec = RequestRecord::from_events(&id, &self.events_of(&id)?);
