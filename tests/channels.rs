@@ -320,6 +320,74 @@ fn slack_deleted_message_fails_the_channel() {
     slack_fails(&slack_env(&fake, 1), "message_not_found");
 }
 
+#[test]
+fn slack_socket_mode_buttons_approve_after_a_reconnect() {
+    let click = |user, action, value| slack::Click {
+        user,
+        action,
+        value,
+    };
+    let fake = FakeSlack::start(Script {
+        clicks: vec![
+            click("UALICE", "gate_approve", Some("someotherid")),
+            click("UREQ", "gate_approve", None),
+            click("UALICE", "gate_approve", None),
+        ],
+        ..Script::default()
+    });
+    let policy = slack_policy(&fake.url, slack::CHANNEL, 1, "5s").replace(
+        "poll_interval = \"200ms\"",
+        "poll_interval = \"200ms\"\nmode = \"socket\"",
+    );
+    let env = Env::new(&policy)
+        .var("GATE_SLACK_TOKEN", slack::TOKEN)
+        .var("GATE_SLACK_APP_TOKEN", slack::APP_TOKEN);
+    let out = env.run(&["--", "echo", "hi"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Slack asked the first connection to reconnect; the clicks came on the second.
+    assert_eq!(fake.ws_connections(), 2);
+    assert_eq!(fake.acks(), ["env-0", "env-1", "env-2"]);
+    let posted = fake.posted().to_string();
+    assert!(
+        posted.contains("gate_approve") && posted.contains("gate_deny"),
+        "{posted}"
+    );
+    // The click meant for another request was answered through its response_url.
+    assert_eq!(fake.responded().len(), 1);
+    let show = env.last();
+    let v = votes(&show);
+    assert!(
+        v.contains(&("slack:UREQ".into(), "approve".into(), false)),
+        "{v:?}"
+    );
+    assert_eq!(show["approvals"][0]["approver"], "slack:UALICE");
+    let updates = fake.updates();
+    assert!(updates.last().unwrap().contains("Approved by <@UALICE>"));
+    assert!(
+        !updates.last().unwrap().contains("gate_approve"),
+        "buttons left on the closed card"
+    );
+}
+
+#[test]
+fn slack_socket_mode_needs_an_app_token() {
+    let fake = FakeSlack::start(Script::default());
+    let policy = slack_policy(&fake.url, slack::CHANNEL, 1, "5s").replace(
+        "poll_interval = \"200ms\"",
+        "poll_interval = \"200ms\"\nmode = \"socket\"",
+    );
+    slack_fails(
+        &Env::new(&policy).var("GATE_SLACK_TOKEN", slack::TOKEN),
+        "GATE_SLACK_APP_TOKEN is not set",
+    );
+    slack_fails(
+        &Env::new(&policy)
+            .var("GATE_SLACK_TOKEN", slack::TOKEN)
+            .var("GATE_SLACK_APP_TOKEN", "xapp-wrong"),
+        "invalid_auth",
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // webhook
 

@@ -21,8 +21,17 @@ use serde_json::{Value, json};
 use super::{Channel, Message, Outcome, Request, Shared, Vote};
 use crate::policy::{SlackConfig, SlackMode};
 
+mod socket;
+use socket::{Envelope, Socket};
+
 const APPROVE: &str = "white_check_mark";
 const DENY: &str = "x";
+/// The `action_id`s of the buttons (socket mode); their `value` is the request id.
+pub const APPROVE_ACTION: &str = "gate_approve";
+pub const DENY_ACTION: &str = "gate_deny";
+/// In socket mode reactions still count, polled this many times less often (a fallback for
+/// clicks Slack delivered to another gate process's connection).
+const SOCKET_POLL_FACTOR: u32 = 4;
 /// Errors back off up to this long between polls.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// `reactions.get` calls per minute that all the gate processes of one ledger (one host and
@@ -37,6 +46,8 @@ pub struct Slack {
     cfg: SlackConfig,
     token: String,
     http: Client,
+    /// The app-level token (xapp-…) in socket mode.
+    app_token: Option<String>,
     /// The ledger, to count the requests polling Slack beside this one.
     ledger: Option<PathBuf>,
 }
@@ -148,7 +159,7 @@ fn jitter() -> f64 {
 }
 
 /// The Block Kit message: `state` is `None` while waiting, or the final line.
-pub fn blocks(req: &Request, state: Option<&str>) -> Value {
+pub fn blocks(req: &Request, state: Option<&str>, buttons: bool) -> Value {
     let title = match state {
         None => "gate: approval needed",
         Some(_) => "gate: approval request (closed)",
@@ -201,7 +212,21 @@ pub fn blocks(req: &Request, state: Option<&str>) -> Value {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn",
             "text": format!("*Reason*\n{}", code_block(reason, 2000))}}));
     }
+    if buttons && state.is_none() {
+        blocks.push(
+            json!({"type": "actions", "block_id": "gate_vote", "elements": [
+                {"type": "button", "action_id": APPROVE_ACTION, "value": req.id, "style": "primary",
+                 "text": {"type": "plain_text", "text": "Approve"}},
+                {"type": "button", "action_id": DENY_ACTION, "value": req.id, "style": "danger",
+                 "text": {"type": "plain_text", "text": "Deny"}},
+            ]}),
+        );
+    }
     let footer = match state {
+        None if buttons => format!(
+            "Request {} · click Approve or Deny (or react with :{APPROVE}: / :{DENY}:)",
+            inline(&req.id)
+        ),
         None => format!(
             "Request {} · react with :{APPROVE}: to approve or :{DENY}: to deny",
             inline(&req.id)
@@ -302,12 +327,6 @@ enum Person {
 impl Slack {
     /// Check the configuration and the token's presence and shape (no network yet).
     pub fn open(cfg: &SlackConfig, ledger: Option<PathBuf>) -> Result<Self, String> {
-        if cfg.mode == SlackMode::Socket {
-            return Err(
-                "[slack] mode = \"socket\" is not supported yet: use mode = \"poll\" (approvers react with :white_check_mark: or :x:)"
-                    .into(),
-            );
-        }
         let token = match std::env::var(&cfg.token_env) {
             Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
             _ => {
@@ -323,6 +342,24 @@ impl Slack {
                 cfg.token_env
             ));
         }
+        let app_token = match cfg.mode {
+            SlackMode::Poll => None,
+            SlackMode::Socket => match std::env::var(&cfg.app_token_env) {
+                Ok(t) if t.trim().starts_with("xapp-") => Some(t.trim().to_string()),
+                Ok(t) if !t.trim().is_empty() => {
+                    return Err(format!(
+                        "${} does not hold a Slack app-level token (expected xapp-…)",
+                        cfg.app_token_env
+                    ));
+                }
+                _ => {
+                    return Err(format!(
+                        "${} is not set: socket mode needs an app-level token (xapp-…) with connections:write, or name another variable with [slack] app_token_env",
+                        cfg.app_token_env
+                    ));
+                }
+            },
+        };
         let http = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
@@ -341,6 +378,7 @@ impl Slack {
             cfg,
             token,
             http,
+            app_token,
             ledger,
         })
     }
@@ -353,9 +391,19 @@ impl Slack {
         body: &Body,
         patience: &dyn Fn(Duration) -> bool,
     ) -> Result<Value, Fail> {
+        self.call_as(&self.token, method, body, patience)
+    }
+
+    fn call_as(
+        &self,
+        token: &str,
+        method: &str,
+        body: &Body,
+        patience: &dyn Fn(Duration) -> bool,
+    ) -> Result<Value, Fail> {
         let url = format!("{}/{method}", self.cfg.api_base);
         loop {
-            let req = self.http.post(&url).bearer_auth(&self.token);
+            let req = self.http.post(&url).bearer_auth(token);
             let req = match body {
                 Body::Json(v) => req
                     .header("Content-Type", "application/json; charset=utf-8")
@@ -491,7 +539,7 @@ impl Slack {
             "channel": channel,
             "ts": ts,
             "text": fallback(req, Some(state)),
-            "blocks": blocks(req, Some(state)),
+            "blocks": blocks(req, Some(state), false),
         }));
         if let Err(e) = self.call("chat.update", &body, &patience) {
             crate::ui::note(&format!(
@@ -501,7 +549,183 @@ impl Slack {
         }
     }
 
-    /// Post, then poll until settled. `Err` is why the channel failed.
+    /// Turn one person's answer into a message for the coordinator (once per person and
+    /// verdict). `Ok(None)`: already reported, or to be looked up again later.
+    fn consider(
+        &self,
+        tally: &mut Tally,
+        user: &str,
+        approve: bool,
+        patience: &dyn Fn(Duration) -> bool,
+    ) -> Result<Option<Message>, Fail> {
+        if user == tally.bot || tally.seen.contains(&(user.to_string(), approve)) {
+            return Ok(None);
+        }
+        if !tally.people.contains_key(user) {
+            match self.person(user, &tally.team, patience) {
+                Ok(p) => {
+                    tally.people.insert(user.to_string(), p);
+                }
+                // Looked up again at the next chance.
+                Err(Fail::Transient(_)) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        tally.seen.insert((user.to_string(), approve));
+        Ok(Some(match &tally.people[user] {
+            Person::Refused(reason) => Message::Refused {
+                channel: "slack".into(),
+                approver: format!("slack:{user}"),
+                approve,
+                reason: reason.clone(),
+            },
+            Person::Approver { id, email } => Message::Vote(Vote {
+                channel: "slack".into(),
+                approver: format!("slack:{id}"),
+                aliases: email.iter().map(|e| format!("email:{e}")).collect(),
+                is_requesting_agent: false,
+                approve,
+                comment: None,
+            }),
+        }))
+    }
+
+    /// Socket mode: a button click (`block_actions`). A click meant for another request reached
+    /// this connection because Slack hands each envelope to one of the app's connections: the
+    /// clicker is told, through the interaction's `response_url`, to react instead.
+    fn click(
+        &self,
+        shared: &Shared,
+        tx: &Sender<Message>,
+        tally: &mut Tally,
+        payload: &Value,
+    ) -> Result<(), Fail> {
+        if payload.get("type").and_then(Value::as_str) != Some("block_actions") {
+            return Ok(());
+        }
+        let Some(user) = payload.pointer("/user/id").and_then(Value::as_str) else {
+            return Ok(());
+        };
+        let patience = |d: Duration| !shared.wait(d);
+        for action in payload
+            .get("actions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let approve = match action.get("action_id").and_then(Value::as_str) {
+                Some(APPROVE_ACTION) => true,
+                Some(DENY_ACTION) => false,
+                _ => continue,
+            };
+            if action.get("value").and_then(Value::as_str) != Some(shared.request.id.as_str()) {
+                if let Some(url) = payload.get("response_url").and_then(Value::as_str) {
+                    let _ = self
+                        .http
+                        .post(url)
+                        .json(&json!({
+                            "response_type": "ephemeral",
+                            "replace_original": false,
+                            "text": format!(
+                                "gate: your click reached another waiting gate process. Please react with :{APPROVE}: or :{DENY}: on the request instead."
+                            ),
+                        }))
+                        .send();
+                }
+                continue;
+            }
+            if let Some(msg) = self.consider(tally, user, approve, &patience)? {
+                let _ = tx.send(msg);
+            }
+        }
+        Ok(())
+    }
+
+    /// Wait `delay` (or until settled: `Ok(true)`); in socket mode, serve the socket meanwhile.
+    fn pause(
+        &self,
+        shared: &Shared,
+        tx: &Sender<Message>,
+        tally: &mut Tally,
+        link: &mut Link,
+        delay: Duration,
+    ) -> Result<bool, Fail> {
+        let Some(app_token) = &self.app_token else {
+            return Ok(shared.wait(delay));
+        };
+        let end = Instant::now() + delay;
+        loop {
+            if shared.is_done() {
+                return Ok(true);
+            }
+            let now = Instant::now();
+            if now >= end {
+                return Ok(false);
+            }
+            let slice = (end - now).min(Duration::from_millis(250));
+            match link.socket.as_mut() {
+                None if now >= link.retry_at => match self.open_socket(app_token, shared) {
+                    Ok(sock) => {
+                        link.socket = Some(sock);
+                        link.failures = 0;
+                    }
+                    Err(Fail::Transient(m)) => {
+                        link.failures += 1;
+                        crate::ui::debug(&format!("slack socket: {m}"));
+                        link.retry_at =
+                            Instant::now() + Duration::from_secs(1 << link.failures.min(6));
+                    }
+                    Err(e) => return Err(e),
+                },
+                None => {
+                    shared.wait(slice);
+                }
+                Some(sock) => match sock.recv(slice) {
+                    Ok(None) | Ok(Some(Envelope::Other)) => {}
+                    Ok(Some(Envelope::Interactive(payload))) => {
+                        self.click(shared, tx, tally, &payload)?
+                    }
+                    Ok(Some(Envelope::Reconnect(why))) => {
+                        crate::ui::debug(&format!("slack socket: {why}"));
+                        if let Some(old) = link.socket.take() {
+                            old.close();
+                        }
+                        link.retry_at = Instant::now();
+                    }
+                    Err(m) => {
+                        crate::ui::debug(&format!("slack socket: {m}"));
+                        link.socket = None;
+                        link.retry_at = Instant::now() + Duration::from_secs(1);
+                    }
+                },
+            }
+        }
+    }
+
+    fn open_socket(&self, app_token: &str, shared: &Shared) -> Result<Socket, Fail> {
+        let patience = |d: Duration| !shared.wait(d);
+        let v = self
+            .call_as(
+                app_token,
+                "apps.connections.open",
+                &Body::Form(Vec::new()),
+                &patience,
+            )
+            .map_err(|e| match e {
+                // The app token's own errors name the app token, not the bot token.
+                Fail::Fatal(m) => {
+                    Fail::Fatal(m.replace(&self.cfg.token_env, &self.cfg.app_token_env))
+                }
+                other => other,
+            })?;
+        let url = v
+            .get("url")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Fail::Fatal("apps.connections.open returned no url".into()))?;
+        Socket::connect(url).map_err(Fail::Transient)
+    }
+
+    /// Post, then wait for answers until settled. `Err` is why the channel failed.
     fn serve(
         &self,
         shared: &Shared,
@@ -510,38 +734,50 @@ impl Slack {
     ) -> Result<(), Fail> {
         let req = &shared.request;
         let patience = |d: Duration| !shared.wait(d);
+        let at_start = |e: Fail| match e {
+            Fail::Transient(m) => Fail::Fatal(m),
+            other => other,
+        };
         let auth = self
             .call("auth.test", &Body::Form(Vec::new()), &patience)
-            .map_err(|e| match e {
-                Fail::Transient(m) => Fail::Fatal(m),
-                other => other,
-            })?;
-        let team = auth
-            .get("team_id")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let bot = auth
-            .get("user_id")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+            .map_err(at_start)?;
+        let mut tally = Tally {
+            team: auth
+                .get("team_id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            bot: auth
+                .get("user_id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            seen: HashSet::new(),
+            people: HashMap::new(),
+        };
+        let mut link = Link {
+            socket: None,
+            retry_at: Instant::now(),
+            failures: 0,
+        };
+        let buttons = self.app_token.is_some();
+        if let Some(app_token) = &self.app_token {
+            // Connect before posting, so that no click arrives before gate listens.
+            link.socket = Some(self.open_socket(app_token, shared).map_err(at_start)?);
+        }
         let post = self
             .call(
                 "chat.postMessage",
                 &Body::Json(json!({
                     "channel": self.cfg.channel,
                     "text": fallback(req, None),
-                    "blocks": blocks(req, None),
+                    "blocks": blocks(req, None, buttons),
                     "unfurl_links": false,
                     "unfurl_media": false,
                 })),
                 &patience,
             )
-            .map_err(|e| match e {
-                Fail::Transient(m) => Fail::Fatal(m),
-                other => other,
-            })?;
+            .map_err(at_start)?;
         let (Some(channel), Some(ts)) = (
             post.get("channel").and_then(Value::as_str),
             post.get("ts").and_then(Value::as_str),
@@ -552,11 +788,16 @@ impl Slack {
         };
         *posted = Some((channel.to_string(), ts.to_string()));
         crate::ui::note(&format!(
-            "request {} posted to Slack {}: react with :{APPROVE}: or :{DENY}:",
-            req.id, self.cfg.channel
+            "request {} posted to Slack {}: {}",
+            req.id,
+            self.cfg.channel,
+            if buttons {
+                "click Approve or Deny"
+            } else {
+                "react with :white_check_mark: or :x:"
+            }
         ));
-        let mut seen: HashSet<(String, bool)> = HashSet::new();
-        let mut people: HashMap<String, Person> = HashMap::new();
+        let factor = if buttons { SOCKET_POLL_FACTOR } else { 1 };
         let mut errors = 0u32;
         let ledger = self
             .ledger
@@ -564,10 +805,14 @@ impl Slack {
             .and_then(|p| crate::ledger::Ledger::open_read(p).ok());
         let mut peers = 1usize;
         let mut counted = Instant::now() - RECOUNT;
-        let mut delay = self.cfg.poll_interval.mul_f64(jitter());
+        let mut delay = (self.cfg.poll_interval * factor).mul_f64(jitter());
         loop {
-            if shared.wait(delay) {
-                return Ok(());
+            let result = self.pause(shared, tx, &mut tally, &mut link, delay);
+            if !matches!(result, Ok(false)) {
+                if let Some(sock) = link.socket.take() {
+                    sock.close();
+                }
+                return result.map(|_| ());
             }
             let got = self.call(
                 "reactions.get",
@@ -601,7 +846,7 @@ impl Slack {
                 peers = l.waiting("slack").map(|w| w.len()).unwrap_or(peers);
                 counted = Instant::now();
             }
-            delay = poll_interval(self.cfg.poll_interval, peers).mul_f64(jitter());
+            delay = (poll_interval(self.cfg.poll_interval, peers) * factor).mul_f64(jitter());
             let reactions = v
                 .pointer("/message/reactions")
                 .and_then(Value::as_array)
@@ -617,42 +862,33 @@ impl Slack {
                 };
                 let users = r.get("users").and_then(Value::as_array);
                 for user in users.into_iter().flatten().filter_map(Value::as_str) {
-                    if user == bot || seen.contains(&(user.to_string(), approve)) {
-                        continue;
-                    }
-                    if !people.contains_key(user) {
-                        match self.person(user, &team, &patience) {
-                            Ok(p) => {
-                                people.insert(user.to_string(), p);
-                            }
-                            Err(Fail::Fatal(m)) => return Err(Fail::Fatal(m)),
-                            Err(Fail::Stopped) => return Ok(()),
-                            // Looked up again at the next poll.
-                            Err(Fail::Transient(_)) => continue,
+                    match self.consider(&mut tally, user, approve, &patience) {
+                        Ok(Some(msg)) => {
+                            let _ = tx.send(msg);
                         }
+                        Ok(None) => {}
+                        Err(Fail::Stopped) => return Ok(()),
+                        Err(e) => return Err(e),
                     }
-                    seen.insert((user.to_string(), approve));
-                    let msg = match &people[user] {
-                        Person::Refused(reason) => Message::Refused {
-                            channel: "slack".into(),
-                            approver: format!("slack:{user}"),
-                            approve,
-                            reason: reason.clone(),
-                        },
-                        Person::Approver { id, email } => Message::Vote(Vote {
-                            channel: "slack".into(),
-                            approver: format!("slack:{id}"),
-                            aliases: email.iter().map(|e| format!("email:{e}")).collect(),
-                            is_requesting_agent: false,
-                            approve,
-                            comment: None,
-                        }),
-                    };
-                    let _ = tx.send(msg);
                 }
             }
         }
     }
+}
+
+/// Who answered so far, and who they are.
+struct Tally {
+    team: String,
+    bot: String,
+    seen: HashSet<(String, bool)>,
+    people: HashMap<String, Person>,
+}
+
+/// The Socket Mode connection, when there is one.
+struct Link {
+    socket: Option<Socket>,
+    retry_at: Instant,
+    failures: u32,
 }
 
 impl Channel for Slack {

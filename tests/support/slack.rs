@@ -32,7 +32,20 @@ pub struct Script {
     pub rate_limited: u32,
     /// After N answered polls the message is gone (`message_not_found`).
     pub delete_after: Option<u32>,
+    /// Socket Mode: `apps.connections.open` hands out a ws:// URL; the first connection is asked
+    /// to reconnect, the second delivers `clicks` once the message is posted.
+    pub clicks: Vec<Click>,
 }
+
+/// A button click: `value: None` clicks the posted request's button, `Some(v)` another's.
+#[derive(Clone)]
+pub struct Click {
+    pub user: &'static str,
+    pub action: &'static str,
+    pub value: Option<&'static str>,
+}
+
+pub const APP_TOKEN: &str = "xapp-test-token";
 
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -46,6 +59,10 @@ struct State {
     script: Script,
     polls: u32,
     calls: Vec<Call>,
+    ws_url: String,
+    ws_connections: u32,
+    acks: Vec<String>,
+    responded: Vec<Value>,
 }
 
 pub struct FakeSlack {
@@ -107,9 +124,24 @@ impl FakeSlack {
             script,
             polls: 0,
             calls: Vec::new(),
+            ws_url: String::new(),
+            ws_connections: 0,
+            acks: Vec::new(),
+            responded: Vec::new(),
         }));
         let s = Arc::clone(&state);
         let url = http::serve(Arc::new(move |req: &HttpRequest| handle(&s, req)));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        state.lock().unwrap().ws_url = format!("ws://{}/link", listener.local_addr().unwrap());
+        let s = Arc::clone(&state);
+        let http_base = url.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let s = Arc::clone(&s);
+                let base = http_base.clone();
+                std::thread::spawn(move || socket(&s, stream, &base));
+            }
+        });
         FakeSlack {
             url: format!("{url}/api"),
             state,
@@ -123,6 +155,19 @@ impl FakeSlack {
             .filter(|c| c.method == method)
             .cloned()
             .collect()
+    }
+
+    pub fn acks(&self) -> Vec<String> {
+        self.state.lock().unwrap().acks.clone()
+    }
+
+    pub fn ws_connections(&self) -> u32 {
+        self.state.lock().unwrap().ws_connections
+    }
+
+    /// What was sent to interactions' `response_url`.
+    pub fn responded(&self) -> Vec<Value> {
+        self.state.lock().unwrap().responded.clone()
     }
 
     pub fn posted(&self) -> Value {
@@ -142,7 +187,94 @@ impl FakeSlack {
     }
 }
 
+/// One Socket Mode connection, as Slack's side of it.
+fn socket(state: &Mutex<State>, stream: std::net::TcpStream, http_base: &str) {
+    use tungstenite::Message;
+    let Ok(mut ws) = tungstenite::accept(stream) else {
+        return;
+    };
+    let n = {
+        let mut st = state.lock().unwrap();
+        st.ws_connections += 1;
+        st.ws_connections
+    };
+    let _ = ws
+        .get_ref()
+        .set_read_timeout(Some(std::time::Duration::from_millis(50)));
+    let _ = ws.send(Message::text(
+        json!({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
+            .to_string(),
+    ));
+    if n == 1 {
+        let _ = ws.send(Message::text(
+            json!({"type": "disconnect", "reason": "refresh_requested"}).to_string(),
+        ));
+    }
+    let mut sent = n != 2;
+    let started = Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(20) {
+        if !sent {
+            let (clicks, id) = {
+                let st = state.lock().unwrap();
+                let id =
+                    st.calls
+                        .iter()
+                        .find(|c| c.method == "chat.postMessage")
+                        .and_then(|c| {
+                            c.params["blocks"].as_array()?.iter().find_map(|b| {
+                                b["elements"][0]["value"].as_str().map(str::to_string)
+                            })
+                        });
+                (st.script.clicks.clone(), id)
+            };
+            if let Some(id) = id {
+                for (i, c) in clicks.iter().enumerate() {
+                    let value = c.value.map(str::to_string).unwrap_or_else(|| id.clone());
+                    let envelope = json!({
+                        "envelope_id": format!("env-{i}"),
+                        "type": "interactive",
+                        "accepts_response_payload": false,
+                        "payload": {
+                            "type": "block_actions",
+                            "user": {"id": c.user, "team_id": "T1"},
+                            "team": {"id": "T1"},
+                            "response_url": format!("{http_base}/respond"),
+                            "actions": [{"action_id": c.action, "block_id": "gate_vote",
+                                         "value": value, "type": "button"}],
+                        },
+                    });
+                    let _ = ws.send(Message::text(envelope.to_string()));
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                sent = true;
+            }
+        }
+        match ws.read() {
+            Ok(Message::Text(t)) => {
+                if let Ok(v) = serde_json::from_str::<Value>(&t)
+                    && let Some(id) = v["envelope_id"].as_str()
+                {
+                    state.lock().unwrap().acks.push(id.to_string());
+                }
+            }
+            Ok(Message::Close(_)) => return,
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
+        }
+    }
+}
+
 fn handle(state: &Mutex<State>, req: &HttpRequest) -> HttpResponse {
+    if req.path == "/respond" {
+        let body = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        state.lock().unwrap().responded.push(body);
+        return HttpResponse::json(200, json!({"ok": true}));
+    }
     let method = req.path.trim_start_matches("/api/").to_string();
     let params = params(req);
     let auth = req.header("authorization").map(str::to_string);
@@ -153,6 +285,12 @@ fn handle(state: &Mutex<State>, req: &HttpRequest) -> HttpResponse {
         params: params.clone(),
         auth: auth.clone(),
     });
+    if method == "apps.connections.open" {
+        return match auth.as_deref() {
+            Some(a) if a == format!("Bearer {APP_TOKEN}") => ok(json!({"url": st.ws_url})),
+            _ => err("invalid_auth"),
+        };
+    }
     match auth.as_deref() {
         None => return err("not_authed"),
         Some(a) if a != format!("Bearer {TOKEN}") => return err("invalid_auth"),
