@@ -7,6 +7,13 @@
 //!
 //! Every call honours HTTP 429 `Retry-After`. Polling runs every `poll_interval` with ±20 %
 //! jitter (so requests started together spread out) and backs off exponentially on errors.
+//!
+//! Socket mode adds Approve/Deny buttons: gate opens a Socket Mode connection with the app
+//! token (`apps.connections.open`), acknowledges every envelope at once, reconnects when Slack
+//! says `disconnect`, and counts `block_actions` clicks whose value is its request id. Slack
+//! hands each envelope to one of the app's open connections, so a click can reach another
+//! waiting gate process: that process tells the clicker to react instead, and reactions stay
+//! polled (less often) as the fallback.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;

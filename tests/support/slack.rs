@@ -244,7 +244,28 @@ fn socket(state: &Mutex<State>, stream: std::net::TcpStream, http_base: &str) {
                         },
                     });
                     let _ = ws.send(Message::text(envelope.to_string()));
-                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    // Slack waits for the acknowledgement (3 s) before it gives up on it.
+                    let sent_at = Instant::now();
+                    while sent_at.elapsed() < std::time::Duration::from_secs(3) {
+                        match ws.read() {
+                            Ok(Message::Text(t)) => {
+                                if let Ok(v) = serde_json::from_str::<Value>(&t)
+                                    && let Some(id) = v["envelope_id"].as_str()
+                                {
+                                    state.lock().unwrap().acks.push(id.to_string());
+                                    break;
+                                }
+                            }
+                            Ok(Message::Close(_)) => return,
+                            Ok(_) => {}
+                            Err(tungstenite::Error::Io(e))
+                                if matches!(
+                                    e.kind(),
+                                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                                ) => {}
+                            Err(_) => return,
+                        }
+                    }
                 }
                 sent = true;
             }
