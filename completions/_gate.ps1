@@ -36,6 +36,9 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The ledger''s requests, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One request with all its events')
+            [CompletionResult]::new('pending', 'pending', [CompletionResultType]::ParameterValue, 'Requests waiting for an answer on the `local` channel')
+            [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a request that waits on the `local` channel (from your own terminal)')
+            [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Deny a request that waits on the `local` channel')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the ledger''s hash chain and checkpoints; name the first broken entry')
             [CompletionResult]::new('verify-command', 'verify-command', [CompletionResultType]::ParameterValue, 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'The ledger for auditors and SIEMs, oldest first')
@@ -96,6 +99,24 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         }
         'gate;show' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;pending' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per request, one per line')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;approve' {
+            [CompletionResult]::new('--comment', '--comment', [CompletionResultType]::ParameterName, 'A comment stored with the approval')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;deny' {
+            [CompletionResult]::new('--comment', '--comment', [CompletionResultType]::ParameterName, 'Why, stored with the denial and shown to the requester')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -182,6 +203,9 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The ledger''s requests, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One request with all its events')
+            [CompletionResult]::new('pending', 'pending', [CompletionResultType]::ParameterValue, 'Requests waiting for an answer on the `local` channel')
+            [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a request that waits on the `local` channel (from your own terminal)')
+            [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Deny a request that waits on the `local` channel')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the ledger''s hash chain and checkpoints; name the first broken entry')
             [CompletionResult]::new('verify-command', 'verify-command', [CompletionResultType]::ParameterValue, 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'The ledger for auditors and SIEMs, oldest first')
@@ -205,6 +229,15 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             break
         }
         'gate;help;show' {
+            break
+        }
+        'gate;help;pending' {
+            break
+        }
+        'gate;help;approve' {
+            break
+        }
+        'gate;help;deny' {
             break
         }
         'gate;help;verify' {

@@ -16,11 +16,17 @@ _gate() {
             ",$1")
                 cmd="gate"
                 ;;
+            gate,approve)
+                cmd="gate__subcmd__approve"
+                ;;
             gate,check)
                 cmd="gate__subcmd__check"
                 ;;
             gate,completions)
                 cmd="gate__subcmd__completions"
+                ;;
+            gate,deny)
+                cmd="gate__subcmd__deny"
                 ;;
             gate,export)
                 cmd="gate__subcmd__export"
@@ -36,6 +42,9 @@ _gate() {
                 ;;
             gate,man)
                 cmd="gate__subcmd__man"
+                ;;
+            gate,pending)
+                cmd="gate__subcmd__pending"
                 ;;
             gate,rules)
                 cmd="gate__subcmd__rules"
@@ -55,11 +64,17 @@ _gate() {
             gate,verify-command)
                 cmd="gate__subcmd__verify__subcmd__command"
                 ;;
+            gate__subcmd__help,approve)
+                cmd="gate__subcmd__help__subcmd__approve"
+                ;;
             gate__subcmd__help,check)
                 cmd="gate__subcmd__help__subcmd__check"
                 ;;
             gate__subcmd__help,completions)
                 cmd="gate__subcmd__help__subcmd__completions"
+                ;;
+            gate__subcmd__help,deny)
+                cmd="gate__subcmd__help__subcmd__deny"
                 ;;
             gate__subcmd__help,export)
                 cmd="gate__subcmd__help__subcmd__export"
@@ -75,6 +90,9 @@ _gate() {
                 ;;
             gate__subcmd__help,man)
                 cmd="gate__subcmd__help__subcmd__man"
+                ;;
+            gate__subcmd__help,pending)
+                cmd="gate__subcmd__help__subcmd__pending"
                 ;;
             gate__subcmd__help,rules)
                 cmd="gate__subcmd__help__subcmd__rules"
@@ -125,7 +143,7 @@ _gate() {
 
     case "${cmd}" in
         gate)
-            opts="-h -V --reason --as --timeout --channel --json --policy --help --version run shell check log show verify verify-command export rules init completions man help"
+            opts="-h -V --reason --as --timeout --channel --json --policy --help --version run shell check log show pending approve deny verify verify-command export rules init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -148,6 +166,24 @@ _gate() {
                     return 0
                     ;;
                 --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__approve)
+            opts="-h --comment --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --comment)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -191,6 +227,24 @@ _gate() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__deny)
+            opts="-h --comment --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --comment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -249,8 +303,22 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help)
-            opts="run shell check log show verify verify-command export rules init completions man help"
+            opts="run shell check log show pending approve deny verify verify-command export rules init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__approve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -277,6 +345,20 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__deny)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -347,6 +429,20 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__pending)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -546,6 +642,20 @@ _gate() {
             ;;
         gate__subcmd__man)
             opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__pending)
+            opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

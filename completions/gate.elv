@@ -33,6 +33,9 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand check 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
             cand log 'The ledger''s requests, newest first'
             cand show 'One request with all its events'
+            cand pending 'Requests waiting for an answer on the `local` channel'
+            cand approve 'Approve a request that waits on the `local` channel (from your own terminal)'
+            cand deny 'Deny a request that waits on the `local` channel'
             cand verify 'Check the ledger''s hash chain and checkpoints; name the first broken entry'
             cand verify-command 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)'
             cand export 'The ledger for auditors and SIEMs, oldest first'
@@ -88,6 +91,21 @@ set edit:completion:arg-completer[gate] = {|@words|
         }
         &'gate;show'= {
             cand --json 'json'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;pending'= {
+            cand --json 'One JSON object per request, one per line'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;approve'= {
+            cand --comment 'A comment stored with the approval'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;deny'= {
+            cand --comment 'Why, stored with the denial and shown to the requester'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -160,6 +178,9 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand check 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
             cand log 'The ledger''s requests, newest first'
             cand show 'One request with all its events'
+            cand pending 'Requests waiting for an answer on the `local` channel'
+            cand approve 'Approve a request that waits on the `local` channel (from your own terminal)'
+            cand deny 'Deny a request that waits on the `local` channel'
             cand verify 'Check the ledger''s hash chain and checkpoints; name the first broken entry'
             cand verify-command 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)'
             cand export 'The ledger for auditors and SIEMs, oldest first'
@@ -178,6 +199,12 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;log'= {
         }
         &'gate;help;show'= {
+        }
+        &'gate;help;pending'= {
+        }
+        &'gate;help;approve'= {
+        }
+        &'gate;help;deny'= {
         }
         &'gate;help;verify'= {
         }

@@ -127,6 +127,31 @@ pub enum Command {
         json: bool,
     },
 
+    /// Requests waiting for an answer on the `local` channel
+    Pending {
+        /// One JSON object per request, one per line
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Approve a request that waits on the `local` channel (from your own terminal)
+    Approve {
+        /// The request id (a unique prefix is enough; see `gate pending`)
+        id: String,
+        /// A comment stored with the approval
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
+
+    /// Deny a request that waits on the `local` channel
+    Deny {
+        /// The request id (a unique prefix is enough; see `gate pending`)
+        id: String,
+        /// Why, stored with the denial and shown to the requester
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
+
     /// Check the ledger's hash chain and checkpoints; name the first broken entry
     Verify {
         #[arg(long)]

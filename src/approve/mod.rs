@@ -5,7 +5,10 @@
 //! who may approve, records every vote in the ledger (through the `record` callback) and tells
 //! the channels how it ended so they can update what people see. Channels know nothing of rules.
 
+pub mod local;
+pub mod slack;
 pub mod terminal;
+pub mod webhook;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
@@ -48,6 +51,9 @@ pub struct Vote {
     pub channel: String,
     /// The approver's identity as the channel knows it: an OS user name, `slack:U…`, `email:…`.
     pub approver: String,
+    /// Other identities the channel vouches for (`email:` of a Slack profile): the approver is
+    /// allowed if any of them is, and refused if any of them is the requester.
+    pub aliases: Vec<String>,
     /// Whether the approver acts for the requesting agent (the agent itself answering).
     pub is_requesting_agent: bool,
     pub approve: bool,
@@ -64,6 +70,14 @@ pub enum Message {
     /// The requester cancelled (Ctrl-C at the prompt).
     Cancel {
         channel: String,
+    },
+    /// An answer the channel itself refused (a bot, a guest, a deleted account, an agent's
+    /// terminal, a person's own request): recorded as a vote that does not count.
+    Refused {
+        channel: String,
+        approver: String,
+        approve: bool,
+        reason: String,
     },
 }
 
@@ -116,6 +130,20 @@ impl Shared {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
+    /// Sleep up to `d`, waking early when the request is settled; true if it is.
+    pub fn wait(&self, d: Duration) -> bool {
+        let end = Instant::now() + d;
+        loop {
+            if self.is_done() {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= end {
+                return false;
+            }
+            std::thread::sleep((end - now).min(Duration::from_millis(50)));
+        }
+    }
     pub fn remaining(&self) -> Duration {
         self.request
             .expires_at
@@ -149,12 +177,18 @@ impl Terms {
     /// `Err(reason)` if this vote may not count.
     fn check(&self, vote: &Vote, request: &Request) -> std::result::Result<(), String> {
         let who = normalize(&vote.approver);
+        let ids: Vec<&str> = std::iter::once(who)
+            .chain(vote.aliases.iter().map(|a| normalize(a)))
+            .collect();
         if vote.is_requesting_agent {
             return Err("the requesting agent cannot approve its own request".into());
         }
-        if self.self_identities.iter().any(|s| normalize(s) == who) {
+        if let Some(me) = ids
+            .iter()
+            .find(|id| self.self_identities.iter().any(|s| normalize(s) == **id))
+        {
             return Err(format!(
-                "{who} is the requester: nobody approves their own request"
+                "{me} is the requester: nobody approves their own request"
             ));
         }
         let os_user_is_requester = who == request.requester.user;
@@ -167,7 +201,7 @@ impl Terms {
             ));
         }
         for set in &self.approver_sets {
-            if !set.iter().any(|a| normalize(a) == who) {
+            if !set.iter().any(|a| ids.contains(&normalize(a))) {
                 return Err(format!(
                     "{who} is not among the approvers of this rule ({})",
                     set.join(", ")
@@ -279,6 +313,28 @@ fn coordinate(
                 record("verdict", json!({"outcome": "cancelled", "by": channel}))?;
                 return Ok(Outcome::Cancelled);
             }
+            Message::Refused {
+                channel,
+                approver,
+                approve,
+                reason,
+            } => {
+                let verdict = if approve { "approve" } else { "deny" };
+                record(
+                    "vote",
+                    json!({
+                        "approver": approver,
+                        "channel": channel,
+                        "verdict": verdict,
+                        "comment": null,
+                        "accepted": false,
+                        "refused": reason,
+                    }),
+                )?;
+                crate::ui::note(&format!(
+                    "refused the {verdict} of {approver} in {channel}: {reason}"
+                ));
+            }
             Message::Vote(vote) => {
                 let check = terms.check(&vote, &shared.request);
                 let verdict = if vote.approve { "approve" } else { "deny" };
@@ -286,6 +342,7 @@ fn coordinate(
                     "vote",
                     json!({
                         "approver": vote.approver,
+                        "aliases": vote.aliases,
                         "channel": vote.channel,
                         "verdict": verdict,
                         "comment": vote.comment,
@@ -295,7 +352,7 @@ fn coordinate(
                 )?;
                 if let Err(why) = check {
                     crate::ui::note(&format!(
-                        "refused a {verdict} from {} in {}: {why}",
+                        "refused the {verdict} of {} in {}: {why}",
                         vote.approver, vote.channel
                     ));
                     continue;

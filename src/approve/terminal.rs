@@ -221,6 +221,7 @@ impl Channel for Terminal {
                 let _ = tx.send(Message::Vote(Vote {
                     channel: "terminal".into(),
                     approver: self.approver.clone(),
+                    aliases: Vec::new(),
                     is_requesting_agent: false,
                     approve: true,
                     comment: None,
@@ -237,6 +238,7 @@ impl Channel for Terminal {
                 let _ = tx.send(Message::Vote(Vote {
                     channel: "terminal".into(),
                     approver: self.approver.clone(),
+                    aliases: Vec::new(),
                     is_requesting_agent: false,
                     approve: false,
                     comment: None,

@@ -6,6 +6,9 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 
 use super::{check, prepare};
+use crate::approve::local::Local;
+use crate::approve::slack::Slack;
+use crate::approve::webhook::Webhook;
 use crate::approve::{self, Channel, Outcome, RuleLine, Terms, terminal::Terminal};
 use crate::cli::RunOptions;
 use crate::context::Context;
@@ -239,11 +242,25 @@ fn seek_approval(
                 Ok(t) => open.push(Box::new(t)),
                 Err(e) => failures.push(format!("terminal: {e}")),
             },
-            other => failures.push(format!(
-                "{other}: this channel is not available in this build yet"
-            )),
+            "local" => open.push(Box::new(Local::open(ledger.path().to_path_buf()))),
+            "slack" => match policy
+                .slack
+                .as_ref()
+                .map(|c| Slack::open(c, Some(ledger.path().to_path_buf())))
+            {
+                Some(Ok(s)) => open.push(Box::new(s)),
+                Some(Err(e)) => failures.push(format!("slack: {e}")),
+                None => failures.push("slack: [slack] is not configured".into()),
+            },
+            "webhook" => match policy.webhook.as_ref().map(Webhook::open) {
+                Some(Ok(w)) => open.push(Box::new(w)),
+                Some(Err(e)) => failures.push(format!("webhook: {e}")),
+                None => failures.push("webhook: [webhook] is not configured".into()),
+            },
+            other => failures.push(format!("{other}: unknown approval channel")),
         }
     }
+    let opened: Vec<&str> = open.iter().map(|c| c.name()).collect();
     if channels.is_empty() {
         failures.push(format!(
             "none of the requested channels ({}) is allowed for this rule ({})",
@@ -257,6 +274,7 @@ fn seek_approval(
         kind: "approval_requested",
         data: json!({
             "channels": channels,
+            "open": opened,
             "unavailable": failures,
             "expires": humantime::format_rfc3339_millis(expires_at).to_string(),
             "quorum": terms.quorum,
@@ -298,8 +316,19 @@ fn seek_approval(
         expires_at,
         quorum: terms.quorum,
     };
-    let mut self_identities: Vec<String> = policy.identity.values().cloned().collect();
-    self_identities.retain(|s| !s.is_empty());
+    // `[identity] slack = "U0REQ"` is the identity `slack:U0REQ`, the form votes arrive in.
+    let self_identities: Vec<String> = policy
+        .identity
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| {
+            if v.starts_with(&format!("{k}:")) {
+                v.clone()
+            } else {
+                format!("{k}:{v}")
+            }
+        })
+        .collect();
     let approval_terms = Terms {
         approver_sets: terms.approver_sets.clone(),
         quorum: terms.quorum,

@@ -271,6 +271,61 @@ impl Ledger {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
     }
 
+    /// The events of one request after `seq`, oldest first (what a waiting channel polls).
+    pub fn events_after(&self, request: &str, seq: i64) -> Result<Vec<Event>> {
+        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, request, time, kind, data, hash FROM events WHERE request = ?1 AND seq > ?2 ORDER BY seq")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map(params![request, seq], Self::row_to_event)
+            .map_err(err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+    }
+
+    /// Requests waiting for an answer on the `local` channel (see [`Ledger::waiting`]).
+    pub fn pending(&self) -> Result<Vec<(RequestRecord, Value)>> {
+        self.waiting("local")
+    }
+
+    /// Requests waiting for an answer on `channel`: an `approval_requested` event that opened
+    /// it, no verdict yet, and a gate process on this host still alive. Oldest first, each with
+    /// its `approval_requested` data.
+    pub fn waiting(&self, channel: &str) -> Result<Vec<(RequestRecord, Value)>> {
+        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT a.request, a.data FROM events a WHERE a.kind = 'approval_requested' \
+                 AND NOT EXISTS (SELECT 1 FROM events v WHERE v.request = a.request AND v.kind = 'verdict') \
+                 ORDER BY a.seq",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(err)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(err)?;
+        let mut out = Vec::new();
+        for (id, raw) in rows {
+            let data: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
+            let opened = data
+                .get("open")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|c| c.as_str() == Some(channel)));
+            if !opened {
+                continue;
+            }
+            let rec = RequestRecord::from_events(&id, &self.events_of(&id)?);
+            // `Running` here means: no outcome yet and its gate process is alive on this host.
+            if rec.status == Status::Running {
+                out.push((rec, data));
+            }
+        }
+        Ok(out)
+    }
+
     /// Resolve a (prefix of a) request id to the full id.
     pub fn resolve_id(&self, prefix: &str) -> Result<String> {
         let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));

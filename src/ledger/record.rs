@@ -182,7 +182,8 @@ impl RequestRecord {
     }
 }
 
-fn process_alive(pid: Option<i64>, host: Option<&str>) -> bool {
+/// Whether the gate process `pid` on `host` is still alive (a process elsewhere counts as gone).
+pub fn process_alive(pid: Option<i64>, host: Option<&str>) -> bool {
     let Some(pid) = pid.filter(|p| *p > 0 && *p <= i32::MAX as i64) else {
         return false;
     };

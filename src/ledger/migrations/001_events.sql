@@ -10,6 +10,7 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_request ON events (request, seq);
 CREATE INDEX events_requests ON events (seq) WHERE kind = 'request';
+CREATE INDEX events_waiting ON events (seq) WHERE kind = 'approval_requested';
 CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
 BEGIN
     SELECT RAISE(ABORT, 'the gate ledger is append-only: events cannot be changed');

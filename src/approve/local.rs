@@ -1,0 +1,143 @@
+//! The `local` channel: the request waits in the ledger, and a person answers it from another
+//! terminal with `gate approve ID` / `gate deny ID` (see `commands/approve.rs`), which append a
+//! `local_vote` event. This side polls the ledger for those events.
+//!
+//! On this channel the requester is the pair (OS user, agent): a request an agent made may be
+//! approved by the same OS user from a terminal without that agent's markers; a person's own
+//! request (no agent) may not be approved by that person.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{Channel, Message, Shared, Vote};
+use crate::ledger::Ledger;
+
+/// The ledger event `gate approve` / `gate deny` append.
+pub const EVENT: &str = "local_vote";
+
+/// How often the waiting process looks for new votes: a vote is noticed within a second.
+const POLL: Duration = Duration::from_millis(250);
+
+pub struct Local {
+    ledger: PathBuf,
+}
+
+impl Local {
+    pub fn open(ledger: PathBuf) -> Self {
+        Local { ledger }
+    }
+}
+
+/// What a `local_vote` event says.
+struct LocalVote {
+    approver: String,
+    agent: Option<String>,
+    approve: bool,
+    comment: Option<String>,
+    refused: Option<String>,
+}
+
+fn parse(data: &Value) -> Option<LocalVote> {
+    let s = |k: &str| data.get(k).and_then(Value::as_str).map(str::to_string);
+    let approve = match s("verdict")?.as_str() {
+        "approve" => true,
+        "deny" => false,
+        _ => return None,
+    };
+    Some(LocalVote {
+        approver: s("approver")?,
+        agent: s("agent"),
+        approve,
+        comment: s("comment"),
+        refused: s("refused"),
+    })
+}
+
+impl Local {
+    fn judge(&self, shared: &Shared, v: LocalVote) -> Message {
+        let requester = &shared.request.requester;
+        if let Some(reason) = v.refused {
+            return Message::Refused {
+                channel: "local".into(),
+                approver: v.approver,
+                approve: v.approve,
+                reason,
+            };
+        }
+        if v.approve && v.approver == requester.user && requester.agent.is_none() {
+            return Message::Refused {
+                channel: "local".into(),
+                approver: v.approver,
+                approve: true,
+                reason: "a person's own request (no agent) must be approved by someone else".into(),
+            };
+        }
+        Message::Vote(Vote {
+            channel: "local".into(),
+            is_requesting_agent: v.agent.is_some() && v.agent == requester.agent,
+            approver: v.approver,
+            aliases: Vec::new(),
+            approve: v.approve,
+            comment: v.comment,
+        })
+    }
+}
+
+impl Channel for Local {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    fn run(self: Box<Self>, shared: Arc<Shared>, tx: Sender<Message>) {
+        let id = shared.request.id.clone();
+        let fail = |message: String| {
+            let _ = tx.send(Message::Failed {
+                channel: "local".into(),
+                message,
+            });
+        };
+        let ledger = match Ledger::open_read(&self.ledger) {
+            Ok(l) => l,
+            Err(e) => return fail(format!("cannot read the ledger: {e}")),
+        };
+        let mut seen = match ledger.events_of(&id) {
+            Ok(evs) => evs.last().map(|e| e.seq).unwrap_or(0),
+            Err(e) => return fail(format!("cannot read the ledger: {e}")),
+        };
+        crate::ui::note(&format!(
+            "request {id} waits for approval (expires in {}): in another terminal run `gate approve {id}` or `gate deny {id}`",
+            super::terminal::format_remaining(shared.remaining())
+        ));
+        let mut errors = 0u32;
+        while !shared.wait(POLL) {
+            let events = match ledger.events_after(&id, seen) {
+                Ok(evs) => {
+                    errors = 0;
+                    evs
+                }
+                Err(e) => {
+                    // A busy or briefly unreadable ledger is retried; a ledger that stays
+                    // unreadable for ~10 s ends this channel.
+                    errors += 1;
+                    if errors >= 40 {
+                        return fail(format!("cannot read the ledger: {e}"));
+                    }
+                    continue;
+                }
+            };
+            for ev in events {
+                seen = ev.seq;
+                if ev.kind != EVENT {
+                    continue;
+                }
+                if let Some(v) = parse(&ev.data) {
+                    let _ = tx.send(self.judge(&shared, v));
+                }
+            }
+        }
+    }
+}

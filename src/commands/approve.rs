@@ -1,0 +1,243 @@
+//! `gate pending`, `gate approve ID`, `gate deny ID`: answering requests that wait on the
+//! `local` channel, from another terminal.
+//!
+//! `approve`/`deny` append a `local_vote` event; the waiting gate process reads it, and its
+//! coordinator decides whether it counts. Refusals made here (no controlling terminal, agent
+//! markers, a person approving their own request) are appended too, marked `refused`, so that
+//! every refusal is in the ledger; they exit 77 (EX_NOPERM, the same code as a denial).
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::approve::local::EVENT;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::ledger::{Ledger, NewEvent, RequestRecord};
+use crate::policy::SyncMode;
+
+fn ledger_path() -> Result<std::path::PathBuf> {
+    crate::dirs::ledger_path().ok_or_else(|| {
+        Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
+    })
+}
+
+fn expires(data: &Value) -> String {
+    data.get("expires")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_string()
+}
+
+fn who(r: &RequestRecord) -> String {
+    let user = r
+        .requester
+        .get("user")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    match r.requester.get("agent").and_then(Value::as_str) {
+        Some(agent) => format!("{user}/{agent}"),
+        None => user.to_string(),
+    }
+}
+
+pub fn pending(as_json: bool) -> Result<Exit> {
+    let path = ledger_path()?;
+    if !path.exists() {
+        if !as_json {
+            println!("no request is waiting for a local approval");
+        }
+        return Ok(Exit::Success);
+    }
+    let ledger = Ledger::open_read(&path)?;
+    let waiting = ledger.pending()?;
+    if as_json {
+        for (rec, data) in &waiting {
+            let mut v = serde_json::to_value(rec).unwrap_or_default();
+            v["expires"] = json!(expires(data));
+            v["quorum"] = data.get("quorum").cloned().unwrap_or(json!(1));
+            v["approvers"] = data.get("approvers").cloned().unwrap_or(json!([]));
+            println!("{v}");
+        }
+        return Ok(Exit::Success);
+    }
+    if waiting.is_empty() {
+        println!("no request is waiting for a local approval");
+        return Ok(Exit::Success);
+    }
+    for (rec, data) in &waiting {
+        println!("{}  {}  {}", rec.id, who(rec), rec.command.join(" "));
+        let rules: Vec<&str> = rec
+            .rules
+            .iter()
+            .filter(|r| r.get("decision").and_then(Value::as_str) == Some("ask"))
+            .filter_map(|r| r.get("rule").and_then(Value::as_str))
+            .collect();
+        if !rules.is_empty() {
+            println!("    rules    {}", rules.join(", "));
+        }
+        if let Some(reason) = &rec.reason {
+            println!("    reason   {reason}");
+        }
+        println!("    cwd      {}", rec.cwd);
+        println!("    expires  {}", expires(data));
+    }
+    println!(
+        "\nanswer with `gate approve ID` or `gate deny ID` (a unique prefix of the id is enough)"
+    );
+    Ok(Exit::Success)
+}
+
+/// Find the waiting request `prefix` names, or say precisely why it cannot be answered.
+fn find_pending(ledger: &Ledger, prefix: &str) -> Result<RequestRecord> {
+    let waiting = ledger.pending()?;
+    let hits: Vec<&RequestRecord> = waiting
+        .iter()
+        .map(|(r, _)| r)
+        .filter(|r| r.id.starts_with(prefix))
+        .collect();
+    match hits.as_slice() {
+        [one] => return Ok((*one).clone()),
+        [] => {}
+        _ => {
+            return Err(Error::Usage(format!(
+                "`{prefix}` matches several waiting requests: give more of the id (see `gate pending`)"
+            )));
+        }
+    }
+    let id = ledger.resolve_id(prefix)?;
+    let rec = RequestRecord::from_events(&id, &ledger.events_of(&id)?);
+    Err(Error::Usage(format!(
+        "request {id} is not waiting for a local approval (status: {}); see `gate pending`",
+        rec.status.as_str()
+    )))
+}
+
+/// `gate approve ID` (`approve = true`) and `gate deny ID`.
+pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Exit> {
+    let path = ledger_path()?;
+    if !path.exists() {
+        return Err(Error::NotFound(format!(
+            "no ledger at {} yet: nothing is waiting for approval",
+            path.display()
+        )));
+    }
+    let mut ledger = Ledger::open(&path, SyncMode::Normal)?;
+    let rec = find_pending(&ledger, prefix)?;
+    let ctx = Context::detect(None);
+    let me = ctx.requester.user.clone();
+    let verdict = if approve { "approve" } else { "deny" };
+    let requester_user = rec.requester.get("user").and_then(Value::as_str);
+    let requester_agent = rec.requester.get("agent").and_then(Value::as_str);
+
+    let refusal = if let Some(agent) = &ctx.requester.agent {
+        Some(format!(
+            "this environment carries the markers of agent `{agent}`: an agent cannot answer approval requests; run `gate {verdict}` from your own terminal"
+        ))
+    } else if std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_err()
+    {
+        Some(format!(
+            "no controlling terminal: `gate {verdict}` must be typed by a person in a terminal"
+        ))
+    } else if approve && requester_user == Some(me.as_str()) && requester_agent.is_none() {
+        Some(format!(
+            "{me} made this request: nobody approves their own request; ask someone else to approve it"
+        ))
+    } else {
+        None
+    };
+
+    let seq_before = ledger
+        .events_of(&rec.id)?
+        .last()
+        .map(|e| e.seq)
+        .unwrap_or(0);
+    ledger.append(&[NewEvent {
+        request: &rec.id,
+        kind: EVENT,
+        data: json!({
+            "approver": me,
+            "agent": ctx.requester.agent,
+            "verdict": verdict,
+            "comment": comment,
+            "refused": refusal,
+        }),
+    }])?;
+    if let Some(why) = refusal {
+        crate::ui::error(&format!("refused: {why}"));
+        return Ok(Exit::Denied);
+    }
+    // Wait briefly for the waiting gate to count the vote, so the person learns whether it did.
+    // The local channel reports `local_vote`s in ledger order and the coordinator records them
+    // in that order, so ours is the k-th local `vote`, k counting the `local_vote`s before ours.
+    let after = ledger.events_after(&rec.id, seq_before)?;
+    let mine = after
+        .iter()
+        .find(|e| {
+            e.kind == EVENT
+                && e.data.get("approver").and_then(Value::as_str) == Some(me.as_str())
+                && e.data.get("verdict").and_then(Value::as_str) == Some(verdict)
+        })
+        .map(|e| e.seq)
+        .unwrap_or(seq_before);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut counted_at: Option<Instant> = None;
+    while Instant::now() < deadline {
+        let all = ledger.events_of(&rec.id)?;
+        let before = all
+            .iter()
+            .filter(|e| e.kind == EVENT && e.seq < mine)
+            .count();
+        let verdict_event = all.iter().find(|e| e.kind == "verdict");
+        let my_vote = all
+            .iter()
+            .filter(|e| {
+                e.kind == "vote" && e.data.get("channel").and_then(Value::as_str) == Some("local")
+            })
+            .nth(before);
+        match (my_vote, verdict_event) {
+            (Some(v), _) if v.data.get("accepted").and_then(Value::as_bool) != Some(true) => {
+                let why = v.data.get("refused").and_then(Value::as_str).unwrap_or("?");
+                crate::ui::error(&format!("your {verdict} of {} was refused: {why}", rec.id));
+                return Ok(Exit::Denied);
+            }
+            (_, Some(ev)) => {
+                let outcome = ev
+                    .data
+                    .get("outcome")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                let note = if my_vote.is_some_and(|v| v.seq < ev.seq) {
+                    format!("request {}: {outcome}", rec.id)
+                } else {
+                    format!(
+                        "request {} was settled before your {verdict} counted: {outcome}",
+                        rec.id
+                    )
+                };
+                crate::ui::note(&note);
+                return Ok(Exit::Success);
+            }
+            // Counted; a verdict follows at once if this vote settled the request.
+            (Some(_), None) => {
+                if counted_at.get_or_insert_with(Instant::now).elapsed()
+                    > Duration::from_millis(500)
+                {
+                    break;
+                }
+            }
+            (None, None) => {}
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    crate::ui::note(&format!(
+        "your {verdict} of {} is recorded; the request still waits for more approvals",
+        rec.id
+    ));
+    Ok(Exit::Success)
+}
