@@ -41,6 +41,9 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand export 'The ledger for auditors and SIEMs, oldest first'
             cand rules 'Policy tools'
             cand init 'Write a commented starter policy to the user policy path'
+            cand hook 'Agent hook adapters (Claude Code''s PreToolUse/PostToolUse)'
+            cand shim 'PATH shims: route programs that cannot be configured through gate'
+            cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff) to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -164,6 +167,65 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'gate;hook'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand claude-code 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;hook;claude-code'= {
+            cand --ask 'Who answers a command that needs approval: `claude` hands it to Claude Code''s own prompt; `gate` asks gate''s channels (Slack, webhook, local) within the hook''s time'
+            cand --policy 'Policy file to use instead of the user policy'
+            cand --as 'The agent name to record [default: claude-code]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;hook;help'= {
+            cand claude-code 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;hook;help;claude-code'= {
+        }
+        &'gate;hook;help;help'= {
+        }
+        &'gate;shim'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand install 'Write shims for these programs (put the shim directory first on PATH)'
+            cand list 'List installed shims and the programs they stand for'
+            cand remove 'Remove shims'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;shim;install'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;shim;list'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;shim;remove'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;shim;help'= {
+            cand install 'Write shims for these programs (put the shim directory first on PATH)'
+            cand list 'List installed shims and the programs they stand for'
+            cand remove 'Remove shims'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;shim;help;install'= {
+        }
+        &'gate;shim;help;list'= {
+        }
+        &'gate;shim;help;remove'= {
+        }
+        &'gate;shim;help;help'= {
+        }
+        &'gate;shim-exec'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'gate;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -186,6 +248,9 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand export 'The ledger for auditors and SIEMs, oldest first'
             cand rules 'Policy tools'
             cand init 'Write a commented starter policy to the user policy path'
+            cand hook 'Agent hook adapters (Claude Code''s PreToolUse/PostToolUse)'
+            cand shim 'PATH shims: route programs that cannot be configured through gate'
+            cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff) to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -221,6 +286,24 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;rules;test'= {
         }
         &'gate;help;init'= {
+        }
+        &'gate;help;hook'= {
+            cand claude-code 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
+        }
+        &'gate;help;hook;claude-code'= {
+        }
+        &'gate;help;shim'= {
+            cand install 'Write shims for these programs (put the shim directory first on PATH)'
+            cand list 'List installed shims and the programs they stand for'
+            cand remove 'Remove shims'
+        }
+        &'gate;help;shim;install'= {
+        }
+        &'gate;help;shim;list'= {
+        }
+        &'gate;help;shim;remove'= {
+        }
+        &'gate;help;shim-exec'= {
         }
         &'gate;help;completions'= {
         }

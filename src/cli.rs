@@ -197,6 +197,26 @@ pub enum Command {
         path: Option<PathBuf>,
     },
 
+    /// Agent hook adapters (Claude Code's PreToolUse/PostToolUse)
+    Hook {
+        #[command(subcommand)]
+        agent: HookAgent,
+    },
+
+    /// PATH shims: route programs that cannot be configured through gate
+    Shim {
+        #[command(subcommand)]
+        command: ShimCommand,
+    },
+
+    /// Run a shimmed program (called by the shims `gate shim install` writes)
+    #[command(hide = true)]
+    ShimExec {
+        program: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -268,6 +288,46 @@ pub enum RulesCommand {
     Test {
         /// The policy file [default: the policy gate would use]
         file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookAgent {
+    /// Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout
+    ClaudeCode {
+        /// Who answers a command that needs approval: `claude` hands it to Claude Code's own
+        /// prompt; `gate` asks gate's channels (Slack, webhook, local) within the hook's time
+        #[arg(long, value_enum, default_value_t = HookAsk::Claude, env = "GATE_HOOK_ASK")]
+        ask: HookAsk,
+        /// Policy file to use instead of the user policy
+        #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
+        policy: Option<PathBuf>,
+        /// The agent name to record [default: claude-code]
+        #[arg(long = "as", value_name = "NAME")]
+        agent: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum HookAsk {
+    #[default]
+    Claude,
+    Gate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShimCommand {
+    /// Write shims for these programs (put the shim directory first on PATH)
+    Install {
+        #[arg(required = true)]
+        programs: Vec<String>,
+    },
+    /// List installed shims and the programs they stand for
+    List,
+    /// Remove shims
+    Remove {
+        #[arg(required = true)]
+        programs: Vec<String>,
     },
 }
 

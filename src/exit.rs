@@ -13,6 +13,8 @@ pub enum Exit {
     CheckDeny,
     /// A command (or a `gate rules test` run) that failed without a more specific code.
     Failure,
+    /// `gate hook`: blocked (Claude Code blocks a tool call on exit status 2).
+    HookBlock,
     Usage,
     Unavailable,
     Ledger,
@@ -31,7 +33,7 @@ impl Exit {
         match self {
             Exit::Success => 0,
             Exit::CheckAsk | Exit::Failure => 1,
-            Exit::CheckDeny => 2,
+            Exit::CheckDeny | Exit::HookBlock => 2,
             Exit::Usage => 64,
             Exit::Unavailable => 69,
             Exit::Ledger => 74,

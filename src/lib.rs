@@ -6,13 +6,14 @@
 pub mod analyze;
 pub mod approve;
 pub mod cli;
-mod commands;
+pub(crate) mod commands;
 pub mod context;
 pub mod decide;
 pub mod dirs;
 pub mod error;
 pub mod exec;
 pub mod exit;
+pub mod hook;
 pub mod ledger;
 pub mod policy;
 pub mod redact;
@@ -82,6 +83,11 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         Some(Command::Deny { id, comment }) => commands::approve::answer(&id, comment, false),
         Some(Command::Rules { command }) => commands::rules::rules(command),
         Some(Command::Init { force, path }) => commands::init::init(force, path),
+        Some(Command::Hook {
+            agent: cli::HookAgent::ClaudeCode { ask, policy, agent },
+        }) => hook::claude_code::run(hook::claude_code::Options { ask, policy, agent }),
+        Some(Command::Shim { command }) => commands::shim::shim(command),
+        Some(Command::ShimExec { program, args }) => commands::shim::exec(&program, args),
         Some(Command::Completions { shell }) => commands::meta::completions(shell),
         Some(Command::Man) => commands::meta::man(),
     }

@@ -5,6 +5,7 @@ pub mod check;
 pub mod init;
 pub mod log;
 pub mod meta;
-mod prepare;
+pub mod prepare;
 pub mod rules;
 pub mod run;
+pub mod shim;

@@ -206,7 +206,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn seek_approval(
+pub(crate) fn seek_approval(
     policy: &Policy,
     ctx: &Context,
     verdict: &Verdict,

@@ -1,0 +1,385 @@
+//! Made for agents and CI: the Claude Code hook contract, `gate shell -c`, PATH shims, CI
+//! context and agent identity.
+
+mod support;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+use support::*;
+
+fn hook(env: &Env, input: &str) -> (i32, Option<Value>, String) {
+    let mut child = env
+        .command()
+        .args(["hook", "claude-code"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let answer = stdout(&out)
+        .lines()
+        .next()
+        .map(|l| serde_json::from_str(l).expect("hook answer is JSON"));
+    (code(&out), answer, stderr(&out))
+}
+
+fn pre(command: &str, tool_use: &str) -> String {
+    json!({
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": command, "description": "what the agent says it does"},
+        "cwd": "/srv/app",
+        "session_id": "sess-1",
+        "tool_use_id": tool_use,
+    })
+    .to_string()
+}
+
+fn decision(answer: &Option<Value>) -> &str {
+    answer.as_ref().unwrap()["hookSpecificOutput"]["permissionDecision"]
+        .as_str()
+        .unwrap()
+}
+
+#[test]
+fn allow_runs_deny_explains_and_both_are_recorded() {
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    let (rc, answer, _) = hook(&env, &pre("ls -la && git status", "tu-1"));
+    assert_eq!(rc, 0);
+    assert_eq!(decision(&answer), "allow");
+    let a = answer.unwrap();
+    assert_eq!(a["hookSpecificOutput"]["hookEventName"], "PreToolUse");
+
+    let (rc, answer, _) = hook(&env, &pre("echo hi; rm notes.txt", "tu-2"));
+    assert_eq!(rc, 0);
+    assert_eq!(decision(&answer), "deny");
+    let reason = answer.as_ref().unwrap()["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap();
+    assert!(
+        reason.contains("no-rm") && reason.contains("Use trash instead of rm."),
+        "{reason}"
+    );
+
+    let log = env.log();
+    assert_eq!(log.len(), 2);
+    let denied = &log[0];
+    assert_eq!(denied["status"], "denied");
+    assert_eq!(denied["requester"]["agent"], "claude-code");
+    assert_eq!(denied["cwd"], "/srv/app");
+    assert_eq!(denied["reason"], "what the agent says it does");
+}
+
+#[test]
+fn ask_is_handed_to_claude_codes_prompt() {
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    let (rc, answer, _) = hook(&env, &pre("touch /srv/app/x", "tu-3"));
+    assert_eq!(rc, 0);
+    assert_eq!(decision(&answer), "ask");
+    let reason = answer.as_ref().unwrap()["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains("touch-asks"), "{reason}");
+}
+
+#[test]
+fn ask_through_gate_channels_fails_closed_without_one() {
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    let mut child = env
+        .command()
+        .args(["hook", "claude-code", "--ask", "gate"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(pre("touch x", "tu-4").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let answer: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        answer["hookSpecificOutput"]["permissionDecision"], "deny",
+        "{answer}"
+    );
+}
+
+#[test]
+fn other_tools_pass_through() {
+    let env = Env::new();
+    let input = json!({"hook_event_name": "PreToolUse", "tool_name": "Read", "tool_input": {"file_path": "/etc/hosts"}, "session_id": "s", "tool_use_id": "t"});
+    let (rc, answer, _) = hook(&env, &input.to_string());
+    assert_eq!(rc, 0);
+    assert!(answer.is_none(), "no opinion on non-Bash tools");
+}
+
+#[test]
+fn post_tool_use_records_the_outcome_on_the_same_request() {
+    let env = Env::new();
+    let (_, answer, _) = hook(&env, &pre("cargo build", "tu-5"));
+    assert_eq!(decision(&answer), "allow");
+    let post = json!({
+        "hook_event_name": "PostToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": "cargo build"},
+        "tool_response": {"stdout": "Compiling x\n", "stderr": "", "interrupted": false, "exit_code": 0},
+        "session_id": "sess-1",
+        "tool_use_id": "tu-5",
+    });
+    let (rc, _, _) = hook(&env, &post.to_string());
+    assert_eq!(rc, 0);
+    let log = env.log();
+    assert_eq!(log.len(), 1, "PostToolUse must not create a new request");
+    assert_eq!(log[0]["status"], "ran");
+    assert_eq!(log[0]["exit_code"], 0);
+    let kinds = env.event_kinds(log[0]["id"].as_str().unwrap());
+    assert_eq!(kinds, ["request", "decision", "started", "finished"]);
+}
+
+#[test]
+fn bad_input_is_denied_never_allowed() {
+    let env = Env::new();
+    let huge = format!(
+        "{{\"hook_event_name\":\"PreToolUse\",\"tool_name\":\"Bash\",\"tool_input\":{{\"command\":\"{}\"}}}}",
+        "a".repeat(5 * 1024 * 1024)
+    );
+    let cases: Vec<(String, &str)> = vec![
+        ("not json at all".into(), "not JSON"),
+        ("[1,2,3]".into(), "not a JSON object"),
+        ("{}".into(), "no hook_event_name"),
+        (
+            json!({"hook_event_name": "PreToolUse"}).to_string(),
+            "no tool_name",
+        ),
+        (
+            json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {}})
+                .to_string(),
+            "no command",
+        ),
+        (
+            json!({"hook_event_name": "Teleport", "tool_name": "Bash"}).to_string(),
+            "unknown hook event",
+        ),
+        (huge, "larger than"),
+    ];
+    for (input, want) in cases {
+        let (rc, answer, err) = hook(&env, &input);
+        assert_eq!(rc, 2, "{want}: exit 2 blocks in Claude Code");
+        assert_eq!(decision(&answer), "deny", "{want}");
+        assert!(err.contains(want), "stderr should say {want:?}: {err}");
+    }
+    let env = Env::new();
+    env.policy("[defaults]\ndecision = \"maybe\"\n");
+    let (rc, answer, err) = hook(&env, &pre("ls", "tu-9"));
+    assert_eq!(rc, 2);
+    assert_eq!(decision(&answer), "deny");
+    assert!(err.contains("unknown decision"), "{err}");
+}
+
+#[test]
+fn gate_shell_runs_the_exact_script_with_its_status_and_stdio() {
+    let env = Env::new();
+    let out = env.gate(&["shell", "-c", "echo out; echo err >&2; exit 5"]);
+    assert_eq!(code(&out), 5);
+    assert_eq!(stdout(&out), "out\n");
+    assert!(stderr(&out).contains("err"));
+    let out = env.gate(&[
+        "shell",
+        "-c",
+        "printf '%s|' \"$0\" \"$1\"",
+        "name",
+        "arg one",
+    ]);
+    assert_eq!(stdout(&out), "name|arg one|");
+    env.policy(ASK_TOUCH);
+    let out = env.gate(&["shell", "-c", "echo fine && rm -rf notes"]);
+    assert_eq!(code(&out), 77);
+    assert_eq!(stdout(&out), "", "nothing of a denied script may run");
+    let out = env.gate(&["--", "sh", "-c", "true; rm x"]);
+    assert_eq!(code(&out), 77, "gate -- sh -c analyses the script");
+}
+
+#[test]
+fn shims_route_through_gate_and_never_call_themselves() {
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    let shims = env.path("shims");
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    write_exec(
+        &bin.join("deploytool"),
+        "#!/bin/sh\necho \"real deploytool $*\"\n",
+    );
+    let path = format!(
+        "{}:{}:{}:/usr/bin:/bin",
+        shims.display(),
+        shims.display(),
+        bin.display()
+    );
+    let run = |args: &[&str]| {
+        env.command()
+            .env("GATE_SHIM_DIR", &shims)
+            .env("PATH", &path)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["shim", "install", "deploytool", "rm"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("deploytool ->"));
+    // Through the shim, as a tool would call it (the shim dir is on PATH twice).
+    let out = std::process::Command::new(shims.join("deploytool"))
+        .env_clear()
+        .env("PATH", &path)
+        .env("HOME", env.home())
+        .env("XDG_CONFIG_HOME", env.path("config"))
+        .env("XDG_DATA_HOME", env.path("data"))
+        .env("GATE_SHIM_DIR", &shims)
+        .args(["--prod", "v2"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "real deploytool --prod v2\n");
+    let victim = env.work().join("victim");
+    std::fs::write(&victim, "x").unwrap();
+    let out = std::process::Command::new(shims.join("rm"))
+        .env_clear()
+        .env("PATH", &path)
+        .env("HOME", env.home())
+        .env("XDG_CONFIG_HOME", env.path("config"))
+        .env("XDG_DATA_HOME", env.path("data"))
+        .env("GATE_SHIM_DIR", &shims)
+        .arg(&victim)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 77, "the shimmed rm must be denied by policy");
+    assert!(victim.exists());
+    // A shim copied elsewhere on PATH is recognised as a shim, not as the real program.
+    let decoy = env.path("decoy");
+    std::fs::create_dir_all(&decoy).unwrap();
+    std::fs::copy(shims.join("deploytool"), decoy.join("ghosttool")).unwrap();
+    let out = run(&["shim", "install", "ghosttool"]);
+    assert!(
+        stdout(&out).contains("no `ghosttool` found"),
+        "{}",
+        stdout(&out)
+    );
+    let out = std::process::Command::new(shims.join("ghosttool"))
+        .env_clear()
+        .env(
+            "PATH",
+            format!("{}:{}:/usr/bin:/bin", shims.display(), decoy.display()),
+        )
+        .env("HOME", env.home())
+        .env("XDG_DATA_HOME", env.path("data"))
+        .env("GATE_SHIM_DIR", &shims)
+        .output()
+        .unwrap();
+    assert_eq!(
+        code(&out),
+        127,
+        "a shim must not find another shim: {}",
+        stderr(&out)
+    );
+    let out = run(&["shim", "list"]);
+    assert!(stdout(&out).contains("deploytool"));
+    let out = run(&["shim", "remove", "deploytool"]);
+    assert_eq!(code(&out), 0);
+    assert!(!shims.join("deploytool").exists());
+    // Never overwrite or remove something that is not a gate shim.
+    std::fs::write(shims.join("mine"), "#!/bin/sh\n").unwrap();
+    assert_eq!(code(&run(&["shim", "install", "mine"])), 64);
+    assert_eq!(code(&run(&["shim", "remove", "mine"])), 64);
+    assert!(shims.join("mine").exists());
+}
+
+#[test]
+fn ci_context_is_recorded_and_ci_never_prompts() {
+    let env = Env::new();
+    let out = env
+        .command()
+        .envs([
+            ("CI", "true"),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "acme/app"),
+            ("GITHUB_RUN_ID", "77"),
+            ("GITHUB_REF", "refs/heads/main"),
+            ("GITHUB_ACTOR", "octocat"),
+        ])
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0);
+    let r = &env.log()[0];
+    assert_eq!(r["ci"]["provider"], "github-actions");
+    assert_eq!(
+        r["ci"]["job_url"],
+        "https://github.com/acme/app/actions/runs/77"
+    );
+    assert_eq!(r["ci"]["actor"], "octocat");
+    for (var, val, provider) in [
+        ("GITLAB_CI", "true", "gitlab-ci"),
+        ("BUILDKITE", "true", "buildkite"),
+        ("JENKINS_URL", "http://jenkins", "jenkins"),
+        ("CIRCLECI", "true", "circleci"),
+    ] {
+        let env = Env::new();
+        env.command()
+            .env(var, val)
+            .args(["--", "true"])
+            .output()
+            .unwrap();
+        assert_eq!(env.log()[0]["ci"]["provider"], provider);
+    }
+}
+
+#[test]
+fn agent_identity_comes_from_as_env_or_markers() {
+    let env = Env::new();
+    env.gate(&["--as", "deploy-bot", "--", "true"]);
+    env.command()
+        .env("GATE_AGENT", "nightly")
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    env.command()
+        .env("CLAUDECODE", "1")
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    env.command()
+        .env("GEMINI_CLI", "1")
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    let agents: Vec<Value> = env
+        .log()
+        .iter()
+        .map(|r| r["requester"]["agent"].clone())
+        .collect();
+    assert_eq!(
+        agents,
+        [
+            json!("gemini-cli"),
+            json!("claude-code"),
+            json!("nightly"),
+            json!("deploy-bot")
+        ]
+    );
+}
