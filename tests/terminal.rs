@@ -138,3 +138,39 @@ fn the_prompt_never_reads_stdin() {
     assert_eq!(exit_code(&p), 77);
     assert!(!target.exists());
 }
+
+#[test]
+fn an_approval_is_reused_for_the_identical_command_within_the_window() {
+    let env = Env::new();
+    env.policy(&ASK_TOUCH.replace(
+        "message = \"Touching files needs a human.\"",
+        "message = \"Touching files needs a human.\"\nreuse = \"10m\"",
+    ));
+    let target = env.work().join("again");
+    let mut p = spawn(&env, &["--", "touch", target.to_str().unwrap()]);
+    p.exp_string("Approve? [y/N]").unwrap();
+    p.send("y").unwrap();
+    p.flush().unwrap();
+    assert_eq!(exit_code(&p), 0);
+    // The same argv, cwd and requester: no prompt (there is no terminal here at all).
+    let out = env
+        .command()
+        .args(["--", "touch", target.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("reused"), "{}", stderr(&out));
+    let log = env.log();
+    assert_eq!(log[0]["approvals"][0]["channel"], "reuse");
+    let kinds = env.event_kinds(log[0]["id"].as_str().unwrap());
+    assert!(kinds.contains(&"reused".to_string()), "{kinds:?}");
+    // A different argument is a different command: it must ask (and fail without a terminal).
+    let other = env.work().join("other");
+    let out = env
+        .command()
+        .args(["--", "touch", other.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 69);
+    assert!(!other.exists());
+}

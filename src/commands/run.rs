@@ -153,17 +153,41 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
                     data: decision_event,
                 },
             ])?;
-            let outcome = seek_approval(
-                &policy,
-                &ctx,
-                &verdict,
-                &opts,
-                timeout_override,
-                &id,
-                &display,
-                &redactor,
-                &mut ledger,
-            )?;
+            let reusable = match Decider::new(&policy).ask_terms(&verdict).reuse {
+                Some(window) => find_reusable(&ledger, window, &hmac, &ctx)?,
+                None => None,
+            };
+            let outcome = match reusable {
+                Some((from, by)) => {
+                    ledger.append(&[
+                        NewEvent {
+                            request: &id,
+                            kind: "reused",
+                            data: json!({"from": from, "approver": by.join(", ")}),
+                        },
+                        NewEvent {
+                            request: &id,
+                            kind: "verdict",
+                            data: json!({"outcome": "approved", "by": by, "channel": "reuse", "from": from}),
+                        },
+                    ])?;
+                    Outcome::Approved {
+                        by,
+                        channel: format!("an earlier approval ({from}, reused)"),
+                    }
+                }
+                None => seek_approval(
+                    &policy,
+                    &ctx,
+                    &verdict,
+                    &opts,
+                    timeout_override,
+                    &id,
+                    &display,
+                    &redactor,
+                    &mut ledger,
+                )?,
+            };
             match outcome {
                 Outcome::Approved { by, channel } => {
                     ui::note(&format!("approved in {channel} by {}", by.join(", ")));
@@ -342,6 +366,49 @@ pub(crate) fn seek_approval(
         }])
     };
     approve::ask(request, open, &approval_terms, &mut record)
+}
+
+/// An earlier request with the same argv (keyed hash), cwd and requester that people approved
+/// within `window`: its approvers, so the approval is reused. Only original approvals count
+/// (not reuses), so a window cannot be stretched by chaining reuses.
+fn find_reusable(
+    ledger: &Ledger,
+    window: Duration,
+    hmac: &str,
+    ctx: &Context,
+) -> Result<Option<(String, Vec<String>)>> {
+    let since = SystemTime::now()
+        .checked_sub(window)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let filter = crate::ledger::query::Filter {
+        since: Some(humantime::format_rfc3339_millis(since).to_string()),
+        ..Default::default()
+    };
+    let mut found = None;
+    let requester = serde_json::to_value(&ctx.requester).unwrap_or_default();
+    ledger.query(&filter, true, usize::MAX, |r| {
+        if found.is_some() || r.argv_hmac.as_deref() != Some(hmac) || r.cwd != ctx.cwd {
+            return;
+        }
+        let same = |k: &str| r.requester.get(k) == requester.get(k);
+        if !(same("user") && same("agent") && same("host")) {
+            return;
+        }
+        let approvers: Vec<String> = r
+            .approvals
+            .iter()
+            .filter(|a| {
+                a.channel != "reuse"
+                    && a.verdict == "approve"
+                    && a.time.as_str() >= filter.since.as_deref().unwrap_or("")
+            })
+            .map(|a| a.approver.clone())
+            .collect();
+        if r.approved && !approvers.is_empty() && r.decision == "ask" {
+            found = Some((r.id.clone(), approvers));
+        }
+    })?;
+    Ok(found)
 }
 
 fn execute(ledger: &mut Ledger, id: &str, argv: &[OsString]) -> Result<Exit> {

@@ -61,6 +61,9 @@ pub struct RequestRecord {
     pub ci: Option<Value>,
     pub risk: Option<String>,
     pub argv_hmac: Option<String>,
+    /// A verdict approved it (by people, or by reusing an earlier approval).
+    #[serde(skip)]
+    pub approved: bool,
 }
 
 fn s(v: &Value, key: &str) -> Option<String> {
@@ -88,6 +91,7 @@ impl RequestRecord {
             ci: None,
             risk: None,
             argv_hmac: None,
+            approved: false,
         };
         let mut final_status = None;
         let mut pid = None;
@@ -148,6 +152,7 @@ impl RequestRecord {
                     comment: s(d, "from").map(|f| format!("approval of {f} reused")),
                 }),
                 "verdict" => match s(d, "outcome").as_deref() {
+                    Some("approved") => rec.approved = true,
                     Some("denied") => final_status = Some(Status::Denied),
                     Some("expired") => final_status = Some(Status::Expired),
                     Some("cancelled") => final_status = Some(Status::Cancelled),
