@@ -8,8 +8,6 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::Event;
-
 pub const GENESIS: [u8; 32] = [0; 32];
 
 /// Compact JSON with object keys sorted at every level.
@@ -59,13 +57,35 @@ fn write_sorted(v: &Value, out: &mut Vec<u8>) {
 /// The canonical text of an event whose `data` is already canonical JSON text: keys sorted,
 /// no spaces.
 pub fn canonical(seq: i64, request: &str, time: &str, kind: &str, data: &str) -> String {
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    format!(
-        "{{\"data\":{data},\"kind\":{},\"request\":{},\"seq\":{seq},\"time\":{}}}",
-        q(kind),
-        q(request),
-        q(time)
-    )
+    let mut out = Vec::with_capacity(data.len() + request.len() + time.len() + kind.len() + 64);
+    write_canonical(&mut out, seq, request, time, kind, data);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A JSON string literal, escaped as serde_json does; plain text (the usual case for ids,
+/// times and kinds) is copied without allocating.
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend(serde_json::to_vec(s).unwrap_or_default());
+    }
+}
+
+fn write_canonical(out: &mut Vec<u8>, seq: i64, request: &str, time: &str, kind: &str, data: &str) {
+    out.extend_from_slice(b"{\"data\":");
+    out.extend_from_slice(data.as_bytes());
+    out.extend_from_slice(b",\"kind\":");
+    push_json_str(out, kind);
+    out.extend_from_slice(b",\"request\":");
+    push_json_str(out, request);
+    out.extend_from_slice(b",\"seq\":");
+    out.extend_from_slice(seq.to_string().as_bytes());
+    out.extend_from_slice(b",\"time\":");
+    push_json_str(out, time);
+    out.push(b'}');
 }
 
 pub fn event_hash(
@@ -76,10 +96,36 @@ pub fn event_hash(
     kind: &str,
     data: &str,
 ) -> [u8; 32] {
+    let mut buf = Vec::with_capacity(data.len() + 96);
+    hash_with(&mut buf, prev, seq, request, time, kind, data)
+}
+
+/// [`event_hash`] with a caller-owned buffer, for walking millions of events.
+pub fn hash_with(
+    buf: &mut Vec<u8>,
+    prev: &[u8],
+    seq: i64,
+    request: &str,
+    time: &str,
+    kind: &str,
+    data: &str,
+) -> [u8; 32] {
+    buf.clear();
+    write_canonical(buf, seq, request, time, kind, data);
     let mut h = Sha256::new();
     h.update(prev);
-    h.update(canonical(seq, request, time, kind, data).as_bytes());
+    h.update(&buf[..]);
     h.finalize().into()
+}
+
+/// An event as read for verification: borrowed, nothing parsed.
+pub struct EventRef<'a> {
+    pub seq: i64,
+    pub request: &'a str,
+    pub time: &'a str,
+    pub kind: &'a str,
+    pub data: &'a str,
+    pub hash: &'a [u8],
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -103,7 +149,8 @@ pub struct Report {
 pub struct Checker {
     events: u64,
     last_seq: i64,
-    last_hash: Option<Vec<u8>>,
+    last_hash: Option<[u8; 32]>,
+    buf: Vec<u8>,
     broken: Option<Broken>,
     /// (seq, hash) pairs recorded outside the database, ascending.
     checkpoints: Vec<(i64, Vec<u8>)>,
@@ -118,9 +165,9 @@ impl Checker {
         }
     }
 
-    pub fn feed(&mut self, ev: &Event) -> std::ops::ControlFlow<()> {
+    pub fn feed_ref(&mut self, ev: &EventRef<'_>) -> std::ops::ControlFlow<()> {
         self.events += 1;
-        let prev: &[u8] = self.last_hash.as_deref().unwrap_or(&GENESIS);
+        let prev: [u8; 32] = self.last_hash.unwrap_or(GENESIS);
         let problem = if ev.seq != self.last_seq + 1 {
             Some(if ev.seq > self.last_seq + 1 {
                 format!(
@@ -131,7 +178,15 @@ impl Checker {
             } else {
                 "sequence number out of order".to_string()
             })
-        } else if event_hash(prev, ev.seq, &ev.request, &ev.time, &ev.kind, &ev.raw)[..]
+        } else if hash_with(
+            &mut self.buf,
+            &prev,
+            ev.seq,
+            ev.request,
+            ev.time,
+            ev.kind,
+            ev.data,
+        )[..]
             != ev.hash[..]
         {
             Some(
@@ -142,11 +197,12 @@ impl Checker {
             self.check_point(ev)
         };
         self.last_seq = ev.seq;
-        self.last_hash = Some(ev.hash.clone());
+        // A stored hash of the wrong length can never match: keep zeros, the next event fails.
+        self.last_hash = Some(ev.hash.try_into().unwrap_or([0xff; 32]));
         if let Some(problem) = problem {
             self.broken = Some(Broken {
                 seq: ev.seq,
-                request: ev.request.clone(),
+                request: ev.request.to_string(),
                 problem,
             });
             return std::ops::ControlFlow::Break(());
@@ -154,7 +210,7 @@ impl Checker {
         std::ops::ControlFlow::Continue(())
     }
 
-    fn check_point(&mut self, ev: &Event) -> Option<String> {
+    fn check_point(&mut self, ev: &EventRef<'_>) -> Option<String> {
         while let Some((seq, hash)) = self.checkpoints.get(self.next_checkpoint) {
             if *seq > ev.seq {
                 return None;
@@ -189,7 +245,7 @@ impl Checker {
         Report {
             ok: self.broken.is_none(),
             events: self.events,
-            head: hex::encode(self.last_hash.unwrap_or_else(|| GENESIS.to_vec())),
+            head: hex::encode(self.last_hash.unwrap_or(GENESIS)),
             first_broken: self.broken,
         }
     }
