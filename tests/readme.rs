@@ -1,0 +1,96 @@
+//! Every example in the README is exercised: each TOML block is a valid policy whose inline
+//! tests pass, each JSON block parses, and the quick start names the two set-up commands.
+
+mod support;
+
+use support::*;
+
+fn blocks(lang: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let fence = format!("```{lang}\n");
+    let mut out = Vec::new();
+    let mut rest = readme.as_str();
+    while let Some(start) = rest.find(&fence) {
+        let body = &rest[start + fence.len()..];
+        let end = body.find("```").expect("closed fence");
+        out.push(body[..end].to_string());
+        rest = &body[end..];
+    }
+    out
+}
+
+#[test]
+fn every_toml_example_is_a_valid_policy_whose_tests_pass() {
+    let env = Env::new();
+    let toml = blocks("toml");
+    assert!(toml.len() >= 5, "expected the README's policy examples");
+    for (i, block) in toml.iter().enumerate() {
+        let file = env.work().join(format!("example{i}.toml"));
+        std::fs::write(&file, block).unwrap();
+        let out = env.gate(&["rules", "lint", file.to_str().unwrap()]);
+        assert_eq!(
+            code(&out),
+            0,
+            "README toml block {i} fails lint:\n{block}\n{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn every_json_example_parses() {
+    for block in blocks("json") {
+        serde_json::from_str::<serde_json::Value>(&block)
+            .unwrap_or_else(|e| panic!("{e}:\n{block}"));
+    }
+}
+
+#[test]
+fn the_readme_examples_behave_as_described() {
+    let env = Env::new();
+    // gate -- rm -rf /: denied, never runs.
+    assert_eq!(code(&env.gate(&["check", "--", "rm", "-rf", "/"])), 2);
+    assert_eq!(
+        code(&env.gate(&["check", "--", "git", "push", "--force", "origin", "main"])),
+        1
+    );
+    assert_eq!(
+        code(&env.gate(&["check", "--", "kubectl", "delete", "ns", "prod"])),
+        1
+    );
+    assert_eq!(
+        code(&env.gate(&["check", "--shell", "cd /srv && sudo bash -lc \"rm -rf /\""])),
+        2
+    );
+    assert_eq!(
+        code(&env.gate(&[
+            "check",
+            "--shell",
+            "python3 -c \"import os; os.system('rm -rf /')\""
+        ])),
+        2
+    );
+    for harmless in [
+        "echo \"rm -rf /\"",
+        "git commit -m \"kubectl delete ns prod\"",
+        "grep 'rm -rf' notes.md",
+        "rm -rf ./build",
+    ] {
+        assert_eq!(
+            code(&env.gate(&["check", "--shell", harmless])),
+            0,
+            "{harmless}"
+        );
+    }
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let quick = &readme[readme.find("## Quick start").unwrap()..];
+    let first_block = &quick[quick.find("```sh\n").unwrap()..];
+    let first_block = &first_block[..first_block[6..].find("```").unwrap()];
+    assert!(first_block.contains("./install.sh") && first_block.contains("gate -- echo hello"));
+    assert!(first_block.contains("cargo test"));
+}
