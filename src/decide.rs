@@ -264,7 +264,12 @@ pub fn rule_match(rule: &Rule, cmd: &SimpleCommand, facts: &Facts<'_>) -> Match 
         Matcher::Regex(re) => {
             let line: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
             let line = line.join(" ");
-            if re.is_match(&line) || cmd.via.iter().any(|v| re.is_match(&format!("{v} {line}"))) {
+            let hit = |text: &str| match re.is_match(text) {
+                Ok(hit) => hit,
+                // A regex that cannot be compiled matches when that is the safe side.
+                Err(_) => strict,
+            };
+            if hit(&line) || cmd.via.iter().any(|v| hit(&format!("{v} {line}"))) {
                 Match::Literal
             } else {
                 Match::No

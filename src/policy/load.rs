@@ -808,7 +808,7 @@ impl<'a> Cx<'a> {
                 "regex" => {
                     has_matcher += 1;
                     if let Some(s) = self.string(k, v) {
-                        match Regex::new(&s) {
+                        match super::lazy_regex::LazyRegex::new(&s) {
                             Ok(r) => matcher = Some(Matcher::Regex(r)),
                             Err(e) => self.err(
                                 &v.span(),

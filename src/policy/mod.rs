@@ -1,5 +1,6 @@
 //! The policy: its model, loading and layering (SPEC §3, §4), validation with positions.
 
+pub mod lazy_regex;
 mod load;
 pub mod packs;
 pub mod pattern;
@@ -9,7 +10,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use regex::Regex;
 use serde::Serialize;
 
 pub use load::{Layer, LoadOptions, load, load_file, parse_duration, parse_str};
@@ -146,7 +146,7 @@ impl fmt::Display for Problems {
 #[derive(Debug, Clone)]
 pub enum Matcher {
     Command(CommandPattern),
-    Regex(Regex),
+    Regex(lazy_regex::LazyRegex),
 }
 
 /// `command = "kubectl delete"`: the program, then words that must match non-option
