@@ -479,9 +479,9 @@ fn awk_runs_commands(program: &str) -> bool {
                 continue;
             }
             return true;
-        } else if program[i..].starts_with("system") {
-            let after = program[i + 6..].trim_start();
-            if after.starts_with('(') {
+        } else if b[i..].starts_with(b"system") {
+            let after = b[i + 6..].iter().find(|c| !c.is_ascii_whitespace());
+            if after == Some(&b'(') {
                 return true;
             }
         }
