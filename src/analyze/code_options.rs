@@ -98,7 +98,7 @@ pub(crate) fn scan(cx: &mut Cx, words: &[Word], program: &str, frame: &Frame) {
         program,
         "vi" | "vim" | "nvim" | "view" | "ex" | "gvim" | "vimdiff" | "rvim"
     );
-    if options.is_empty() && !ssh_like && !vim_like && program != "git" {
+    if options.is_empty() && !ssh_like && !vim_like && !matches!(program, "git" | "gdb") {
         return;
     }
     let mut i = 1;
@@ -133,9 +133,32 @@ pub(crate) fn scan(cx: &mut Cx, words: &[Word], program: &str, frame: &Frame) {
                 ssh_option(cx, v, frame);
             }
         }
-        if program == "git" && t == "-c" {
+        if program == "git" {
+            if t == "-c" {
+                if let Some(v) = next {
+                    git_config(cx, v, frame);
+                }
+            }
+            // `git rebase -x CMD`, `git submodule foreach CMD…`
+            if t == "-x" && words.iter().any(|w| w.text == "rebase") {
+                if let Some(v) = next {
+                    command_value(cx, "git rebase -x", &v.text, v.dynamic, frame);
+                }
+            }
+            if t == "foreach" && words.iter().any(|w| w.text == "submodule") {
+                let rest: Vec<&str> = words[i + 1..]
+                    .iter()
+                    .map(|w| w.text.as_str())
+                    .filter(|t| !t.starts_with("--"))
+                    .collect();
+                let dynamic = words[i + 1..].iter().any(|w| w.dynamic);
+                command_value(cx, "git submodule foreach", &rest.join(" "), dynamic, frame);
+                break;
+            }
+        }
+        if program == "gdb" && matches!(t, "-ex" | "-eval-command" | "--eval-command" | "-iex") {
             if let Some(v) = next {
-                git_config(cx, v, frame);
+                gdb_command(cx, v, frame);
             }
         }
         if vim_like {
@@ -164,7 +187,11 @@ pub(crate) fn ssh_option(cx: &mut Cx, w: &Word, frame: &Frame) {
     let Some(p) = split else {
         return;
     };
-    let (key, value) = (&t[..p], t[p + 1..].trim_start_matches(['=', ' ', '\t']));
+    let sep_len = t[p..].chars().next().map_or(1, char::len_utf8);
+    let (key, value) = (
+        &t[..p],
+        t[p + sep_len..].trim_start_matches(['=', ' ', '\t']),
+    );
     let key = key.to_ascii_lowercase();
     if matches!(
         key.as_str(),
@@ -211,6 +238,22 @@ fn git_config(cx: &mut Cx, w: &Word, frame: &Frame) {
     if runs.iter().any(|r| last.ends_with(r)) || key.starts_with("pager.") {
         let value = value.strip_prefix('!').unwrap_or(value);
         command_value(cx, "git -c", value, w.dynamic, frame);
+    }
+}
+
+/// `gdb -ex 'shell CMD'` / `-ex '!CMD'` / python and pipes.
+fn gdb_command(cx: &mut Cx, w: &Word, frame: &Frame) {
+    let c = w.text.trim_start();
+    let shell = c
+        .strip_prefix('!')
+        .or_else(|| c.strip_prefix("shell "))
+        .or_else(|| c.strip_prefix("pipe "))
+        .or_else(|| c.strip_prefix('|'));
+    if let Some(cmd) = shell {
+        cx.opaque("debugger command runs code", &w.text);
+        cx.script(cmd, &frame.hop_script("gdb -ex"));
+    } else if c.starts_with("python") || c.starts_with("source") || c.starts_with("guile") {
+        cx.opaque("debugger command runs code", &w.text);
     }
 }
 

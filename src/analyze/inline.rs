@@ -458,11 +458,14 @@ fn awk(cx: &mut Cx, words: &[Word], frame: &Frame, name: &str) {
     }
 }
 
-/// `system(`, `print | "cmd"`, `"cmd" | getline`, gawk's `|&` co-processes.
+/// `system(`, `print | "cmd"`, `print | cmd`, `"cmd" | getline`, gawk's `|&` co-processes.
+/// A `|` in a regex (`/a|b/`) is none of these: it is followed by neither a string nor
+/// `getline`, and no `print` stands before it in its statement.
 fn awk_runs_commands(program: &str) -> bool {
     let b = program.as_bytes();
     let mut i = 0;
     let mut in_string = false;
+    let mut statement_start = 0;
     while i < b.len() {
         let c = b[i];
         if in_string {
@@ -473,14 +476,24 @@ fn awk_runs_commands(program: &str) -> bool {
             }
         } else if c == b'"' {
             in_string = true;
+        } else if matches!(c, b';' | b'{' | b'}' | b'\n') {
+            statement_start = i + 1;
         } else if c == b'|' {
             if i + 1 < b.len() && b[i + 1] == b'|' {
                 i += 2;
                 continue;
             }
-            return true;
+            let after = &b[i + 1..];
+            let after = &after[after.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
+            let before = &b[statement_start..i];
+            if after.starts_with(b"&")
+                || after.starts_with(b"\"")
+                || after.starts_with(b"getline")
+                || before.windows(5).any(|w| w == b"print")
+            {
+                return true;
+            }
         } else if b[i..].starts_with(b"system") {
-            // Bytes, not `&program[i..]`: `i` may sit inside a multi-byte character.
             let after = b[i + 6..].iter().find(|c| !c.is_ascii_whitespace());
             if after == Some(&b'(') {
                 return true;

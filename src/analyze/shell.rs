@@ -19,16 +19,40 @@ fn new_parser() -> Option<Parser> {
     Some(p)
 }
 
+/// Parse `src`. The tree's byte offsets are valid in `src` itself.
 fn parse(src: &str) -> Option<Tree> {
+    let safe = parser_safe(src);
     PARSER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut slot) => {
             if slot.is_none() {
                 *slot = new_parser();
             }
-            slot.as_mut()?.parse(src, None)
+            slot.as_mut()?.parse(safe.as_ref(), None)
         }
-        Err(_) => new_parser()?.parse(src, None),
+        Err(_) => new_parser()?.parse(safe.as_ref(), None),
     })
+}
+
+/// tree-sitter-bash 0.25's scanner calls the C `isdigit` on the character after `{` (and after
+/// digits and `..` in `{1..9}`); with a large code point that reads far outside the ctype table
+/// and crashes the process (`{` followed by U+E0000 does). Such characters are replaced, for the
+/// parser only, by as many `_` as they have bytes: the same byte offsets, and still word
+/// characters as far as the shell grammar is concerned. Word texts are taken from the original.
+fn parser_safe(src: &str) -> std::borrow::Cow<'_, str> {
+    if src.is_ascii() {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let mut out = String::with_capacity(src.len());
+    let mut prev = ' ';
+    for c in src.chars() {
+        if !c.is_ascii() && (prev == '{' || prev == '.' || prev.is_ascii_digit()) {
+            out.extend(std::iter::repeat_n('_', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+        prev = c;
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Parse `src` and report every simple command in it.

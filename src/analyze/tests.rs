@@ -239,6 +239,26 @@ const EVASIONS: &[Case] = &[
     ("git -c core.hooksPath=/tmp/h commit", &[&["git", "-c", "core.hooksPath=/tmp/h", "commit"]], true),
     ("vim -c ':!rm -rf /' f", &[&["vim", "-c", ":!rm -rf /", "f"], RM], true),
     ("X=$(rm -rf /) ls", &[RM, &["ls"]], false),
+    ("uv run rm -rf /", &[RM], false),
+    ("uv run --with requests python3 x.py", &[&["python3", "x.py"]], false),
+    ("poetry run kubectl delete ns prod", &[KDEL], false),
+    ("bundle exec rm -rf /", &[RM], false),
+    ("npm exec -- rm -rf /", &[RM], false),
+    ("aws-vault exec prod -- kubectl delete ns prod", &[KDEL], false),
+    ("doppler run -- rm -rf /", &[RM], false),
+    ("nix develop -c rm -rf /", &[RM], false),
+    ("git bisect run rm -rf /", &[RM], false),
+    ("git rebase -x 'rm -rf /' main", &[&["git", "rebase", "-x", "rm -rf /", "main"], RM], false),
+    ("git submodule foreach 'rm -rf /'", &[&["git", "submodule", "foreach", "rm -rf /"], RM], false),
+    ("screen -dmS x rm -rf /", &[RM], false),
+    ("tmux new-session -d -s x 'rm -rf /'", &[&["tmux", "new-session", "-d", "-s", "x", "rm -rf /"], RM], false),
+    ("tmux send-keys -t x 'kubectl delete ns prod' Enter", &[&["tmux", "send-keys", "-t", "x", "kubectl delete ns prod", "Enter"], KDEL], false),
+    ("gdb -batch -ex '!rm -rf /'", &[&["gdb", "-batch", "-ex", "!rm -rf /"], RM], true),
+    ("echo 'rm -rf /' | at now", &[&["echo", "rm -rf /"]], true),
+    ("crontab evil.txt", &[&["crontab", "evil.txt"]], true),
+    ("crontab -ir", &[&["crontab", "-ir"]], false),
+    ("crontab -u www -r", &[&["crontab", "-u", "www", "-r"]], false),
+    ("{rm,-rf,/}", &[], true),
     // Remote commands.
     ("ssh host rm -rf /", &[&["ssh", "host", "rm", "-rf", "/"], RM], false),
     ("ssh -p 22 -i key user@host 'kubectl delete ns prod'", &[&["ssh", "-p", "22", "-i", "key", "user@host", "kubectl delete ns prod"], KDEL], false),
@@ -310,6 +330,8 @@ const EVASIONS: &[Case] = &[
     ("deno eval 'Deno.run({cmd: [\"rm\", \"-rf\", \"/\"]})'", &[&["deno", "eval", "Deno.run({cmd: [\"rm\", \"-rf\", \"/\"]})"], RM], true),
     ("awk 'BEGIN { system(\"rm -rf /\") }'", &[&["awk", "BEGIN { system(\"rm -rf /\") }"], RM], true),
     ("awk '{ print | \"sh\" }' f", &[&["awk", "{ print | \"sh\" }", "f"]], true),
+    ("awk '{ print $1 | cmd }' f", &[&["awk", "{ print $1 | cmd }", "f"]], true),
+    ("awk '{ cmd | getline x }' f", &[&["awk", "{ cmd | getline x }", "f"]], true),
     ("sed 's/x/rm -rf \\//e' f", &[&["sed", "s/x/rm -rf \\//e", "f"]], true),
     ("sed -n '1e id' f", &[&["sed", "-n", "1e id", "f"]], true),
     ("sed -f prog.sed f", &[&["sed", "-f", "prog.sed", "f"]], true),
@@ -340,6 +362,8 @@ const HARMLESS: &[Case] = &[
     ("python3 -m pytest -k 'rm -rf'", &[&["python3", "-m", "pytest", "-k", "rm -rf"]], false),
     ("awk '{print $1}' file", &[&["awk", "{print $1}", "file"]], false),
     ("awk -F, '$1 == \"a\" || $2 == \"b\" {print}' f", &[&["awk", "-F,", "$1 == \"a\" || $2 == \"b\" {print}", "f"]], false),
+    ("awk '/foo|bar/ {print $1}' f", &[&["awk", "/foo|bar/ {print $1}", "f"]], false),
+    ("awk '{ if ($0 ~ /a|b/) print }' f", &[&["awk", "{ if ($0 ~ /a|b/) print }", "f"]], false),
     ("sed -n 's/foo/bar/gp' file", &[&["sed", "-n", "s/foo/bar/gp", "file"]], false),
     ("sed -i.bak -e 's/a/b/' -e '/x/d' f", &[&["sed", "-i.bak", "-e", "s/a/b/", "-e", "/x/d", "f"]], false),
     ("sed '/^#/d;s/x/y/;1,5p;$a end' f", &[&["sed", "/^#/d;s/x/y/;1,5p;$a end", "f"]], false),
@@ -613,8 +637,64 @@ fn deep_shapes_do_not_overflow_the_stack() {
     assert!(analyze_argv(&argv, &Wrappers::builtin()).is_opaque());
 }
 
+#[test]
+fn moderate_nesting_is_seen_in_full() {
+    let n = 40;
+    for s in [
+        "$(".repeat(n) + "rm -rf /" + &")".repeat(n),
+        "sudo env nice ".repeat(n) + "rm -rf /",
+        "{ ".repeat(n) + "rm -rf /;" + &" }".repeat(n),
+        "eval ".repeat(n) + "rm -rf /",
+    ] {
+        let a = script(&s);
+        assert!(a.commands.iter().any(|c| c.words[0].text == "rm"), "{s}");
+        assert!(
+            !a.opaque.iter().any(|o| o.reason == "nested too deeply"),
+            "{s}"
+        );
+    }
+}
+
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[test]
+fn multibyte_text_is_sliced_safely() {
+    for s in [
+        "awk '\u{fffd}system(\"rm\")'",
+        "awk $'\\xff'system",
+        "ssh -o 'ProxyCommand\u{3000}rm -rf /' h",
+        "sed 's/\u{e9}/x/e' f",
+        "perl -\u{e9}e 'x'",
+        "env -S'\u{e9} rm'",
+        "xargs -I\u{e9} rm \u{e9}",
+    ] {
+        let _ = script(s);
+    }
+}
+
+/// tree-sitter-bash's scanner crashed the process on `{` followed by a large code point.
+#[test]
+fn parser_crash_inputs_are_defused() {
+    for s in [
+        "{\u{E0000}",
+        "{\u{D7812}",
+        "echo {\u{F0000}",
+        "{1..\u{10FFFF}}",
+        "{12\u{E0001}",
+        "x={\u{E0000} rm -rf /",
+    ] {
+        let _ = script(s);
+    }
+    let a = script("echo {\u{E0000}; rm -rf /");
+    assert!(a.commands.iter().any(|c| c.words[0].text == "rm"));
+    let echo = a
+        .commands
+        .iter()
+        .find(|c| c.words[0].text == "echo")
+        .unwrap();
+    assert_eq!(echo.words[1].text, "{\u{E0000}");
 }
 
 #[test]
@@ -623,7 +703,7 @@ fn nul_bytes_are_opaque() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
     fn never_panics_on_strings(s in "\\PC{0,200}") {
@@ -640,6 +720,8 @@ proptest! {
                 Just("python -c "), Just("rm -rf / "), Just("\0"), Just("${"), Just("(("), Just("<("),
                 Just("if "), Just("then "), Just("fi "), Just("case "), Just(" in "), Just("esac"),
                 Just("\n"), Just(" "), Just("x=") , Just("ssh h "), Just("awk "), Just("sed "),
+                Just("é"), Just("\u{3000}"), Just("\u{E0000}"), Just("\u{10FFFF}"), Just("{1.."), Just("-o "), Just("system("), Just("git -c "), Just("tar -I "),
+                Just("uv run "), Just("tmux new "), Just("! "), Just("-"), Just("="), Just("--"),
             ],
             0..60,
         )

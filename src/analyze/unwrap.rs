@@ -12,6 +12,16 @@ pub(crate) const MAX_DEPTH: usize = 200;
 /// Recursion of the analyser itself (tree nodes, words, hops) deeper than this is opaque; it
 /// keeps the stack bounded on any input.
 pub(crate) const MAX_STACK: usize = 600;
+/// And whatever the frame sizes (debug builds have large ones), the analyser never uses more
+/// than this much stack below its entry point: callers on 2 MiB threads stay safe.
+const MAX_STACK_BYTES: usize = 1024 * 1024;
+
+/// An address on the current stack, to measure how much stack the analyser uses.
+#[inline(always)]
+fn stack_position() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
 
 /// Where a command's standard input comes from, as far as the script shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +95,7 @@ pub(crate) struct Cx<'w> {
     pub wrappers: &'w Wrappers,
     pub out: Analysis,
     pub stack: usize,
+    stack_base: usize,
     too_deep_reported: bool,
     /// Opaque entries already reported (reason, snippet), to report each once.
     seen_opaque: HashSet<(String, String)>,
@@ -120,6 +131,120 @@ fn join(words: &[Word]) -> String {
         s.push_str(&w.text);
     }
     s
+}
+
+/// `uv run CMD…`, `poetry run`, `bundle exec`, `npm exec --`, `aws-vault exec PROFILE --`, …:
+/// the index where the command starts, for a program whose subcommand runs another command.
+fn subcommand_wrapper(words: &[Word], program: &str) -> Option<usize> {
+    // (program, subcommand, value options, positionals before the command)
+    const TABLE: &[(&str, &str, &[&str], usize)] = &[
+        (
+            "uv",
+            "run",
+            &[
+                "--with",
+                "--python",
+                "-p",
+                "--project",
+                "--directory",
+                "--package",
+                "--extra",
+                "--group",
+                "--env-file",
+                "--index",
+                "--from",
+            ],
+            0,
+        ),
+        (
+            "uvx",
+            "",
+            &["--with", "--python", "-p", "--from", "--index"],
+            0,
+        ),
+        (
+            "poetry",
+            "run",
+            &["-C", "--directory", "-P", "--project"],
+            0,
+        ),
+        ("pipenv", "run", &[], 0),
+        ("pdm", "run", &["-p", "--project"], 0),
+        ("hatch", "run", &[], 0),
+        ("bundle", "exec", &[], 0),
+        (
+            "npm",
+            "exec",
+            &["-w", "--workspace", "-c", "--call", "--package"],
+            0,
+        ),
+        ("pnpm", "exec", &["-C", "--dir", "--filter", "-F"], 0),
+        ("yarn", "exec", &[], 0),
+        (
+            "conda",
+            "run",
+            &["-n", "--name", "-p", "--prefix", "--cwd"],
+            0,
+        ),
+        (
+            "mamba",
+            "run",
+            &["-n", "--name", "-p", "--prefix", "--cwd"],
+            0,
+        ),
+        ("direnv", "exec", &[], 1),
+        (
+            "aws-vault",
+            "exec",
+            &["-d", "--duration", "-r", "--region", "-t", "--mfa-token"],
+            1,
+        ),
+        (
+            "doppler",
+            "run",
+            &["-p", "--project", "-c", "--config", "--token"],
+            0,
+        ),
+        ("op", "run", &["--env-file"], 0),
+        ("mise", "exec", &["-C", "--cd"], 0),
+        ("mise", "x", &["-C", "--cd"], 0),
+        ("asdf", "exec", &[], 0),
+        ("rbenv", "exec", &[], 0),
+        ("pyenv", "exec", &[], 0),
+        ("nvm", "exec", &[], 1),
+        ("nix", "develop", &["-c", "--command"], 0),
+        ("git", "bisect", &[], 0),
+    ];
+    let sub = words.get(1).map(|w| w.text.as_str());
+    for (prog, subcommand, value_options, positionals) in TABLE {
+        if *prog != program {
+            continue;
+        }
+        let (rest_at, ok) = if subcommand.is_empty() {
+            (0, true)
+        } else {
+            (1, sub == Some(*subcommand))
+        };
+        if !ok {
+            continue;
+        }
+        let tail = &words[rest_at..];
+        if *prog == "git" {
+            // `git bisect run CMD…`
+            return (tail.get(1).map(|w| w.text.as_str()) == Some("run") && tail.len() > 2)
+                .then_some(rest_at + 2);
+        }
+        if *prog == "nix" {
+            let i = tail
+                .iter()
+                .position(|w| matches!(w.text.as_str(), "-c" | "--command"))?;
+            return (i + 1 < tail.len()).then_some(rest_at + i + 1);
+        }
+        return peel(tail, value_options, *positionals)
+            .cmd
+            .map(|i| rest_at + i);
+    }
+    None
 }
 
 /// The value of `-c CMD`, `-cCMD`, `--command CMD` or `--command=CMD` anywhere in the words.
@@ -225,6 +350,9 @@ pub(crate) fn peel<S: AsRef<str>>(
         break;
     }
     let mut i = (i + skip_positionals).min(words.len());
+    if skip_positionals > 0 && words.get(i).is_some_and(|w| !w.dynamic && w.text == "--") {
+        i += 1;
+    }
     while i < words.len() && !words[i].dynamic && is_assignment(&words[i]) {
         i += 1;
     }
@@ -238,6 +366,7 @@ impl<'w> Cx<'w> {
             wrappers,
             out: Analysis::default(),
             stack: 0,
+            stack_base: stack_position(),
             too_deep_reported: false,
             seen_opaque: HashSet::new(),
         }
@@ -258,7 +387,8 @@ impl<'w> Cx<'w> {
 
     /// Enter one level of recursion; false (and opaque, once) when too deep.
     pub fn enter(&mut self, frame: &Frame, text: impl FnOnce() -> String) -> bool {
-        if self.stack >= MAX_STACK || frame.depth > MAX_DEPTH {
+        let stack_bytes = self.stack_base.abs_diff(stack_position());
+        if self.stack >= MAX_STACK || frame.depth > MAX_DEPTH || stack_bytes > MAX_STACK_BYTES {
             if !self.too_deep_reported {
                 self.too_deep_reported = true;
                 let t = text();
@@ -353,6 +483,50 @@ impl<'w> Cx<'w> {
                 return self.push(words, frame);
             }
             "trap" => return self.trap(words, frame),
+            "at" | "batch" => {
+                // at reads the commands it schedules from its input or a file (-f).
+                let listing = words[1..]
+                    .iter()
+                    .any(|w| matches!(w.text.as_str(), "-l" | "-d" | "-r" | "-c" | "-V"));
+                if listing {
+                    return self.push(words, frame);
+                }
+                return self.opaque("schedules commands gate cannot see", &join(&words));
+            }
+            "crontab" => {
+                // `crontab FILE` (or `-`: its input) installs a schedule gate cannot see; options
+                // alone (`-l`, `-r`, `-e`, `-i`, bundled as `-ir`, `-u USER`) list, remove or
+                // edit it. Either way the command is reported, so rules on it still apply.
+                let mut i = 1;
+                let mut installs = false;
+                while i < words.len() {
+                    let t = words[i].text.as_str();
+                    if t == "-u" {
+                        i += 2;
+                    } else if t.len() > 1 && t.starts_with('-') && !words[i].dynamic {
+                        i += 1;
+                    } else {
+                        installs = true;
+                        break;
+                    }
+                }
+                if installs {
+                    self.opaque("installs commands gate cannot see", &join(&words));
+                }
+                return self.push(words, frame);
+            }
+            "tmux" => return self.tmux(words, frame),
+            "screen" => {
+                const VALUE: &[&str] = &["-S", "-c", "-e", "-h", "-p", "-t", "-T", "-X", "-s"];
+                let p = peel(&words, VALUE, 0);
+                return match p.cmd {
+                    Some(start) if !p.has("-X") => {
+                        words.drain(..start);
+                        self.command(words, &frame.hop("screen"), Stdin::Inherited)
+                    }
+                    _ => self.push(words, frame),
+                };
+            }
             "su" | "runuser" | "script" | "flock" => {
                 // These run their `-c` string with a shell.
                 if let Some(code) = dash_c(&words) {
@@ -401,6 +575,11 @@ impl<'w> Cx<'w> {
             }
             "alias" => return self.alias(words, frame),
             _ => {}
+        }
+        if let Some(start) = subcommand_wrapper(&words, name) {
+            let hop = format!("{name} {}", words[1].text);
+            words.drain(..start);
+            return self.command(words, &frame.hop(&hop), stdin);
         }
         if SHELLS.contains(&name) {
             return self.shell(words, frame, stdin, name);
@@ -749,6 +928,50 @@ impl<'w> Cx<'w> {
         };
         let code = join(&words[host + start..]);
         self.script(&code, &frame.hop_script("ssh"));
+    }
+
+    /// `tmux new-session 'CMD'`, `split-window`, `run-shell`, and `send-keys` (typed into a shell).
+    fn tmux(&mut self, words: Vec<Word>, frame: &Frame) {
+        self.push(words.clone(), frame);
+        const RUNS: &[&str] = &[
+            "new-session",
+            "new",
+            "new-window",
+            "neww",
+            "split-window",
+            "splitw",
+            "respawn-pane",
+            "respawnp",
+            "respawn-window",
+            "respawnw",
+            "run-shell",
+            "run",
+            "send-keys",
+            "send",
+            "if-shell",
+            "if",
+            "pipe-pane",
+            "pipep",
+        ];
+        const VALUE: &[&str] = &[
+            "-t", "-s", "-n", "-c", "-F", "-e", "-x", "-y", "-l", "-L", "-S", "-f", "-N",
+        ];
+        let Some(sub) = words.iter().position(|w| RUNS.contains(&w.text.as_str())) else {
+            return;
+        };
+        let Some(start) = peel(&words[sub..], VALUE, 0).cmd else {
+            return;
+        };
+        let rest: Vec<Word> = words[sub + start..]
+            .iter()
+            .filter(|w| !matches!(w.text.as_str(), "Enter" | "C-m" | "KPEnter" | ";"))
+            .cloned()
+            .collect();
+        let code = join(&rest);
+        if rest.iter().any(|w| w.dynamic) {
+            self.opaque("shell command string is an expansion", &code);
+        }
+        self.script(&code, &frame.hop_script("tmux"));
     }
 
     fn trap(&mut self, words: Vec<Word>, frame: &Frame) {
