@@ -79,7 +79,7 @@ impl<'p> Decider<'p> {
         let mut always = Vec::new();
         for (i, rule) in policy.rules.iter().enumerate() {
             match &rule.matcher {
-                Matcher::Command(p)
+                Matcher::Command(p) | Matcher::Both(p, _)
                     if p.program.globs().iter().all(|g| g.is_literal())
                         && !p.program.contains_slash() =>
                 {
@@ -261,20 +261,11 @@ pub fn rule_match(rule: &Rule, cmd: &SimpleCommand, facts: &Facts<'_>) -> Match 
     let args = &cmd.words[1..];
     let mut how = match &rule.matcher {
         Matcher::Command(pattern) => command_matches(pattern, cmd, strict, facts),
-        Matcher::Regex(re) => {
-            let line: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
-            let line = line.join(" ");
-            let hit = |text: &str| match re.is_match(text) {
-                Ok(hit) => hit,
-                // A regex that cannot be compiled matches when that is the safe side.
-                Err(_) => strict,
-            };
-            if hit(&line) || cmd.via.iter().any(|v| hit(&format!("{v} {line}"))) {
-                Match::Literal
-            } else {
-                Match::No
-            }
-        }
+        Matcher::Regex(re) => regex_matches(re, cmd, strict),
+        Matcher::Both(pattern, re) => match command_matches(pattern, cmd, strict, facts) {
+            Match::No => Match::No,
+            how => how.min(regex_matches(re, cmd, strict)),
+        },
     };
     if how == Match::No {
         return Match::No;
@@ -296,6 +287,26 @@ pub fn rule_match(rule: &Rule, cmd: &SimpleCommand, facts: &Facts<'_>) -> Match 
         }
     }
     how
+}
+
+/// The regex against the words joined by one space (and with each wrapper in front).
+fn regex_matches(
+    re: &crate::policy::lazy_regex::LazyRegex,
+    cmd: &SimpleCommand,
+    strict: bool,
+) -> Match {
+    let line: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
+    let line = line.join(" ");
+    let hit = |text: &str| match re.is_match(text) {
+        Ok(hit) => hit,
+        // A regex that cannot be compiled matches when that is the safe side.
+        Err(_) => strict,
+    };
+    if hit(&line) || cmd.via.iter().any(|v| hit(&format!("{v} {line}"))) {
+        Match::Literal
+    } else {
+        Match::No
+    }
 }
 
 fn when_matches(rule: &Rule, facts: &Facts<'_>) -> bool {

@@ -95,8 +95,34 @@ pub fn run_tests(policy: &Policy) -> (usize, Vec<Failure>) {
     (passed, failures)
 }
 
+/// What loading leaves for later: regexes are only syntax-checked at load (compiling them all
+/// would slow every run); lint compiles each one.
+fn check_regexes(policy: Policy) -> std::result::Result<Policy, Problems> {
+    use crate::policy::{Matcher, Problem};
+    let problems: Vec<Problem> = policy
+        .rules
+        .iter()
+        .filter_map(|rule| match &rule.matcher {
+            Matcher::Regex(re) | Matcher::Both(_, re) => re.check_fully().err().map(|e| Problem {
+                origin: rule.origin.clone(),
+                message: format!(
+                    "rule `{}`: bad regex: {}",
+                    rule.id,
+                    e.lines().last().unwrap_or(&e).trim()
+                ),
+            }),
+            Matcher::Command(_) => None,
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(policy)
+    } else {
+        Err(Problems(problems))
+    }
+}
+
 fn lint(file: Option<PathBuf>, as_json: bool) -> Result<Exit> {
-    let policy = match load(file) {
+    let policy = match load(file).and_then(check_regexes) {
         Ok(p) => p,
         Err(problems) => {
             if as_json {

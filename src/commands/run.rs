@@ -44,7 +44,9 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
         }
         None => None,
     };
-    let policy = prepare::load_policy(opts.policy.clone())?;
+    // Never freed: the process ends soon after, and dropping a thousand rules one by one is
+    // measurable on the allow path.
+    let policy = std::mem::ManuallyDrop::new(prepare::load_policy(opts.policy.clone())?);
     let redactor = Redactor::new(&policy.redact)
         .map_err(|e| Error::Config(format!("[redact] patterns: {e}")))?;
     let ctx = Context::detect(opts.agent.as_deref());

@@ -1,10 +1,11 @@
 //! Rule regexes, compiled only when a command could match them.
 //!
 //! Compiling the packs' regexes costs several milliseconds, which would be most of the time of
-//! `gate -- true`. At load a regex is only parsed (that validates it); the literals any match
-//! must contain are taken from its syntax tree (`docker|podman|nerdctl` in
-//! `^(?:\S*/)?(?:docker|podman|nerdctl) …`), and the regex is compiled the first time a command
-//! line contains one of them. The prefilter is a necessary condition, never a sufficient one.
+//! `gate -- true`. At load a regex's syntax is only checked. The first time a command reaches the
+//! rule, the literals any match must contain are taken from its syntax tree (`docker|podman` in
+//! `^(?:\S*/)?(?:docker|podman) …`), and the regex is compiled the first time a command line
+//! contains one of them. The prefilter is a necessary condition, never a sufficient one.
+//! `gate rules lint` compiles every regex, to report what the syntax check cannot see.
 
 use std::sync::OnceLock;
 
@@ -14,6 +15,12 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 #[derive(Debug)]
 pub struct LazyRegex {
     source: String,
+    /// Built the first time a command reaches this rule.
+    state: OnceLock<State>,
+}
+
+#[derive(Debug)]
+struct State {
     /// Lowercase literals one of which every match contains; `None`: no usable prefilter.
     prefilter: Option<Vec<String>>,
     compiled: OnceLock<Result<Regex, String>>,
@@ -23,40 +30,71 @@ impl Clone for LazyRegex {
     fn clone(&self) -> Self {
         LazyRegex {
             source: self.source.clone(),
-            prefilter: self.prefilter.clone(),
-            compiled: OnceLock::new(),
+            state: OnceLock::new(),
         }
     }
 }
 
 impl LazyRegex {
-    /// Parse (and so validate) `source`; nothing is compiled yet.
+    /// Check the syntax of `source` (cheap: no translation, nothing compiled).
     pub fn new(source: &str) -> Result<Self, String> {
-        let hir = regex_syntax::Parser::new()
+        regex_syntax::ast::parse::Parser::new()
             .parse(source)
             .map_err(|e| e.to_string())?;
-        let prefilter = required(&hir).filter(|lits| lits.iter().all(|l| l.chars().count() >= 2));
         Ok(LazyRegex {
             source: source.to_string(),
-            prefilter,
-            compiled: OnceLock::new(),
+            state: OnceLock::new(),
         })
+    }
+
+    /// Everything `new` does not check (Unicode class names, size limits): for `gate rules lint`.
+    pub fn check_fully(&self) -> Result<(), String> {
+        Regex::new(&self.source)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     pub fn as_str(&self) -> &str {
         &self.source
     }
 
+    fn state(&self) -> &State {
+        self.state.get_or_init(|| {
+            // Parsing in ASCII mode is several times cheaper than with Unicode classes and
+            // case folding, and enough to find the literals.
+            let ascii = regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(&self.source);
+            let prefilter = ascii
+                .ok()
+                .as_ref()
+                .and_then(required)
+                .filter(|lits| lits.iter().all(|l| l.chars().count() >= 2));
+            State {
+                prefilter,
+                compiled: OnceLock::new(),
+            }
+        })
+    }
+
+    #[cfg(test)]
+    fn prefilter(&self) -> Option<Vec<String>> {
+        self.state().prefilter.clone()
+    }
+
     /// `Err` when the regex could not be compiled (e.g. it exceeds the size limit): callers
     /// fail closed.
     pub fn is_match(&self, text: &str) -> Result<bool, String> {
-        if let Some(lits) = &self.prefilter {
+        let state = self.state();
+        if let Some(lits) = &state.prefilter {
             let lower = text.to_lowercase();
             if !lits.iter().any(|l| lower.contains(l.as_str())) {
                 return Ok(false);
             }
         }
-        match self
+        match state
             .compiled
             .get_or_init(|| Regex::new(&self.source).map_err(|e| e.to_string()))
         {
@@ -150,7 +188,7 @@ mod tests {
     use super::*;
 
     fn pre(p: &str) -> Option<Vec<String>> {
-        LazyRegex::new(p).unwrap().prefilter
+        LazyRegex::new(p).unwrap().prefilter()
     }
 
     #[test]
@@ -200,5 +238,11 @@ mod tests {
             );
         }
         assert!(LazyRegex::new("(").is_err());
+        let bad_class = LazyRegex::new(r"\p{NoSuchScript}").unwrap();
+        assert!(bad_class.check_fully().is_err());
+        assert!(
+            bad_class.is_match("x").is_err(),
+            "an uncompilable regex is an error the caller fails closed on"
+        );
     }
 }

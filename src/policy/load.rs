@@ -752,8 +752,9 @@ impl<'a> Cx<'a> {
     fn rule(&mut self, table: &DeTable<'_>, span: Range<usize>, raw: &mut Raw) {
         let origin = self.origin(&span);
         let mut id = None;
-        let mut matcher = None;
         let mut has_matcher = 0;
+        let mut command_pattern = None;
+        let mut regex = None;
         let mut flags = Vec::new();
         let mut unless = Vec::new();
         let mut when = When::default();
@@ -797,10 +798,10 @@ impl<'a> Cx<'a> {
                             }
                             if parts.len() == words.len() {
                                 let program = parts.remove(0);
-                                matcher = Some(Matcher::Command(CommandPattern {
+                                command_pattern = Some(CommandPattern {
                                     program,
                                     words: parts,
-                                }));
+                                });
                             }
                         }
                     }
@@ -809,7 +810,7 @@ impl<'a> Cx<'a> {
                     has_matcher += 1;
                     if let Some(s) = self.string(k, v) {
                         match super::lazy_regex::LazyRegex::new(&s) {
-                            Ok(r) => matcher = Some(Matcher::Regex(r)),
+                            Ok(r) => regex = Some(r),
                             Err(e) => self.err(
                                 &v.span(),
                                 format!("bad regex: {}", one_line(&e.to_string())),
@@ -939,14 +940,16 @@ impl<'a> Cx<'a> {
                 ),
             );
             ok = false;
-        } else if has_matcher > 1 {
-            self.err(
-                &span,
-                format!(
-                    "rule `{}` has both `command` and `regex`: use one",
-                    id.as_deref().unwrap_or("?")
-                ),
-            );
+        }
+        // `command` and `regex` together: the program (and words) must match and the regex too;
+        // such a rule is only looked at for its programs.
+        let matcher = match (command_pattern, regex) {
+            (Some(c), Some(r)) => Some(Matcher::Both(c, r)),
+            (Some(c), None) => Some(Matcher::Command(c)),
+            (None, Some(r)) => Some(Matcher::Regex(r)),
+            (None, None) => None,
+        };
+        if matcher.is_none() && has_matcher > 0 {
             ok = false;
         }
         if decision.is_none() && ok {

@@ -147,6 +147,8 @@ impl fmt::Display for Problems {
 pub enum Matcher {
     Command(CommandPattern),
     Regex(lazy_regex::LazyRegex),
+    /// `command` and `regex` together: both must match.
+    Both(CommandPattern, lazy_regex::LazyRegex),
 }
 
 /// `command = "kubectl delete"`: the program, then words that must match non-option

@@ -31,6 +31,14 @@ impl Glob {
         if source.is_empty() {
             return Err("empty pattern".into());
         }
+        // Most patterns are plain words: no tokens to build, matching is string equality.
+        if !source.contains(['*', '?', '[', '\\', '~']) {
+            return Ok(Glob {
+                source: source.to_string(),
+                tilde: false,
+                tokens: Vec::new(),
+            });
+        }
         let (tilde, rest) = match source.strip_prefix('~') {
             Some(rest) if rest.is_empty() || rest.starts_with('/') => (true, rest),
             _ => (false, source),
@@ -114,6 +122,11 @@ impl Glob {
     }
 
     /// True when the pattern has no wildcard at all.
+    /// Built by the fast path: the whole pattern is its source text.
+    fn is_plain(&self) -> bool {
+        self.tokens.is_empty() && !self.tilde
+    }
+
     pub fn is_literal(&self) -> bool {
         !self.tilde && self.tokens.iter().all(|t| matches!(t, Token::Char(_)))
     }
@@ -124,6 +137,9 @@ impl Glob {
 
     /// `anywhere`: `*` and `?` also cross `/` (for free text such as environment values).
     fn matches_with(&self, text: &str, home: Option<&str>, anywhere: bool) -> bool {
+        if self.is_plain() {
+            return text == self.source;
+        }
         if self.tilde {
             if let Some(rest) = text.strip_prefix('~')
                 && match_tokens(&self.tokens, rest, anywhere)
@@ -209,10 +225,18 @@ pub struct Alternatives {
 
 impl Alternatives {
     pub fn new(source: &str) -> Result<Self, String> {
-        let globs = split_alternatives(source)
-            .into_iter()
-            .map(|alt| Glob::new(&alt))
-            .collect::<Result<Vec<_>, _>>()?;
+        let globs = if source.contains(['[', '\\']) {
+            split_alternatives(source)
+                .into_iter()
+                .map(|alt| Glob::new(&alt))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            // No class or escape can hold a `|`: a plain split is the same, without copying.
+            source
+                .split('|')
+                .map(Glob::new)
+                .collect::<Result<Vec<_>, _>>()?
+        };
         Ok(Alternatives {
             source: source.to_string(),
             globs,
