@@ -24,7 +24,7 @@ pub fn check(
             "nothing to check: give a command after `--` (gate check -- CMD ARGS) or --shell SCRIPT".into(),
         ));
     }
-    let policy = prepare::load_policy(policy_path)?;
+    let mut policy = prepare::load_policy(policy_path)?;
     let ctx = Context::detect(agent.as_deref());
     let analysis = match &shell {
         Some(script) => prepare::analyse_script(&policy, script),
@@ -33,7 +33,7 @@ pub fn check(
             prepare::analyse_argv(&policy, &argv, bad)
         }
     };
-    let verdict = prepare::decide(&policy, &ctx, &analysis);
+    let verdict = prepare::decide(&mut policy, &ctx, &analysis)?;
     if json {
         println!("{}", verdict_json(&verdict));
     } else {

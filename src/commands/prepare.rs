@@ -73,7 +73,18 @@ pub fn analyse_script(policy: &Policy, script: &str) -> Analysis {
     analyze::analyze_script(script, &wrappers(policy))
 }
 
-pub fn decide(policy: &Policy, ctx: &Context, analysis: &Analysis) -> Verdict {
+/// Decide, parsing first the packs that speak about the programs this invocation runs.
+pub fn decide(policy: &mut Policy, ctx: &Context, analysis: &Analysis) -> Result<Verdict> {
+    let mut programs: Vec<&str> = Vec::new();
+    for cmd in &analysis.commands {
+        programs.push(crate::decide::basename(&cmd.words[0].text));
+        for hop in &cmd.via {
+            programs.push(crate::decide::basename(
+                hop.split_whitespace().next().unwrap_or(""),
+            ));
+        }
+    }
+    policy.load_packs(Some(&programs)).map_err(Error::Policy)?;
     let env = |k: &str| std::env::var(k).ok();
     let resolve = |p: &str| resolve_program(p);
     let facts = Facts {
@@ -85,5 +96,5 @@ pub fn decide(policy: &Policy, ctx: &Context, analysis: &Analysis) -> Verdict {
         home: ctx.home.as_deref(),
         resolve: &resolve,
     };
-    Decider::new(policy).decide(analysis, &facts)
+    Ok(Decider::new(policy).decide(analysis, &facts))
 }

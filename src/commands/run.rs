@@ -46,7 +46,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
     };
     // Never freed: the process ends soon after, and dropping a thousand rules one by one is
     // measurable on the allow path.
-    let policy = std::mem::ManuallyDrop::new(prepare::load_policy(opts.policy.clone())?);
+    let mut policy = std::mem::ManuallyDrop::new(prepare::load_policy(opts.policy.clone())?);
     let redactor = Redactor::new(&policy.redact)
         .map_err(|e| Error::Config(format!("[redact] patterns: {e}")))?;
     let ctx = Context::detect(opts.agent.as_deref());
@@ -71,7 +71,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
             (argv, strings, Some(script.clone()), analysis)
         }
     };
-    let verdict = prepare::decide(&policy, &ctx, &analysis);
+    let verdict = prepare::decide(&mut policy, &ctx, &analysis)?;
     let id = new_request_id();
     let masked = redactor.argv(&display_argv);
 

@@ -110,7 +110,7 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         .pointer("/tool_input/description")
         .and_then(Value::as_str);
 
-    let policy = match prepare::load_policy(opts.policy.clone()) {
+    let mut policy = match prepare::load_policy(opts.policy.clone()) {
         Ok(p) => p,
         Err(e) => return refuse(&format!("the policy is invalid, nothing may run:\n{e}")),
     };
@@ -124,7 +124,10 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         ctx.cwd = cwd.to_string();
     }
     let analysis = prepare::analyse_script(&policy, script);
-    let verdict = prepare::decide(&policy, &ctx, &analysis);
+    let verdict = match prepare::decide(&mut policy, &ctx, &analysis) {
+        Ok(v) => v,
+        Err(e) => return refuse(&format!("the policy is invalid, nothing may run:\n{e}")),
+    };
 
     let id = if tool_use.is_empty() {
         crate::commands::run::new_request_id()

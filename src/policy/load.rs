@@ -72,15 +72,34 @@ pub fn load(opts: &LoadOptions) -> Result<(Policy, Vec<String>), Problems> {
 /// Load one file as the only layer (`gate rules lint FILE`).
 pub fn load_file(path: &Path) -> Result<Policy, Problems> {
     let layer = read_layer(path, true)?;
-    build(&[layer])
+    let mut policy = build(&[layer])?;
+    policy.load_packs(None)?;
+    Ok(policy)
 }
 
 /// Parse policy text as the only layer.
+/// Parse policy text as the only layer, with every pack it enables loaded.
 pub fn parse_str(name: &str, text: &str) -> Result<Policy, Problems> {
-    build(&[Layer {
+    let mut policy = build(&[Layer {
         name: name.into(),
         text: text.into(),
-    }])
+    }])?;
+    policy.load_packs(None)?;
+    Ok(policy)
+}
+
+/// Parse one built-in pack's rules.
+pub(crate) fn parse_pack(name: &str) -> Result<Vec<Rule>, Problems> {
+    let text = packs::source(name).unwrap_or_default();
+    let file = format!("pack:{name}");
+    let mut problems = Vec::new();
+    let mut cx = Cx::new(&file, text, &mut problems);
+    let raw = cx.document();
+    if problems.is_empty() {
+        Ok(raw.rules)
+    } else {
+        Err(Problems(problems))
+    }
 }
 
 fn file_problem(path: &Path, message: String) -> Problems {
@@ -198,6 +217,7 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         redact: Vec::new(),
         sync: SyncMode::default(),
         sources: layers.iter().map(|l| l.name.clone()).collect(),
+        pending_packs: Vec::new(),
     };
     // Later layers are lower precedence: fill only what a higher layer left unset.
     let mut channel_origin = None;
@@ -262,25 +282,36 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
     d.require_reason = reason.unwrap_or(false);
     policy.sync = sync.unwrap_or_default();
 
-    for pack in policy.packs.clone() {
-        let text = packs::source(&pack).unwrap_or_default();
-        let name = format!("pack:{pack}");
-        let mut cx = Cx::new(&name, text, &mut problems);
-        let mut raw = cx.document();
-        policy.rules.append(&mut raw.rules);
-        approver_refs.append(&mut raw.rule_approver_refs);
-    }
+    // Packs are only scanned here (their programs and rule ids); `Policy::load_packs` parses
+    // the ones a command needs. Their rule ids still take part in the duplicate check.
+    policy.pending_packs = policy.packs.iter().map(|p| packs::scan(p)).collect();
 
     // Cross-layer checks.
     let mut seen: BTreeMap<String, Origin> = BTreeMap::new();
-    for rule in &policy.rules {
-        if let Some(first) = seen.get(&rule.id) {
+    let pack_ids = policy.pending_packs.iter().flat_map(|p| {
+        p.ids.iter().map(|(id, line)| {
+            (
+                id.clone(),
+                Origin {
+                    file: format!("pack:{}", p.name),
+                    line: *line,
+                    column: 1,
+                },
+            )
+        })
+    });
+    let layer_ids = policy
+        .rules
+        .iter()
+        .map(|r| (r.id.clone(), r.origin.clone()));
+    for (id, origin) in layer_ids.chain(pack_ids) {
+        if let Some(first) = seen.get(&id) {
             problems.push(Problem {
-                origin: rule.origin.clone(),
-                message: format!("duplicate rule id `{}` (first defined at {first})", rule.id),
+                origin,
+                message: format!("duplicate rule id `{id}` (first defined at {first})"),
             });
         } else {
-            seen.insert(rule.id.clone(), rule.origin.clone());
+            seen.insert(id, origin);
         }
     }
     for (name, origin) in approver_refs {

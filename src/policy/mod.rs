@@ -255,9 +255,40 @@ pub struct Policy {
     pub sync: SyncMode,
     /// The files that made this policy, highest precedence first; `(built-in default)` when none.
     pub sources: Vec<String>,
+    /// Enabled packs whose rules are not parsed yet (see [`Policy::load_packs`]).
+    pub pending_packs: Vec<packs::PackIndex>,
 }
 
 impl Policy {
+    /// Parse the enabled packs that have rules for any of `programs` (every pending pack with
+    /// `None`). Parsing all twelve packs costs more than the rest of a run, so a command only
+    /// pays for the packs that speak about its programs.
+    pub fn load_packs(&mut self, programs: Option<&[&str]>) -> Result<(), Problems> {
+        let mut problems = Vec::new();
+        let pending = std::mem::take(&mut self.pending_packs);
+        for pack in pending {
+            let needed = match programs {
+                None => true,
+                Some(list) => {
+                    pack.always || list.iter().any(|p| pack.programs.iter().any(|q| q == p))
+                }
+            };
+            if !needed {
+                self.pending_packs.push(pack);
+                continue;
+            }
+            match load::parse_pack(&pack.name) {
+                Ok(mut rules) => self.rules.append(&mut rules),
+                Err(p) => problems.extend(p.0),
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Problems(problems))
+        }
+    }
+
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
