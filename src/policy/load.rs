@@ -287,31 +287,40 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
     policy.pending_packs = policy.packs.iter().map(|p| packs::scan(p)).collect();
 
     // Cross-layer checks.
-    let mut seen: BTreeMap<String, Origin> = BTreeMap::new();
-    let pack_ids = policy.pending_packs.iter().flat_map(|p| {
-        p.ids.iter().map(|(id, line)| {
-            (
-                id.clone(),
-                Origin {
-                    file: format!("pack:{}", p.name),
-                    line: *line,
-                    column: 1,
-                },
-            )
-        })
-    });
+    // Where each id was first seen; a pack id's line is only worked out for a message.
+    enum Seen<'p> {
+        Layer(Origin),
+        Pack(&'p packs::PackIndex, usize),
+    }
+    let origin_of = |seen: &Seen<'_>| match seen {
+        Seen::Layer(o) => o.clone(),
+        Seen::Pack(p, offset) => Origin {
+            file: format!("pack:{}", p.name),
+            line: p.line_of(*offset),
+            column: 1,
+        },
+    };
+    let mut seen: std::collections::HashMap<&str, Seen<'_>> = std::collections::HashMap::new();
     let layer_ids = policy
         .rules
         .iter()
-        .map(|r| (r.id.clone(), r.origin.clone()));
-    for (id, origin) in layer_ids.chain(pack_ids) {
-        if let Some(first) = seen.get(&id) {
+        .map(|r| (r.id.as_str(), Seen::Layer(r.origin.clone())));
+    let pack_ids = policy.pending_packs.iter().flat_map(|p| {
+        p.ids
+            .iter()
+            .map(move |(id, offset)| (id.as_str(), Seen::Pack(p, *offset)))
+    });
+    for (id, here) in layer_ids.chain(pack_ids) {
+        if let Some(first) = seen.get(id) {
             problems.push(Problem {
-                origin,
-                message: format!("duplicate rule id `{id}` (first defined at {first})"),
+                origin: origin_of(&here),
+                message: format!(
+                    "duplicate rule id `{id}` (first defined at {})",
+                    origin_of(first)
+                ),
             });
         } else {
-            seen.insert(id, origin);
+            seen.insert(id, here);
         }
     }
     for (name, origin) in approver_refs {
@@ -1328,6 +1337,15 @@ mod tests {
                 .contains("b.toml:1:1: duplicate rule id `x` (first defined at a.toml:1:1)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_rule_id_taken_from_a_pack_is_refused_without_parsing_the_pack() {
+        let text = "[defaults]\npacks = [\"filesystem\"]\n[[rule]]\nid = \"fs.rm-root\"\ncommand = \"rm\"\ndecision = \"ask\"\n";
+        let err = build(&[Layer { name: "u.toml".into(), text: text.into() }]).unwrap_err().to_string();
+        let line = packs::source("filesystem").unwrap().lines().position(|l| l == "id = \"fs.rm-root\"").unwrap() + 1;
+        assert!(err.contains(&format!("duplicate rule id `fs.rm-root` (first defined at u.toml:3:1)")), "{err}");
+        assert!(err.starts_with(&format!("pack:filesystem:{line}:1:")), "{err}");
     }
 
     #[test]

@@ -267,12 +267,7 @@ impl Policy {
         let mut problems = Vec::new();
         let pending = std::mem::take(&mut self.pending_packs);
         for pack in pending {
-            let needed = match programs {
-                None => true,
-                Some(list) => {
-                    pack.always || list.iter().any(|p| pack.programs.iter().any(|q| q == p))
-                }
-            };
+            let needed = programs.is_none_or(|list| pack.concerns(list));
             if !needed {
                 self.pending_packs.push(pack);
                 continue;

@@ -35,15 +35,37 @@ pub fn source(name: &str) -> Option<&'static str> {
     })
 }
 
-/// What a pack's rules speak about, found by scanning its text (no TOML parse): the literal
-/// program names of its `command` patterns, whether any rule could match other programs (a glob
-/// or path program, or a `regex` without `command`), and its rule ids with their lines.
+/// What a pack's rules speak about, found by scanning its text (no TOML parse): the program
+/// names and program globs (`mkfs.*`) of its `command` patterns, whether a rule could match any
+/// program (a path or `~` program, or a `regex` without `command`), and its rule ids with their
+/// byte offsets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackIndex {
     pub name: String,
     pub programs: Vec<String>,
+    pub program_globs: Vec<String>,
     pub always: bool,
     pub ids: Vec<(String, usize)>,
+}
+
+impl PackIndex {
+    /// Whether a rule of this pack could match a command run through `programs`.
+    pub fn concerns(&self, programs: &[&str]) -> bool {
+        self.always
+            || programs.iter().any(|p| {
+                self.programs.iter().any(|q| q == p)
+                    || self
+                        .program_globs
+                        .iter()
+                        .any(|g| super::pattern::Glob::new(g).is_ok_and(|g| g.matches(p, None)))
+            })
+    }
+
+    /// The line of a rule id, for messages.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let text = source(&self.name).unwrap_or_default();
+        text[..offset.min(text.len())].matches('\n').count() + 1
+    }
 }
 
 fn quoted(value: &str) -> Option<&str> {
@@ -53,53 +75,48 @@ fn quoted(value: &str) -> Option<&str> {
     rest.find(q).map(|end| &rest[..end])
 }
 
+fn rest_of_line(text: &str, from: usize) -> &str {
+    let rest = &text[from..];
+    &rest[..rest.find('\n').unwrap_or(rest.len())]
+}
+
+/// Substring searches only (this runs on every invocation). A pack written in another layout
+/// than `\nid = "…"` / `\ncommand = "…"` only makes the scan give up (`always`), never miss a
+/// program; a test checks every built-in pack against a full parse.
 pub fn scan(name: &str) -> PackIndex {
     let text = source(name).unwrap_or_default();
     let mut index = PackIndex {
         name: name.to_string(),
         programs: Vec::new(),
+        program_globs: Vec::new(),
         always: false,
         ids: Vec::new(),
     };
-    let mut in_rule = false;
-    let mut has_command = false;
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            if in_rule && !has_command {
+    let rules = text.matches("[[rule]]").count();
+    let mut commands = 0;
+    for (pos, key) in text.match_indices("\ncommand = ") {
+        commands += 1;
+        let value = rest_of_line(text, pos + key.len());
+        let program = quoted(value)
+            .and_then(|v| v.split_whitespace().next())
+            .unwrap_or("");
+        for alt in program.split('|') {
+            if alt.is_empty() || alt.contains(['~', '/', '\\']) {
                 index.always = true;
+            } else if alt.contains(['*', '?', '[']) {
+                index.program_globs.push(alt.to_string());
+            } else if !index.programs.iter().any(|p| p == alt) {
+                index.programs.push(alt.to_string());
             }
-            in_rule = line == "[[rule]]";
-            has_command = false;
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        match key.trim() {
-            "id" => {
-                if let Some(id) = quoted(value) {
-                    index.ids.push((id.to_string(), n + 1));
-                }
-            }
-            "command" => {
-                has_command = true;
-                let program = quoted(value)
-                    .and_then(|v| v.split_whitespace().next())
-                    .unwrap_or("");
-                for alt in program.split('|') {
-                    if alt.is_empty() || alt.contains(['*', '?', '[', '~', '/', '\\']) {
-                        index.always = true;
-                    } else if !index.programs.iter().any(|p| p == alt) {
-                        index.programs.push(alt.to_string());
-                    }
-                }
-            }
-            _ => {}
         }
     }
-    if in_rule && !has_command {
+    if commands != rules {
         index.always = true;
+    }
+    for (pos, key) in text.match_indices("\nid = ") {
+        if let Some(id) = quoted(rest_of_line(text, pos + key.len())) {
+            index.ids.push((id.to_string(), pos + 1));
+        }
     }
     index
 }
@@ -119,18 +136,27 @@ mod tests {
             let ids: Vec<&str> = index.ids.iter().map(|(id, _)| id.as_str()).collect();
             let parsed: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
             assert_eq!(ids, parsed, "pack {name}: rule ids");
+            assert!(
+                !index.always,
+                "pack {name}: every built-in pack should be indexable"
+            );
             for rule in &rules {
                 match &rule.matcher {
                     Matcher::Command(p) | Matcher::Both(p, _) => {
                         for g in p.program.globs() {
-                            if g.is_literal() && !g.as_str().contains('/') {
+                            let text = g.as_str();
+                            if text.contains(['/', '~']) {
+                                assert!(index.always, "pack {name}: rule {} needs always", rule.id);
+                            } else if g.is_literal() {
                                 assert!(
-                                    index.programs.iter().any(|q| q == g.as_str()),
-                                    "pack {name}: {} not scanned",
-                                    g.as_str()
+                                    index.programs.iter().any(|q| q == text),
+                                    "pack {name}: {text} not scanned"
                                 );
                             } else {
-                                assert!(index.always, "pack {name}: rule {} needs always", rule.id);
+                                assert!(
+                                    index.program_globs.iter().any(|q| q == text),
+                                    "pack {name}: glob {text} not scanned"
+                                );
                             }
                         }
                     }
