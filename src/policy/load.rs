@@ -1342,10 +1342,26 @@ mod tests {
     #[test]
     fn a_rule_id_taken_from_a_pack_is_refused_without_parsing_the_pack() {
         let text = "[defaults]\npacks = [\"filesystem\"]\n[[rule]]\nid = \"fs.rm-root\"\ncommand = \"rm\"\ndecision = \"ask\"\n";
-        let err = build(&[Layer { name: "u.toml".into(), text: text.into() }]).unwrap_err().to_string();
-        let line = packs::source("filesystem").unwrap().lines().position(|l| l == "id = \"fs.rm-root\"").unwrap() + 1;
-        assert!(err.contains(&format!("duplicate rule id `fs.rm-root` (first defined at u.toml:3:1)")), "{err}");
-        assert!(err.starts_with(&format!("pack:filesystem:{line}:1:")), "{err}");
+        let err = build(&[Layer {
+            name: "u.toml".into(),
+            text: text.into(),
+        }])
+        .unwrap_err()
+        .to_string();
+        let line = packs::source("filesystem")
+            .unwrap()
+            .lines()
+            .position(|l| l == "id = \"fs.rm-root\"")
+            .unwrap()
+            + 1;
+        assert!(
+            err.contains("duplicate rule id `fs.rm-root` (first defined at u.toml:3:1)"),
+            "{err}"
+        );
+        assert!(
+            err.starts_with(&format!("pack:filesystem:{line}:1:")),
+            "{err}"
+        );
     }
 
     #[test]
