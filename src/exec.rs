@@ -49,6 +49,7 @@ pub fn run(argv: &[OsString]) -> Result<Outcome, SpawnError> {
         .ok_or_else(|| SpawnError::Other("empty command".into()))?;
     // Listen before spawning, so a signal that arrives in between is not lost and does not kill
     // gate (which would leave the child without a recorded outcome).
+    let mut timer = crate::ui::Timer::start();
     let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED)
         .map_err(|e| SpawnError::Other(format!("cannot install signal handlers: {e}")))?;
     let handle = signals.handle();
@@ -68,8 +69,10 @@ pub fn run(argv: &[OsString]) -> Result<Outcome, SpawnError> {
         }
     });
 
+    timer.mark("signal forwarding set up");
     let started = Instant::now();
     let spawned = Command::new(program).args(args).spawn();
+    timer.mark("spawned");
     let mut child = match spawned {
         Ok(child) => child,
         Err(e) => {
@@ -111,6 +114,7 @@ pub fn run(argv: &[OsString]) -> Result<Outcome, SpawnError> {
         }
     };
     let duration = started.elapsed();
+    timer.mark("command finished");
     handle.close();
     let _ = forwarder.join();
     Ok(Outcome {

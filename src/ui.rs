@@ -41,3 +41,27 @@ pub fn debug(msg: &str) {
         eprintln!("gate: debug: {msg}");
     }
 }
+
+/// Phase timings for `GATE_LOG=debug`: `mark("policy loaded")` prints the time since the
+/// previous mark.
+pub struct Timer {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Timer {
+    pub fn start() -> Self {
+        Timer {
+            on: debug_enabled(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    pub fn mark(&mut self, what: &str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            eprintln!("gate: debug: {what}: {} µs", (now - self.last).as_micros());
+            self.last = now;
+        }
+    }
+}

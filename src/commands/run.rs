@@ -46,7 +46,9 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
     };
     // Never freed: the process ends soon after, and dropping a thousand rules one by one is
     // measurable on the allow path.
+    let mut timer = ui::Timer::start();
     let mut policy = std::mem::ManuallyDrop::new(prepare::load_policy(opts.policy.clone())?);
+    timer.mark("policy loaded");
     let redactor = Redactor::new(&policy.redact)
         .map_err(|e| Error::Config(format!("[redact] patterns: {e}")))?;
     let ctx = Context::detect(opts.agent.as_deref());
@@ -71,7 +73,9 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
             (argv, strings, Some(script.clone()), analysis)
         }
     };
+    timer.mark("context and analysis");
     let verdict = prepare::decide(&mut policy, &ctx, &analysis)?;
+    timer.mark("decided");
     let id = new_request_id();
     let masked = redactor.argv(&display_argv);
 
@@ -79,6 +83,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
         Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
     })?;
     let mut ledger = Ledger::open(&ledger_path, policy.sync)?;
+    timer.mark("ledger opened");
     let hmac = crate::ledger::keyed::argv_hmac(&ledger_path, &exec_argv)?;
 
     let script_masked = script.as_deref().map(|s| redactor.text(s));
@@ -124,7 +129,10 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
                     data: events::started(),
                 },
             ])?;
-            execute(&mut ledger, &id, &exec_argv)
+            timer.mark("recorded request, decision, started");
+            let exit = execute(&mut ledger, &id, &exec_argv);
+            timer.mark("ran and recorded finished");
+            exit
         }
         Decision::Deny => {
             ledger.append(&[
@@ -416,11 +424,13 @@ fn find_reusable(
 fn execute(ledger: &mut Ledger, id: &str, argv: &[OsString]) -> Result<Exit> {
     match exec::run(argv) {
         Ok(outcome) => {
+            let mut timer = ui::Timer::start();
             ledger.append(&[NewEvent {
                 request: id,
                 kind: "finished",
                 data: events::finished(&outcome),
             }])?;
+            timer.mark("recorded finished");
             Ok(Exit::Child(outcome.status()))
         }
         Err(e) => {

@@ -77,7 +77,7 @@ fn quoted(value: &str) -> Option<&str> {
 
 fn rest_of_line(text: &str, from: usize) -> &str {
     let rest = &text[from..];
-    &rest[..rest.find('\n').unwrap_or(rest.len())]
+    &rest[..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len())]
 }
 
 /// Substring searches only (this runs on every invocation). A pack written in another layout
@@ -92,11 +92,15 @@ pub fn scan(name: &str) -> PackIndex {
         always: false,
         ids: Vec::new(),
     };
-    let rules = text.matches("[[rule]]").count();
+    // memchr's SIMD search: std's `match_indices` made this scan a third of a run.
+    use memchr::memmem;
+    let bytes = text.as_bytes();
+    let rules = memmem::find_iter(bytes, "[[rule]]").count();
     let mut commands = 0;
-    for (pos, key) in text.match_indices("\ncommand = ") {
+    const COMMAND: &str = "\ncommand = ";
+    for pos in memmem::find_iter(bytes, COMMAND) {
         commands += 1;
-        let value = rest_of_line(text, pos + key.len());
+        let value = rest_of_line(text, pos + COMMAND.len());
         let program = quoted(value)
             .and_then(|v| v.split_whitespace().next())
             .unwrap_or("");
@@ -113,8 +117,9 @@ pub fn scan(name: &str) -> PackIndex {
     if commands != rules {
         index.always = true;
     }
-    for (pos, key) in text.match_indices("\nid = ") {
-        if let Some(id) = quoted(rest_of_line(text, pos + key.len())) {
+    const ID: &str = "\nid = ";
+    for pos in memmem::find_iter(bytes, ID) {
+        if let Some(id) = quoted(rest_of_line(text, pos + ID.len())) {
             index.ids.push((id.to_string(), pos + 1));
         }
     }
