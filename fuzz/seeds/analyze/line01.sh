@@ -1,0 +1,1 @@
+sudo -u root kubectl --context prod delete ns web --wait=false

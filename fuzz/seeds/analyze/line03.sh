@@ -1,0 +1,1 @@
+bash -c 'rm -rf "$HOME/tmp"; echo done' -- arg1

@@ -1,0 +1,1 @@
+find . -name '*.o' -exec rm -f {} + -o -name '*.tmp' -execdir shred -u {} \;

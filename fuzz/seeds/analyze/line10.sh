@@ -1,0 +1,1 @@
+watch -n 5 "kubectl get pods -A | grep -v Running"

@@ -1,0 +1,1 @@
+sudo sh -s <<< 'apt-get remove -y nginx'
