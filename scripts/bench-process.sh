@@ -43,5 +43,17 @@ print(f"gate -- /bin/true / sudo -n /bin/true = {med('gate -- /bin/true') / med(
 print(f"gate check --shell / bare spawn = {med('gate check --shell') / med('true (bare spawn)'):.2f}x (target <= 2.5x)")
 PY
 
+# The hook reads its JSON on stdin: time it through hyperfine's shell (whose own start-up
+# hyperfine measures and subtracts), against /bin/true given the same stdin.
+hyperfine --warmup 20 --runs "$runs" --export-json "$home/hook.json.result" \
+    --command-name 'true < hook.json' "/bin/true < '$home/hook.json'" \
+    --command-name 'gate hook claude-code' "$gate hook claude-code < '$home/hook.json'" >/dev/null
+python3 - "$home/hook.json.result" <<'PY'
+import json, sys
+r = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
+bare, hook = r["true < hook.json"], r["gate hook claude-code"]
+print(f"gate hook claude-code (allow, git status): {hook:.2f} ms vs /bin/true {bare:.2f} ms = {hook / bare:.2f}x (target <= 2.5x)")
+PY
+
 peak_kb=$(/usr/bin/time -f '%M' "$gate" -- /bin/true 2>&1 >/dev/null | tail -1)
 echo "peak RSS of gate -- /bin/true: ${peak_kb} KiB (target <= 16384 KiB)"
