@@ -109,60 +109,22 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
         eprintln!("{line}");
     }
 
+    // Request and decision (and `started` when allowed) in one transaction, before anything
+    // else happens.
+    let allowed = verdict.decision == Decision::Allow;
+    ledger.append(&events::opening(&id, request, decision_event, allowed))?;
     match verdict.decision {
         Decision::Allow => {
-            // Request, decision and `started` in one transaction: one commit before exec.
-            ledger.append(&[
-                NewEvent {
-                    request: &id,
-                    kind: "request",
-                    data: request,
-                },
-                NewEvent {
-                    request: &id,
-                    kind: "decision",
-                    data: decision_event,
-                },
-                NewEvent {
-                    request: &id,
-                    kind: "started",
-                    data: events::started(),
-                },
-            ])?;
             timer.mark("recorded request, decision, started");
             let exit = execute(&mut ledger, &id, &exec_argv);
             timer.mark("ran and recorded finished");
             exit
         }
         Decision::Deny => {
-            ledger.append(&[
-                NewEvent {
-                    request: &id,
-                    kind: "request",
-                    data: request,
-                },
-                NewEvent {
-                    request: &id,
-                    kind: "decision",
-                    data: decision_event,
-                },
-            ])?;
             explain_denial(&verdict, &display, None);
             Ok(Exit::Denied)
         }
         Decision::Ask => {
-            ledger.append(&[
-                NewEvent {
-                    request: &id,
-                    kind: "request",
-                    data: request,
-                },
-                NewEvent {
-                    request: &id,
-                    kind: "decision",
-                    data: decision_event,
-                },
-            ])?;
             let reusable = match Decider::new(&policy).ask_terms(&verdict).reuse {
                 Some(window) => find_reusable(&ledger, window, &hmac, &ctx)?,
                 None => None,

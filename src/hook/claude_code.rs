@@ -165,18 +165,8 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         ),
     });
     let decision = events::decision(&verdict, &redactor);
-    let mut batch = vec![
-        NewEvent {
-            request: &id,
-            kind: "request",
-            data: request,
-        },
-        NewEvent {
-            request: &id,
-            kind: "decision",
-            data: decision,
-        },
-    ];
+    // Claude Code runs the command itself: an allowed request is `started` when gate answers.
+    let batch = events::opening(&id, request, decision, verdict.decision == Decision::Allow);
     let rules: Vec<String> = verdict
         .deciding()
         .map(|h| match &h.message {
@@ -195,11 +185,6 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     };
     match verdict.decision {
         Decision::Allow => {
-            batch.push(NewEvent {
-                request: &id,
-                kind: "started",
-                data: json!({"by": "claude-code"}),
-            });
             if let Err(e) = ledger.append(&batch) {
                 return refuse(&format!("{e}; nothing may run unrecorded"));
             }

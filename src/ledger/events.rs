@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::NewEvent;
 use crate::context::{Ci, Requester};
 use crate::decide::Verdict;
 use crate::exec::Outcome;
@@ -63,4 +64,34 @@ pub fn finished(outcome: &Outcome) -> Value {
         "signal": outcome.signal,
         "duration_ms": outcome.duration.as_millis() as u64,
     })
+}
+
+/// The events every request starts with: what was asked and what was decided. An allowed
+/// request also gets `started`, so one commit precedes the command.
+pub fn opening<'a>(
+    id: &'a str,
+    request: Value,
+    decision: Value,
+    allowed: bool,
+) -> Vec<NewEvent<'a>> {
+    let mut batch = vec![
+        NewEvent {
+            request: id,
+            kind: "request",
+            data: request,
+        },
+        NewEvent {
+            request: id,
+            kind: "decision",
+            data: decision,
+        },
+    ];
+    if allowed {
+        batch.push(NewEvent {
+            request: id,
+            kind: "started",
+            data: started(),
+        });
+    }
+    batch
 }
