@@ -677,3 +677,40 @@ fn local_answers_to_unknown_or_settled_requests_are_usage_errors() {
     let out = env.run(&["approve", "zzzz"]);
     assert_ne!(out.code, 0);
 }
+
+/// Socket mode: from the approving click leaving Slack to the command starting. Prints the
+/// figure (the target is 500 ms); asserts the chain works end to end.
+#[test]
+fn slack_socket_click_to_command_start() {
+    let fake = FakeSlack::start(Script {
+        clicks: vec![slack::Click {
+            user: "UALICE",
+            action: "gate_approve",
+            value: None,
+        }],
+        ..Script::default()
+    });
+    let policy = slack_policy(&fake.url, slack::CHANNEL, 1, "10s").replace(
+        "poll_interval = \"200ms\"",
+        "poll_interval = \"200ms\"\nmode = \"socket\"",
+    );
+    let env = Env::new(&policy)
+        .var("GATE_SLACK_TOKEN", slack::TOKEN)
+        .var("GATE_SLACK_APP_TOKEN", slack::APP_TOKEN);
+    // The policy asks for `echo`; `date` inside reports when the approved script started.
+    let out = env.run(&["--", "sh", "-c", "echo $(date +%s%N)"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let started_ns: u128 = out.stdout.trim().parse().expect("date printed nanoseconds");
+    let clicked = *fake.clicks_sent().last().expect("a click was sent");
+    let clicked_ns = clicked
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    assert!(
+        started_ns > clicked_ns,
+        "the command started before the click"
+    );
+    let ms = (started_ns - clicked_ns) as f64 / 1e6;
+    eprintln!("socket mode: click to command start = {ms:.1} ms");
+    assert_eq!(env.last()["approvals"][0]["approver"], "slack:UALICE");
+}

@@ -63,6 +63,8 @@ struct State {
     ws_connections: u32,
     acks: Vec<String>,
     responded: Vec<Value>,
+    /// When each click envelope was sent (wall clock, to compare with the command's start).
+    clicks_sent: Vec<std::time::SystemTime>,
 }
 
 pub struct FakeSlack {
@@ -128,6 +130,7 @@ impl FakeSlack {
             ws_connections: 0,
             acks: Vec::new(),
             responded: Vec::new(),
+            clicks_sent: Vec::new(),
         }));
         let s = Arc::clone(&state);
         let url = http::serve(Arc::new(move |req: &HttpRequest| handle(&s, req)));
@@ -155,6 +158,10 @@ impl FakeSlack {
             .filter(|c| c.method == method)
             .cloned()
             .collect()
+    }
+
+    pub fn clicks_sent(&self) -> Vec<std::time::SystemTime> {
+        self.state.lock().unwrap().clicks_sent.clone()
     }
 
     pub fn acks(&self) -> Vec<String> {
@@ -243,6 +250,11 @@ fn socket(state: &Mutex<State>, stream: std::net::TcpStream, http_base: &str) {
                                          "value": value, "type": "button"}],
                         },
                     });
+                    state
+                        .lock()
+                        .unwrap()
+                        .clicks_sent
+                        .push(std::time::SystemTime::now());
                     let _ = ws.send(Message::text(envelope.to_string()));
                     // Slack waits for the acknowledgement (3 s) before it gives up on it.
                     let sent_at = Instant::now();
