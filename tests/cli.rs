@@ -509,3 +509,38 @@ fn version_and_help() {
     assert_eq!(code(&out), 0);
     assert!(stdout(&out).contains("Examples:"));
 }
+
+#[test]
+fn policy_wrappers_are_unwrapped() {
+    let env = Env::new();
+    env.policy(
+        "[[wrapper]]\nprogram = \"with-creds\"\nvalue_options = [\"-p\"]\nskip_positionals = 1\n\n[[rule]]\nid = \"no-destroy\"\ncommand = \"terraform destroy\"\ndecision = \"deny\"\n",
+    );
+    let out = env.gate(&[
+        "check",
+        "--json",
+        "--",
+        "with-creds",
+        "-p",
+        "prod",
+        "ACCOUNT",
+        "terraform",
+        "destroy",
+    ]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["commands"][0]["via"][0], "with-creds");
+    assert_eq!(
+        code(&env.gate(&[
+            "check",
+            "--",
+            "with-creds",
+            "-p",
+            "prod",
+            "ACCOUNT",
+            "terraform",
+            "plan"
+        ])),
+        0
+    );
+}

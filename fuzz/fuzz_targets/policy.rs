@@ -2,7 +2,7 @@
 //! `Decider` and decide a fixed command without panicking.
 #![no_main]
 
-use gate::analyze::{WrapperSpec, Wrappers, analyze_script};
+use gate::analyze::{Wrappers, analyze_script};
 use gate::decide::{Decider, Facts};
 use gate::policy::{Decision, parse_str};
 use libfuzzer_sys::fuzz_target;
@@ -16,21 +16,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // The same wrapper table `gate` itself builds from a policy.
-    let wrappers = if policy.wrappers.is_empty() {
-        Wrappers::builtin()
-    } else {
-        Wrappers::with_extra(
-            policy
-                .wrappers
-                .iter()
-                .map(|w| WrapperSpec {
-                    program: w.program.clone(),
-                    value_options: w.value_options.clone(),
-                    skip_positionals: w.skip_positionals,
-                })
-                .collect(),
-        )
-    };
+    let wrappers = Wrappers::with_extra(policy.wrappers.clone());
     let analysis = analyze_script(SCRIPT, &wrappers);
     let env = |k: &str| (k == "KUBECONFIG").then(|| "/home/alice/.kube/prod-config".to_string());
     let resolve = |p: &str| Some(format!("/usr/bin/{p}"));

@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::analyze::{self, Analysis, Opaque, WrapperSpec, Wrappers};
+use crate::analyze::{self, Analysis, Opaque, Wrappers};
 use crate::context::{Context, resolve_program};
 use crate::decide::{Decider, Facts, Verdict};
 use crate::error::{Error, Result};
@@ -26,20 +26,7 @@ pub fn load_policy(override_path: Option<PathBuf>) -> Result<Policy> {
 }
 
 pub fn wrappers(policy: &Policy) -> Wrappers {
-    if policy.wrappers.is_empty() {
-        return Wrappers::builtin();
-    }
-    Wrappers::with_extra(
-        policy
-            .wrappers
-            .iter()
-            .map(|w| WrapperSpec {
-                program: w.program.clone(),
-                value_options: w.value_options.clone(),
-                skip_positionals: w.skip_positionals,
-            })
-            .collect(),
-    )
+    Wrappers::with_extra(policy.wrappers.clone())
 }
 
 /// The argv as text for analysis and display; an argument that is not UTF-8 makes the

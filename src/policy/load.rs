@@ -190,7 +190,7 @@ struct Raw {
     identity: BTreeMap<String, String>,
     rules: Vec<Rule>,
     rule_approver_refs: Vec<(String, Origin)>,
-    wrappers: Vec<WrapperDecl>,
+    wrappers: Vec<WrapperSpec>,
     slack: Option<SlackConfig>,
     webhook: Option<WebhookConfig>,
     redact: Vec<String>,
@@ -1066,7 +1066,7 @@ impl<'a> Cx<'a> {
         when
     }
 
-    fn wrapper(&mut self, table: &DeTable<'_>, span: Range<usize>) -> Option<WrapperDecl> {
+    fn wrapper(&mut self, table: &DeTable<'_>, span: Range<usize>) -> Option<WrapperSpec> {
         let mut program = None;
         let mut value_options = Vec::new();
         let mut skip_positionals = 0usize;
@@ -1094,7 +1094,7 @@ impl<'a> Cx<'a> {
             }
         }
         match program {
-            Some(p) if !p.is_empty() && !p.contains('/') => Some(WrapperDecl {
+            Some(p) if !p.is_empty() && !p.contains('/') => Some(WrapperSpec {
                 program: p,
                 value_options,
                 skip_positionals,

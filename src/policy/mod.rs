@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::analyze::WrapperSpec;
 pub use load::{Layer, LoadOptions, load, load_file, parse_duration, parse_str};
 use pattern::Alternatives;
 
@@ -203,14 +204,6 @@ pub struct Rule {
     pub tests: RuleTests,
 }
 
-/// A wrapper program declared in the policy (`[[wrapper]]`), added to the built-in table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WrapperDecl {
-    pub program: String,
-    pub value_options: Vec<String>,
-    pub skip_positionals: usize,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlackMode {
     Poll,
@@ -248,7 +241,8 @@ pub struct Policy {
     pub approvers: BTreeMap<String, Vec<String>>,
     pub identity: BTreeMap<String, String>,
     pub rules: Vec<Rule>,
-    pub wrappers: Vec<WrapperDecl>,
+    /// `[[wrapper]]` tables, added to the analyser's built-in wrapper table.
+    pub wrappers: Vec<WrapperSpec>,
     pub slack: Option<SlackConfig>,
     pub webhook: Option<WebhookConfig>,
     pub redact: Vec<String>,
