@@ -12,7 +12,7 @@ use crate::approve::webhook::Webhook;
 use crate::approve::{self, Channel, Outcome, RuleLine, Terms, terminal::Terminal};
 use crate::cli::RunOptions;
 use crate::context::Context;
-use crate::decide::{Decider, Verdict};
+use crate::decide::{AskTerms, Decider, Verdict};
 use crate::error::{Error, Result};
 use crate::exec::{self, SpawnError};
 use crate::exit::Exit;
@@ -125,7 +125,8 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
             Ok(Exit::Denied)
         }
         Decision::Ask => {
-            let reusable = match Decider::new(&policy).ask_terms(&verdict).reuse {
+            let terms = Decider::new(&policy).ask_terms(&verdict);
+            let reusable = match terms.reuse {
                 Some(window) => find_reusable(&ledger, window, &hmac, &ctx)?,
                 None => None,
             };
@@ -152,6 +153,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
                     &policy,
                     &ctx,
                     &verdict,
+                    &terms,
                     &opts,
                     timeout_override,
                     &id,
@@ -206,6 +208,7 @@ pub(crate) fn seek_approval(
     policy: &Policy,
     ctx: &Context,
     verdict: &Verdict,
+    terms: &AskTerms,
     opts: &RunOptions,
     timeout_override: Option<Duration>,
     id: &str,
@@ -213,7 +216,6 @@ pub(crate) fn seek_approval(
     redactor: &Redactor,
     ledger: &mut Ledger,
 ) -> Result<Outcome> {
-    let terms = Decider::new(policy).ask_terms(verdict);
     if policy.defaults.require_reason && opts.reason.as_deref().is_none_or(|r| r.trim().is_empty())
     {
         ledger.append(&[NewEvent {

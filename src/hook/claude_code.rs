@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::cli::{HookAsk, RunOptions};
 use crate::commands::{prepare, run::seek_approval};
 use crate::context::Context;
+use crate::decide::Decider;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::ledger::{Ledger, NewEvent, events, keyed};
@@ -225,10 +226,12 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
                         ..RunOptions::default()
                     };
                     let display = masked_script.clone();
+                    let terms = Decider::new(&policy).ask_terms(&verdict);
                     let outcome = seek_approval(
                         &policy,
                         &ctx,
                         &verdict,
+                        &terms,
                         &run_opts,
                         None,
                         &id,

@@ -368,26 +368,6 @@ impl Ledger {
         }
     }
 
-    /// Walk the whole chain in order, calling `f` on each event; stops at the first error of `f`.
-    pub fn for_each_event(
-        &self,
-        mut f: impl FnMut(Event) -> std::ops::ControlFlow<()>,
-    ) -> Result<()> {
-        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, request, time, kind, data, hash FROM events ORDER BY seq")
-            .map_err(err)?;
-        let mut rows = stmt.query([]).map_err(err)?;
-        while let Some(row) = rows.next().map_err(err)? {
-            let ev = Self::row_to_event(row).map_err(err)?;
-            if f(ev).is_break() {
-                break;
-            }
-        }
-        Ok(())
-    }
-
     /// Check the hash chain: names the first event that was changed, removed, inserted or reordered.
     pub fn verify(&self) -> Result<chain::Report> {
         let checkpoints = checkpoint::read(&self.path)?;

@@ -7,7 +7,7 @@ pub mod pattern;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -300,8 +300,4 @@ impl Policy {
 /// The user policy path: `$XDG_CONFIG_HOME/gate/policy.toml`.
 pub fn user_policy_path() -> Option<PathBuf> {
     crate::dirs::config_dir().map(|d| d.join("gate").join("policy.toml"))
-}
-
-pub fn display_path(path: &Path) -> String {
-    path.display().to_string()
 }
