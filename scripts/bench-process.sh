@@ -3,22 +3,23 @@
 #
 #   scripts/bench-process.sh [--runs N]
 #
-# Needs a release build (cargo build --release), hyperfine and sudo (apt-get install hyperfine sudo).
-# Each gate run uses a fresh temporary HOME with no policy file: the built-in default policy,
-# every pack on, ledger on.
+# Times the gate that ./install.sh builds (static on Linux/glibc), installed into a temporary
+# prefix. Needs hyperfine and sudo (apt-get install hyperfine sudo). Each gate run uses a fresh
+# temporary HOME with no policy file: the built-in default policy, every pack on, ledger on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=300
 if [ "${1:-}" = "--runs" ]; then runs="$2"; fi
 
-gate="$PWD/target/release/gate"
-[ -x "$gate" ] || { echo "build first: cargo build --release" >&2; exit 1; }
 for tool in hyperfine sudo; do
     command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install $tool" >&2; exit 1; }
 done
 
 home="$(mktemp -d)"
-trap 'rm -rf "$home"' EXIT
+prefix="$(mktemp -d)"
+trap 'rm -rf "$home" "$prefix"' EXIT
+./install.sh --prefix "$prefix" >/dev/null
+gate="$prefix/bin/gate"
 export HOME="$home" XDG_CONFIG_HOME="$home/.config" XDG_DATA_HOME="$home/.local/share"
 unset CI GATE_POLICY GATE_LEDGER
 "$gate" -- /bin/true   # create the ledger outside the timing

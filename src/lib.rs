@@ -29,8 +29,11 @@ use crate::exit::Exit;
 
 /// Parse the command line, dispatch, and turn the result into gate's exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let mut timer = ui::Timer::start();
     ui::init_color();
-    let cli = match Cli::try_parse_from(args) {
+    let parsed = Cli::try_parse_from(args);
+    timer.mark("parsed the command line");
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = match e.kind() {

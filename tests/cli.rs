@@ -453,7 +453,7 @@ fn parallel_writers_lose_nothing() {
             std::thread::spawn(move || {
                 let mut failures = Vec::new();
                 for _ in 0..runs {
-                    let out = std::process::Command::new(GATE)
+                    let out = std::process::Command::new(gate_bin())
                         .env_clear()
                         .env("PATH", "/usr/bin:/bin")
                         .envs(cmd_env.iter().map(|(k, v)| (k, v)))

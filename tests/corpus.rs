@@ -46,18 +46,20 @@ fn decision_of(code: Option<i32>) -> &'static str {
 }
 
 fn check(home: &Path, line: &str) -> Outcome {
-    let output = Command::new(env!("CARGO_BIN_EXE_gate"))
-        .args(["check", "--json", "--shell", line])
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env_remove("GATE_POLICY")
-        .env_remove("GATE_LEDGER")
-        .env_remove("GATE_AGENT")
-        .env_remove("GATE_LOG")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run gate");
+    let output = Command::new(
+        std::env::var("GATE_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_gate").to_string()),
+    )
+    .args(["check", "--json", "--shell", line])
+    .env("HOME", home)
+    .env("XDG_CONFIG_HOME", home.join("config"))
+    .env("XDG_DATA_HOME", home.join("data"))
+    .env_remove("GATE_POLICY")
+    .env_remove("GATE_LEDGER")
+    .env_remove("GATE_AGENT")
+    .env_remove("GATE_LOG")
+    .env("NO_COLOR", "1")
+    .output()
+    .expect("run gate");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let rules = serde_json::from_str::<serde_json::Value>(&stdout)
         .ok()

@@ -114,7 +114,7 @@ fn the_prompt_never_reads_stdin() {
     std::fs::write(&yes, "y\ny\ny\n").unwrap();
     let mut cmd = env.command();
     // stdin is a file full of "y"; the controlling terminal is the pty.
-    cmd.env("GATE_BIN", GATE);
+    cmd.env("GATE_BIN", gate_bin());
     let mut sh = std::process::Command::new("/bin/sh");
     sh.env_clear()
         .envs(

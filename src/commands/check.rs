@@ -24,8 +24,11 @@ pub fn check(
             "nothing to check: give a command after `--` (gate check -- CMD ARGS) or --shell SCRIPT".into(),
         ));
     }
+    let mut timer = crate::ui::Timer::start();
     let mut policy = prepare::load_policy(policy_path)?;
+    timer.mark("loaded policy");
     let ctx = Context::detect(agent.as_deref());
+    timer.mark("detected context");
     let analysis = match &shell {
         Some(script) => prepare::analyse_script(&policy, script),
         None => {
@@ -33,7 +36,9 @@ pub fn check(
             prepare::analyse_argv(&policy, &argv, bad)
         }
     };
+    timer.mark("analysed");
     let verdict = prepare::decide(&mut policy, &ctx, &analysis)?;
+    timer.mark("decided");
     if json {
         println!("{}", verdict_json(&verdict));
     } else {

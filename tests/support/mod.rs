@@ -7,7 +7,14 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-pub const GATE: &str = env!("CARGO_BIN_EXE_gate");
+/// The gate under test: this build's binary, or the one named by `GATE_TEST_BIN` (to run the
+/// suite against an installed gate, e.g. the static build `install.sh` makes).
+pub fn gate_bin() -> &'static str {
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("GATE_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_gate").to_string())
+    })
+}
 
 pub struct Env {
     pub dir: tempfile::TempDir,
@@ -53,7 +60,7 @@ impl Env {
     }
 
     pub fn command(&self) -> Command {
-        let mut c = Command::new(GATE);
+        let mut c = Command::new(gate_bin());
         c.env_clear()
             .env(
                 "PATH",

@@ -19,7 +19,9 @@ pub fn gate() -> &'static std::path::Path {
         .get_or_init(|| {
             let dir = tempfile::tempdir().expect("temp dir");
             let path = dir.path().join("gate");
-            std::fs::copy(env!("CARGO_BIN_EXE_gate"), &path).expect("copy the gate binary");
+            let bin = std::env::var("GATE_TEST_BIN")
+                .unwrap_or_else(|_| env!("CARGO_BIN_EXE_gate").to_string());
+            std::fs::copy(bin, &path).expect("copy the gate binary");
             (dir, path)
         })
         .1
