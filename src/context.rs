@@ -130,14 +130,33 @@ pub struct Context {
     pub ci: Option<Ci>,
 }
 
+/// The user name of `uid` from `/etc/passwd`. Most accounts are local, and reading the file
+/// directly skips the NSS machinery (nscd probes, nsswitch.conf) that a lookup starts on every
+/// run; accounts from a directory service (LDAP, SSSD) are not in the file and go through
+/// `getpwuid` as before.
+fn passwd_name(uid: u32) -> Option<String> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    let wanted = uid.to_string();
+    text.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let _password = fields.next()?;
+        (fields.next()? == wanted && !name.is_empty() && !name.starts_with(['+', '-', '#']))
+            .then(|| name.to_string())
+    })
+}
+
 impl Context {
     pub fn detect(agent_flag: Option<&str>) -> Self {
         let get = |k: &str| std::env::var(k).ok();
         let uid = nix::unistd::getuid();
-        let user = nix::unistd::User::from_uid(uid)
-            .ok()
-            .flatten()
-            .map(|u| u.name)
+        let user = passwd_name(uid.as_raw())
+            .or_else(|| {
+                nix::unistd::User::from_uid(uid)
+                    .ok()
+                    .flatten()
+                    .map(|u| u.name)
+            })
             .or_else(|| get("USER"))
             .unwrap_or_else(|| uid.to_string());
         let host = nix::unistd::gethostname()

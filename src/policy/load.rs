@@ -90,7 +90,32 @@ pub fn parse_str(name: &str, text: &str) -> Result<Policy, Problems> {
 
 /// Parse one built-in pack's rules.
 pub(crate) fn parse_pack(name: &str) -> Result<Vec<Rule>, Problems> {
+    parse_pack_text(name, packs::source(name).unwrap_or_default())
+}
+
+/// Parse some of a built-in pack's rules (indexed at build time, in file order). The text
+/// handed to the parser keeps every line where it is in the pack (the rules left out become
+/// empty lines), so rule origins and any problem point at the pack's real lines.
+pub(crate) fn parse_pack_rules(
+    name: &str,
+    rules: &[&packs::RuleEntry],
+) -> Result<Vec<Rule>, Problems> {
     let text = packs::source(name).unwrap_or_default();
+    let mut subset =
+        String::with_capacity(rules.iter().map(|r| r.end - r.start).sum::<usize>() + 512);
+    let mut line = 1;
+    for rule in rules {
+        for _ in line..rule.line {
+            subset.push('\n');
+        }
+        let table = &text[rule.start..rule.end];
+        subset.push_str(table);
+        line = rule.line + table.matches('\n').count();
+    }
+    parse_pack_text(name, &subset)
+}
+
+fn parse_pack_text(name: &str, text: &str) -> Result<Vec<Rule>, Problems> {
     let file = format!("pack:{name}");
     let mut problems = Vec::new();
     let mut cx = Cx::new(&file, text, &mut problems);
@@ -282,21 +307,25 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
     d.require_reason = reason.unwrap_or(false);
     policy.sync = sync.unwrap_or_default();
 
-    // Packs are only scanned here (their programs and rule ids); `Policy::load_packs` parses
-    // the ones a command needs. Their rule ids still take part in the duplicate check.
-    policy.pending_packs = policy.packs.iter().map(|p| packs::scan(p)).collect();
+    // Packs are not parsed here: `Policy::load_packs` parses the rules a command needs, found
+    // in the build-time index. Their rule ids still take part in the duplicate check.
+    policy.pending_packs = policy
+        .packs
+        .iter()
+        .map(|p| packs::PendingPack::new(p))
+        .collect();
 
     // Cross-layer checks.
     // Where each id was first seen; a pack id's line is only worked out for a message.
     enum Seen<'p> {
         Layer(Origin),
-        Pack(&'p packs::PackIndex, usize),
+        Pack(&'p str, usize),
     }
     let origin_of = |seen: &Seen<'_>| match seen {
         Seen::Layer(o) => o.clone(),
-        Seen::Pack(p, offset) => Origin {
-            file: format!("pack:{}", p.name),
-            line: p.line_of(*offset),
+        Seen::Pack(name, line) => Origin {
+            file: format!("pack:{name}"),
+            line: *line,
             column: 1,
         },
     };
@@ -306,9 +335,9 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         .iter()
         .map(|r| (r.id.as_str(), Seen::Layer(r.origin.clone())));
     let pack_ids = policy.pending_packs.iter().flat_map(|p| {
-        p.ids
+        p.rules
             .iter()
-            .map(move |(id, offset)| (id.as_str(), Seen::Pack(p, *offset)))
+            .map(move |r| (r.id, Seen::Pack(p.name, r.line)))
     });
     for (id, here) in layer_ids.chain(pack_ids) {
         if let Some(first) = seen.get(id) {
@@ -1352,8 +1381,8 @@ mod tests {
             .unwrap()
             .lines()
             .position(|l| l == "id = \"fs.rm-root\"")
-            .unwrap()
-            + 1;
+            .unwrap();
+        // The rule's `[[rule]]` line, the line before its id, as for rules in policy files.
         assert!(
             err.contains("duplicate rule id `fs.rm-root` (first defined at u.toml:3:1)"),
             "{err}"

@@ -249,8 +249,8 @@ pub struct Policy {
     pub sync: SyncMode,
     /// The files that made this policy, highest precedence first; `(built-in default)` when none.
     pub sources: Vec<String>,
-    /// Enabled packs whose rules are not parsed yet (see [`Policy::load_packs`]).
-    pub pending_packs: Vec<packs::PackIndex>,
+    /// Rules of enabled packs that are not parsed yet (see [`Policy::load_packs`]).
+    pub pending_packs: Vec<packs::PendingPack>,
 }
 
 impl Policy {
@@ -260,15 +260,26 @@ impl Policy {
     pub fn load_packs(&mut self, programs: Option<&[&str]>) -> Result<(), Problems> {
         let mut problems = Vec::new();
         let pending = std::mem::take(&mut self.pending_packs);
-        for pack in pending {
-            let needed = programs.is_none_or(|list| pack.concerns(list));
-            if !needed {
-                self.pending_packs.push(pack);
-                continue;
-            }
-            match load::parse_pack(&pack.name) {
+        for mut pack in pending {
+            let total = pack.rules.len();
+            let (needed, rest): (Vec<_>, Vec<_>) = pack
+                .rules
+                .drain(..)
+                .partition(|r| programs.is_none_or(|list| r.concerns(list)));
+            let parsed = if needed.is_empty() {
+                Ok(Vec::new())
+            } else if needed.len() == total {
+                load::parse_pack(pack.name)
+            } else {
+                load::parse_pack_rules(pack.name, &needed)
+            };
+            match parsed {
                 Ok(mut rules) => self.rules.append(&mut rules),
                 Err(p) => problems.extend(p.0),
+            }
+            if !rest.is_empty() {
+                pack.rules = rest;
+                self.pending_packs.push(pack);
             }
         }
         if problems.is_empty() {

@@ -35,95 +35,59 @@ pub fn source(name: &str) -> Option<&'static str> {
     })
 }
 
-/// What a pack's rules speak about, found by scanning its text (no TOML parse): the program
-/// names and program globs (`mkfs.*`) of its `command` patterns, whether a rule could match any
-/// program (a path or `~` program, or a `regex` without `command`), and its rule ids with their
-/// byte offsets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackIndex {
-    pub name: String,
-    pub programs: Vec<String>,
-    pub program_globs: Vec<String>,
+/// One rule of a built-in pack, indexed at build time (`build.rs`, `pack_scan.rs`): where its
+/// table is in the pack's text, and the programs its `command` pattern names.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RuleEntry {
+    pub id: &'static str,
+    pub start: usize,
+    pub end: usize,
+    pub line: usize,
+    pub programs: &'static [&'static str],
+    pub globs: &'static [&'static str],
     pub always: bool,
-    pub ids: Vec<(String, usize)>,
 }
 
-impl PackIndex {
-    /// Whether a rule of this pack could match a command run through `programs`.
+include!(concat!(env!("OUT_DIR"), "/pack_index.rs"));
+
+/// The indexed rules of a pack, in file order.
+pub fn rules(name: &str) -> &'static [RuleEntry] {
+    INDEX
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, r)| *r)
+        .unwrap_or_default()
+}
+
+impl RuleEntry {
+    /// Whether this rule could match a command run through `programs`.
     pub fn concerns(&self, programs: &[&str]) -> bool {
         self.always
             || programs.iter().any(|p| {
-                self.programs.iter().any(|q| q == p)
+                self.programs.contains(p)
                     || self
-                        .program_globs
+                        .globs
                         .iter()
                         .any(|g| super::pattern::Glob::new(g).is_ok_and(|g| g.matches(p, None)))
             })
     }
-
-    /// The line of a rule id, for messages.
-    pub fn line_of(&self, offset: usize) -> usize {
-        let text = source(&self.name).unwrap_or_default();
-        text[..offset.min(text.len())].matches('\n').count() + 1
-    }
 }
 
-fn quoted(value: &str) -> Option<&str> {
-    let value = value.trim();
-    let q = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let rest = &value[1..];
-    rest.find(q).map(|end| &rest[..end])
+/// Rules of an enabled pack that are not parsed yet (see `Policy::load_packs`).
+#[derive(Debug, Clone)]
+pub struct PendingPack {
+    pub name: &'static str,
+    pub rules: Vec<&'static RuleEntry>,
 }
 
-fn rest_of_line(text: &str, from: usize) -> &str {
-    let rest = &text[from..];
-    &rest[..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len())]
-}
-
-/// Substring searches only (this runs on every invocation). A pack written in another layout
-/// than `\nid = "…"` / `\ncommand = "…"` only makes the scan give up (`always`), never miss a
-/// program; a test checks every built-in pack against a full parse.
-pub fn scan(name: &str) -> PackIndex {
-    let text = source(name).unwrap_or_default();
-    let mut index = PackIndex {
-        name: name.to_string(),
-        programs: Vec::new(),
-        program_globs: Vec::new(),
-        always: false,
-        ids: Vec::new(),
-    };
-    // memchr's SIMD search: std's `match_indices` made this scan a third of a run.
-    use memchr::memmem;
-    let bytes = text.as_bytes();
-    let rules = memmem::find_iter(bytes, "[[rule]]").count();
-    let mut commands = 0;
-    const COMMAND: &str = "\ncommand = ";
-    for pos in memmem::find_iter(bytes, COMMAND) {
-        commands += 1;
-        let value = rest_of_line(text, pos + COMMAND.len());
-        let program = quoted(value)
-            .and_then(|v| v.split_whitespace().next())
-            .unwrap_or("");
-        for alt in program.split('|') {
-            if alt.is_empty() || alt.contains(['~', '/', '\\']) {
-                index.always = true;
-            } else if alt.contains(['*', '?', '[']) {
-                index.program_globs.push(alt.to_string());
-            } else if !index.programs.iter().any(|p| p == alt) {
-                index.programs.push(alt.to_string());
-            }
+impl PendingPack {
+    pub fn new(name: &str) -> Self {
+        let name = NAMES.iter().copied().find(|n| *n == name).unwrap_or("");
+        PendingPack {
+            name,
+            rules: rules(name).iter().collect(),
         }
     }
-    if commands != rules {
-        index.always = true;
-    }
-    const ID: &str = "\nid = ";
-    for pos in memmem::find_iter(bytes, ID) {
-        if let Some(id) = quoted(rest_of_line(text, pos + ID.len())) {
-            index.ids.push((id.to_string(), pos + 1));
-        }
-    }
-    index
 }
 
 #[cfg(test)]
@@ -131,46 +95,72 @@ mod tests {
     use super::*;
     use crate::policy::{Matcher, load::parse_pack};
 
-    /// The scan must name every program a full parse finds, so a lazily skipped pack could never
-    /// have matched.
+    /// The build-time index must name every rule and every program a full parse finds, so a
+    /// rule left unparsed could never have matched.
     #[test]
-    fn the_scan_agrees_with_a_full_parse() {
+    fn the_index_agrees_with_a_full_parse() {
+        let mut indexed: Vec<&str> = INDEX.iter().map(|(n, _)| *n).collect();
+        let mut named = NAMES.to_vec();
+        indexed.sort();
+        named.sort();
+        assert_eq!(indexed, named, "every pack file is in NAMES and indexed");
         for name in NAMES {
-            let index = scan(name);
-            let rules = parse_pack(name).unwrap();
-            let ids: Vec<&str> = index.ids.iter().map(|(id, _)| id.as_str()).collect();
-            let parsed: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-            assert_eq!(ids, parsed, "pack {name}: rule ids");
-            assert!(
-                !index.always,
-                "pack {name}: every built-in pack should be indexable"
-            );
-            for rule in &rules {
+            let entries = rules(name);
+            let parsed = parse_pack(name).unwrap();
+            let ids: Vec<&str> = entries.iter().map(|e| e.id).collect();
+            let parsed_ids: Vec<&str> = parsed.iter().map(|r| r.id.as_str()).collect();
+            assert_eq!(ids, parsed_ids, "pack {name}: rule ids");
+            for (entry, rule) in entries.iter().zip(&parsed) {
+                assert_eq!(
+                    entry.line, rule.origin.line,
+                    "pack {name}: rule {}",
+                    rule.id
+                );
                 match &rule.matcher {
                     Matcher::Command(p) | Matcher::Both(p, _) => {
                         for g in p.program.globs() {
                             let text = g.as_str();
                             if text.contains(['/', '~']) {
-                                assert!(index.always, "pack {name}: rule {} needs always", rule.id);
+                                assert!(entry.always, "pack {name}: rule {} needs always", rule.id);
                             } else if g.is_literal() {
                                 assert!(
-                                    index.programs.iter().any(|q| q == text),
-                                    "pack {name}: {text} not scanned"
+                                    entry.programs.contains(&text),
+                                    "pack {name}: rule {}: {text} not indexed",
+                                    rule.id
                                 );
                             } else {
                                 assert!(
-                                    index.program_globs.iter().any(|q| q == text),
-                                    "pack {name}: glob {text} not scanned"
+                                    entry.globs.contains(&text),
+                                    "pack {name}: rule {}: glob {text} not indexed",
+                                    rule.id
                                 );
                             }
                         }
                     }
                     Matcher::Regex(_) => assert!(
-                        index.always,
+                        entry.always,
                         "pack {name}: regex rule {} needs always",
                         rule.id
                     ),
                 }
+            }
+        }
+    }
+
+    /// Parsing a subset of a pack's rules gives the same rules, with the same positions, as
+    /// the full parse.
+    #[test]
+    fn a_subset_parses_like_the_whole() {
+        for name in NAMES {
+            let all = parse_pack(name).unwrap();
+            let every_other: Vec<&RuleEntry> = rules(name).iter().step_by(2).collect();
+            let some = crate::policy::load::parse_pack_rules(name, &every_other).unwrap();
+            let expected: Vec<_> = all.iter().step_by(2).collect();
+            assert_eq!(some.len(), expected.len(), "pack {name}");
+            for (a, b) in some.iter().zip(expected) {
+                assert_eq!(a.id, b.id);
+                assert_eq!(a.origin, b.origin, "pack {name}: rule {}", a.id);
+                assert_eq!(a.message, b.message);
             }
         }
     }
