@@ -49,8 +49,8 @@ fn index_packs() {
         for r in rules {
             writeln!(
                 out,
-                "        RuleEntry {{ id: {:?}, start: {}, end: {}, line: {}, programs: &{:?}, globs: &{:?}, always: {} }},",
-                r.id, r.start, r.end, r.line, r.programs, r.globs, r.always
+                "        RuleEntry {{ id: {:?}, start: {}, end: {}, line: {}, programs: &{:?}, globs: &{:?}, always: {}, subcommands: &{:?} }},",
+                r.id, r.start, r.end, r.line, r.programs, r.globs, r.always, r.subcommands
             )
             .unwrap();
         }

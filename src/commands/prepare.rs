@@ -7,6 +7,7 @@ use crate::analyze::{self, Analysis, Opaque, Wrappers};
 use crate::context::{Context, resolve_program};
 use crate::decide::{Decider, Facts, Verdict};
 use crate::error::{Error, Result};
+use crate::policy::packs::Invocation;
 use crate::policy::{self, LoadOptions, Policy};
 use crate::ui;
 
@@ -60,18 +61,34 @@ pub fn analyse_script(policy: &Policy, script: &str) -> Analysis {
     analyze::analyze_script(script, &wrappers(policy))
 }
 
-/// Decide, parsing first the packs that speak about the programs this invocation runs.
-pub fn decide(policy: &mut Policy, ctx: &Context, analysis: &Analysis) -> Result<Verdict> {
-    let mut programs: Vec<&str> = Vec::new();
+/// The commands an analysis runs, and the wrappers they run through, as the pack index sees
+/// them.
+pub fn invocations(analysis: &Analysis) -> Vec<Invocation<'_>> {
+    let mut out = Vec::new();
     for cmd in &analysis.commands {
-        programs.push(crate::decide::basename(&cmd.words[0].text));
+        out.push(Invocation {
+            program: crate::decide::basename(&cmd.words[0].text),
+            words: cmd.words[1..].iter().map(|w| w.text.as_str()).collect(),
+            dynamic: cmd.words.iter().any(|w| w.dynamic),
+        });
         for hop in &cmd.via {
-            programs.push(crate::decide::basename(
-                hop.split_whitespace().next().unwrap_or(""),
-            ));
+            let mut words = hop.split_whitespace();
+            out.push(Invocation {
+                program: crate::decide::basename(words.next().unwrap_or("")),
+                words: words.collect(),
+                dynamic: false,
+            });
         }
     }
-    policy.load_packs(Some(&programs)).map_err(Error::Policy)?;
+    out
+}
+
+/// Decide, parsing first the packs that speak about the programs this invocation runs.
+pub fn decide(policy: &mut Policy, ctx: &Context, analysis: &Analysis) -> Result<Verdict> {
+    let invocations = invocations(analysis);
+    policy
+        .load_packs(Some(&invocations))
+        .map_err(Error::Policy)?;
     let env = |k: &str| std::env::var(k).ok();
     let resolve = |p: &str| resolve_program(p);
     let facts = Facts {

@@ -41,17 +41,33 @@ fn load_or_create_key(ledger: &Path) -> Result<Vec<u8>> {
             let mut key = vec![0u8; 32];
             getrandom::fill(&mut key)
                 .map_err(|e| Error::ledger(&path, format!("no randomness: {e}")))?;
-            match OpenOptions::new()
+            // Written whole under a temporary name, then linked into place: a concurrent gate
+            // either finds no key or the complete key, never a half-written one. `link` fails
+            // if the key appeared meanwhile, and then that one is used.
+            let tmp = path.with_file_name(format!(
+                ".{}.{}.tmp",
+                path.file_name().unwrap_or_default().to_string_lossy(),
+                std::process::id()
+            ));
+            // A leftover from a gate killed here with the same pid is ours to replace.
+            let _ = std::fs::remove_file(&tmp);
+            let written = OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    f.write_all(&key).map_err(|e| Error::ledger(&path, e))?;
-                    f.sync_all().map_err(|e| Error::ledger(&path, e))?;
-                    Ok(key)
-                }
+                .open(&tmp)
+                .and_then(|mut f| {
+                    f.write_all(&key)?;
+                    f.sync_all()
+                });
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(Error::ledger(&path, e));
+            }
+            let linked = std::fs::hard_link(&tmp, &path);
+            let _ = std::fs::remove_file(&tmp);
+            match linked {
+                Ok(()) => Ok(key),
                 // Another gate created it first: use theirs.
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     load_or_create_key(ledger)

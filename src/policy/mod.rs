@@ -257,7 +257,10 @@ impl Policy {
     /// Parse the enabled packs that have rules for any of `programs` (every pending pack with
     /// `None`). Parsing all twelve packs costs more than the rest of a run, so a command only
     /// pays for the packs that speak about its programs.
-    pub fn load_packs(&mut self, programs: Option<&[&str]>) -> Result<(), Problems> {
+    pub fn load_packs(
+        &mut self,
+        commands: Option<&[packs::Invocation<'_>]>,
+    ) -> Result<(), Problems> {
         let mut problems = Vec::new();
         let pending = std::mem::take(&mut self.pending_packs);
         for mut pack in pending {
@@ -265,7 +268,7 @@ impl Policy {
             let (needed, rest): (Vec<_>, Vec<_>) = pack
                 .rules
                 .drain(..)
-                .partition(|r| programs.is_none_or(|list| r.concerns(list)));
+                .partition(|r| commands.is_none_or(|list| r.concerns(list)));
             let parsed = if needed.is_empty() {
                 Ok(Vec::new())
             } else if needed.len() == total {

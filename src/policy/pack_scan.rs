@@ -19,6 +19,10 @@ pub struct ScannedRule {
     pub globs: Vec<String>,
     /// The rule could match any program: a path or `~` program, or no `command` at all.
     pub always: bool,
+    /// The literal words its pattern's second word allows (`git push|fetch` gives both), when
+    /// that word is a plain literal: a command without any of them (and without a dynamic word)
+    /// cannot match. Empty when the second word is absent or not a plain literal.
+    pub subcommands: Vec<String>,
 }
 
 /// Scan a pack. Packs are written as `[[rule]]` tables with one `key = value` per line; any other
@@ -64,13 +68,26 @@ pub fn scan(text: &str) -> Result<Vec<ScannedRule>, String> {
             programs: Vec::new(),
             globs: Vec::new(),
             always: false,
+            subcommands: Vec::new(),
         };
         match values("command").as_slice() {
             [] => rule.always = true,
             [command] => {
                 let pattern = quoted(command)
                     .ok_or_else(|| format!("rule {id}: the command is not a quoted string"))?;
-                let program = pattern.split_whitespace().next().unwrap_or("");
+                let mut words = pattern.split_whitespace();
+                let program = words.next().unwrap_or("");
+                let plain = |w: &str| {
+                    !w.is_empty()
+                        && !w.starts_with('-')
+                        && w.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_.:@=+,".contains(c))
+                };
+                if let Some(second) = words.next()
+                    && second.split('|').all(plain)
+                {
+                    rule.subcommands = second.split('|').map(str::to_string).collect();
+                }
                 for alt in program.split('|') {
                     if alt.is_empty() || alt.contains(['~', '/', '\\']) {
                         rule.always = true;

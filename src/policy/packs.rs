@@ -46,6 +46,16 @@ pub struct RuleEntry {
     pub programs: &'static [&'static str],
     pub globs: &'static [&'static str],
     pub always: bool,
+    pub subcommands: &'static [&'static str],
+}
+
+/// A command as the pack index sees it: its program's base name, its other words, and whether
+/// any word is dynamic (then it could be any subcommand).
+#[derive(Debug, Clone)]
+pub struct Invocation<'a> {
+    pub program: &'a str,
+    pub words: Vec<&'a str>,
+    pub dynamic: bool,
 }
 
 include!(concat!(env!("OUT_DIR"), "/pack_index.rs"));
@@ -60,15 +70,19 @@ pub fn rules(name: &str) -> &'static [RuleEntry] {
 }
 
 impl RuleEntry {
-    /// Whether this rule could match a command run through `programs`.
-    pub fn concerns(&self, programs: &[&str]) -> bool {
+    /// Whether this rule could match one of these commands (the commands a script runs and
+    /// the wrappers they run through). Errs on the side of yes.
+    pub fn concerns(&self, commands: &[Invocation<'_>]) -> bool {
         self.always
-            || programs.iter().any(|p| {
-                self.programs.contains(p)
-                    || self
-                        .globs
-                        .iter()
-                        .any(|g| super::pattern::Glob::new(g).is_ok_and(|g| g.matches(p, None)))
+            || commands.iter().any(|c| {
+                let program = self.programs.contains(&c.program)
+                    || self.globs.iter().any(|g| {
+                        super::pattern::Glob::new(g).is_ok_and(|g| g.matches(c.program, None))
+                    });
+                program
+                    && (self.subcommands.is_empty()
+                        || c.dynamic
+                        || c.words.iter().any(|w| self.subcommands.contains(w)))
             })
     }
 }
@@ -145,6 +159,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every example a rule says it must hit is one the index says the rule concerns: skipping
+    /// the rules the index rules out never changes a decision.
+    #[test]
+    fn every_hit_example_is_concerned() {
+        let wrappers = crate::analyze::Wrappers::builtin();
+        for name in NAMES {
+            for (entry, rule) in rules(name).iter().zip(parse_pack(name).unwrap()) {
+                for (hit, _) in &rule.tests.hit {
+                    let analysis = crate::analyze::analyze_script(hit, &wrappers);
+                    let invocations = crate::commands::prepare::invocations(&analysis);
+                    assert!(
+                        entry.concerns(&invocations),
+                        "pack {name}: rule {} would be skipped for its own hit example `{hit}`",
+                        rule.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_subcommand_rule_is_skipped_only_without_its_subcommand() {
+        let push = rules("git")
+            .iter()
+            .find(|r| r.subcommands.contains(&"push"))
+            .expect("a git push rule");
+        let inv = |words: Vec<&'static str>, dynamic| Invocation {
+            program: "git",
+            words,
+            dynamic,
+        };
+        assert!(!push.concerns(&[inv(vec!["status"], false)]));
+        assert!(push.concerns(&[inv(vec!["-C", "/srv", "push", "--force"], false)]));
+        assert!(
+            push.concerns(&[inv(vec!["$SUB"], true)]),
+            "a dynamic word could be push"
+        );
     }
 
     /// Parsing a subset of a pack's rules gives the same rules, with the same positions, as
