@@ -45,6 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Policy tools')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter policy to the user policy path')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Agent hook adapters (Claude Code''s PreToolUse/PostToolUse)')
+            [CompletionResult]::new('checkpoints', 'checkpoints', [CompletionResultType]::ParameterValue, 'Ledger checkpoints held elsewhere: post them to the policy''s Slack channel and webhook')
             [CompletionResult]::new('shim', 'shim', [CompletionResultType]::ParameterValue, 'PATH shims: route programs that cannot be configured through gate')
             [CompletionResult]::new('shim-exec', 'shim-exec', [CompletionResultType]::ParameterValue, 'Run a shimmed program (called by the shims `gate shim install` writes)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -216,6 +217,32 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         'gate;hook;help;help' {
             break
         }
+        'gate;checkpoints' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('post', 'post', [CompletionResultType]::ParameterValue, 'Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the background whenever a run writes one)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;checkpoints;post' {
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'policy')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;checkpoints;help' {
+            [CompletionResult]::new('post', 'post', [CompletionResultType]::ParameterValue, 'Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the background whenever a run writes one)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;checkpoints;help;post' {
+            break
+        }
+        'gate;checkpoints;help;help' {
+            break
+        }
         'gate;shim' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -289,6 +316,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Policy tools')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter policy to the user policy path')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Agent hook adapters (Claude Code''s PreToolUse/PostToolUse)')
+            [CompletionResult]::new('checkpoints', 'checkpoints', [CompletionResultType]::ParameterValue, 'Ledger checkpoints held elsewhere: post them to the policy''s Slack channel and webhook')
             [CompletionResult]::new('shim', 'shim', [CompletionResultType]::ParameterValue, 'PATH shims: route programs that cannot be configured through gate')
             [CompletionResult]::new('shim-exec', 'shim-exec', [CompletionResultType]::ParameterValue, 'Run a shimmed program (called by the shims `gate shim install` writes)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -348,6 +376,13 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             break
         }
         'gate;help;hook;claude-code' {
+            break
+        }
+        'gate;help;checkpoints' {
+            [CompletionResult]::new('post', 'post', [CompletionResultType]::ParameterValue, 'Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the background whenever a run writes one)')
+            break
+        }
+        'gate;help;checkpoints;post' {
             break
         }
         'gate;help;shim' {

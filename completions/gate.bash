@@ -22,6 +22,9 @@ _gate() {
             gate,check)
                 cmd="gate__subcmd__check"
                 ;;
+            gate,checkpoints)
+                cmd="gate__subcmd__checkpoints"
+                ;;
             gate,completions)
                 cmd="gate__subcmd__completions"
                 ;;
@@ -73,11 +76,26 @@ _gate() {
             gate,verify-command)
                 cmd="gate__subcmd__verify__subcmd__command"
                 ;;
+            gate__subcmd__checkpoints,help)
+                cmd="gate__subcmd__checkpoints__subcmd__help"
+                ;;
+            gate__subcmd__checkpoints,post)
+                cmd="gate__subcmd__checkpoints__subcmd__post"
+                ;;
+            gate__subcmd__checkpoints__subcmd__help,help)
+                cmd="gate__subcmd__checkpoints__subcmd__help__subcmd__help"
+                ;;
+            gate__subcmd__checkpoints__subcmd__help,post)
+                cmd="gate__subcmd__checkpoints__subcmd__help__subcmd__post"
+                ;;
             gate__subcmd__help,approve)
                 cmd="gate__subcmd__help__subcmd__approve"
                 ;;
             gate__subcmd__help,check)
                 cmd="gate__subcmd__help__subcmd__check"
+                ;;
+            gate__subcmd__help,checkpoints)
+                cmd="gate__subcmd__help__subcmd__checkpoints"
                 ;;
             gate__subcmd__help,completions)
                 cmd="gate__subcmd__help__subcmd__completions"
@@ -129,6 +147,9 @@ _gate() {
                 ;;
             gate__subcmd__help,verify-command)
                 cmd="gate__subcmd__help__subcmd__verify__subcmd__command"
+                ;;
+            gate__subcmd__help__subcmd__checkpoints,post)
+                cmd="gate__subcmd__help__subcmd__checkpoints__subcmd__post"
                 ;;
             gate__subcmd__help__subcmd__hook,claude-code)
                 cmd="gate__subcmd__help__subcmd__hook__subcmd__claude__subcmd__code"
@@ -209,7 +230,7 @@ _gate() {
 
     case "${cmd}" in
         gate)
-            opts="-h -V --reason --as --timeout --channel --json --policy --help --version run shell check log show pending approve deny verify verify-command export rules init hook shim shim-exec completions man help"
+            opts="-h -V --reason --as --timeout --channel --json --policy --help --version run shell check log show pending approve deny verify verify-command export rules init hook checkpoints shim shim-exec completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -276,6 +297,80 @@ _gate() {
                     return 0
                     ;;
                 --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__checkpoints)
+            opts="-h --help post help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__checkpoints__subcmd__help)
+            opts="post help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__checkpoints__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__checkpoints__subcmd__help__subcmd__post)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__checkpoints__subcmd__post)
+            opts="-h --json --quiet --policy --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -369,7 +464,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help)
-            opts="run shell check log show pending approve deny verify verify-command export rules init hook shim shim-exec completions man help"
+            opts="run shell check log show pending approve deny verify verify-command export rules init hook checkpoints shim shim-exec completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -399,6 +494,34 @@ _gate() {
         gate__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__checkpoints)
+            opts="post"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__checkpoints__subcmd__post)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

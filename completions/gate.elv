@@ -42,6 +42,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand rules 'Policy tools'
             cand init 'Write a commented starter policy to the user policy path'
             cand hook 'Agent hook adapters (Claude Code''s PreToolUse/PostToolUse)'
+            cand checkpoints 'Ledger checkpoints held elsewhere: post them to the policy''s Slack channel and webhook'
             cand shim 'PATH shims: route programs that cannot be configured through gate'
             cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
             cand completions 'Print shell completions'
@@ -188,6 +189,27 @@ set edit:completion:arg-completer[gate] = {|@words|
         }
         &'gate;hook;help;help'= {
         }
+        &'gate;checkpoints'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand post 'Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the background whenever a run writes one)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;checkpoints;post'= {
+            cand --policy 'policy'
+            cand --json 'json'
+            cand --quiet 'Print nothing on success'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;checkpoints;help'= {
+            cand post 'Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the background whenever a run writes one)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;checkpoints;help;post'= {
+        }
+        &'gate;checkpoints;help;help'= {
+        }
         &'gate;shim'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -249,6 +271,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand rules 'Policy tools'
             cand init 'Write a commented starter policy to the user policy path'
             cand hook 'Agent hook adapters (Claude Code''s PreToolUse/PostToolUse)'
+            cand checkpoints 'Ledger checkpoints held elsewhere: post them to the policy''s Slack channel and webhook'
             cand shim 'PATH shims: route programs that cannot be configured through gate'
             cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
             cand completions 'Print shell completions'
@@ -291,6 +314,11 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand claude-code 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
         }
         &'gate;help;hook;claude-code'= {
+        }
+        &'gate;help;checkpoints'= {
+            cand post 'Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the background whenever a run writes one)'
+        }
+        &'gate;help;checkpoints;post'= {
         }
         &'gate;help;shim'= {
             cand install 'Write shims for these programs (put the shim directory first on PATH)'

@@ -203,6 +203,12 @@ pub enum Command {
         agent: HookAgent,
     },
 
+    /// Ledger checkpoints held elsewhere: post them to the policy's Slack channel and webhook
+    Checkpoints {
+        #[command(subcommand)]
+        command: CheckpointsCommand,
+    },
+
     /// PATH shims: route programs that cannot be configured through gate
     Shim {
         #[command(subcommand)]
@@ -328,6 +334,21 @@ pub enum ShimCommand {
     Remove {
         #[arg(required = true)]
         programs: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckpointsCommand {
+    /// Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the
+    /// background whenever a run writes one)
+    Post {
+        #[arg(long)]
+        json: bool,
+        /// Print nothing on success
+        #[arg(long)]
+        quiet: bool,
+        #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
+        policy: Option<PathBuf>,
     },
 }
 

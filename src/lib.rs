@@ -89,6 +89,14 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         Some(Command::Hook {
             agent: cli::HookAgent::ClaudeCode { ask, policy, agent },
         }) => hook::claude_code::run(hook::claude_code::Options { ask, policy, agent }),
+        Some(Command::Checkpoints {
+            command:
+                cli::CheckpointsCommand::Post {
+                    json,
+                    quiet,
+                    policy,
+                },
+        }) => commands::checkpoints::post(policy, json, quiet),
         Some(Command::Shim { command }) => commands::shim::shim(command),
         Some(Command::ShimExec { program, args }) => commands::shim::exec(&program, args),
         Some(Command::Completions { shell }) => commands::meta::completions(shell),

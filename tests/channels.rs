@@ -714,3 +714,140 @@ fn slack_socket_click_to_command_start() {
     eprintln!("socket mode: click to command start = {ms:.1} ms");
     assert_eq!(env.last()["approvals"][0]["approver"], "slack:UALICE");
 }
+
+// checkpoints held elsewhere
+
+fn checkpoint_policy(slack_base: &str, webhook_url: &str) -> String {
+    format!(
+        r#"
+[defaults]
+decision = "allow"
+
+[slack]
+channel = "{channel}"
+api_base = "{slack_base}"
+
+[webhook]
+url = "{webhook_url}"
+"#,
+        channel = slack::CHANNEL
+    )
+}
+
+/// The checkpoints file beside the ledger, as (seq, hash hex).
+fn checkpoint_lines(env: &Env) -> Vec<(i64, String)> {
+    let path = env.home().join(".local/share/gate/ledger.db.checkpoints");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            (
+                parts.next().unwrap().parse().unwrap(),
+                parts.next().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn checkpoints_are_posted_to_slack_and_the_webhook_in_the_background() {
+    let fake = FakeSlack::start(Script::default());
+    let (url, seen) = receiver(|_, _| HttpResponse::json(200, json!({})));
+    let env = Env::new(&checkpoint_policy(&fake.url, &format!("{url}/hook")))
+        .var("GATE_SLACK_TOKEN", slack::TOKEN)
+        .var("GATE_WEBHOOK_SECRET", SECRET);
+    // Four events a run (request, decision, started, finished): the ninth run crosses event 32.
+    for i in 0..9 {
+        let out = env.run(&["--", "true"]);
+        assert_eq!(out.code, 0, "run {i}: {}", out.stderr);
+    }
+    let lines = checkpoint_lines(&env);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let (seq, hash) = lines[0].clone();
+    assert_eq!(seq, 32);
+
+    // The runs did not wait for the posts; they arrive shortly after.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let webhook_body = loop {
+        let got = seen.lock().unwrap().first().cloned();
+        let posted = fake.calls("chat.postMessage");
+        if let (Some(req), false) = (got, posted.is_empty()) {
+            break serde_json::from_slice::<Value>(&req.body).unwrap();
+        }
+        assert!(Instant::now() < deadline, "checkpoints were not posted");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(webhook_body["kind"], "checkpoints");
+    assert_eq!(webhook_body["checkpoints"][0]["seq"], 32);
+    assert_eq!(webhook_body["checkpoints"][0]["hash"], hash.as_str());
+    let slack_text = fake.calls("chat.postMessage")[0].params["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(slack_text.contains(&hash), "{slack_text}");
+    assert!(slack_text.contains("event 32"), "{slack_text}");
+
+    // Everything sent is remembered: posting again sends nothing.
+    let out = env.run(&["checkpoints", "post", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(
+        report["posted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["sent"] == 0 && d["upto"] == 32),
+        "{report}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(fake.calls("chat.postMessage").len(), 1);
+}
+
+#[test]
+fn a_destination_that_is_down_fails_69_and_catches_up_later() {
+    let fake = FakeSlack::start(Script::default());
+    // Nothing listens on this port.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/hook", l.local_addr().unwrap())
+    };
+    let env = Env::new(&checkpoint_policy(&fake.url, &dead))
+        .var("GATE_SLACK_TOKEN", slack::TOKEN)
+        .var("GATE_WEBHOOK_SECRET", SECRET);
+    for _ in 0..9 {
+        assert_eq!(env.run(&["--", "true"]).code, 0);
+    }
+    // Wait for the background poster to finish with Slack, then post by hand.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while fake.calls("chat.postMessage").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the checkpoint never reached Slack"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = env.run(&["checkpoints", "post"]);
+    assert_eq!(out.code, 69, "{}", out.stderr);
+    assert!(out.stderr.contains("webhook"), "{}", out.stderr);
+    assert!(out.stderr.contains("sent next time"), "{}", out.stderr);
+    assert!(out.stdout.contains("slack: nothing new"), "{}", out.stdout);
+
+    // The receiver comes back (here: at a new address): the next post catches up.
+    let (url, seen) = receiver(|_, _| HttpResponse::json(200, json!({})));
+    std::fs::write(
+        env.dir.path().join("policy.toml"),
+        checkpoint_policy(&fake.url, &format!("{url}/hook")),
+    )
+    .unwrap();
+    let out = env.run(&["checkpoints", "post"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("webhook: posted 1 checkpoint(s)"),
+        "{}",
+        out.stdout
+    );
+    let body: Value = serde_json::from_slice(&seen.lock().unwrap()[0].body).unwrap();
+    assert_eq!(body["checkpoints"][0]["seq"], 32);
+    assert_eq!(fake.calls("chat.postMessage").len(), 1, "Slack got it once");
+}

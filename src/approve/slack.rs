@@ -390,6 +390,35 @@ impl Slack {
         })
     }
 
+    /// Post a plain message (ledger checkpoints) to the configured channel. Rate limits are
+    /// waited out for up to `FINAL_PATIENCE` each.
+    pub fn post_text(&self, text: &str) -> Result<(), String> {
+        let patience = |d: Duration| {
+            if d > FINAL_PATIENCE {
+                return false;
+            }
+            std::thread::sleep(d);
+            true
+        };
+        self.call(
+            "chat.postMessage",
+            &Body::Json(json!({
+                "channel": self.cfg.channel,
+                "text": text,
+                "unfurl_links": false,
+                "unfurl_media": false,
+            })),
+            &patience,
+        )
+        .map(|_| ())
+        .map_err(|f| f.message())
+    }
+
+    /// The configured channel, for messages.
+    pub fn channel(&self) -> &str {
+        &self.cfg.channel
+    }
+
     /// One Web API call. On HTTP 429 (or `ratelimited`) it waits `Retry-After` through
     /// `patience`, which sleeps and says whether to go on.
     fn call(

@@ -101,6 +101,37 @@ impl Webhook {
         })
     }
 
+    /// POST a JSON notice that is not an approval request (ledger checkpoints), signed like
+    /// every request; any 2xx answer is success.
+    pub fn notify(&self, body: &Value) -> Result<(), String> {
+        let text = body.to_string();
+        let resp = self
+            .http
+            .post(&self.cfg.url)
+            .header("Content-Type", "application/json")
+            .header(SIGNATURE_HEADER, sign(&self.secret, text.as_bytes()))
+            .body(text)
+            .send()
+            .map_err(|e| {
+                format!(
+                    "cannot reach the webhook at {}: {}",
+                    self.cfg.url,
+                    describe_http_error(&e)
+                )
+            })?;
+        let status = resp.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("the webhook at {} answered {status}", self.cfg.url))
+        }
+    }
+
+    /// The configured URL, for messages.
+    pub fn url(&self) -> &str {
+        &self.cfg.url
+    }
+
     /// Read an answer: a decision, "still pending" (with a status URL from a 202), or why not.
     fn read(&self, what: &str, resp: Response) -> Result<Answer, String> {
         let status = resp.status();

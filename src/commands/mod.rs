@@ -2,6 +2,7 @@
 
 pub mod approve;
 pub mod check;
+pub mod checkpoints;
 pub mod init;
 pub mod log;
 pub mod meta;

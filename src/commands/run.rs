@@ -83,6 +83,11 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
         Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
     })?;
     let mut ledger = Ledger::open(&ledger_path, policy.sync)?;
+    if super::checkpoints::has_destination(&policy) {
+        let policy_path = opts.policy.clone();
+        ledger
+            .on_checkpoint(move || super::checkpoints::post_in_background(policy_path.as_deref()));
+    }
     timer.mark("ledger opened");
     let hmac = crate::ledger::keyed::argv_hmac(&ledger_path, &exec_argv)?;
 

@@ -143,6 +143,12 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         Ok(l) => l,
         Err(e) => return refuse(&format!("{e}; nothing may run unrecorded")),
     };
+    if crate::commands::checkpoints::has_destination(&policy) {
+        let policy_path = opts.policy.clone();
+        ledger.on_checkpoint(move || {
+            crate::commands::checkpoints::post_in_background(policy_path.as_deref())
+        });
+    }
     let argv: Vec<std::ffi::OsString> = vec!["/bin/sh".into(), "-c".into(), script.into()];
     let hmac = keyed::argv_hmac(&ledger_path, &argv)?;
     let masked_script = redactor.text(script);

@@ -58,6 +58,8 @@ pub struct Ledger {
     conn: Connection,
     path: PathBuf,
     writer: bool,
+    /// Called after a checkpoint is written (to post it elsewhere).
+    on_checkpoint: Option<Box<dyn FnMut()>>,
 }
 
 /// The WAL is emptied (checkpointed and truncated) by the process that closes the ledger once
@@ -157,6 +159,7 @@ impl Ledger {
             conn,
             path: path.to_path_buf(),
             writer: !read_only,
+            on_checkpoint: None,
         };
         if !read_only {
             // WAL is a persistent property of the file (header bytes 18 and 19 are 2). Setting
@@ -247,6 +250,11 @@ impl Ledger {
         tx.commit().map_err(err)
     }
 
+    /// Call `f` whenever an append writes a checkpoint.
+    pub fn on_checkpoint(&mut self, f: impl FnMut() + 'static) {
+        self.on_checkpoint = Some(Box::new(f));
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -295,6 +303,9 @@ impl Ledger {
         // CHECKPOINT_EVERY, so that truncating the newest events is caught by `gate verify`.
         if (first_new - 1) / checkpoint::EVERY != seq / checkpoint::EVERY {
             checkpoint::append(&self.path, seq, &prev)?;
+            if let Some(f) = &mut self.on_checkpoint {
+                f();
+            }
         }
         Ok(())
     }

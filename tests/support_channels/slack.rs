@@ -336,7 +336,13 @@ fn handle(state: &Mutex<State>, req: &HttpRequest) -> HttpResponse {
             if params["channel"] != CHANNEL {
                 return err("channel_not_found");
             }
-            if params["blocks"].as_array().is_none_or(|b| b.is_empty()) {
+            // As the Web API documents it: `blocks`, when given, is a non-empty array;
+            // without blocks the message needs `text` (error `no_text`).
+            if params.get("blocks").is_none() {
+                if params["text"].as_str().is_none_or(|t| t.trim().is_empty()) {
+                    return err("no_text");
+                }
+            } else if params["blocks"].as_array().is_none_or(|b| b.is_empty()) {
                 return err("invalid_blocks");
             }
             ok(json!({"channel": CHANNEL, "ts": TS, "message": {"text": params["text"]}}))
