@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{Channel, Message, Shared, Vote};
-use crate::ledger::Ledger;
+use crate::ledger::store;
 
 /// The ledger event `gate approve` / `gate deny` append.
 pub const EVENT: &str = "local_vote";
@@ -100,7 +100,7 @@ impl Channel for Local {
                 message,
             });
         };
-        let ledger = match Ledger::open_read(&self.ledger) {
+        let ledger = match store::open_read(&self.ledger) {
             Ok(l) => l,
             Err(e) => return fail(format!("cannot read the ledger: {e}")),
         };

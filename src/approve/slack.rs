@@ -838,7 +838,7 @@ impl Slack {
         let ledger = self
             .ledger
             .as_deref()
-            .and_then(|p| crate::ledger::Ledger::open_read(p).ok());
+            .and_then(|p| crate::ledger::store::open_read(p).ok());
         let mut peers = 1usize;
         let mut counted = Instant::now() - RECOUNT;
         let mut delay = (self.cfg.poll_interval * factor).mul_f64(jitter());

@@ -14,7 +14,7 @@ use crate::approve::local::EVENT;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::ledger::{Ledger, NewEvent, RequestRecord};
+use crate::ledger::{NewEvent, RequestRecord, Store, store};
 use crate::policy::SyncMode;
 
 fn ledger_path() -> Result<std::path::PathBuf> {
@@ -50,7 +50,7 @@ pub fn pending(as_json: bool) -> Result<Exit> {
         }
         return Ok(Exit::Success);
     }
-    let ledger = Ledger::open_read(&path)?;
+    let ledger = store::open_read(&path)?;
     let waiting = ledger.pending()?;
     if as_json {
         for (rec, data) in &waiting {
@@ -90,7 +90,7 @@ pub fn pending(as_json: bool) -> Result<Exit> {
 }
 
 /// Find the waiting request `prefix` names, or say precisely why it cannot be answered.
-fn find_pending(ledger: &Ledger, prefix: &str) -> Result<RequestRecord> {
+fn find_pending(ledger: &dyn Store, prefix: &str) -> Result<RequestRecord> {
     let waiting = ledger.pending()?;
     let hits: Vec<&RequestRecord> = waiting
         .iter()
@@ -123,8 +123,8 @@ pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Ex
             path.display()
         )));
     }
-    let mut ledger = Ledger::open(&path, SyncMode::Normal)?;
-    let rec = find_pending(&ledger, prefix)?;
+    let mut ledger = store::open(&path, SyncMode::Normal)?;
+    let rec = find_pending(&*ledger, prefix)?;
     let ctx = Context::detect(None);
     let me = ctx.requester.user.clone();
     let verdict = if approve { "approve" } else { "deny" };

@@ -7,13 +7,13 @@ use crate::cli::{ExportFormat, FilterArgs, LogArgs};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::ledger::query::{Filter, parse_time};
-use crate::ledger::{Ledger, RequestRecord, Status};
+use crate::ledger::{RequestRecord, Status, Store, store};
 
-fn open() -> Result<Ledger> {
+fn open() -> Result<Box<dyn Store>> {
     let path = crate::dirs::ledger_path().ok_or_else(|| {
         Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
     })?;
-    Ledger::open_read(&path)
+    store::open_read(&path)
 }
 
 fn status_colored(s: Status) -> String {
@@ -98,7 +98,7 @@ pub fn log(args: &LogArgs) -> Result<Exit> {
     let filter = filter(&args.filter)?;
     let ledger = open()?;
     let mut records = Vec::new();
-    ledger.query(&filter, true, args.limit, |r| records.push(r))?;
+    ledger.query(&filter, true, args.limit, &mut |r| records.push(r))?;
     if args.json {
         for r in &records {
             println!("{}", serde_json::to_string(r).unwrap_or_default());
@@ -211,7 +211,7 @@ pub fn verify_command(id: &str, argv: &[std::ffi::OsString]) -> Result<Exit> {
             "request {id} has no keyed hash of its command line"
         )));
     };
-    if crate::ledger::keyed::matches(ledger.path(), argv, recorded)? {
+    if crate::ledger::keyed::matches(ledger.location(), argv, recorded)? {
         println!("match: request {id} ran exactly this command line");
         Ok(Exit::Success)
     } else {
@@ -320,7 +320,7 @@ pub fn export(format: ExportFormat, args: &FilterArgs) -> Result<Exit> {
     if let ExportFormat::Csv = format {
         let _ = writeln!(out, "{}", CSV_COLUMNS.join(","));
     }
-    ledger.query(&filter, false, usize::MAX, |r| {
+    ledger.query(&filter, false, usize::MAX, &mut |r| {
         if failed.is_some() {
             return;
         }

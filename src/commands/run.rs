@@ -16,7 +16,7 @@ use crate::decide::{AskTerms, Decider, Verdict};
 use crate::error::{Error, Result};
 use crate::exec::{self, SpawnError};
 use crate::exit::Exit;
-use crate::ledger::{Ledger, NewEvent, events};
+use crate::ledger::{NewEvent, Store, events, store};
 use crate::policy::{Decision, Policy, parse_duration};
 use crate::redact::Redactor;
 use crate::ui;
@@ -82,11 +82,12 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
     let ledger_path = crate::dirs::ledger_path().ok_or_else(|| {
         Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
     })?;
-    let mut ledger = Ledger::open(&ledger_path, policy.sync)?;
+    let mut ledger = store::open(&ledger_path, policy.sync)?;
     if super::checkpoints::has_destination(&policy) {
         let policy_path = opts.policy.clone();
-        ledger
-            .on_checkpoint(move || super::checkpoints::post_in_background(policy_path.as_deref()));
+        ledger.on_checkpoint(Box::new(move || {
+            super::checkpoints::post_in_background(policy_path.as_deref())
+        }));
     }
     timer.mark("ledger opened");
     let hmac = crate::ledger::keyed::argv_hmac(&ledger_path, &exec_argv)?;
@@ -121,7 +122,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
     match verdict.decision {
         Decision::Allow => {
             timer.mark("recorded request, decision, started");
-            let exit = execute(&mut ledger, &id, &exec_argv);
+            let exit = execute(&mut *ledger, &id, &exec_argv);
             timer.mark("ran and recorded finished");
             exit
         }
@@ -132,7 +133,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
         Decision::Ask => {
             let terms = Decider::new(&policy).ask_terms(&verdict);
             let reusable = match terms.reuse {
-                Some(window) => find_reusable(&ledger, window, &hmac, &ctx)?,
+                Some(window) => find_reusable(&*ledger, window, &hmac, &ctx)?,
                 None => None,
             };
             let outcome = match reusable {
@@ -164,7 +165,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
                     &id,
                     &display,
                     &redactor,
-                    &mut ledger,
+                    &mut *ledger,
                 )?,
             };
             match outcome {
@@ -175,7 +176,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
                         kind: "started",
                         data: events::started(),
                     }])?;
-                    execute(&mut ledger, &id, &exec_argv)
+                    execute(&mut *ledger, &id, &exec_argv)
                 }
                 Outcome::Denied {
                     by,
@@ -219,7 +220,7 @@ pub(crate) fn seek_approval(
     id: &str,
     display: &str,
     redactor: &Redactor,
-    ledger: &mut Ledger,
+    ledger: &mut dyn Store,
 ) -> Result<Outcome> {
     if policy.defaults.require_reason && opts.reason.as_deref().is_none_or(|r| r.trim().is_empty())
     {
@@ -245,11 +246,11 @@ pub(crate) fn seek_approval(
                 Ok(t) => open.push(Box::new(t)),
                 Err(e) => failures.push(format!("terminal: {e}")),
             },
-            "local" => open.push(Box::new(Local::open(ledger.path().to_path_buf()))),
+            "local" => open.push(Box::new(Local::open(ledger.location().to_path_buf()))),
             "slack" => match policy
                 .slack
                 .as_ref()
-                .map(|c| Slack::open(c, Some(ledger.path().to_path_buf())))
+                .map(|c| Slack::open(c, Some(ledger.location().to_path_buf())))
             {
                 Some(Ok(s)) => open.push(Box::new(s)),
                 Some(Err(e)) => failures.push(format!("slack: {e}")),
@@ -351,7 +352,7 @@ pub(crate) fn seek_approval(
 /// within `window`: its approvers, so the approval is reused. Only original approvals count
 /// (not reuses), so a window cannot be stretched by chaining reuses.
 fn find_reusable(
-    ledger: &Ledger,
+    ledger: &dyn Store,
     window: Duration,
     hmac: &str,
     ctx: &Context,
@@ -365,7 +366,7 @@ fn find_reusable(
     };
     let mut found = None;
     let requester = serde_json::to_value(&ctx.requester).unwrap_or_default();
-    ledger.query(&filter, true, usize::MAX, |r| {
+    ledger.query(&filter, true, usize::MAX, &mut |r| {
         if found.is_some() || r.argv_hmac.as_deref() != Some(hmac) || r.cwd != ctx.cwd {
             return;
         }
@@ -390,7 +391,7 @@ fn find_reusable(
     Ok(found)
 }
 
-fn execute(ledger: &mut Ledger, id: &str, argv: &[OsString]) -> Result<Exit> {
+fn execute(ledger: &mut dyn Store, id: &str, argv: &[OsString]) -> Result<Exit> {
     match exec::run(argv) {
         Ok(outcome) => {
             let mut timer = ui::Timer::start();

@@ -19,7 +19,7 @@ use crate::context::Context;
 use crate::decide::Decider;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::ledger::{Ledger, NewEvent, events, keyed};
+use crate::ledger::{NewEvent, events, keyed, store};
 use crate::policy::Decision;
 use crate::redact::Redactor;
 
@@ -139,15 +139,15 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         Some(p) => p,
         None => return refuse("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER"),
     };
-    let mut ledger = match Ledger::open(&ledger_path, policy.sync) {
+    let mut ledger = match store::open(&ledger_path, policy.sync) {
         Ok(l) => l,
         Err(e) => return refuse(&format!("{e}; nothing may run unrecorded")),
     };
     if crate::commands::checkpoints::has_destination(&policy) {
         let policy_path = opts.policy.clone();
-        ledger.on_checkpoint(move || {
+        ledger.on_checkpoint(Box::new(move || {
             crate::commands::checkpoints::post_in_background(policy_path.as_deref())
-        });
+        }));
     }
     let argv: Vec<std::ffi::OsString> = vec!["/bin/sh".into(), "-c".into(), script.into()];
     let hmac = keyed::argv_hmac(&ledger_path, &argv)?;
@@ -243,7 +243,7 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
                         &id,
                         &display,
                         &redactor,
-                        &mut ledger,
+                        &mut *ledger,
                     );
                     match outcome {
                         Ok(crate::approve::Outcome::Approved { by, channel }) => {
@@ -288,7 +288,7 @@ fn post_tool_use(input: &Value) -> Result<Exit> {
     let id = request_id(session, tool_use);
     let path =
         crate::dirs::ledger_path().ok_or_else(|| Error::Config("cannot find the ledger".into()))?;
-    let mut ledger = Ledger::open(&path, crate::policy::SyncMode::Normal)?;
+    let mut ledger = store::open(&path, crate::policy::SyncMode::Normal)?;
     if ledger.events_of(&id)?.is_empty() {
         eprintln!("gate: no PreToolUse request for tool use {tool_use}: outcome not recorded");
         return Ok(Exit::Success);

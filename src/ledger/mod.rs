@@ -10,6 +10,7 @@ pub mod events;
 pub mod keyed;
 pub mod query;
 pub mod record;
+pub mod store;
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -21,6 +22,7 @@ use serde_json::Value;
 
 pub use chain::{GENESIS, canonical, event_hash};
 pub use record::{Approval, RequestRecord, Status};
+pub use store::Store;
 
 use crate::error::{Error, Result};
 use crate::policy::SyncMode;
@@ -251,8 +253,8 @@ impl Ledger {
     }
 
     /// Call `f` whenever an append writes a checkpoint.
-    pub fn on_checkpoint(&mut self, f: impl FnMut() + 'static) {
-        self.on_checkpoint = Some(Box::new(f));
+    pub fn on_checkpoint(&mut self, f: Box<dyn FnMut()>) {
+        self.on_checkpoint = Some(f);
     }
 
     pub fn path(&self) -> &Path {
