@@ -49,6 +49,16 @@ const RECOUNT: Duration = Duration::from_secs(15);
 /// A final `chat.update` waits at most this long for a rate limit to pass.
 const FINAL_PATIENCE: Duration = Duration::from_secs(10);
 
+/// Patience for calls made after the request is settled: sleep out a rate limit of up to
+/// `FINAL_PATIENCE`, give up on a longer one.
+fn wait_out(d: Duration) -> bool {
+    if d > FINAL_PATIENCE {
+        return false;
+    }
+    std::thread::sleep(d);
+    true
+}
+
 pub struct Slack {
     cfg: SlackConfig,
     token: String,
@@ -393,13 +403,7 @@ impl Slack {
     /// Post a plain message (ledger checkpoints) to the configured channel. Rate limits are
     /// waited out for up to `FINAL_PATIENCE` each.
     pub fn post_text(&self, text: &str) -> Result<(), String> {
-        let patience = |d: Duration| {
-            if d > FINAL_PATIENCE {
-                return false;
-            }
-            std::thread::sleep(d);
-            true
-        };
+        let patience = wait_out;
         self.call(
             "chat.postMessage",
             &Body::Json(json!({
@@ -564,13 +568,7 @@ impl Slack {
     }
 
     fn update(&self, channel: &str, ts: &str, req: &Request, state: &str) {
-        let patience = |d: Duration| {
-            if d > FINAL_PATIENCE {
-                return false;
-            }
-            std::thread::sleep(d);
-            true
-        };
+        let patience = wait_out;
         let body = Body::Json(json!({
             "channel": channel,
             "ts": ts,

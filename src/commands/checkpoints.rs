@@ -9,7 +9,6 @@
 //! destination that was down catches up on the next run.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -20,18 +19,12 @@ use super::prepare;
 use crate::approve::{slack::Slack, webhook::Webhook};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::ledger::checkpoint;
+use crate::ledger::{Store, checkpoint};
 use crate::policy::Policy;
 
 /// At most this many checkpoints go into one message (the newest ones; older unsent ones are
 /// summarised by count).
 const MAX_PER_MESSAGE: usize = 50;
-
-fn posted_path(ledger: &Path) -> PathBuf {
-    let mut name = checkpoint::path(ledger).into_os_string();
-    name.push(".posted");
-    PathBuf::from(name)
-}
 
 fn read_posted(path: &Path) -> BTreeMap<String, i64> {
     std::fs::read_to_string(path)
@@ -64,6 +57,20 @@ type Deliver<'a> = dyn Fn(&[(i64, Vec<u8>)], usize) -> std::result::Result<Strin
 /// Whether the policy names somewhere to send checkpoints.
 pub fn has_destination(policy: &Policy) -> bool {
     policy.slack.is_some() || policy.webhook.is_some()
+}
+
+/// When the policy names a destination, post every checkpoint `ledger` writes from now on
+/// (`policy_override`: the `--policy` this gate was given, passed on to the poster).
+pub fn post_checkpoints_from(
+    ledger: &mut dyn Store,
+    policy: &Policy,
+    policy_override: Option<PathBuf>,
+) {
+    if has_destination(policy) {
+        ledger.on_checkpoint(Box::new(move || {
+            post_in_background(policy_override.as_deref())
+        }));
+    }
 }
 
 /// Start `gate checkpoints post` in the background, detached from the terminal (its own
@@ -101,12 +108,8 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
         ));
     }
     // One poster at a time; a second one has nothing to add.
-    let posted_file = posted_path(&ledger);
-    let lock_path = {
-        let mut p: OsString = posted_file.clone().into_os_string();
-        p.push(".lock");
-        PathBuf::from(p)
-    };
+    let posted_file = crate::ledger::sibling(&ledger, ".checkpoints.posted");
+    let lock_path = crate::ledger::sibling(&ledger, ".checkpoints.posted.lock");
     let lock = std::fs::OpenOptions::new()
         .write(true)
         .create(true)

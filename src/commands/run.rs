@@ -83,12 +83,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
         Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
     })?;
     let mut ledger = store::open(&ledger_path, policy.sync)?;
-    if super::checkpoints::has_destination(&policy) {
-        let policy_path = opts.policy.clone();
-        ledger.on_checkpoint(Box::new(move || {
-            super::checkpoints::post_in_background(policy_path.as_deref())
-        }));
-    }
+    super::checkpoints::post_checkpoints_from(&mut *ledger, &policy, opts.policy.clone());
     timer.mark("ledger opened");
     let hmac = crate::ledger::keyed::argv_hmac(&ledger_path, &exec_argv)?;
 

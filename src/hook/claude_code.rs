@@ -143,12 +143,7 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         Ok(l) => l,
         Err(e) => return refuse(&format!("{e}; nothing may run unrecorded")),
     };
-    if crate::commands::checkpoints::has_destination(&policy) {
-        let policy_path = opts.policy.clone();
-        ledger.on_checkpoint(Box::new(move || {
-            crate::commands::checkpoints::post_in_background(policy_path.as_deref())
-        }));
-    }
+    crate::commands::checkpoints::post_checkpoints_from(&mut *ledger, &policy, opts.policy.clone());
     let argv: Vec<std::ffi::OsString> = vec!["/bin/sh".into(), "-c".into(), script.into()];
     let hmac = keyed::argv_hmac(&ledger_path, &argv)?;
     let masked_script = redactor.text(script);

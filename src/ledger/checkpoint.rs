@@ -4,7 +4,6 @@
 //! cannot reach them; an attacker with the user's rights can still rewrite both, which is why
 //! copies held elsewhere (a log shipper, Slack, a webhook) are what really settles it.
 
-use std::ffi::OsString;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -16,12 +15,7 @@ use crate::error::{Error, Result};
 pub const EVERY: i64 = 32;
 
 pub fn path(ledger: &Path) -> PathBuf {
-    let mut name = ledger
-        .file_name()
-        .map(OsString::from)
-        .unwrap_or_else(|| "ledger.db".into());
-    name.push(".checkpoints");
-    ledger.with_file_name(name)
+    super::sibling(ledger, ".checkpoints")
 }
 
 pub fn append(ledger: &Path, seq: i64, hash: &[u8]) -> Result<()> {

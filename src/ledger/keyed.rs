@@ -14,12 +14,7 @@ use sha2::Sha256;
 use crate::error::{Error, Result};
 
 pub fn key_path(ledger: &Path) -> PathBuf {
-    let mut name = ledger
-        .file_name()
-        .map(OsString::from)
-        .unwrap_or_else(|| "ledger.db".into());
-    name.push(".key");
-    ledger.with_file_name(name)
+    super::sibling(ledger, ".key")
 }
 
 fn load_or_create_key(ledger: &Path) -> Result<Vec<u8>> {

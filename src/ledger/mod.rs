@@ -83,7 +83,7 @@ impl Drop for Ledger {
         if !self.writer {
             return;
         }
-        let wal = wal_path(&self.path);
+        let wal = sibling(&self.path, "-wal");
         let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_TRUNCATE_AT);
         if big && self.conn.busy_timeout(Duration::ZERO).is_ok() {
             let _ = self
@@ -93,10 +93,14 @@ impl Drop for Ledger {
     }
 }
 
-fn wal_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push("-wal");
-    PathBuf::from(name)
+/// A file beside the ledger named after it: `ledger.db` + `suffix` (`-wal`, `.key`, …).
+pub fn sibling(ledger: &Path, suffix: &str) -> PathBuf {
+    let mut name = ledger
+        .file_name()
+        .map(std::ffi::OsString::from)
+        .unwrap_or_else(|| "ledger.db".into());
+    name.push(suffix);
+    ledger.with_file_name(name)
 }
 
 pub fn now_rfc3339() -> String {
