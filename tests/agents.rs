@@ -9,58 +9,17 @@ use std::process::Stdio;
 use serde_json::{Value, json};
 use support::*;
 
-fn hook(env: &Env, input: &str) -> (i32, Option<Value>, String) {
-    let mut child = env
-        .command()
-        .args(["hook", "claude-code"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_string();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    let answer = stdout(&out)
-        .lines()
-        .next()
-        .map(|l| serde_json::from_str(l).expect("hook answer is JSON"));
-    (code(&out), answer, stderr(&out))
-}
-
-fn pre(command: &str, tool_use: &str) -> String {
-    json!({
-        "hook_event_name": "PreToolUse",
-        "tool_name": "Bash",
-        "tool_input": {"command": command, "description": "what the agent says it does"},
-        "cwd": "/srv/app",
-        "session_id": "sess-1",
-        "tool_use_id": tool_use,
-    })
-    .to_string()
-}
-
-fn decision(answer: &Option<Value>) -> &str {
-    answer.as_ref().unwrap()["hookSpecificOutput"]["permissionDecision"]
-        .as_str()
-        .unwrap()
-}
-
 #[test]
 fn allow_runs_deny_explains_and_both_are_recorded() {
     let env = Env::new();
     env.policy(ASK_TOUCH);
-    let (rc, answer, _) = hook(&env, &pre("ls -la && git status", "tu-1"));
+    let (rc, answer, _) = env.hook(&pre_tool_use("ls -la && git status", "tu-1"));
     assert_eq!(rc, 0);
     assert_eq!(decision(&answer), "allow");
     let a = answer.unwrap();
     assert_eq!(a["hookSpecificOutput"]["hookEventName"], "PreToolUse");
 
-    let (rc, answer, _) = hook(&env, &pre("echo hi; rm notes.txt", "tu-2"));
+    let (rc, answer, _) = env.hook(&pre_tool_use("echo hi; rm notes.txt", "tu-2"));
     assert_eq!(rc, 0);
     assert_eq!(decision(&answer), "deny");
     let reason = answer.as_ref().unwrap()["hookSpecificOutput"]["permissionDecisionReason"]
@@ -84,7 +43,7 @@ fn allow_runs_deny_explains_and_both_are_recorded() {
 fn ask_is_handed_to_claude_codes_prompt() {
     let env = Env::new();
     env.policy(ASK_TOUCH);
-    let (rc, answer, _) = hook(&env, &pre("touch /srv/app/x", "tu-3"));
+    let (rc, answer, _) = env.hook(&pre_tool_use("touch /srv/app/x", "tu-3"));
     assert_eq!(rc, 0);
     assert_eq!(decision(&answer), "ask");
     let reason = answer.as_ref().unwrap()["hookSpecificOutput"]["permissionDecisionReason"]
@@ -109,7 +68,7 @@ fn ask_through_gate_channels_fails_closed_without_one() {
         .stdin
         .take()
         .unwrap()
-        .write_all(pre("touch x", "tu-4").as_bytes())
+        .write_all(pre_tool_use("touch x", "tu-4").as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let answer: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
@@ -123,7 +82,7 @@ fn ask_through_gate_channels_fails_closed_without_one() {
 fn other_tools_pass_through() {
     let env = Env::new();
     let input = json!({"hook_event_name": "PreToolUse", "tool_name": "Read", "tool_input": {"file_path": "/etc/hosts"}, "session_id": "s", "tool_use_id": "t"});
-    let (rc, answer, _) = hook(&env, &input.to_string());
+    let (rc, answer, _) = env.hook(&input.to_string());
     assert_eq!(rc, 0);
     assert!(answer.is_none(), "no opinion on non-Bash tools");
 }
@@ -131,7 +90,7 @@ fn other_tools_pass_through() {
 #[test]
 fn post_tool_use_records_the_outcome_on_the_same_request() {
     let env = Env::new();
-    let (_, answer, _) = hook(&env, &pre("cargo build", "tu-5"));
+    let (_, answer, _) = env.hook(&pre_tool_use("cargo build", "tu-5"));
     assert_eq!(decision(&answer), "allow");
     let post = json!({
         "hook_event_name": "PostToolUse",
@@ -141,7 +100,7 @@ fn post_tool_use_records_the_outcome_on_the_same_request() {
         "session_id": "sess-1",
         "tool_use_id": "tu-5",
     });
-    let (rc, _, _) = hook(&env, &post.to_string());
+    let (rc, _, _) = env.hook(&post.to_string());
     assert_eq!(rc, 0);
     let log = env.log();
     assert_eq!(log.len(), 1, "PostToolUse must not create a new request");
@@ -178,14 +137,14 @@ fn bad_input_is_denied_never_allowed() {
         (huge, "larger than"),
     ];
     for (input, want) in cases {
-        let (rc, answer, err) = hook(&env, &input);
+        let (rc, answer, err) = env.hook(&input);
         assert_eq!(rc, 2, "{want}: exit 2 blocks in Claude Code");
         assert_eq!(decision(&answer), "deny", "{want}");
         assert!(err.contains(want), "stderr should say {want:?}: {err}");
     }
     let env = Env::new();
     env.policy("[defaults]\ndecision = \"maybe\"\n");
-    let (rc, answer, err) = hook(&env, &pre("ls", "tu-9"));
+    let (rc, answer, err) = env.hook(&pre_tool_use("ls", "tu-9"));
     assert_eq!(rc, 2);
     assert_eq!(decision(&answer), "deny");
     assert!(err.contains("unknown decision"), "{err}");

@@ -331,3 +331,208 @@ fn the_wal_stays_small_across_many_short_lived_processes() {
     assert_eq!(code, 0, "{report}");
     assert_eq!(env.log().len(), 120);
 }
+
+// The hook's intake (src/ledger/intake.rs): allowed and denied tool calls are written there
+// without opening SQLite, and chained by the next writer or reader.
+
+fn intake(env: &Env) -> std::path::PathBuf {
+    env.path("data/gate/ledger.db.intake")
+}
+
+fn intake_len(env: &Env) -> u64 {
+    std::fs::metadata(intake(env)).map_or(0, |m| m.len())
+}
+
+/// The command of each request, oldest first.
+fn commands(env: &Env) -> Vec<String> {
+    let mut log = env.log();
+    log.reverse();
+    log.iter()
+        .map(|r| {
+            let c = r["command"].as_array().unwrap();
+            c.last().unwrap().as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn hook_decisions_wait_in_the_intake_and_are_chained_before_anything_later() {
+    let env = Env::new();
+    runs(&env, 1);
+    let (_, a, _) = env.hook(&pre_tool_use("ls -la", "tu-1"));
+    assert_eq!(decision(&a), "allow");
+    let (_, a, _) = env.hook(&pre_tool_use("rm -rf /", "tu-2"));
+    assert_eq!(decision(&a), "deny");
+    assert!(
+        intake_len(&env) > 0,
+        "the hook wrote its decisions to the intake"
+    );
+
+    // A writer chains the intake first, then its own events.
+    runs(&env, 1);
+    assert_eq!(intake_len(&env), 0, "the writer emptied the intake");
+    assert_eq!(commands(&env), ["run 0", "ls -la", "rm -rf /", "run 0"]);
+    let log = env.log();
+    assert_eq!(log[1]["status"], "denied");
+    assert_eq!(log[2]["decision"], "allow");
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 0, "{v}");
+    assert_eq!(v["events"], 4 + 3 + 2 + 4, "{v}");
+
+    // Each event keeps the time it was decided at.
+    let out = env.gate(&["export", "--format", "jsonl"]);
+    let times: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["time"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "requests in ledger order are in time order");
+}
+
+#[test]
+fn readers_see_what_waits_in_the_intake() {
+    let env = Env::new();
+    runs(&env, 1);
+    let (_, a, _) = env.hook(&pre_tool_use("git status", "tu-1"));
+    assert_eq!(decision(&a), "allow");
+    // `gate log` chains it before reading; so do show, verify and export.
+    assert_eq!(commands(&env), ["run 0", "git status"]);
+    let (_, a, _) = env.hook(&pre_tool_use("git diff", "tu-2"));
+    assert_eq!(decision(&a), "allow");
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 0, "{v}");
+    assert_eq!(v["events"], 4 + 3 + 3, "{v}");
+    assert_eq!(intake_len(&env), 0);
+}
+
+#[test]
+fn an_intake_line_altered_before_it_is_chained_breaks_verify() {
+    let env = Env::new();
+    runs(&env, 1);
+    for (cmd, tu) in [("git status", "tu-1"), ("git log", "tu-2")] {
+        let (_, a, _) = env.hook(&pre_tool_use(cmd, tu));
+        assert_eq!(decision(&a), "allow");
+    }
+    // The attacker rewrites what the first call was.
+    let text = std::fs::read_to_string(intake(&env)).unwrap();
+    let forged = text.replacen("git status", "git stash", 2);
+    assert_ne!(forged, text);
+    std::fs::write(intake(&env), forged).unwrap();
+
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 1, "{v}");
+    let broken = &v["first_broken"];
+    assert_eq!(
+        broken["seq"], 5,
+        "the first event after the run's four: {v}"
+    );
+    assert!(
+        broken["problem"]
+            .as_str()
+            .unwrap()
+            .contains("altered in the intake"),
+        "{v}"
+    );
+    // Nothing was dropped: the altered line is kept as found, the intact one is chained.
+    assert_eq!(commands(&env), ["run 0", "git log"]);
+    let conn = rusqlite::Connection::open(env.ledger()).unwrap();
+    let kept: String = conn
+        .query_row(
+            "SELECT data FROM events WHERE seq = 5 AND kind = 'intake_rejected'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(kept.contains("git stash"), "{kept}");
+}
+
+#[test]
+fn a_fold_that_died_before_emptying_the_intake_chains_nothing_twice() {
+    let env = Env::new();
+    runs(&env, 1);
+    let (_, a, _) = env.hook(&pre_tool_use("git status", "tu-1"));
+    assert_eq!(decision(&a), "allow");
+    let waiting = std::fs::read(intake(&env)).unwrap();
+    runs(&env, 1);
+    // As if that writer had been killed between its commit and emptying the intake.
+    std::fs::write(intake(&env), &waiting).unwrap();
+    runs(&env, 1);
+    assert_eq!(commands(&env), ["run 0", "git status", "run 0", "run 0"]);
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 0, "{v}");
+    assert_eq!(v["events"], 4 + 3 + 4 + 4, "{v}");
+}
+
+#[test]
+fn a_long_intake_is_chained_by_the_hook_itself() {
+    let env = Env::new();
+    runs(&env, 1);
+    // One call with a 70 KB script fills the intake past the point where hooks fold it.
+    let long = format!("echo {}", "x".repeat(70_000));
+    let (_, a, _) = env.hook(&pre_tool_use(&long, "tu-1"));
+    assert_eq!(decision(&a), "allow");
+    assert!(intake_len(&env) > 64 * 1024);
+    let (_, a, _) = env.hook(&pre_tool_use("git status", "tu-2"));
+    assert_eq!(decision(&a), "allow");
+    assert_eq!(intake_len(&env), 0, "the second call chained the intake");
+    assert_eq!(commands(&env).len(), 3);
+}
+
+#[test]
+fn an_intake_that_cannot_be_written_denies() {
+    let env = Env::new();
+    runs(&env, 1);
+    std::fs::create_dir(intake(&env)).unwrap();
+    let (rc, a, err) = env.hook(&pre_tool_use("git status", "tu-1"));
+    assert_eq!(decision(&a), "deny");
+    assert_eq!(rc, 2);
+    assert!(err.contains("ledger.db.intake"), "{err}");
+    assert!(err.contains("nothing may run unrecorded"), "{err}");
+}
+
+#[test]
+fn hooks_and_runs_at_once_lose_nothing() {
+    let env = Env::new();
+    runs(&env, 1);
+    let mut children = Vec::new();
+    for w in 0..16 {
+        // Each shell alternates a hook call and a run, 10 times.
+        let script = r#"i=0; while [ $i -lt 10 ]; do
+            printf '{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"git status"},"cwd":"/tmp","session_id":"s","tool_use_id":"w%s-%s"}' "$1" "$i" | "$0" hook claude-code >/dev/null || exit 1
+            "$0" -- true || exit 1
+            i=$((i+1)); done"#;
+        children.push(
+            std::process::Command::new("/bin/sh")
+                .env_clear()
+                .env("PATH", "/usr/bin:/bin")
+                .env("HOME", env.home())
+                .env("XDG_CONFIG_HOME", env.path("config"))
+                .env("XDG_DATA_HOME", env.path("data"))
+                .args(["-c", script, gate_bin(), &w.to_string()])
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+    }
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "a writer failed: {}", stderr(&out));
+    }
+    let log = env.log();
+    assert_eq!(log.len(), 1 + 16 * 20);
+    assert_eq!(
+        log.iter()
+            .filter(|r| r["command"][2] == "git status")
+            .count(),
+        16 * 10
+    );
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 0, "{v}");
+    assert_eq!(v["events"], 4 + 16 * 10 * (4 + 3), "{v}");
+}

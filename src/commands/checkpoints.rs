@@ -73,6 +73,18 @@ pub fn post_checkpoints_from(
     }
 }
 
+/// [`post_checkpoints_from`] for a process that has not loaded the policy (PostToolUse): it
+/// is loaded only if a checkpoint is written, to see whether it goes anywhere.
+pub fn post_checkpoints_lazily(ledger: &mut dyn Store, policy_override: Option<PathBuf>) {
+    ledger.on_checkpoint(Box::new(move || {
+        if let Ok(policy) = crate::commands::prepare::load_policy(policy_override.clone())
+            && has_destination(&policy)
+        {
+            post_in_background(policy_override.as_deref());
+        }
+    }));
+}
+
 /// Start `gate checkpoints post` in the background, detached from the terminal (its own
 /// process group, so a Ctrl-C meant for the command does not stop it) with its output
 /// discarded. Failing to start it loses nothing: the next one sends what this one would have.

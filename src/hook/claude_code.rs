@@ -19,7 +19,7 @@ use crate::context::Context;
 use crate::decide::Decider;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::ledger::{NewEvent, events, keyed, store};
+use crate::ledger::{NewEvent, events, intake, keyed, store};
 use crate::policy::Decision;
 use crate::redact::Redactor;
 
@@ -85,7 +85,7 @@ pub fn run(opts: Options) -> Result<Exit> {
     let event = field("hook_event_name").unwrap_or("");
     match event {
         "PreToolUse" => pre_tool_use(&input, &opts),
-        "PostToolUse" => post_tool_use(&input),
+        "PostToolUse" => post_tool_use(&input, &opts),
         "" => refuse("the hook input has no hook_event_name"),
         other => refuse(&format!(
             "unknown hook event `{other}`: gate handles PreToolUse and PostToolUse (register it only for those)"
@@ -139,13 +139,32 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         Some(p) => p,
         None => return refuse("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER"),
     };
-    let mut ledger = match store::open(&ledger_path, policy.sync) {
-        Ok(l) => l,
+    // Allowed and denied calls go to the intake (see `ledger::intake`): one line, no SQLite.
+    // The first call ever, and a call that finds the intake long, open the ledger itself.
+    let quick = matches!(verdict.decision, Decision::Allow | Decision::Deny)
+        && ledger_path.exists()
+        && intake::waiting_bytes(&ledger_path) < intake::FOLD_AT;
+    let mut ledger = if quick {
+        None
+    } else {
+        match store::open(&ledger_path, policy.sync) {
+            Ok(mut l) => {
+                crate::commands::checkpoints::post_checkpoints_from(
+                    &mut *l,
+                    &policy,
+                    opts.policy.clone(),
+                );
+                Some(l)
+            }
+            Err(e) => return refuse(&format!("{e}; nothing may run unrecorded")),
+        }
+    };
+    let key = match keyed::load_key(&ledger_path) {
+        Ok(k) => k,
         Err(e) => return refuse(&format!("{e}; nothing may run unrecorded")),
     };
-    crate::commands::checkpoints::post_checkpoints_from(&mut *ledger, &policy, opts.policy.clone());
     let argv: Vec<std::ffi::OsString> = vec!["/bin/sh".into(), "-c".into(), script.into()];
-    let hmac = keyed::argv_hmac(&ledger_path, &argv)?;
+    let hmac = keyed::argv_hmac_with(&key, &argv);
     let masked_script = redactor.text(script);
     let masked_command = vec![
         "/bin/sh".to_string(),
@@ -185,22 +204,30 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     } else {
         rules.join("; ")
     };
-    match verdict.decision {
-        Decision::Allow => {
-            if let Err(e) = ledger.append(&batch) {
-                return refuse(&format!("{e}; nothing may run unrecorded"));
-            }
+    // The answer to an allowed or denied call, once it is recorded.
+    let answer_decided = || {
+        if verdict.decision == Decision::Allow {
             answer("allow", &format!("gate: allowed by policy (request {id})"));
-            Ok(Exit::Success)
-        }
-        Decision::Deny => {
-            if let Err(e) = ledger.append(&batch) {
-                return refuse(&format!("{e}; nothing may run unrecorded"));
-            }
+        } else {
             answer(
                 "deny",
                 &format!("gate denied this command (request {id}): {why}"),
             );
+        }
+    };
+    let Some(ledger) = &mut ledger else {
+        if let Err(e) = intake::append(&ledger_path, &key, &batch, policy.sync) {
+            return refuse(&format!("{e}; nothing may run unrecorded"));
+        }
+        answer_decided();
+        return Ok(Exit::Success);
+    };
+    match verdict.decision {
+        Decision::Allow | Decision::Deny => {
+            if let Err(e) = ledger.append(&batch) {
+                return refuse(&format!("{e}; nothing may run unrecorded"));
+            }
+            answer_decided();
             Ok(Exit::Success)
         }
         Decision::Ask => {
@@ -238,7 +265,7 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
                         &id,
                         &display,
                         &redactor,
-                        &mut *ledger,
+                        &mut **ledger,
                     );
                     match outcome {
                         Ok(crate::approve::Outcome::Approved { by, channel }) => {
@@ -271,7 +298,7 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     }
 }
 
-fn post_tool_use(input: &Value) -> Result<Exit> {
+fn post_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     let field = |k: &str| input.get(k).and_then(Value::as_str);
     if field("tool_name") != Some("Bash") {
         return Ok(Exit::Success);
@@ -283,7 +310,9 @@ fn post_tool_use(input: &Value) -> Result<Exit> {
     let id = request_id(session, tool_use);
     let path =
         crate::dirs::ledger_path().ok_or_else(|| Error::Config("cannot find the ledger".into()))?;
+    // Opening chains what PreToolUse left in the intake, this call's request among it.
     let mut ledger = store::open(&path, crate::policy::SyncMode::Normal)?;
+    crate::commands::checkpoints::post_checkpoints_lazily(&mut *ledger, opts.policy.clone());
     if ledger.events_of(&id)?.is_empty() {
         eprintln!("gate: no PreToolUse request for tool use {tool_use}: outcome not recorded");
         return Ok(Exit::Success);

@@ -193,6 +193,15 @@ impl Checker {
                 "its hash does not match its content and the event before it (it was changed, or one before it was removed, inserted or reordered)"
                     .to_string(),
             )
+        } else if ev.kind == "intake_rejected" {
+            // Chained faithfully, but what it chained had been tampered with while it waited.
+            let reason = serde_json::from_str::<Value>(ev.data)
+                .ok()
+                .and_then(|d| d.get("reason").and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_default();
+            Some(format!(
+                "a hook decision was altered in the intake before it was chained ({reason}); the line as found is in this event"
+            ))
         } else {
             self.check_point(ev)
         };

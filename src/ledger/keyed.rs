@@ -74,10 +74,19 @@ fn load_or_create_key(ledger: &Path) -> Result<Vec<u8>> {
     }
 }
 
+/// The ledger's key (created on first use): for argv hashes and the intake's MACs.
+pub fn load_key(ledger: &Path) -> Result<Vec<u8>> {
+    load_or_create_key(ledger)
+}
+
 /// `hmac-sha256:<hex>` over the argv, each argument followed by a NUL byte.
 pub fn argv_hmac(ledger: &Path, argv: &[OsString]) -> Result<String> {
-    let key = load_or_create_key(ledger)?;
-    Ok(format!("hmac-sha256:{}", compute(&key, argv)))
+    Ok(argv_hmac_with(&load_or_create_key(ledger)?, argv))
+}
+
+/// [`argv_hmac`] with the key already loaded.
+pub fn argv_hmac_with(key: &[u8], argv: &[OsString]) -> String {
+    format!("hmac-sha256:{}", compute(key, argv))
 }
 
 pub fn compute(key: &[u8], argv: &[OsString]) -> String {

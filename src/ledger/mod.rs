@@ -7,6 +7,7 @@
 mod chain;
 pub mod checkpoint;
 pub mod events;
+pub mod intake;
 pub mod keyed;
 pub mod query;
 pub mod record;
@@ -62,6 +63,9 @@ pub struct Ledger {
     writer: bool,
     /// Called after a checkpoint is written (to post it elsewhere).
     on_checkpoint: Option<Box<dyn FnMut()>>,
+    /// A checkpoint was written before anyone asked to hear of it (while opening, when the
+    /// intake was chained): told to the first `on_checkpoint`.
+    unannounced_checkpoint: bool,
 }
 
 /// The WAL is emptied (checkpointed and truncated) by the process that closes the ledger once
@@ -139,13 +143,25 @@ impl Ledger {
         Self::connect(path, sync, false)
     }
 
-    /// Open an existing ledger for reading (log, show, verify, export).
+    /// Open an existing ledger for reading (log, show, verify, export). What waits in the
+    /// intake is chained first, so readers see every decision; if that cannot be done (a
+    /// reader without write access) they are told what they are not seeing.
     pub fn open_read(path: &Path) -> Result<Self> {
-        if !path.exists() {
+        let waiting = intake::waiting_bytes(path);
+        if !path.exists() && waiting == 0 {
             return Err(Error::NotFound(format!(
                 "no ledger at {} yet: nothing has run through gate (set GATE_LEDGER to read another)",
                 path.display()
             )));
+        }
+        if waiting > 0
+            && let Err(e) = Self::open(path, SyncMode::Normal)
+        {
+            crate::ui::note(&format!(
+                "warning: {} bytes of hook decisions in {} are not chained into the ledger yet, and are not shown: {e}",
+                waiting,
+                intake::path(path).display()
+            ));
         }
         Self::connect(path, SyncMode::Normal, true)
     }
@@ -166,6 +182,7 @@ impl Ledger {
             path: path.to_path_buf(),
             writer: !read_only,
             on_checkpoint: None,
+            unannounced_checkpoint: false,
         };
         if !read_only {
             // WAL is a persistent property of the file (header bytes 18 and 19 are 2). Setting
@@ -208,6 +225,9 @@ impl Ledger {
         timer.mark("ledger: pragmas");
         ledger.migrate(read_only)?;
         timer.mark("ledger: schema version");
+        if !read_only && intake::waiting_bytes(path) > 0 {
+            ledger.append(&[])?;
+        }
         Ok(ledger)
     }
 
@@ -257,7 +277,10 @@ impl Ledger {
     }
 
     /// Call `f` whenever an append writes a checkpoint.
-    pub fn on_checkpoint(&mut self, f: Box<dyn FnMut()>) {
+    pub fn on_checkpoint(&mut self, mut f: Box<dyn FnMut()>) {
+        if std::mem::take(&mut self.unannounced_checkpoint) {
+            f();
+        }
         self.on_checkpoint = Some(f);
     }
 
@@ -265,7 +288,8 @@ impl Ledger {
         &self.path
     }
 
-    /// Append events in one transaction, chaining each to the one before.
+    /// Append events in one transaction, chaining each to the one before. Whatever waits in
+    /// the intake is chained first, in the same transaction, with its own times.
     pub fn append(&mut self, events: &[NewEvent<'_>]) -> Result<()> {
         let path = self.path.clone();
         let err = |e: rusqlite::Error| Error::ledger(&path, describe(&e));
@@ -273,6 +297,8 @@ impl Ledger {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
+        // Taken under SQLite's write lock, so two folds never chain the same lines.
+        let taken = intake::Taken::take(&path, || keyed::load_key(&path))?;
         let head: Option<(i64, Vec<u8>)> = tx
             .query_row(
                 "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
@@ -281,7 +307,8 @@ impl Ledger {
             )
             .optional()
             .map_err(err)?;
-        let (mut seq, prev) = head.unwrap_or((0, GENESIS.to_vec()));
+        let (first_seq, prev) = head.unwrap_or((0, GENESIS.to_vec()));
+        let mut seq = first_seq;
         let mut prev: [u8; 32] = prev.try_into().unwrap_or(GENESIS);
         {
             let mut insert = tx
@@ -289,28 +316,72 @@ impl Ledger {
                     "INSERT INTO events (seq, request, time, kind, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(err)?;
+            let mut put = |request: &str, time: &str, kind: &str, data: &str| {
+                seq += 1;
+                let hash = event_hash(&prev, seq, request, time, kind, data);
+                prev = hash;
+                insert
+                    .execute(params![seq, request, time, kind, data, &hash[..]])
+                    .map(|_| ())
+            };
+            if let Some(taken) = &taken {
+                let time = now_rfc3339();
+                for record in &taken.records {
+                    match record {
+                        intake::Record::Batch(entries) => {
+                            if let Some(first) = entries.first()
+                                && already_chained(&tx, first).map_err(err)?
+                            {
+                                continue;
+                            }
+                            for e in entries {
+                                put(&e.request, &e.time, &e.kind, &e.data).map_err(err)?;
+                            }
+                        }
+                        intake::Record::Damaged {
+                            incomplete,
+                            reason,
+                            line,
+                        } => {
+                            let kind = if *incomplete {
+                                "intake_incomplete"
+                            } else {
+                                "intake_rejected"
+                            };
+                            let data = chain::canonical_value(
+                                &serde_json::json!({"reason": reason, "line": line}),
+                            );
+                            put(intake_request(line), &time, kind, &data).map_err(err)?;
+                        }
+                    }
+                }
+            }
             let time = now_rfc3339();
             for ev in events {
-                seq += 1;
                 let data = chain::canonical_value(&ev.data);
-                let hash = event_hash(&prev, seq, ev.request, &time, ev.kind, &data);
-                insert
-                    .execute(params![seq, ev.request, time, ev.kind, data, &hash[..]])
-                    .map_err(err)?;
-                prev = hash;
+                put(ev.request, &time, ev.kind, &data).map_err(err)?;
             }
         }
-        let first_new = seq - events.len() as i64 + 1;
         tx.commit().map_err(err)?;
-        if events.is_empty() {
+        if let Some(taken) = taken
+            && let Err(e) = taken.clear()
+        {
+            // Chained but not emptied: the next fold recognises these events and skips them.
+            crate::ui::note(&format!(
+                "warning: could not empty {} after chaining it: {e}",
+                intake::path(&path).display()
+            ));
+        }
+        if seq == first_seq {
             return Ok(());
         }
         // Checkpoint the head outside the database whenever this append crossed a multiple of
         // CHECKPOINT_EVERY, so that truncating the newest events is caught by `gate verify`.
-        if (first_new - 1) / checkpoint::EVERY != seq / checkpoint::EVERY {
+        if first_seq / checkpoint::EVERY != seq / checkpoint::EVERY {
             checkpoint::append(&self.path, seq, &prev)?;
-            if let Some(f) = &mut self.on_checkpoint {
-                f();
+            match &mut self.on_checkpoint {
+                Some(f) => f(),
+                None => self.unannounced_checkpoint = true,
             }
         }
         Ok(())
@@ -523,6 +594,29 @@ impl Ledger {
             .prepare_cached("SELECT time FROM events WHERE seq = ?1")
             .and_then(|mut s| s.query_row([seq], |r| r.get(0)).optional())
             .map_err(err)
+    }
+}
+
+/// Whether the first event of an intake batch is already in the ledger (a fold that committed
+/// but died before emptying the intake).
+fn already_chained(tx: &rusqlite::Transaction<'_>, e: &intake::Entry) -> rusqlite::Result<bool> {
+    tx.prepare_cached(
+        "SELECT 1 FROM events WHERE request = ?1 AND kind = ?2 AND time = ?3 AND data = ?4 LIMIT 1",
+    )?
+    .query_row(params![e.request, e.kind, e.time, e.data], |_| Ok(()))
+    .optional()
+    .map(|r| r.is_some())
+}
+
+/// The request a damaged intake line was about, if it can still be read from it.
+fn intake_request(line: &str) -> &str {
+    let Some(start) = line.find("\"request\":\"").map(|i| i + 11) else {
+        return "";
+    };
+    let rest = &line[start..];
+    match rest.find('"') {
+        Some(end) if end <= 64 && !rest[..end].contains('\\') => &rest[..end],
+        _ => "",
     }
 }
 

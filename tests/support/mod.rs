@@ -103,10 +103,57 @@ impl Env {
             .collect()
     }
 
+    /// Run `gate hook claude-code` with `input` on stdin: (exit status, the JSON answer if
+    /// any, stderr).
+    pub fn hook(&self, input: &str) -> (i32, Option<Value>, String) {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = self
+            .command()
+            .args(["hook", "claude-code"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_string();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        let answer = stdout(&out)
+            .lines()
+            .next()
+            .map(|l| serde_json::from_str(l).expect("hook answer is JSON"));
+        (code(&out), answer, stderr(&out))
+    }
+
     pub fn sql(&self, sql: &str) -> rusqlite::Result<()> {
         let conn = rusqlite::Connection::open(self.ledger())?;
         conn.execute_batch(sql)
     }
+}
+
+/// Claude Code's PreToolUse input for a Bash command.
+pub fn pre_tool_use(command: &str, tool_use: &str) -> String {
+    serde_json::json!({
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": command, "description": "what the agent says it does"},
+        "cwd": "/srv/app",
+        "session_id": "sess-1",
+        "tool_use_id": tool_use,
+    })
+    .to_string()
+}
+
+/// The `permissionDecision` of a hook answer.
+pub fn decision(answer: &Option<Value>) -> &str {
+    answer.as_ref().expect("a hook answer")["hookSpecificOutput"]["permissionDecision"]
+        .as_str()
+        .unwrap()
 }
 
 pub fn stdout(o: &Output) -> String {
