@@ -460,13 +460,19 @@ fn a_fold_that_died_before_emptying_the_intake_chains_nothing_twice() {
     assert_eq!(decision(&a), "allow");
     let waiting = std::fs::read(intake(&env)).unwrap();
     runs(&env, 1);
-    // As if that writer had been killed between its commit and emptying the intake.
+    // As if that writer had been killed between its commit and emptying the intake; then
+    // another call is added after the stale line.
     std::fs::write(intake(&env), &waiting).unwrap();
+    let (_, a, _) = env.hook(&pre_tool_use("git log", "tu-2"));
+    assert_eq!(decision(&a), "allow");
     runs(&env, 1);
-    assert_eq!(commands(&env), ["run 0", "git status", "run 0", "run 0"]);
+    assert_eq!(
+        commands(&env),
+        ["run 0", "git status", "run 0", "git log", "run 0"]
+    );
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "{v}");
-    assert_eq!(v["events"], 4 + 3 + 4 + 4, "{v}");
+    assert_eq!(v["events"], 4 + 3 + 4 + 3 + 4, "{v}");
 }
 
 #[test]

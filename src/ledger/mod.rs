@@ -326,14 +326,19 @@ impl Ledger {
             };
             if let Some(taken) = &taken {
                 let time = now_rfc3339();
+                // Lines a fold chained but could not clear (it died in between) come first;
+                // once one line is new, so are all after it.
+                let mut maybe_chained = true;
                 for record in &taken.records {
                     match record {
                         intake::Record::Batch(entries) => {
-                            if let Some(first) = entries.first()
-                                && already_chained(&tx, first).map_err(err)?
-                            {
+                            let Some(first) = entries.first() else {
+                                continue;
+                            };
+                            if maybe_chained && already_chained(&tx, first, true).map_err(err)? {
                                 continue;
                             }
+                            maybe_chained = false;
                             for e in entries {
                                 put(&e.request, &e.time, &e.kind, &e.data).map_err(err)?;
                             }
@@ -343,15 +348,28 @@ impl Ledger {
                             reason,
                             line,
                         } => {
-                            let kind = if *incomplete {
-                                "intake_incomplete"
-                            } else {
-                                "intake_rejected"
+                            let damaged = intake::Entry {
+                                request: intake_request(line).to_string(),
+                                time: time.clone(),
+                                kind: if *incomplete {
+                                    "intake_incomplete"
+                                } else {
+                                    "intake_rejected"
+                                }
+                                .to_string(),
+                                data: chain::canonical_value(
+                                    &serde_json::json!({"reason": reason, "line": line}),
+                                ),
                             };
-                            let data = chain::canonical_value(
-                                &serde_json::json!({"reason": reason, "line": line}),
-                            );
-                            put(intake_request(line), &time, kind, &data).map_err(err)?;
+                            // Chained at the time it was found, so its time cannot tell.
+                            if maybe_chained
+                                && already_chained(&tx, &damaged, false).map_err(err)?
+                            {
+                                continue;
+                            }
+                            maybe_chained = false;
+                            put(&damaged.request, &time, &damaged.kind, &damaged.data)
+                                .map_err(err)?;
                         }
                     }
                 }
@@ -597,15 +615,25 @@ impl Ledger {
     }
 }
 
-/// Whether the first event of an intake batch is already in the ledger (a fold that committed
-/// but died before emptying the intake).
-fn already_chained(tx: &rusqlite::Transaction<'_>, e: &intake::Entry) -> rusqlite::Result<bool> {
-    tx.prepare_cached(
-        "SELECT 1 FROM events WHERE request = ?1 AND kind = ?2 AND time = ?3 AND data = ?4 LIMIT 1",
-    )?
-    .query_row(params![e.request, e.kind, e.time, e.data], |_| Ok(()))
-    .optional()
-    .map(|r| r.is_some())
+/// Whether an event from the intake is already in the ledger (a fold that committed but died
+/// before emptying the intake): same request, kind and data, and the same time if `timed`.
+fn already_chained(
+    tx: &rusqlite::Transaction<'_>,
+    e: &intake::Entry,
+    timed: bool,
+) -> rusqlite::Result<bool> {
+    let sql = if timed {
+        "SELECT 1 FROM events WHERE request = ?1 AND kind = ?2 AND data = ?3 AND time = ?4 LIMIT 1"
+    } else {
+        "SELECT 1 FROM events WHERE request = ?1 AND kind = ?2 AND data = ?3 LIMIT 1"
+    };
+    let mut stmt = tx.prepare_cached(sql)?;
+    let found = if timed {
+        stmt.query_row(params![e.request, e.kind, e.data, e.time], |_| Ok(()))
+    } else {
+        stmt.query_row(params![e.request, e.kind, e.data], |_| Ok(()))
+    };
+    found.optional().map(|r| r.is_some())
 }
 
 /// The request a damaged intake line was about, if it can still be read from it.
