@@ -31,6 +31,17 @@ use crate::exit::Exit;
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let mut timer = ui::Timer::start();
     ui::init_color();
+    let args: Vec<OsString> = args.into_iter().collect();
+    if let Some(agent) = parse_hook(&args) {
+        timer.mark("parsed the command line (hook)");
+        return match dispatch_hook(agent) {
+            Ok(exit) => exit.into(),
+            Err(e) => {
+                ui::error(&e.to_string());
+                e.exit().into()
+            }
+        };
+    }
     let parsed = Cli::try_parse_from(args);
     timer.mark("parsed the command line");
     let cli = match parsed {
@@ -51,6 +62,32 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(e) => {
             ui::error(&e.to_string());
             e.exit().into()
+        }
+    }
+}
+
+/// `gate hook …` runs before every command an agent starts, so it is parsed with the hook's
+/// own small parser: building the whole command tree costs more than the rest of the parse.
+/// Anything that parser does not accept (help, a typo, options before `hook`) goes to the full
+/// parser, which gives the usual messages.
+fn parse_hook(args: &[OsString]) -> Option<cli::HookAgent> {
+    use clap::{FromArgMatches, Subcommand};
+    if args.get(1).is_none_or(|a| a != "hook") {
+        return None;
+    }
+    let cmd = cli::HookAgent::augment_subcommands(
+        clap::Command::new("hook")
+            .subcommand_required(true)
+            .disable_help_subcommand(true),
+    );
+    let matches = cmd.try_get_matches_from(&args[1..]).ok()?;
+    cli::HookAgent::from_arg_matches(&matches).ok()
+}
+
+fn dispatch_hook(agent: cli::HookAgent) -> error::Result<Exit> {
+    match agent {
+        cli::HookAgent::ClaudeCode { ask, policy, agent } => {
+            hook::claude_code::run(hook::claude_code::Options { ask, policy, agent })
         }
     }
 }
@@ -86,9 +123,7 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         Some(Command::Deny { id, comment }) => commands::approve::answer(&id, comment, false),
         Some(Command::Rules { command }) => commands::rules::rules(command),
         Some(Command::Init { force, path }) => commands::init::init(force, path),
-        Some(Command::Hook {
-            agent: cli::HookAgent::ClaudeCode { ask, policy, agent },
-        }) => hook::claude_code::run(hook::claude_code::Options { ask, policy, agent }),
+        Some(Command::Hook { agent }) => dispatch_hook(agent),
         Some(Command::Checkpoints {
             command:
                 cli::CheckpointsCommand::Post {
@@ -101,5 +136,52 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         Some(Command::ShimExec { program, args }) => commands::shim::exec(&program, args),
         Some(Command::Completions { shell }) => commands::meta::completions(shell),
         Some(Command::Man) => commands::meta::man(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hook's own parser reads every hook command line as the full parser does, and
+    /// leaves to the full parser what it does not accept.
+    #[test]
+    fn the_hook_parser_agrees_with_the_full_one() {
+        let lines: &[&[&str]] = &[
+            &["gate", "hook", "claude-code"],
+            &["gate", "hook", "claude-code", "--ask", "gate"],
+            &[
+                "gate",
+                "hook",
+                "claude-code",
+                "--ask=claude",
+                "--policy",
+                "/p.toml",
+            ],
+            &["gate", "hook", "claude-code", "--as", "my-agent"],
+        ];
+        for line in lines {
+            let args: Vec<OsString> = line.iter().map(OsString::from).collect();
+            let fast = parse_hook(&args).expect("the hook parser accepts it");
+            let Some(Command::Hook { agent: full }) = Cli::try_parse_from(&args).unwrap().command
+            else {
+                panic!("not a hook command: {line:?}");
+            };
+            assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{line:?}");
+        }
+        let others: &[&[&str]] = &[
+            &["gate", "hook"],
+            &["gate", "hook", "--help"],
+            &["gate", "hook", "claude-code", "--help"],
+            &["gate", "hook", "claude-code", "--bogus"],
+            &["gate", "hook", "cursor"],
+            &["gate", "--reason", "x", "hook", "claude-code"],
+            &["gate", "--", "hook", "claude-code"],
+            &["gate", "log"],
+        ];
+        for line in others {
+            let args: Vec<OsString> = line.iter().map(OsString::from).collect();
+            assert!(parse_hook(&args).is_none(), "{line:?}");
+        }
     }
 }

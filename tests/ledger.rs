@@ -542,3 +542,35 @@ fn hooks_and_runs_at_once_lose_nothing() {
     assert_eq!(rc, 0, "{v}");
     assert_eq!(v["events"], 4 + 16 * 10 * (4 + 3), "{v}");
 }
+
+#[test]
+fn a_ledger_that_cannot_take_the_intake_makes_the_hook_fail_closed() {
+    let env = Env::new();
+    runs(&env, 1);
+    let (_, a, _) = env.hook(&pre_tool_use("git status", "tu-1"));
+    assert_eq!(decision(&a), "allow");
+    // The ledger turns out to be from a newer gate: the next writer cannot chain the intake.
+    env.sql("PRAGMA user_version = 99").unwrap();
+    let out = env.gate(&["--", "true"]);
+    assert_eq!(code(&out), 74, "{}", stderr(&out));
+    // From then on the hook does not pile decisions up in the intake: it denies, saying why.
+    let (rc, a, err) = env.hook(&pre_tool_use("git log", "tu-2"));
+    assert_eq!(decision(&a), "deny");
+    assert_eq!(rc, 2);
+    assert!(err.contains("newer gate"), "{err}");
+
+    // Repaired: the next call chains what waited, and the hook goes back to the intake.
+    env.sql("PRAGMA user_version = 1").unwrap();
+    let (_, a, _) = env.hook(&pre_tool_use("git diff", "tu-3"));
+    assert_eq!(decision(&a), "allow");
+    assert!(!env.path("data/gate/ledger.db.intake.error").exists());
+    let (_, a, _) = env.hook(&pre_tool_use("git show", "tu-4"));
+    assert_eq!(decision(&a), "allow");
+    assert!(intake_len(&env) > 0, "back to the intake");
+    assert_eq!(
+        commands(&env),
+        ["run 0", "git status", "git diff", "git show"]
+    );
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 0, "{v}");
+}

@@ -143,7 +143,8 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     // The first call ever, and a call that finds the intake long, open the ledger itself.
     let quick = matches!(verdict.decision, Decision::Allow | Decision::Deny)
         && ledger_path.exists()
-        && intake::waiting_bytes(&ledger_path) < intake::FOLD_AT;
+        && intake::waiting_bytes(&ledger_path) < intake::FOLD_AT
+        && !intake::blocked(&ledger_path);
     let mut ledger = if quick {
         None
     } else {

@@ -59,6 +59,34 @@ pub fn waiting_bytes(ledger: &Path) -> u64 {
     std::fs::metadata(path(ledger)).map_or(0, |m| m.len())
 }
 
+/// Beside the intake when a writer could not open a ledger with decisions waiting (corrupt,
+/// from a newer gate, unwritable): it holds the error. While it is there hooks do not use the
+/// intake but open the ledger themselves, so they fail closed with that error at once instead
+/// of piling decisions up where nothing can chain them; the first writer that opens the
+/// ledger again removes it.
+pub fn error_path(ledger: &Path) -> PathBuf {
+    super::sibling(ledger, ".intake.error")
+}
+
+/// Whether a writer last failed to open this ledger with decisions waiting.
+pub fn blocked(ledger: &Path) -> bool {
+    error_path(ledger).exists()
+}
+
+pub(super) fn block(ledger: &Path, why: &str) {
+    let _ = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(error_path(ledger))
+        .and_then(|mut f| writeln!(f, "{why}"));
+}
+
+pub(super) fn unblock(ledger: &Path) {
+    let _ = std::fs::remove_file(error_path(ledger));
+}
+
 /// One event as the intake holds it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Entry {

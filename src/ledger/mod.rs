@@ -140,7 +140,14 @@ impl Ledger {
                 .open(path)
                 .map_err(|e| Error::ledger(path, e))?;
         }
-        Self::connect(path, sync, false)
+        let opened = Self::connect(path, sync, false);
+        match &opened {
+            // Hooks stop trusting the intake to a ledger that cannot take it.
+            Err(e) if intake::waiting_bytes(path) > 0 => intake::block(path, &e.to_string()),
+            Ok(_) => intake::unblock(path),
+            Err(_) => {}
+        }
+        opened
     }
 
     /// Open an existing ledger for reading (log, show, verify, export). What waits in the
