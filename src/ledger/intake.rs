@@ -158,6 +158,7 @@ pub fn append(ledger: &Path, key: &[u8], events: &[NewEvent<'_>], sync: SyncMode
         .append(true)
         .create(true)
         .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
         .open(&path)
         .map_err(|e| err(&e))?;
     let file = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| err(&e))?;
@@ -271,7 +272,12 @@ impl Taken {
     pub fn take(ledger: &Path, key: impl FnOnce() -> Result<Vec<u8>>) -> Result<Option<Taken>> {
         let path = path(ledger);
         let err = |e: &dyn std::fmt::Display| Error::ledger(&path, format!("intake: {e}"));
-        let file = match OpenOptions::new().read(true).write(true).open(&path) {
+        let file = match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&path)
+        {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(err(&e)),
@@ -447,6 +453,19 @@ mod tests {
             }
         ));
         assert_eq!(batches(&r[2..]), vec![vec!["c:request"]]);
+    }
+
+    /// Planting a symlink in its place must not make gate append to (or empty) another file.
+    #[test]
+    fn a_symlink_in_place_of_the_intake_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = dir.path().join("ledger.db");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious\n").unwrap();
+        std::os::unix::fs::symlink(&victim, path(&ledger)).unwrap();
+        assert!(append(&ledger, KEY, &[ev("a", "request", 1)], SyncMode::Normal).is_err());
+        assert!(Taken::take(&ledger, || Ok(KEY.to_vec())).is_err());
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious\n");
     }
 
     #[test]
