@@ -16,6 +16,31 @@ fn verify(env: &Env) -> (i32, Value) {
     )
 }
 
+/// `/bin/sh -c SCRIPT` with gate as `$0` and `args` as `$1`…, in this test's HOME and XDG
+/// directories: one of many writers started at once.
+fn gate_shell(env: &Env, script: &str, args: &[&str]) -> std::process::Child {
+    std::process::Command::new("/bin/sh")
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", env.home())
+        .env("XDG_CONFIG_HOME", env.path("config"))
+        .env("XDG_DATA_HOME", env.path("data"))
+        .args(["-c", script, gate_bin()])
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Every writer ends well, and none was turned away by a lock.
+fn wait_all(children: Vec<std::process::Child>) {
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "a writer failed: {}", stderr(&out));
+        assert!(!stderr(&out).contains("locked"), "{}", stderr(&out));
+    }
+}
+
 fn runs(env: &Env, n: usize) {
     for i in 0..n {
         let out = env.gate(&["--", "echo", &format!("run {i}")]);
@@ -130,28 +155,13 @@ fn sixty_four_writers_at_once_lose_nothing() {
     let mut children = Vec::new();
     for _ in 0..64 {
         // Each shell runs gate 10 times in a row: 64 writers × 10 runs.
-        children.push(
-            std::process::Command::new("/bin/sh")
-                .env_clear()
-                .env("PATH", "/usr/bin:/bin")
-                .env("HOME", env.home())
-                .env("XDG_CONFIG_HOME", env.path("config"))
-                .env("XDG_DATA_HOME", env.path("data"))
-                .args([
-                    "-c",
-                    "i=0; while [ $i -lt 10 ]; do \"$0\" -- true || exit 1; i=$((i+1)); done",
-                    gate_bin(),
-                ])
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
+        children.push(gate_shell(
+            &env,
+            "i=0; while [ $i -lt 10 ]; do \"$0\" -- true || exit 1; i=$((i+1)); done",
+            &[],
+        ));
     }
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "a writer failed: {}", stderr(&out));
-        assert!(!stderr(&out).contains("locked"), "{}", stderr(&out));
-    }
+    wait_all(children);
     assert_eq!(env.log().len(), 1 + 64 * 10);
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "{v}");
@@ -513,23 +523,9 @@ fn hooks_and_runs_at_once_lose_nothing() {
             printf '{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"git status"},"cwd":"/tmp","session_id":"s","tool_use_id":"w%s-%s"}' "$1" "$i" | "$0" hook claude-code >/dev/null || exit 1
             "$0" -- true || exit 1
             i=$((i+1)); done"#;
-        children.push(
-            std::process::Command::new("/bin/sh")
-                .env_clear()
-                .env("PATH", "/usr/bin:/bin")
-                .env("HOME", env.home())
-                .env("XDG_CONFIG_HOME", env.path("config"))
-                .env("XDG_DATA_HOME", env.path("data"))
-                .args(["-c", script, gate_bin(), &w.to_string()])
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
+        children.push(gate_shell(&env, script, &[&w.to_string()]));
     }
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "a writer failed: {}", stderr(&out));
-    }
+    wait_all(children);
     let log = env.log();
     assert_eq!(log.len(), 1 + 16 * 20);
     assert_eq!(

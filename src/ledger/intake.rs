@@ -316,6 +316,16 @@ mod tests {
         }
     }
 
+    fn rejected(r: &Record) -> bool {
+        matches!(
+            r,
+            Record::Damaged {
+                incomplete: false,
+                ..
+            }
+        )
+    }
+
     fn read(ledger: &Path) -> Vec<Record> {
         parse(KEY, &std::fs::read(path(ledger)).unwrap())
     }
@@ -386,26 +396,14 @@ mod tests {
         assert_ne!(changed, text);
         let r = parse(KEY, changed.as_bytes());
         assert!(matches!(r[0], Record::Batch(_)));
-        assert!(matches!(
-            &r[1],
-            Record::Damaged {
-                incomplete: false,
-                ..
-            }
-        ));
+        assert!(rejected(&r[1]));
         assert!(matches!(r[2], Record::Batch(_)));
 
         // Removed: the line after the gap fails.
         let removed = format!("{}\n{}\n", lines[0], lines[2]);
         let r = parse(KEY, removed.as_bytes());
         assert!(matches!(r[0], Record::Batch(_)));
-        assert!(matches!(
-            &r[1],
-            Record::Damaged {
-                incomplete: false,
-                ..
-            }
-        ));
+        assert!(rejected(&r[1]));
 
         // Reordered.
         let swapped = format!("{}\n{}\n{}\n", lines[1], lines[0], lines[2]);
