@@ -195,6 +195,8 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('claude-code', 'claude-code', [CompletionResultType]::ParameterValue, 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout')
+            [CompletionResult]::new('codex', 'codex', [CompletionResultType]::ParameterValue, 'OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the reason on stderr; a command that needs approval is asked on gate''s channels')
+            [CompletionResult]::new('gemini', 'gemini', [CompletionResultType]::ParameterValue, 'Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is `{"decision":"deny"}` with exit status 2; approval is asked on gate''s channels')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -206,12 +208,34 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'gate;hook;codex' {
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file to use instead of the user policy')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The agent name to record [default: codex]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;hook;gemini' {
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file to use instead of the user policy')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The agent name to record [default: gemini-cli]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'gate;hook;help' {
             [CompletionResult]::new('claude-code', 'claude-code', [CompletionResultType]::ParameterValue, 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout')
+            [CompletionResult]::new('codex', 'codex', [CompletionResultType]::ParameterValue, 'OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the reason on stderr; a command that needs approval is asked on gate''s channels')
+            [CompletionResult]::new('gemini', 'gemini', [CompletionResultType]::ParameterValue, 'Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is `{"decision":"deny"}` with exit status 2; approval is asked on gate''s channels')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'gate;hook;help;claude-code' {
+            break
+        }
+        'gate;hook;help;codex' {
+            break
+        }
+        'gate;hook;help;gemini' {
             break
         }
         'gate;hook;help;help' {
@@ -373,9 +397,17 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         }
         'gate;help;hook' {
             [CompletionResult]::new('claude-code', 'claude-code', [CompletionResultType]::ParameterValue, 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout')
+            [CompletionResult]::new('codex', 'codex', [CompletionResultType]::ParameterValue, 'OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the reason on stderr; a command that needs approval is asked on gate''s channels')
+            [CompletionResult]::new('gemini', 'gemini', [CompletionResultType]::ParameterValue, 'Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is `{"decision":"deny"}` with exit status 2; approval is asked on gate''s channels')
             break
         }
         'gate;help;hook;claude-code' {
+            break
+        }
+        'gate;help;hook;codex' {
+            break
+        }
+        'gate;help;hook;gemini' {
             break
         }
         'gate;help;checkpoints' {

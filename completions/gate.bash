@@ -154,6 +154,12 @@ _gate() {
             gate__subcmd__help__subcmd__hook,claude-code)
                 cmd="gate__subcmd__help__subcmd__hook__subcmd__claude__subcmd__code"
                 ;;
+            gate__subcmd__help__subcmd__hook,codex)
+                cmd="gate__subcmd__help__subcmd__hook__subcmd__codex"
+                ;;
+            gate__subcmd__help__subcmd__hook,gemini)
+                cmd="gate__subcmd__help__subcmd__hook__subcmd__gemini"
+                ;;
             gate__subcmd__help__subcmd__rules,lint)
                 cmd="gate__subcmd__help__subcmd__rules__subcmd__lint"
                 ;;
@@ -172,11 +178,23 @@ _gate() {
             gate__subcmd__hook,claude-code)
                 cmd="gate__subcmd__hook__subcmd__claude__subcmd__code"
                 ;;
+            gate__subcmd__hook,codex)
+                cmd="gate__subcmd__hook__subcmd__codex"
+                ;;
+            gate__subcmd__hook,gemini)
+                cmd="gate__subcmd__hook__subcmd__gemini"
+                ;;
             gate__subcmd__hook,help)
                 cmd="gate__subcmd__hook__subcmd__help"
                 ;;
             gate__subcmd__hook__subcmd__help,claude-code)
                 cmd="gate__subcmd__hook__subcmd__help__subcmd__claude__subcmd__code"
+                ;;
+            gate__subcmd__hook__subcmd__help,codex)
+                cmd="gate__subcmd__hook__subcmd__help__subcmd__codex"
+                ;;
+            gate__subcmd__hook__subcmd__help,gemini)
+                cmd="gate__subcmd__hook__subcmd__help__subcmd__gemini"
                 ;;
             gate__subcmd__hook__subcmd__help,help)
                 cmd="gate__subcmd__hook__subcmd__help__subcmd__help"
@@ -590,7 +608,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help__subcmd__hook)
-            opts="claude-code"
+            opts="claude-code codex gemini"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -604,6 +622,34 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help__subcmd__hook__subcmd__claude__subcmd__code)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__hook__subcmd__codex)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__hook__subcmd__gemini)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -856,7 +902,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__hook)
-            opts="-h --help claude-code help"
+            opts="-h --help claude-code codex gemini help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -895,8 +941,52 @@ _gate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gate__subcmd__hook__subcmd__codex)
+            opts="-h --policy --as --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__hook__subcmd__gemini)
+            opts="-h --policy --as --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gate__subcmd__hook__subcmd__help)
-            opts="claude-code help"
+            opts="claude-code codex gemini help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -910,6 +1000,34 @@ _gate() {
             return 0
             ;;
         gate__subcmd__hook__subcmd__help__subcmd__claude__subcmd__code)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__hook__subcmd__help__subcmd__codex)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__hook__subcmd__help__subcmd__gemini)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -172,6 +172,8 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
             cand claude-code 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
+            cand codex 'OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the reason on stderr; a command that needs approval is asked on gate''s channels'
+            cand gemini 'Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is `{"decision":"deny"}` with exit status 2; approval is asked on gate''s channels'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;hook;claude-code'= {
@@ -181,11 +183,29 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'gate;hook;codex'= {
+            cand --policy 'Policy file to use instead of the user policy'
+            cand --as 'The agent name to record [default: codex]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;hook;gemini'= {
+            cand --policy 'Policy file to use instead of the user policy'
+            cand --as 'The agent name to record [default: gemini-cli]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'gate;hook;help'= {
             cand claude-code 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
+            cand codex 'OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the reason on stderr; a command that needs approval is asked on gate''s channels'
+            cand gemini 'Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is `{"decision":"deny"}` with exit status 2; approval is asked on gate''s channels'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;hook;help;claude-code'= {
+        }
+        &'gate;hook;help;codex'= {
+        }
+        &'gate;hook;help;gemini'= {
         }
         &'gate;hook;help;help'= {
         }
@@ -312,8 +332,14 @@ set edit:completion:arg-completer[gate] = {|@words|
         }
         &'gate;help;hook'= {
             cand claude-code 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
+            cand codex 'OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the reason on stderr; a command that needs approval is asked on gate''s channels'
+            cand gemini 'Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is `{"decision":"deny"}` with exit status 2; approval is asked on gate''s channels'
         }
         &'gate;help;hook;claude-code'= {
+        }
+        &'gate;help;hook;codex'= {
+        }
+        &'gate;help;hook;gemini'= {
         }
         &'gate;help;checkpoints'= {
             cand post 'Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the background whenever a run writes one)'

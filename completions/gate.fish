@@ -118,15 +118,25 @@ complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcomm
 complete -c gate -n "__fish_gate_using_subcommand init" -l path -d 'Write here instead of the user policy path' -r -F
 complete -c gate -n "__fish_gate_using_subcommand init" -l force -d 'Overwrite an existing policy file'
 complete -c gate -n "__fish_gate_using_subcommand init" -s h -l help -d 'Print help'
-complete -c gate -n "__fish_gate_using_subcommand hook; and not __fish_seen_subcommand_from claude-code help" -s h -l help -d 'Print help'
-complete -c gate -n "__fish_gate_using_subcommand hook; and not __fish_seen_subcommand_from claude-code help" -f -a "claude-code" -d 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
-complete -c gate -n "__fish_gate_using_subcommand hook; and not __fish_seen_subcommand_from claude-code help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gate -n "__fish_gate_using_subcommand hook; and not __fish_seen_subcommand_from claude-code codex gemini help" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand hook; and not __fish_seen_subcommand_from claude-code codex gemini help" -f -a "claude-code" -d 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
+complete -c gate -n "__fish_gate_using_subcommand hook; and not __fish_seen_subcommand_from claude-code codex gemini help" -f -a "codex" -d 'OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the reason on stderr; a command that needs approval is asked on gate\'s channels'
+complete -c gate -n "__fish_gate_using_subcommand hook; and not __fish_seen_subcommand_from claude-code codex gemini help" -f -a "gemini" -d 'Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is `{"decision":"deny"}` with exit status 2; approval is asked on gate\'s channels'
+complete -c gate -n "__fish_gate_using_subcommand hook; and not __fish_seen_subcommand_from claude-code codex gemini help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from claude-code" -l ask -d 'Who answers a command that needs approval: `claude` hands it to Claude Code\'s own prompt; `gate` asks gate\'s channels (Slack, webhook, local) within the hook\'s time' -r -f -a "claude\t''
 gate\t''"
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from claude-code" -l policy -d 'Policy file to use instead of the user policy' -r -F
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from claude-code" -l as -d 'The agent name to record [default: claude-code]' -r
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from claude-code" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from codex" -l policy -d 'Policy file to use instead of the user policy' -r -F
+complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from codex" -l as -d 'The agent name to record [default: codex]' -r
+complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from codex" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from gemini" -l policy -d 'Policy file to use instead of the user policy' -r -F
+complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from gemini" -l as -d 'The agent name to record [default: gemini-cli]' -r
+complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from gemini" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "claude-code" -d 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
+complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "codex" -d 'OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the reason on stderr; a command that needs approval is asked on gate\'s channels'
+complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "gemini" -d 'Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is `{"decision":"deny"}` with exit status 2; approval is asked on gate\'s channels'
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gate -n "__fish_gate_using_subcommand checkpoints; and not __fish_seen_subcommand_from post help" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand checkpoints; and not __fish_seen_subcommand_from post help" -f -a "post" -d 'Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the background whenever a run writes one)'
@@ -175,6 +185,8 @@ complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subc
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "lint" -d 'Parse and validate a policy, then run its inline tests'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "test" -d 'Run the policy\'s inline tests (tests.hit / tests.miss) only'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "claude-code" -d 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
+complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "codex" -d 'OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the reason on stderr; a command that needs approval is asked on gate\'s channels'
+complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "gemini" -d 'Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is `{"decision":"deny"}` with exit status 2; approval is asked on gate\'s channels'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from checkpoints" -f -a "post" -d 'Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the background whenever a run writes one)'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from shim" -f -a "install" -d 'Write shims for these programs (put the shim directory first on PATH)'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from shim" -f -a "list" -d 'List installed shims and the programs they stand for'

@@ -312,6 +312,26 @@ pub enum HookAgent {
         #[arg(long = "as", value_name = "NAME")]
         agent: Option<String>,
     },
+    /// OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the
+    /// reason on stderr; a command that needs approval is asked on gate's channels
+    Codex {
+        /// Policy file to use instead of the user policy
+        #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
+        policy: Option<PathBuf>,
+        /// The agent name to record [default: codex]
+        #[arg(long = "as", value_name = "NAME")]
+        agent: Option<String>,
+    },
+    /// Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is
+    /// `{"decision":"deny"}` with exit status 2; approval is asked on gate's channels
+    Gemini {
+        /// Policy file to use instead of the user policy
+        #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
+        policy: Option<PathBuf>,
+        /// The agent name to record [default: gemini-cli]
+        #[arg(long = "as", value_name = "NAME")]
+        agent: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]

@@ -85,10 +85,26 @@ fn parse_hook(args: &[OsString]) -> Option<cli::HookAgent> {
 }
 
 fn dispatch_hook(agent: cli::HookAgent) -> error::Result<Exit> {
+    use hook::tool_call::{Dialect, Options, run};
     match agent {
-        cli::HookAgent::ClaudeCode { ask, policy, agent } => {
-            hook::claude_code::run(hook::claude_code::Options { ask, policy, agent })
-        }
+        cli::HookAgent::ClaudeCode { ask, policy, agent } => run(Options {
+            dialect: Dialect::ClaudeCode,
+            ask,
+            policy,
+            agent,
+        }),
+        cli::HookAgent::Codex { policy, agent } => run(Options {
+            dialect: Dialect::Codex,
+            ask: cli::HookAsk::Gate,
+            policy,
+            agent,
+        }),
+        cli::HookAgent::Gemini { policy, agent } => run(Options {
+            dialect: Dialect::Gemini,
+            ask: cli::HookAsk::Gate,
+            policy,
+            agent,
+        }),
     }
 }
 
@@ -159,6 +175,8 @@ mod tests {
                 "/p.toml",
             ],
             &["gate", "hook", "claude-code", "--as", "my-agent"],
+            &["gate", "hook", "codex"],
+            &["gate", "hook", "gemini", "--policy", "/p.toml", "--as", "g"],
         ];
         for line in lines {
             let args: Vec<OsString> = line.iter().map(OsString::from).collect();

@@ -150,6 +150,131 @@ fn bad_input_is_denied_never_allowed() {
     assert!(err.contains("unknown decision"), "{err}");
 }
 
+/// Codex CLI's PreToolUse input (codex-rs/hooks pre-tool-use.command.input.schema.json): Claude
+/// Code's fields plus turn_id, model, permission_mode, transcript_path.
+fn codex_pre(command: &str, tool_use: &str) -> String {
+    json!({
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": command},
+        "cwd": "/srv/app",
+        "session_id": "codex-sess",
+        "tool_use_id": tool_use,
+        "turn_id": "turn-1",
+        "model": "gpt-5-codex",
+        "permission_mode": "default",
+        "transcript_path": "/tmp/t.jsonl",
+    })
+    .to_string()
+}
+
+/// Gemini CLI's BeforeTool input (packages/core/src/hooks/types.ts): no tool-use id.
+fn gemini_before(command: &str) -> String {
+    json!({
+        "hook_event_name": "BeforeTool",
+        "tool_name": "run_shell_command",
+        "tool_input": {"command": command, "description": "what gemini says"},
+        "cwd": "/srv/app",
+        "session_id": "gemini-sess",
+        "transcript_path": "/tmp/g.json",
+        "timestamp": "2026-11-23T10:00:00Z",
+    })
+    .to_string()
+}
+
+#[test]
+fn codex_allow_is_silence_and_deny_is_exit_2_with_the_reason() {
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    let (rc, answer, err) = env.hook_for("codex", &codex_pre("git status", "c-1"));
+    assert_eq!(rc, 0, "{err}");
+    assert!(
+        answer.is_none(),
+        "Codex accepts no allow answer: say nothing"
+    );
+
+    let (rc, answer, err) = env.hook_for("codex", &codex_pre("rm notes.txt", "c-2"));
+    assert_eq!(rc, 2, "Codex blocks on exit 2");
+    assert!(answer.is_none());
+    assert!(
+        err.contains("no-rm") && err.contains("Use trash instead of rm."),
+        "{err}"
+    );
+
+    // Codex cannot ask its user from a hook: gate asks its own channels, and with none usable
+    // (no terminal here) the answer is deny, never a silent allow.
+    let (rc, _, err) = env.hook_for("codex", &codex_pre("touch x", "c-3"));
+    assert_eq!(rc, 2, "{err}");
+
+    // Bad input blocks too.
+    let (rc, _, err) = env.hook_for("codex", "not json");
+    assert_eq!(rc, 2);
+    assert!(err.contains("not JSON"), "{err}");
+
+    // Other tools pass through.
+    let other =
+        json!({"hook_event_name": "PreToolUse", "tool_name": "apply_patch", "tool_input": {}});
+    let (rc, answer, _) = env.hook_for("codex", &other.to_string());
+    assert_eq!((rc, answer), (0, None));
+
+    let log = env.log();
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert!(log.iter().all(|r| r["requester"]["agent"] == "codex"));
+    let statuses: Vec<&str> = log.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "denied").count(), 1);
+
+    // PostToolUse records the outcome on the same request, as for Claude Code.
+    let post = json!({
+        "hook_event_name": "PostToolUse", "tool_name": "Bash",
+        "tool_input": {"command": "git status"},
+        "tool_response": {"exit_code": 0, "stdout": "clean", "stderr": ""},
+        "session_id": "codex-sess", "tool_use_id": "c-1",
+    });
+    let (rc, _, err) = env.hook_for("codex", &post.to_string());
+    assert_eq!(rc, 0, "{err}");
+    assert!(env.log().iter().any(|r| r["status"] == "ran"));
+}
+
+#[test]
+fn gemini_reads_a_top_level_decision() {
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    let (rc, answer, err) = env.hook_for("gemini", &gemini_before("git status"));
+    assert_eq!(rc, 0, "{err}");
+    assert_eq!(answer, Some(json!({})), "allow: no objection");
+
+    let (rc, answer, err) = env.hook_for("gemini", &gemini_before("rm notes.txt"));
+    assert_eq!(rc, 2);
+    let answer = answer.expect("a JSON answer");
+    assert_eq!(answer["decision"], "deny");
+    assert!(
+        answer["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Use trash instead of rm.")
+    );
+    assert!(err.contains("no-rm"), "{err}");
+
+    let (rc, answer, _) = env.hook_for("gemini", &gemini_before("touch x"));
+    assert_eq!(rc, 2);
+    assert_eq!(answer.unwrap()["decision"], "deny");
+
+    // Other tools, and AfterTool, pass through; Claude Code's event name is not Gemini's.
+    let read = json!({"hook_event_name": "BeforeTool", "tool_name": "read_file", "tool_input": {}});
+    assert_eq!(env.hook_for("gemini", &read.to_string()).0, 0);
+    let after = json!({"hook_event_name": "AfterTool", "tool_name": "run_shell_command"});
+    assert_eq!(env.hook_for("gemini", &after.to_string()).0, 0);
+    let (rc, answer, err) = env.hook_for("gemini", &pre_tool_use("ls", "x"));
+    assert_eq!(rc, 2);
+    assert_eq!(answer.unwrap()["decision"], "deny");
+    assert!(err.contains("unknown hook event `PreToolUse`"), "{err}");
+
+    let log = env.log();
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert!(log.iter().all(|r| r["requester"]["agent"] == "gemini-cli"));
+    assert!(log.iter().any(|r| r["reason"] == "what gemini says"));
+}
+
 #[test]
 fn gate_shell_runs_the_exact_script_with_its_status_and_stdio() {
     let env = Env::new();

@@ -94,3 +94,63 @@ fn the_readme_examples_behave_as_described() {
     assert!(first_block.contains("./install.sh") && first_block.contains("gate -- echo hello"));
     assert!(first_block.contains("cargo test"));
 }
+
+/// The agent hook recipes name `gate hook` commands gate accepts, for the tool names each agent
+/// sends (the hooks themselves are exercised in tests/agents.rs).
+#[test]
+fn the_agent_hook_recipes_register_the_right_commands() {
+    let env = Env::new();
+    let accepted = |cmd: &str| {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        assert_eq!(&words[..2], ["gate", "hook"], "{cmd}");
+        let mut args = words[1..].to_vec();
+        args.push("--help");
+        let out = env.gate(&args);
+        assert!(out.status.success(), "{cmd}: {}", stderr(&out));
+    };
+    // Claude Code and Gemini CLI: JSON settings.
+    let mut seen = Vec::new();
+    for block in blocks("json") {
+        let v: serde_json::Value = serde_json::from_str(&block).unwrap();
+        let Some(hooks) = v.get("hooks").and_then(|h| h.as_object()) else {
+            continue;
+        };
+        for (event, entries) in hooks {
+            for entry in entries.as_array().unwrap() {
+                for h in entry["hooks"].as_array().unwrap() {
+                    let cmd = h["command"].as_str().unwrap();
+                    accepted(cmd);
+                    let matcher = entry["matcher"].as_str().unwrap();
+                    match cmd {
+                        "gate hook claude-code" => assert_eq!(matcher, "Bash"),
+                        "gate hook gemini" => {
+                            assert_eq!(event, "BeforeTool");
+                            assert_eq!(matcher, "run_shell_command");
+                        }
+                        other => panic!("unexpected hook command {other}"),
+                    }
+                    seen.push(cmd.to_string());
+                }
+            }
+        }
+    }
+    // Codex CLI: TOML in ~/.codex/config.toml.
+    let codex = blocks("toml codex");
+    assert_eq!(codex.len(), 1);
+    let v: toml::Value = toml::from_str(&codex[0]).expect("the Codex recipe is TOML");
+    for event in ["PreToolUse", "PostToolUse"] {
+        let entry = &v["hooks"][event][0];
+        assert_eq!(entry["matcher"].as_str(), Some("Bash"));
+        let cmd = entry["hooks"][0]["command"].as_str().unwrap();
+        assert_eq!(cmd, "gate hook codex");
+        accepted(cmd);
+        seen.push(cmd.to_string());
+    }
+    for want in [
+        "gate hook claude-code",
+        "gate hook gemini",
+        "gate hook codex",
+    ] {
+        assert!(seen.iter().any(|s| s == want), "no recipe registers {want}");
+    }
+}

@@ -1,3 +1,3 @@
 //! Adapters that let agents route their commands through gate without typing `gate --`.
 
-pub mod claude_code;
+pub mod tool_call;

@@ -106,11 +106,16 @@ impl Env {
     /// Run `gate hook claude-code` with `input` on stdin: (exit status, the JSON answer if
     /// any, stderr).
     pub fn hook(&self, input: &str) -> (i32, Option<Value>, String) {
+        self.hook_for("claude-code", input)
+    }
+
+    /// [`Env::hook`] for `gate hook AGENT` (claude-code, codex, gemini).
+    pub fn hook_for(&self, agent: &str, input: &str) -> (i32, Option<Value>, String) {
         use std::io::Write;
         use std::process::Stdio;
         let mut child = self
             .command()
-            .args(["hook", "claude-code"])
+            .args(["hook", agent])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

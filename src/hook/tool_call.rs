@@ -1,12 +1,22 @@
-//! `gate hook claude-code`: Claude Code's PreToolUse / PostToolUse hook contract.
+//! `gate hook claude-code|codex|gemini`: the pre-tool-call hooks of Claude Code, OpenAI Codex
+//! CLI and Gemini CLI. They send much the same JSON on stdin and differ in how they read the
+//! answer, which [`Dialect`] knows.
 //!
-//! PreToolUse reads `{"hook_event_name","tool_name","tool_input":{"command","description"},
-//! "cwd","session_id","tool_use_id"}` on stdin and answers on stdout with
-//! `{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"allow|deny|ask",
-//! "permissionDecisionReason":"…"}}`. Anything gate cannot read is denied, with exit status 2
-//! as well (Claude Code blocks on 2 even if it cannot parse the JSON): a crash must never read
-//! as "allow". PostToolUse records the outcome against the same request, found by
-//! `tool_use_id`. Tools other than Bash pass through untouched.
+//! - Claude Code: `{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command",
+//!   "description"},"cwd","session_id","tool_use_id"}`; the answer is
+//!   `{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"allow|deny|ask",
+//!   "permissionDecisionReason":"…"}}`. PostToolUse records the outcome against the same
+//!   request, found by `tool_use_id`.
+//! - Codex CLI: the same input (and PostToolUse); it accepts no allow or ask answer, so allow is
+//!   silence and exit 0, deny is the reason on stderr and exit status 2. An ask goes to gate's
+//!   own channels.
+//! - Gemini CLI: `{"hook_event_name":"BeforeTool","tool_name":"run_shell_command",
+//!   "tool_input":{"command"},"cwd","session_id"}`; it reads only a top-level `decision`, so allow
+//!   is `{}`, deny is `{"decision":"deny","reason":"…"}` with exit status 2. No tool-use id, so
+//!   outcomes are not recorded (AfterTool is accepted and ignored). An ask goes to gate's channels.
+//!
+//! Anything gate cannot read is denied, with exit status 2 as well (each agent blocks on 2 even
+//! if it cannot parse the JSON): a crash must never read as "allow". Other tools pass through.
 
 use std::io::Read;
 
@@ -26,13 +36,101 @@ use crate::redact::Redactor;
 /// Hook input larger than this is refused (Claude Code's commands are far smaller).
 const MAX_INPUT: u64 = 4 * 1024 * 1024;
 
+/// Which agent is asking, and so how it reads the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    ClaudeCode,
+    Codex,
+    Gemini,
+}
+
 pub struct Options {
+    pub dialect: Dialect,
     pub ask: HookAsk,
     pub policy: Option<std::path::PathBuf>,
     pub agent: Option<String>,
 }
 
-fn answer(decision: &str, reason: &str) {
+impl Dialect {
+    /// The adapter name in the ledger, and the agent recorded unless told otherwise.
+    pub fn agent(self) -> &'static str {
+        match self {
+            Dialect::ClaudeCode => "claude-code",
+            Dialect::Codex => "codex",
+            Dialect::Gemini => "gemini-cli",
+        }
+    }
+
+    fn before_event(self) -> &'static str {
+        match self {
+            Dialect::ClaudeCode | Dialect::Codex => "PreToolUse",
+            Dialect::Gemini => "BeforeTool",
+        }
+    }
+
+    fn after_event(self) -> &'static str {
+        match self {
+            Dialect::ClaudeCode | Dialect::Codex => "PostToolUse",
+            Dialect::Gemini => "AfterTool",
+        }
+    }
+
+    fn shell_tool(self) -> &'static str {
+        match self {
+            Dialect::ClaudeCode | Dialect::Codex => "Bash",
+            Dialect::Gemini => "run_shell_command",
+        }
+    }
+
+    /// Whether the agent can ask its user itself (`--ask claude`).
+    fn can_ask(self) -> bool {
+        self == Dialect::ClaudeCode
+    }
+
+    fn allow(self, reason: &str) -> Exit {
+        match self {
+            Dialect::ClaudeCode => claude_answer("allow", reason),
+            Dialect::Codex => {}
+            Dialect::Gemini => println!("{{}}"),
+        }
+        Exit::Success
+    }
+
+    fn deny(self, reason: &str) -> Exit {
+        match self {
+            Dialect::ClaudeCode => {
+                claude_answer("deny", reason);
+                Exit::Success
+            }
+            Dialect::Codex => {
+                eprintln!("{reason}");
+                Exit::HookBlock
+            }
+            Dialect::Gemini => {
+                println!("{}", json!({"decision": "deny", "reason": reason}));
+                eprintln!("{reason}");
+                Exit::HookBlock
+            }
+        }
+    }
+
+    /// Refuse: a deny answer the agent cannot miss, the reason on stderr, exit status 2.
+    fn refuse(self, reason: &str) -> Result<Exit> {
+        let reason = format!("gate: {reason}");
+        match self {
+            Dialect::ClaudeCode => {
+                claude_answer("deny", &reason);
+                eprintln!("{reason}");
+            }
+            Dialect::Codex | Dialect::Gemini => {
+                self.deny(&reason);
+            }
+        }
+        Ok(Exit::HookBlock)
+    }
+}
+
+fn claude_answer(decision: &str, reason: &str) {
     println!(
         "{}",
         json!({
@@ -45,18 +143,11 @@ fn answer(decision: &str, reason: &str) {
     );
 }
 
-/// Refuse: a deny answer on stdout, the reason on stderr, and exit status 2.
-fn refuse(reason: &str) -> Result<Exit> {
-    answer("deny", &format!("gate: {reason}"));
-    eprintln!("gate: {reason}");
-    Ok(Exit::HookBlock)
-}
-
 /// The request id for a tool call: derived from the session and tool-use ids, so PostToolUse
 /// finds the request PreToolUse made without any lookup table.
-pub fn request_id(session: &str, tool_use: &str) -> String {
+pub fn request_id(dialect: Dialect, session: &str, tool_use: &str) -> String {
     const ALPHABET: &[u8] = b"23456789abcdefghijkmnpqrstuvwxyz";
-    let digest = Sha256::digest(format!("claude-code\0{session}\0{tool_use}").as_bytes());
+    let digest = Sha256::digest(format!("{}\0{session}\0{tool_use}", dialect.agent()).as_bytes());
     digest
         .iter()
         .take(10)
@@ -65,45 +156,63 @@ pub fn request_id(session: &str, tool_use: &str) -> String {
 }
 
 pub fn run(opts: Options) -> Result<Exit> {
+    let d = opts.dialect;
     let mut raw = Vec::new();
     let read = std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut raw);
     if let Err(e) = read {
-        return refuse(&format!("cannot read the hook input: {e}"));
+        return d.refuse(&format!("cannot read the hook input: {e}"));
     }
     if raw.len() as u64 > MAX_INPUT {
-        return refuse(&format!(
+        return d.refuse(&format!(
             "the hook input is larger than {} MiB: refused",
             MAX_INPUT / (1024 * 1024)
         ));
     }
     let input: Value = match serde_json::from_slice(&raw) {
         Ok(v @ Value::Object(_)) => v,
-        Ok(_) => return refuse("the hook input is not a JSON object"),
-        Err(e) => return refuse(&format!("the hook input is not JSON ({e})")),
+        Ok(_) => return d.refuse("the hook input is not a JSON object"),
+        Err(e) => return d.refuse(&format!("the hook input is not JSON ({e})")),
     };
-    let field = |k: &str| input.get(k).and_then(Value::as_str);
-    let event = field("hook_event_name").unwrap_or("");
-    match event {
-        "PreToolUse" => pre_tool_use(&input, &opts),
-        "PostToolUse" => post_tool_use(&input, &opts),
-        "" => refuse("the hook input has no hook_event_name"),
-        other => refuse(&format!(
-            "unknown hook event `{other}`: gate handles PreToolUse and PostToolUse (register it only for those)"
-        )),
+    let event = input
+        .get("hook_event_name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if event == d.before_event() {
+        pre_tool_use(&input, &opts)
+    } else if event == d.after_event() {
+        match d {
+            Dialect::Gemini => Ok(Exit::Success),
+            Dialect::ClaudeCode | Dialect::Codex => post_tool_use(&input, &opts),
+        }
+    } else if event.is_empty() {
+        d.refuse("the hook input has no hook_event_name")
+    } else {
+        d.refuse(&format!(
+            "unknown hook event `{event}`: `gate hook {}` handles {} and {} (register it only for those)",
+            match d {
+                Dialect::ClaudeCode => "claude-code",
+                Dialect::Codex => "codex",
+                Dialect::Gemini => "gemini",
+            },
+            d.before_event(),
+            d.after_event()
+        ))
     }
 }
 
 fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
+    let d = opts.dialect;
+    let refuse = |reason: &str| d.refuse(reason);
     let field = |k: &str| input.get(k).and_then(Value::as_str);
     let Some(tool) = field("tool_name") else {
         return refuse("the hook input has no tool_name");
     };
-    if tool != "Bash" {
-        // Not a shell command: no opinion, Claude Code's own permissions apply.
+    if tool != d.shell_tool() {
+        // Not a shell command: no opinion, the agent's own permissions apply.
         return Ok(Exit::Success);
     }
     let Some(script) = input.pointer("/tool_input/command").and_then(Value::as_str) else {
-        return refuse("the Bash tool input has no command");
+        return refuse(&format!("the {tool} tool input has no command"));
     };
     let session = field("session_id").unwrap_or("");
     let tool_use = field("tool_use_id").unwrap_or("");
@@ -119,7 +228,7 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         .map_err(|e| Error::Config(format!("[redact] patterns: {e}")))?;
     let mut ctx = Context::detect(opts.agent.as_deref());
     if ctx.requester.agent.is_none() {
-        ctx.requester.agent = Some("claude-code".into());
+        ctx.requester.agent = Some(d.agent().into());
     }
     if let Some(cwd) = field("cwd").filter(|c| !c.is_empty()) {
         ctx.cwd = cwd.to_string();
@@ -133,7 +242,7 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     let id = if tool_use.is_empty() {
         crate::commands::run::new_request_id()
     } else {
-        request_id(session, tool_use)
+        request_id(d, session, tool_use)
     };
     let ledger_path = match crate::dirs::ledger_path() {
         Some(p) => p,
@@ -182,12 +291,10 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         ci: ctx.ci.as_ref(),
         argv_hmac: &hmac,
         policy_sources: &policy.sources,
-        extra: Some(
-            json!({"adapter": "claude-code", "session_id": session, "tool_use_id": tool_use}),
-        ),
+        extra: Some(json!({"adapter": d.agent(), "session_id": session, "tool_use_id": tool_use})),
     });
     let decision = events::decision(&verdict, &redactor);
-    // Claude Code runs the command itself: an allowed request is `started` when gate answers.
+    // The agent runs the command itself: an allowed request is `started` when gate answers.
     let batch = events::opening(&id, request, decision, verdict.decision == Decision::Allow);
     let rules: Vec<String> = verdict
         .deciding()
@@ -208,47 +315,42 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     // The answer to an allowed or denied call, once it is recorded.
     let answer_decided = || {
         if verdict.decision == Decision::Allow {
-            answer("allow", &format!("gate: allowed by policy (request {id})"));
+            d.allow(&format!("gate: allowed by policy (request {id})"))
         } else {
-            answer(
-                "deny",
-                &format!("gate denied this command (request {id}): {why}"),
-            );
+            d.deny(&format!("gate denied this command (request {id}): {why}"))
         }
     };
     let Some(ledger) = &mut ledger else {
         if let Err(e) = intake::append(&ledger_path, &key, &batch, policy.sync) {
             return refuse(&format!("{e}; nothing may run unrecorded"));
         }
-        answer_decided();
-        return Ok(Exit::Success);
+        return Ok(answer_decided());
     };
     match verdict.decision {
         Decision::Allow | Decision::Deny => {
             if let Err(e) = ledger.append(&batch) {
                 return refuse(&format!("{e}; nothing may run unrecorded"));
             }
-            answer_decided();
-            Ok(Exit::Success)
+            Ok(answer_decided())
         }
         Decision::Ask => {
             if let Err(e) = ledger.append(&batch) {
                 return refuse(&format!("{e}; nothing may run unrecorded"));
             }
             match opts.ask {
-                HookAsk::Claude => {
+                HookAsk::Claude if d.can_ask() => {
                     ledger.append(&[NewEvent {
                         request: &id,
                         kind: "verdict",
                         data: json!({"outcome": "handed-over", "to": "claude-code"}),
                     }])?;
-                    answer(
+                    claude_answer(
                         "ask",
                         &format!("gate: needs approval (request {id}): {why}"),
                     );
                     Ok(Exit::Success)
                 }
-                HookAsk::Gate => {
+                HookAsk::Claude | HookAsk::Gate => {
                     let run_opts = RunOptions {
                         reason: reason.clone(),
                         agent: ctx.requester.agent.clone(),
@@ -273,24 +375,16 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
                             ledger.append(&[NewEvent {
                                 request: &id,
                                 kind: "started",
-                                data: json!({"by": "claude-code"}),
+                                data: json!({"by": d.agent()}),
                             }])?;
-                            answer(
-                                "allow",
-                                &format!(
-                                    "gate: approved in {channel} by {} (request {id})",
-                                    by.join(", ")
-                                ),
-                            );
-                            Ok(Exit::Success)
+                            Ok(d.allow(&format!(
+                                "gate: approved in {channel} by {} (request {id})",
+                                by.join(", ")
+                            )))
                         }
-                        Ok(other) => {
-                            answer(
-                                "deny",
-                                &format!("gate: {} (request {id}); {why}", other.describe()),
-                            );
-                            Ok(Exit::Success)
-                        }
+                        Ok(other) => Ok(
+                            d.deny(&format!("gate: {} (request {id}); {why}", other.describe()))
+                        ),
                         Err(e) => refuse(&format!("approval could not be asked: {e}")),
                     }
                 }
@@ -300,15 +394,16 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
 }
 
 fn post_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
+    let d = opts.dialect;
     let field = |k: &str| input.get(k).and_then(Value::as_str);
-    if field("tool_name") != Some("Bash") {
+    if field("tool_name") != Some(d.shell_tool()) {
         return Ok(Exit::Success);
     }
     let (Some(session), Some(tool_use)) = (field("session_id"), field("tool_use_id")) else {
         eprintln!("gate: PostToolUse input without session_id/tool_use_id: outcome not recorded");
         return Ok(Exit::Success);
     };
-    let id = request_id(session, tool_use);
+    let id = request_id(d, session, tool_use);
     let path =
         crate::dirs::ledger_path().ok_or_else(|| Error::Config("cannot find the ledger".into()))?;
     // Opening chains what PreToolUse left in the intake, this call's request among it.
@@ -336,7 +431,7 @@ fn post_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
             "interrupted": interrupted,
             "stdout_bytes": len("stdout"),
             "stderr_bytes": len("stderr"),
-            "by": "claude-code",
+            "by": d.agent(),
         }),
     }])?;
     Ok(Exit::Success)
