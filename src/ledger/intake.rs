@@ -453,6 +453,22 @@ mod tests {
         assert_eq!(batches(&r[2..]), vec![vec!["c:request"]]);
     }
 
+    proptest::proptest! {
+        /// Whatever bytes an attacker or a crash leaves in the intake, reading it never panics,
+        /// and every byte is accounted for: each line is a batch or is kept as found.
+        #[test]
+        fn any_bytes_read_without_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let records = parse(KEY, &bytes);
+            let newlines = bytes.iter().filter(|b| **b == b'\n').count();
+            let tail = usize::from(bytes.last().is_some_and(|b| *b != b'\n'));
+            proptest::prop_assert_eq!(records.len(), newlines + tail);
+            for r in &records {
+                proptest::prop_assert!(rejected(r) || matches!(r, Record::Damaged { incomplete: true, .. }),
+                    "random bytes cannot carry a valid MAC");
+            }
+        }
+    }
+
     /// Planting a symlink in its place must not make gate append to (or empty) another file.
     #[test]
     fn a_symlink_in_place_of_the_intake_is_refused() {
