@@ -187,7 +187,14 @@ pub fn append(ledger: &Path, key: &[u8], events: &[NewEvent<'_>], sync: SyncMode
     out.extend_from_slice(hex::encode(m).as_bytes());
     out.push(b'\n');
     let written = (&*file).write_all(&out).and_then(|()| match sync {
-        SyncMode::Full => file.sync_data(),
+        SyncMode::Full => {
+            file.sync_data()?;
+            // A new (or emptied) intake's name must survive a power loss too.
+            match (size, path.parent()) {
+                (0, Some(dir)) => File::open(dir)?.sync_all(),
+                _ => Ok(()),
+            }
+        }
         SyncMode::Normal => Ok(()),
     });
     if let Err(e) = written {
