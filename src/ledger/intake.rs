@@ -358,10 +358,10 @@ mod tests {
             &ledger,
             KEY,
             &[ev("a", "request", 1), ev("a", "decision", 2)],
-            SyncMode::Normal,
+            SyncMode::Full,
         )
         .unwrap();
-        append(&ledger, KEY, &[ev("b", "request", 3)], SyncMode::Full).unwrap();
+        append(&ledger, KEY, &[ev("b", "request", 3)], SyncMode::Normal).unwrap();
         let records = read(&ledger);
         assert_eq!(
             batches(&records),
