@@ -54,9 +54,10 @@ pub fn path(ledger: &Path) -> PathBuf {
     super::sibling(ledger, ".intake")
 }
 
-/// How many bytes wait in the intake (0 when there is none).
+/// How many bytes wait in the intake (0 when there is none). Not following a symlink: one
+/// planted in its place counts as something waiting, which the fold then refuses.
 pub fn waiting_bytes(ledger: &Path) -> u64 {
-    std::fs::metadata(path(ledger)).map_or(0, |m| m.len())
+    std::fs::symlink_metadata(path(ledger)).map_or(0, |m| m.len())
 }
 
 /// Beside the intake when a writer could not open a ledger with decisions waiting (corrupt,
@@ -118,6 +119,49 @@ pub enum Record {
         reason: String,
         line: String,
     },
+}
+
+impl Record {
+    /// Whether this is a batch as written (its events keep their own times).
+    pub fn is_batch(&self) -> bool {
+        matches!(self, Record::Batch(_))
+    }
+
+    /// The events this line stands for in the ledger: its batch, or for a damaged line one
+    /// `intake_rejected` / `intake_incomplete` event holding the line as found, stamped `now`
+    /// (about the request named in it, if that can still be read).
+    pub fn entries(&self, now: &str) -> Vec<Entry> {
+        match self {
+            Record::Batch(entries) => entries.clone(),
+            Record::Damaged {
+                incomplete,
+                reason,
+                line,
+            } => vec![Entry {
+                request: request_named_in(line).to_string(),
+                time: now.to_string(),
+                kind: if *incomplete {
+                    "intake_incomplete"
+                } else {
+                    "intake_rejected"
+                }
+                .to_string(),
+                data: chain::canonical_value(&serde_json::json!({"reason": reason, "line": line})),
+            }],
+        }
+    }
+}
+
+/// The request a damaged line was about, if it can still be read from it.
+fn request_named_in(line: &str) -> &str {
+    let Some(start) = line.find("\"request\":\"").map(|i| i + 11) else {
+        return "";
+    };
+    let rest = &line[start..];
+    match rest.find('"') {
+        Some(end) if end <= 64 && !rest[..end].contains('\\') => &rest[..end],
+        _ => "",
+    }
 }
 
 fn mac(key: &[u8], prev: &[u8; 32], text: &[u8]) -> [u8; 32] {
@@ -277,6 +321,10 @@ impl Taken {
     /// Lock the intake and read it, or `None` if it is empty or absent. `key` is asked for
     /// only when there is something to check.
     pub fn take(ledger: &Path, key: impl FnOnce() -> Result<Vec<u8>>) -> Result<Option<Taken>> {
+        // Every append comes here: most find nothing, and a stat says so.
+        if waiting_bytes(ledger) == 0 {
+            return Ok(None);
+        }
         let path = path(ledger);
         let err = |e: &dyn std::fmt::Display| Error::ledger(&path, format!("intake: {e}"));
         let file = match OpenOptions::new()

@@ -334,50 +334,22 @@ impl Ledger {
             if let Some(taken) = &taken {
                 let time = now_rfc3339();
                 // Lines a fold chained but could not clear (it died in between) come first;
-                // once one line is new, so are all after it.
+                // once one line is new, so are all after it. A damaged line was chained at the
+                // time it was found, so only its content can tell.
                 let mut maybe_chained = true;
                 for record in &taken.records {
-                    match record {
-                        intake::Record::Batch(entries) => {
-                            let Some(first) = entries.first() else {
-                                continue;
-                            };
-                            if maybe_chained && already_chained(&tx, first, true).map_err(err)? {
-                                continue;
-                            }
-                            maybe_chained = false;
-                            for e in entries {
-                                put(&e.request, &e.time, &e.kind, &e.data).map_err(err)?;
-                            }
-                        }
-                        intake::Record::Damaged {
-                            incomplete,
-                            reason,
-                            line,
-                        } => {
-                            let damaged = intake::Entry {
-                                request: intake_request(line).to_string(),
-                                time: time.clone(),
-                                kind: if *incomplete {
-                                    "intake_incomplete"
-                                } else {
-                                    "intake_rejected"
-                                }
-                                .to_string(),
-                                data: chain::canonical_value(
-                                    &serde_json::json!({"reason": reason, "line": line}),
-                                ),
-                            };
-                            // Chained at the time it was found, so its time cannot tell.
-                            if maybe_chained
-                                && already_chained(&tx, &damaged, false).map_err(err)?
-                            {
-                                continue;
-                            }
-                            maybe_chained = false;
-                            put(&damaged.request, &time, &damaged.kind, &damaged.data)
-                                .map_err(err)?;
-                        }
+                    let entries = record.entries(&time);
+                    let Some(first) = entries.first() else {
+                        continue;
+                    };
+                    if maybe_chained
+                        && already_chained(&tx, first, record.is_batch()).map_err(err)?
+                    {
+                        continue;
+                    }
+                    maybe_chained = false;
+                    for e in &entries {
+                        put(&e.request, &e.time, &e.kind, &e.data).map_err(err)?;
                     }
                 }
             }
@@ -641,18 +613,6 @@ fn already_chained(
         stmt.query_row(params![e.request, e.kind, e.data], |_| Ok(()))
     };
     found.optional().map(|r| r.is_some())
-}
-
-/// The request a damaged intake line was about, if it can still be read from it.
-fn intake_request(line: &str) -> &str {
-    let Some(start) = line.find("\"request\":\"").map(|i| i + 11) else {
-        return "";
-    };
-    let rest = &line[start..];
-    match rest.find('"') {
-        Some(end) if end <= 64 && !rest[..end].contains('\\') => &rest[..end],
-        _ => "",
-    }
 }
 
 /// Whether the SQLite file at `path` is already in WAL mode (its header's read and write
