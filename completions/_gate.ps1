@@ -203,21 +203,21 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         'gate;hook;claude-code' {
             [CompletionResult]::new('--ask', '--ask', [CompletionResultType]::ParameterName, 'Who answers a command that needs approval: `claude` hands it to Claude Code''s own prompt; `gate` asks gate''s channels (Slack, webhook, local) within the hook''s time')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file to use instead of the user policy')
-            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The agent name to record [default: claude-code]')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The agent name to record [default: the agent''s own: claude-code, codex, gemini-cli]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'gate;hook;codex' {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file to use instead of the user policy')
-            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The agent name to record [default: codex]')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The agent name to record [default: the agent''s own: claude-code, codex, gemini-cli]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'gate;hook;gemini' {
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file to use instead of the user policy')
-            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The agent name to record [default: gemini-cli]')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'The agent name to record [default: the agent''s own: claude-code, codex, gemini-cli]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

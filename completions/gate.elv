@@ -179,19 +179,19 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;hook;claude-code'= {
             cand --ask 'Who answers a command that needs approval: `claude` hands it to Claude Code''s own prompt; `gate` asks gate''s channels (Slack, webhook, local) within the hook''s time'
             cand --policy 'Policy file to use instead of the user policy'
-            cand --as 'The agent name to record [default: claude-code]'
+            cand --as 'The agent name to record [default: the agent''s own: claude-code, codex, gemini-cli]'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'gate;hook;codex'= {
             cand --policy 'Policy file to use instead of the user policy'
-            cand --as 'The agent name to record [default: codex]'
+            cand --as 'The agent name to record [default: the agent''s own: claude-code, codex, gemini-cli]'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'gate;hook;gemini'= {
             cand --policy 'Policy file to use instead of the user policy'
-            cand --as 'The agent name to record [default: gemini-cli]'
+            cand --as 'The agent name to record [default: the agent''s own: claude-code, codex, gemini-cli]'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -126,13 +126,13 @@ complete -c gate -n "__fish_gate_using_subcommand hook; and not __fish_seen_subc
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from claude-code" -l ask -d 'Who answers a command that needs approval: `claude` hands it to Claude Code\'s own prompt; `gate` asks gate\'s channels (Slack, webhook, local) within the hook\'s time' -r -f -a "claude\t''
 gate\t''"
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from claude-code" -l policy -d 'Policy file to use instead of the user policy' -r -F
-complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from claude-code" -l as -d 'The agent name to record [default: claude-code]' -r
+complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from claude-code" -l as -d 'The agent name to record [default: the agent\'s own: claude-code, codex, gemini-cli]' -r
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from claude-code" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from codex" -l policy -d 'Policy file to use instead of the user policy' -r -F
-complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from codex" -l as -d 'The agent name to record [default: codex]' -r
+complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from codex" -l as -d 'The agent name to record [default: the agent\'s own: claude-code, codex, gemini-cli]' -r
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from codex" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from gemini" -l policy -d 'Policy file to use instead of the user policy' -r -F
-complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from gemini" -l as -d 'The agent name to record [default: gemini-cli]' -r
+complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from gemini" -l as -d 'The agent name to record [default: the agent\'s own: claude-code, codex, gemini-cli]' -r
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from gemini" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "claude-code" -d 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
 complete -c gate -n "__fish_gate_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "codex" -d 'OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the reason on stderr; a command that needs approval is asked on gate\'s channels'

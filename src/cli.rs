@@ -305,33 +305,32 @@ pub enum HookAgent {
         /// prompt; `gate` asks gate's channels (Slack, webhook, local) within the hook's time
         #[arg(long, value_enum, default_value_t = HookAsk::Claude, env = "GATE_HOOK_ASK")]
         ask: HookAsk,
-        /// Policy file to use instead of the user policy
-        #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
-        policy: Option<PathBuf>,
-        /// The agent name to record [default: claude-code]
-        #[arg(long = "as", value_name = "NAME")]
-        agent: Option<String>,
+        #[command(flatten)]
+        args: HookArgs,
     },
     /// OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the
     /// reason on stderr; a command that needs approval is asked on gate's channels
     Codex {
-        /// Policy file to use instead of the user policy
-        #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
-        policy: Option<PathBuf>,
-        /// The agent name to record [default: codex]
-        #[arg(long = "as", value_name = "NAME")]
-        agent: Option<String>,
+        #[command(flatten)]
+        args: HookArgs,
     },
     /// Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is
     /// `{"decision":"deny"}` with exit status 2; approval is asked on gate's channels
     Gemini {
-        /// Policy file to use instead of the user policy
-        #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
-        policy: Option<PathBuf>,
-        /// The agent name to record [default: gemini-cli]
-        #[arg(long = "as", value_name = "NAME")]
-        agent: Option<String>,
+        #[command(flatten)]
+        args: HookArgs,
     },
+}
+
+/// What every agent hook takes.
+#[derive(Debug, Args, Clone)]
+pub struct HookArgs {
+    /// Policy file to use instead of the user policy
+    #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
+    pub policy: Option<PathBuf>,
+    /// The agent name to record [default: the agent's own: claude-code, codex, gemini-cli]
+    #[arg(long = "as", value_name = "NAME")]
+    pub agent: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]

@@ -86,26 +86,18 @@ fn parse_hook(args: &[OsString]) -> Option<cli::HookAgent> {
 
 fn dispatch_hook(agent: cli::HookAgent) -> error::Result<Exit> {
     use hook::tool_call::{Dialect, Options, run};
-    match agent {
-        cli::HookAgent::ClaudeCode { ask, policy, agent } => run(Options {
-            dialect: Dialect::ClaudeCode,
-            ask,
-            policy,
-            agent,
-        }),
-        cli::HookAgent::Codex { policy, agent } => run(Options {
-            dialect: Dialect::Codex,
-            ask: cli::HookAsk::Gate,
-            policy,
-            agent,
-        }),
-        cli::HookAgent::Gemini { policy, agent } => run(Options {
-            dialect: Dialect::Gemini,
-            ask: cli::HookAsk::Gate,
-            policy,
-            agent,
-        }),
-    }
+    // Only Claude Code can ask its user from a hook; the others ask on gate's channels.
+    let (dialect, ask, args) = match agent {
+        cli::HookAgent::ClaudeCode { ask, args } => (Dialect::ClaudeCode, ask, args),
+        cli::HookAgent::Codex { args } => (Dialect::Codex, cli::HookAsk::Gate, args),
+        cli::HookAgent::Gemini { args } => (Dialect::Gemini, cli::HookAsk::Gate, args),
+    };
+    run(Options {
+        dialect,
+        ask,
+        policy: args.policy,
+        agent: args.agent,
+    })
 }
 
 fn dispatch(cli: Cli) -> error::Result<Exit> {
