@@ -22,9 +22,7 @@ fn allow_runs_deny_explains_and_both_are_recorded() {
     let (rc, answer, _) = env.hook(&pre_tool_use("echo hi; rm notes.txt", "tu-2"));
     assert_eq!(rc, 0);
     assert_eq!(decision(&answer), "deny");
-    let reason = answer.as_ref().unwrap()["hookSpecificOutput"]["permissionDecisionReason"]
-        .as_str()
-        .unwrap();
+    let reason = decision_reason(&answer);
     assert!(
         reason.contains("no-rm") && reason.contains("Use trash instead of rm."),
         "{reason}"
@@ -46,9 +44,7 @@ fn ask_is_handed_to_claude_codes_prompt() {
     let (rc, answer, _) = env.hook(&pre_tool_use("touch /srv/app/x", "tu-3"));
     assert_eq!(rc, 0);
     assert_eq!(decision(&answer), "ask");
-    let reason = answer.as_ref().unwrap()["hookSpecificOutput"]["permissionDecisionReason"]
-        .as_str()
-        .unwrap();
+    let reason = decision_reason(&answer);
     assert!(reason.contains("touch-asks"), "{reason}");
 }
 

@@ -161,6 +161,13 @@ pub fn decision(answer: &Option<Value>) -> &str {
         .unwrap()
 }
 
+/// The `permissionDecisionReason` of a hook answer.
+pub fn decision_reason(answer: &Option<Value>) -> &str {
+    answer.as_ref().expect("a hook answer")["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
