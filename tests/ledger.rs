@@ -570,3 +570,23 @@ fn a_ledger_that_cannot_take_the_intake_makes_the_hook_fail_closed() {
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "{v}");
 }
+
+/// Switching a new ledger to WAL needs an exclusive lock, which SQLite takes without its busy
+/// handler: first runs started together must wait for each other, not fail with "locked".
+#[test]
+fn first_runs_at_once_on_a_new_ledger_all_succeed() {
+    for _ in 0..20 {
+        let env = Env::new();
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                env.command()
+                    .args(["--", "true"])
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        wait_all(children);
+        assert_eq!(env.log().len(), 8);
+    }
+}

@@ -68,6 +68,9 @@ pub struct Ledger {
     unannounced_checkpoint: bool,
 }
 
+/// How long a writer waits for another one before giving up with "locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The WAL is emptied (checkpointed and truncated) by the process that closes the ledger once
 /// it holds more than this many bytes (64 frames of 4 KiB pages).
 const WAL_TRUNCATE_AT: u64 = 64 * (4096 + 24) + 32;
@@ -182,7 +185,7 @@ impl Ledger {
         let err = |e: rusqlite::Error| Error::ledger(path, describe(&e));
         let mut timer = crate::ui::Timer::start();
         let conn = Connection::open_with_flags(path, flags).map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(60)).map_err(err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
         timer.mark("ledger: sqlite open");
         let mut ledger = Ledger {
             conn,
@@ -195,10 +198,7 @@ impl Ledger {
             // WAL is a persistent property of the file (header bytes 18 and 19 are 2). Setting
             // it again costs more than the rest of opening, so only a new ledger pays for it.
             if !is_wal(path) {
-                let mode: String = ledger
-                    .conn
-                    .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-                    .map_err(err)?;
+                let mode = ledger.switch_to_wal().map_err(err)?;
                 if !mode.eq_ignore_ascii_case("wal") {
                     return Err(Error::ledger(
                         path,
@@ -236,6 +236,30 @@ impl Ledger {
             ledger.append(&[])?;
         }
         Ok(ledger)
+    }
+
+    /// `PRAGMA journal_mode=WAL` on a new ledger. SQLite takes the exclusive lock this needs
+    /// without calling the busy handler, so first runs started together would fail with
+    /// "locked" at once: wait for each other here instead, as the busy timeout does for every
+    /// other step. Once one of them has switched, the others find the ledger in WAL mode.
+    fn switch_to_wal(&self) -> rusqlite::Result<String> {
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match self
+                .conn
+                .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            {
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if f.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
     }
 
     fn user_version(&self) -> Result<usize> {
