@@ -16,6 +16,7 @@ pub mod exit;
 pub mod hook;
 pub mod ledger;
 pub mod policy;
+pub mod protect;
 pub mod redact;
 pub mod ui;
 

@@ -53,6 +53,7 @@ pub(crate) fn assignment(cx: &mut Cx, w: &Word, frame: &Frame) {
         return;
     };
     let name = name.strip_suffix('+').unwrap_or(name);
+    cx.assigned(name);
     if COMMAND_VARS.contains(&name) {
         command_value(cx, name, value, w.dynamic, frame);
     } else if LOADER_VARS.contains(&name) {

@@ -165,11 +165,30 @@ pub struct Opaque {
     pub snippet: String,
 }
 
+/// A redirection that opens a file for writing (`>`, `>>`, `>|`, `&>`, `&>>`, `<>`, `N>`,
+/// `>& FILE`), wherever it sits in the script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    /// The operator as written, without the descriptor (`>`, `>>`, `&>`, …).
+    pub op: String,
+    /// The file it opens.
+    pub target: Word,
+    /// The index in [`Analysis::commands`] of the first command the redirection applies to
+    /// (equal to the length of the list when no command follows it, as in a bare `> file`).
+    pub command: usize,
+}
+
 /// Everything that would run, and what could not be resolved.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Analysis {
     pub commands: Vec<SimpleCommand>,
     pub opaque: Vec<Opaque>,
+    /// Files the script opens for writing by redirection.
+    pub redirects: Vec<Redirect>,
+    /// Names of the environment or shell variables the invocation sets anywhere (`NAME=value`
+    /// in front of a command, given to `env`, assigned as a statement, or named by
+    /// `export`/`declare`/`typeset`/`local`/`readonly`).
+    pub assigned: Vec<String>,
 }
 
 impl Analysis {

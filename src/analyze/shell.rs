@@ -148,6 +148,10 @@ impl<'s> Walker<'_, '_, 's> {
         }
         match n.kind() {
             "comment" => {}
+            "variable_assignment" => {
+                let w = self.assignment(n);
+                self.cx.assigned_word(&w);
+            }
             "command" => self.command(n, stdin),
             "declaration_command" | "unset_command" => self.declaration(n),
             "list" => {
@@ -191,15 +195,31 @@ impl<'s> Walker<'_, '_, 's> {
                         inner = redirect_stdin(*k, self.src).unwrap_or(inner);
                     }
                 }
+                // File redirections first: words the grammar gave a redirection after its
+                // target (`cmd > out arg`) are the body command's arguments.
+                let mut writes = Vec::new();
+                let mut extra = Vec::new();
+                for (_, k) in &kids {
+                    if k.kind() == "file_redirect" {
+                        extra.extend(self.file_redirect(*k, &mut writes));
+                    }
+                }
+                let first = self.cx.out.commands.len();
                 for (field, k) in kids {
                     if field == Some("body") {
-                        self.node(k, inner);
+                        if k.kind() == "command" && self.enter(k) {
+                            self.command_with(k, inner, std::mem::take(&mut extra));
+                            self.cx.leave();
+                        } else {
+                            self.node(k, inner);
+                        }
                     } else if k.kind() == "heredoc_redirect" {
                         self.heredoc(k, stdin);
-                    } else if k.is_named() {
+                    } else if k.is_named() && k.kind() != "file_redirect" {
                         self.node(k, stdin);
                     }
                 }
+                self.record_writes(writes, first);
             }
             "heredoc_redirect" => self.heredoc(n, stdin),
             "heredoc_body" => self.generic(n, stdin),
@@ -307,21 +327,45 @@ impl<'s> Walker<'_, '_, 's> {
                 words.push(Word::lit(self.text(k)));
             }
         }
+        for w in words
+            .iter()
+            .skip(1)
+            .filter(|w| !w.text.starts_with(['-', '+']))
+        {
+            let name = w.text.split_once('=').map_or(w.text.as_str(), |(n, _)| n);
+            let name = name.strip_suffix('+').unwrap_or(name).to_string();
+            self.cx.assigned(&name);
+        }
         self.cx.command(words, self.frame, Stdin::Inherited);
     }
 
     fn command(&mut self, n: Node, stdin: Stdin) {
+        self.command_with(n, stdin, Vec::new());
+    }
+
+    /// A simple command; `extra` are argument words found after the target of a redirection
+    /// that encloses it (`cmd > out arg`).
+    fn command_with(&mut self, n: Node, stdin: Stdin, extra: Vec<(usize, usize, Ev)>) {
         let mut stdin = stdin;
         // Leading `NAME=value` assignments: they go in front of the words, as in an argv.
         let mut assigns: Vec<Word> = Vec::new();
         // (start, end, word) of the name and arguments, to rejoin pieces the grammar splits.
         let mut parts: Vec<(usize, usize, Ev, bool)> = Vec::new();
+        let mut writes = Vec::new();
         for (field, k) in children(n) {
             match field {
                 Some("name") | Some("argument") => {
                     let is_dollar = !k.is_named() && k.kind() == "$";
                     let ev = self.word(k);
                     parts.push((k.start_byte(), k.end_byte(), ev, is_dollar));
+                }
+                Some("redirect") if k.kind() == "file_redirect" => {
+                    stdin = redirect_stdin(k, self.src).unwrap_or(stdin);
+                    // `rm -rf 2>/dev/null /`: the grammar reads `/` as a second target of
+                    // the redirection; bash gives it to the command.
+                    for (s, e, ev) in self.file_redirect(k, &mut writes) {
+                        parts.push((s, e, ev, false));
+                    }
                 }
                 Some("redirect") => {
                     stdin = redirect_stdin(k, self.src).unwrap_or(stdin);
@@ -357,12 +401,20 @@ impl<'s> Walker<'_, '_, 's> {
             prev_dollar = is_dollar;
             last_end = end;
         }
+        words.extend(extra.into_iter().map(|(_, _, ev)| ev));
+        let first_command = self.cx.out.commands.len();
         let Some(first) = words.first() else {
+            // A bare `> file` (or `VAR=x > file`) still opens the file.
+            for w in assigns {
+                self.cx.assigned_word(&w);
+            }
+            self.record_writes(writes, first_command);
             return;
         };
         if first.glob && !first.dynamic {
             self.cx
                 .opaque("command word is a glob pattern", self.text(n));
+            self.record_writes(writes, first_command);
             return;
         }
         assigns.extend(words.into_iter().map(|e| Word {
@@ -370,6 +422,63 @@ impl<'s> Walker<'_, '_, 's> {
             dynamic: e.dynamic,
         }));
         self.cx.command(assigns, self.frame, stdin);
+        self.record_writes(writes, first_command);
+    }
+
+    /// A file redirection: the file it writes (added to `writes`), the commands in its target's
+    /// substitutions, and any words after its target, which belong to the command.
+    fn file_redirect(
+        &mut self,
+        n: Node,
+        writes: &mut Vec<(String, Word)>,
+    ) -> Vec<(usize, usize, Ev)> {
+        let mut op = String::new();
+        let mut groups: Vec<(usize, usize, Ev)> = Vec::new();
+        for (field, k) in children(n) {
+            if field == Some("destination") {
+                let ev = self.word(k);
+                let (s, e) = (k.start_byte(), k.end_byte());
+                match groups.last_mut() {
+                    Some(last) if last.1 == s => {
+                        last.1 = e;
+                        last.2.text.push_str(&ev.text);
+                        last.2.dynamic |= ev.dynamic;
+                        last.2.glob |= ev.glob;
+                    }
+                    _ => groups.push((s, e, ev)),
+                }
+            } else if field == Some("descriptor") {
+            } else if !k.is_named() && op.is_empty() {
+                op = k.kind().to_string();
+            } else if k.is_named() {
+                self.node(k, Stdin::Inherited);
+            }
+        }
+        let mut groups = groups.into_iter();
+        if let Some((_, _, target)) = groups.next() {
+            let dup = op == ">&" && (target.text == "-" || target.text.parse::<u32>().is_ok());
+            let writes_file = matches!(op.as_str(), ">" | ">>" | "&>" | "&>>" | ">|" | "<>" | ">&");
+            if writes_file && !dup {
+                writes.push((
+                    op,
+                    Word {
+                        text: target.text,
+                        dynamic: target.dynamic,
+                    },
+                ));
+            }
+        }
+        groups.collect()
+    }
+
+    fn record_writes(&mut self, writes: Vec<(String, Word)>, command: usize) {
+        for (op, target) in writes {
+            self.cx.out.redirects.push(crate::analyze::Redirect {
+                op,
+                target,
+                command,
+            });
+        }
     }
 
     /// `NAME=value` (or `NAME+=value`) with quote removal in the value.

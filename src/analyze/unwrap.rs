@@ -404,6 +404,19 @@ impl<'w> Cx<'w> {
         self.stack -= 1;
     }
 
+    /// Note the variable a `NAME=value` word sets.
+    pub(crate) fn assigned_word(&mut self, w: &Word) {
+        if let Some((name, _)) = w.text.split_once('=') {
+            self.assigned(name.strip_suffix('+').unwrap_or(name));
+        }
+    }
+
+    pub(crate) fn assigned(&mut self, name: &str) {
+        if !self.out.assigned.iter().any(|n| n == name) {
+            self.out.assigned.push(name.to_string());
+        }
+    }
+
     /// Record a command that runs as it is.
     pub(crate) fn push(&mut self, words: Vec<Word>, frame: &Frame) {
         if words.is_empty() {
@@ -464,6 +477,23 @@ impl<'w> Cx<'w> {
             "watch" => return self.watch(words, frame),
             "find" => return self.find(words, frame),
             "ssh" => return self.ssh(words, frame),
+            "gate" => return self.gate(words, frame, stdin),
+            // expect's `spawn PROGRAM ARGS…` (its `-c` code is read as a script, below).
+            "spawn" if frame.via.last().is_some_and(|v| v == "expect -c") => {
+                words.remove(0);
+                return self.command(words, &frame.hop("spawn"), Stdin::Inherited);
+            }
+            "expect" => {
+                if let Some(code) = dash_c(&words) {
+                    self.opaque("expect runs a script", &code.text);
+                    self.push(words, frame);
+                    return self.script(&code.text, &frame.hop_script("expect -c"));
+                }
+                if words.len() > 1 {
+                    self.opaque("expect runs a script", &join(&words));
+                }
+                return self.push(words, frame);
+            }
             "busybox" | "toybox" => {
                 if words.len() > 1 && !words[1].text.starts_with('-') {
                     words.remove(0);
@@ -908,6 +938,58 @@ impl<'w> Cx<'w> {
                 i = end + 1;
             } else {
                 i += 1;
+            }
+        }
+    }
+
+    /// gate itself: `gate [RUN OPTIONS] -- CMD`, `gate run [RUN OPTIONS] -- CMD` and
+    /// `gate shell [RUN OPTIONS] -c SCRIPT` run CMD/SCRIPT, which is analysed; gate is reported
+    /// too, so that its own options and subcommands are judged (`--policy`, `approve`).
+    fn gate(&mut self, words: Vec<Word>, frame: &Frame, stdin: Stdin) {
+        const VALUE: &[&str] = &["--reason", "--as", "--timeout", "--channel", "--policy"];
+        self.push(words.clone(), frame);
+        let mut i = 1;
+        let shell = match words.get(1).map(|w| w.text.as_str()) {
+            Some("run") => {
+                i = 2;
+                false
+            }
+            Some("shell") => {
+                i = 2;
+                true
+            }
+            _ => false,
+        };
+        while i < words.len() {
+            let t = words[i].text.as_str();
+            if words[i].dynamic {
+                i += 1;
+                continue;
+            }
+            if t == "--" {
+                if !shell {
+                    let inner = words[i + 1..].to_vec();
+                    self.command(inner, &frame.hop("gate"), stdin);
+                }
+                return;
+            }
+            if shell && t == "-c" {
+                if let Some(code) = words.get(i + 1) {
+                    if code.dynamic {
+                        self.opaque("the script is an expansion", &code.text);
+                    }
+                    let code = code.text.clone();
+                    self.script(&code, &frame.hop_script("gate shell -c"));
+                }
+                return;
+            }
+            if VALUE.contains(&t) {
+                i += 2;
+            } else if t.starts_with('-') {
+                i += 1;
+            } else {
+                // A subcommand (`gate log`, `gate approve ID`): nothing more runs.
+                return;
             }
         }
     }

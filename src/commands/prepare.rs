@@ -100,5 +100,28 @@ pub fn decide(policy: &mut Policy, ctx: &Context, analysis: &Analysis) -> Result
         home: ctx.home.as_deref(),
         resolve: &resolve,
     };
-    Ok(Decider::new(policy).decide(analysis, &facts))
+    let mut verdict = Decider::new(policy).decide(analysis, &facts);
+    let scope = protection(policy, ctx, &env);
+    crate::protect::apply(&mut verdict, scope.check(analysis));
+    Ok(verdict)
+}
+
+/// gate's built-in protections as they stand for this process and policy.
+pub fn protection<'a>(
+    policy: &'a Policy,
+    ctx: &'a Context,
+    env: &'a dyn Fn(&str) -> Option<String>,
+) -> crate::protect::Scope<'a> {
+    crate::protect::Scope::new(crate::protect::Inputs {
+        cwd: &ctx.cwd,
+        env,
+        policy_files: policy
+            .sources
+            .iter()
+            .filter(|s| !s.starts_with('(') && !s.starts_with("pack:"))
+            .map(PathBuf::from)
+            .collect(),
+        ledger: crate::dirs::ledger_path(),
+        except: &policy.protect_except,
+    })
 }

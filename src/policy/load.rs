@@ -243,6 +243,7 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         sync: SyncMode::default(),
         sources: layers.iter().map(|l| l.name.clone()).collect(),
         pending_packs: Vec::new(),
+        protect_except: Vec::new(),
     };
     // Later layers are lower precedence: fill only what a higher layer left unset.
     let mut channel_origin = None;

@@ -251,6 +251,8 @@ pub struct Policy {
     pub sources: Vec<String>,
     /// Rules of enabled packs that are not parsed yet (see [`Policy::load_packs`]).
     pub pending_packs: Vec<packs::PendingPack>,
+    /// Built-in protection rules the system policy turned off (`[protect] except`).
+    pub protect_except: Vec<String>,
 }
 
 impl Policy {
