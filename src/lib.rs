@@ -93,12 +93,12 @@ fn dispatch_hook(agent: cli::HookAgent) -> error::Result<Exit> {
         cli::HookAgent::Codex { args } => (Dialect::Codex, cli::HookAsk::Gate, args),
         cli::HookAgent::Gemini { args } => (Dialect::Gemini, cli::HookAsk::Gate, args),
     };
-    run(Options {
+    Ok(run(Options {
         dialect,
         ask,
         policy: args.policy,
         agent: args.agent,
-    })
+    }))
 }
 
 fn dispatch(cli: Cli) -> error::Result<Exit> {

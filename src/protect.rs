@@ -100,6 +100,8 @@ enum Shape {
     Within,
     /// Every file in the same directory whose name starts with this one (`ledger.db*`).
     Prefix,
+    /// The path itself, not what holds it.
+    File,
 }
 
 #[derive(Debug)]
@@ -165,8 +167,11 @@ pub struct Scope<'a> {
     entries: Vec<Entry>,
     except: &'a [String],
     /// Canonical path and (device, inode) of each entry that exists, read when first needed.
-    canonical: OnceLock<Vec<(PathBuf, Option<(u64, u64)>)>>,
+    canonical: OnceLock<Vec<Resolved>>,
 }
+
+/// An entry's canonical path, and its (device, inode) when it is a file that exists.
+type Resolved = (PathBuf, Option<(u64, u64)>);
 
 fn var(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
     env(name).filter(|v| !v.is_empty())
@@ -247,7 +252,7 @@ impl<'a> Scope<'a> {
             let ledger = absolute(&cwd, ledger);
             let mut key = ledger.clone().into_os_string();
             key.push(".key");
-            add(Some(PathBuf::from(key)), Exact, Key, "the ledger key");
+            add(Some(PathBuf::from(key)), File, Key, "the ledger key");
             add(
                 ledger.parent().map(Path::to_path_buf),
                 Exact,
@@ -265,7 +270,7 @@ impl<'a> Scope<'a> {
             );
         }
         if let Some(exe) = current_exe() {
-            add(Some(exe.clone()), Exact, State, "the gate binary");
+            add(Some(exe), File, State, "the gate binary");
         }
         let codex = var(env, "CODEX_HOME")
             .map(PathBuf::from)
@@ -329,7 +334,7 @@ impl<'a> Scope<'a> {
         }
     }
 
-    fn canonical(&self) -> &[(PathBuf, Option<(u64, u64)>)] {
+    fn canonical(&self) -> &[Resolved] {
         self.canonical.get_or_init(|| {
             self.entries
                 .iter()
@@ -357,6 +362,8 @@ impl<'a> Scope<'a> {
             let inside = path.starts_with(entry_path);
             match shape {
                 Shape::Exact => path == entry_path || (destructive && entry_path.starts_with(path)),
+                // The binary's directories are build trees too (`rm -rf target`): only the file.
+                Shape::File => path == entry_path,
                 Shape::Within => {
                     if mkdir {
                         inside && path != entry_path
@@ -405,9 +412,10 @@ impl<'a> Scope<'a> {
         if real != path {
             found = found.or_else(|| self.classify(&real, destructive, mkdir));
             for (e, (c, _)) in self.entries.iter().zip(self.canonical()) {
-                if c != &e.path && real.starts_with(c) && matches!(e.shape, Shape::Within) {
-                    found = strictest(found, (e.class, e.what));
-                } else if c != &e.path && &real == c && !(mkdir && e.what.contains("director")) {
+                // An entry reached through a symlink of its own (`~/.config` linked elsewhere).
+                let within = matches!(e.shape, Shape::Within) && real.starts_with(c);
+                let same = &real == c && !(mkdir && e.what.contains("director"));
+                if c != &e.path && (within || same) {
                     found = strictest(found, (e.class, e.what));
                 }
             }
@@ -515,11 +523,16 @@ impl<'a> Scope<'a> {
                         pre.len() > 1
                             && (p.starts_with(pre.as_str()) || pre.starts_with(&format!("{p}/")))
                     }
-                    Shape::Exact | Shape::Prefix => {
+                    Shape::Exact | Shape::File => {
+                        p.starts_with(pre.as_str()) && (suffix.is_empty() || p.ends_with(suffix))
+                    }
+                    Shape::Prefix => {
+                        // `ledger.db` covers `ledger.db.intake` in the same directory.
+                        let (sdir, sname) = suffix.rsplit_once('/').unwrap_or(("", suffix));
+                        let (edir, ename) = p.rsplit_once('/').unwrap_or(("", &p));
                         p.starts_with(pre.as_str())
                             && (suffix.is_empty()
-                                || p.ends_with(suffix)
-                                || e.shape == Shape::Prefix && suffix.starts_with('.'))
+                                || (sname.starts_with(ename) && edir.ends_with(sdir)))
                     }
                 };
                 if fits && (!pre.is_empty() || !suffix.is_empty()) {
@@ -562,7 +575,14 @@ impl<'a> Scope<'a> {
             match bases {
                 Some(b) => b.iter().map(|b| normalize(&b.join(&text))).collect(),
                 None => {
-                    // After a `cd` gate cannot follow: only the name itself can tell.
+                    // After a `cd` gate cannot follow: only the name itself can tell. A path
+                    // that names a hook registration is one wherever it is.
+                    let anywhere = Path::new("/").join(&text);
+                    if let Some((class, what)) =
+                        self.classify(&normalize(&anywhere), how.destructive, how.mkdir)
+                    {
+                        return Some(self.finding(class, what, &text, how.verb));
+                    }
                     let w = Word::dynamic(format!("$PWD_UNKNOWN/{text}"));
                     let what = self.could_be_protected(&w, &[])?;
                     return Some(Finding {
@@ -651,6 +671,18 @@ impl<'a> Scope<'a> {
                 destructive: false,
                 mkdir: false,
             };
+            if r.op == "<" {
+                // Reading by redirection: only the key is protected against that.
+                if let Some(text) = self.expand(&r.target)
+                    && let Some(p) = self.resolve(&text, bases)
+                    && p.iter().any(|p| self.is_key(p))
+                {
+                    let mut f = self.finding(Class::Key, "the ledger key", &text, "reading");
+                    f.command = r.command;
+                    out.push(f);
+                }
+                continue;
+            }
             if let Some(mut f) = self.target(&r.target, bases, how) {
                 f.command = r.command;
                 out.push(f);
@@ -1134,7 +1166,7 @@ fn writes<'w>(program: &str, args: &'w [Word]) -> Writes<'w> {
                 .iter()
                 .take_while(|w| !w.text.starts_with('-') && w.text != "(" && w.text != "!")
                 .collect();
-            Writes::Paths(roots, wipe("deleting"))
+            Writes::Paths(roots, plain)
         }
         "sqlite3" | "sqlite" | "litecli" | "sqlitebrowser" | "sqldiff" => {
             if args
@@ -1165,6 +1197,17 @@ fn writes<'w>(program: &str, args: &'w [Word]) -> Writes<'w> {
                 })
             }
         }
+        // Creating gate's directories is fine; a directory in place of a protected file is not.
+        "mkdir" => Writes::Paths(
+            positional(args).collect(),
+            How {
+                verb: "creating a directory at",
+                destructive: false,
+                mkdir: true,
+            },
+        ),
+        // gate's own subcommands are judged by `gate_command`.
+        "gate" => Writes::Reads,
         "git" => {
             let sub = positional(args).next().map(|w| w.text.as_str());
             if matches!(

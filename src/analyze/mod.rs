@@ -165,8 +165,8 @@ pub struct Opaque {
     pub snippet: String,
 }
 
-/// A redirection that opens a file for writing (`>`, `>>`, `>|`, `&>`, `&>>`, `<>`, `N>`,
-/// `>& FILE`), wherever it sits in the script.
+/// A redirection that opens a file: for writing (`>`, `>>`, `>|`, `&>`, `&>>`, `<>`, `N>`,
+/// `>& FILE`) or reading (`<`), wherever it sits in the script.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redirect {
     /// The operator as written, without the descriptor (`>`, `>>`, `&>`, …).
@@ -183,7 +183,7 @@ pub struct Redirect {
 pub struct Analysis {
     pub commands: Vec<SimpleCommand>,
     pub opaque: Vec<Opaque>,
-    /// Files the script opens for writing by redirection.
+    /// Files the script opens by redirection.
     pub redirects: Vec<Redirect>,
     /// Names of the environment or shell variables the invocation sets anywhere (`NAME=value`
     /// in front of a command, given to `env`, assigned as a statement, or named by

@@ -7,7 +7,7 @@ use tree_sitter::{Node, Parser, Tree};
 
 use super::Origin;
 use super::Word;
-use super::unwrap::{Cx, Frame, Stdin};
+use super::unwrap::{Cx, Frame, SHELLS, Stdin};
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -205,6 +205,16 @@ impl<'s> Walker<'_, '_, 's> {
                     }
                 }
                 let first = self.cx.out.commands.len();
+                // `bash <<EOF … EOF`, `sh <<< '…'`: the shell runs that text (it stays opaque,
+                // but what it shows is judged too).
+                let shell_body = kids.iter().any(|(f, k)| {
+                    *f == Some("body")
+                        && k.kind() == "command"
+                        && k.child_by_field_name("name").is_some_and(|name| {
+                            let text = self.text(name).trim_matches(['\'', '"', '\\']);
+                            SHELLS.contains(&super::unwrap::basename(text))
+                        })
+                });
                 for (field, k) in kids {
                     if field == Some("body") {
                         if k.kind() == "command" && self.enter(k) {
@@ -215,6 +225,12 @@ impl<'s> Walker<'_, '_, 's> {
                         }
                     } else if k.kind() == "heredoc_redirect" {
                         self.heredoc(k, stdin);
+                        if shell_body {
+                            self.fed_to_shell(k, "here-document");
+                        }
+                    } else if k.kind() == "herestring_redirect" && shell_body {
+                        self.node(k, stdin);
+                        self.fed_to_shell(k, "here-string");
                     } else if k.is_named() && k.kind() != "file_redirect" {
                         self.node(k, stdin);
                     }
@@ -352,8 +368,17 @@ impl<'s> Walker<'_, '_, 's> {
         // (start, end, word) of the name and arguments, to rejoin pieces the grammar splits.
         let mut parts: Vec<(usize, usize, Ev, bool)> = Vec::new();
         let mut writes = Vec::new();
+        let shell = n.child_by_field_name("name").is_some_and(|name| {
+            let text = self.text(name).trim_matches(['\'', '"', '\\']);
+            SHELLS.contains(&super::unwrap::basename(text))
+        });
         for (field, k) in children(n) {
             match field {
+                Some("redirect") if shell && k.kind() == "herestring_redirect" => {
+                    stdin = redirect_stdin(k, self.src).unwrap_or(stdin);
+                    self.node(k, stdin);
+                    self.fed_to_shell(k, "here-string");
+                }
                 Some("name") | Some("argument") => {
                     let is_dollar = !k.is_named() && k.kind() == "$";
                     let ev = self.word(k);
@@ -425,6 +450,26 @@ impl<'s> Walker<'_, '_, 's> {
         self.record_writes(writes, first_command);
     }
 
+    /// The text of a here-document or here-string that a shell reads as its script.
+    fn fed_to_shell(&mut self, n: Node, what: &str) {
+        let mut text = None;
+        for (_, k) in children(n) {
+            match k.kind() {
+                "heredoc_body" => text = Some(self.text(k).to_string()),
+                "heredoc_start" | "heredoc_end" | "<<<" | "<<" | "<<-" => {}
+                _ if k.is_named() && n.kind() == "herestring_redirect" => {
+                    let src = self.text(k);
+                    text = Some(unquote_simple(src));
+                }
+                _ => {}
+            }
+        }
+        if let Some(text) = text {
+            let frame = self.frame.hop_script(what);
+            self.cx.script(&text, &frame);
+        }
+    }
+
     /// A file redirection: the file it writes (added to `writes`), the commands in its target's
     /// substitutions, and any words after its target, which belong to the command.
     fn file_redirect(
@@ -457,8 +502,11 @@ impl<'s> Walker<'_, '_, 's> {
         let mut groups = groups.into_iter();
         if let Some((_, _, target)) = groups.next() {
             let dup = op == ">&" && (target.text == "-" || target.text.parse::<u32>().is_ok());
-            let writes_file = matches!(op.as_str(), ">" | ">>" | "&>" | "&>>" | ">|" | "<>" | ">&");
-            if writes_file && !dup {
+            let opens_file = matches!(
+                op.as_str(),
+                ">" | ">>" | "&>" | "&>>" | ">|" | "<>" | ">&" | "<"
+            );
+            if opens_file && !dup {
                 writes.push((
                     op,
                     Word {
@@ -722,6 +770,16 @@ fn redirect_stdin(n: Node, src: &str) -> Option<Stdin> {
         }
         _ => None,
     }
+}
+
+/// The text of a simple quoted word (`'…'`, `"…"`), or the word as it is.
+fn unquote_simple(src: &str) -> String {
+    for q in ['\'', '"'] {
+        if let Some(inner) = src.strip_prefix(q).and_then(|s| s.strip_suffix(q)) {
+            return inner.to_string();
+        }
+    }
+    src.to_string()
 }
 
 /// Quote removal for unquoted text: `\x` is `x`, `\<newline>` disappears.

@@ -101,7 +101,7 @@ pub(crate) struct Cx<'w> {
     seen_opaque: HashSet<(String, String)>,
 }
 
-const SHELLS: &[&str] = &[
+pub(crate) const SHELLS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "ksh", "mksh", "pdksh", "ash", "yash", "rbash", "posh", "fish",
     "csh", "tcsh", "ksh93", "oksh", "loksh",
 ];

@@ -155,7 +155,29 @@ pub fn request_id(dialect: Dialect, session: &str, tool_use: &str) -> String {
         .collect()
 }
 
-pub fn run(opts: Options) -> Result<Exit> {
+/// Answer one hook call. Every error and every panic answers deny (exit status 2 with the
+/// reason): an agent reads any other exit as "go ahead".
+pub fn run(opts: Options) -> Exit {
+    let d = opts.dialect;
+    // A write past the file-size limit must fail with EFBIG (and so deny), not kill gate with
+    // SIGXFSZ: a hook killed by a signal reads as "go ahead".
+    // SAFETY: setting a signal to be ignored runs no handler code.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGXFSZ,
+            nix::sys::signal::SigHandler::SigIgn,
+        );
+    }
+    let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&opts)));
+    let refused = match answered {
+        Ok(Ok(exit)) => return exit,
+        Ok(Err(e)) => d.refuse(&format!("{e}; nothing may run unrecorded")),
+        Err(_) => d.refuse("gate failed unexpectedly (a bug: please report it); nothing may run"),
+    };
+    refused.unwrap_or(Exit::HookBlock)
+}
+
+fn answer(opts: &Options) -> Result<Exit> {
     let d = opts.dialect;
     let mut raw = Vec::new();
     let read = std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut raw);
@@ -178,11 +200,11 @@ pub fn run(opts: Options) -> Result<Exit> {
         .and_then(Value::as_str)
         .unwrap_or("");
     if event == d.before_event() {
-        pre_tool_use(&input, &opts)
+        pre_tool_use(&input, opts)
     } else if event == d.after_event() {
         match d {
             Dialect::Gemini => Ok(Exit::Success),
-            Dialect::ClaudeCode | Dialect::Codex => post_tool_use(&input, &opts),
+            Dialect::ClaudeCode | Dialect::Codex => post_tool_use(&input, opts),
         }
     } else if event.is_empty() {
         d.refuse("the hook input has no hook_event_name")
@@ -207,12 +229,20 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     let Some(tool) = field("tool_name") else {
         return refuse("the hook input has no tool_name");
     };
-    if tool != d.shell_tool() {
-        // Not a shell command: no opinion, the agent's own permissions apply.
+    let call = if tool == d.shell_tool() {
+        let Some(script) = input.pointer("/tool_input/command").and_then(Value::as_str) else {
+            return refuse(&format!("the {tool} tool input has no command"));
+        };
+        Call::Shell(script)
+    } else if let Some(paths) = file_tool_paths(tool, input.get("tool_input")) {
+        match paths {
+            Ok(paths) => Call::FileWrite(tool, paths),
+            Err(why) => return refuse(&format!("the {tool} tool input {why}")),
+        }
+    } else {
+        // Neither a shell command nor a file write: no opinion, the agent's own permissions
+        // apply.
         return Ok(Exit::Success);
-    }
-    let Some(script) = input.pointer("/tool_input/command").and_then(Value::as_str) else {
-        return refuse(&format!("the {tool} tool input has no command"));
     };
     let session = field("session_id").unwrap_or("");
     let tool_use = field("tool_use_id").unwrap_or("");
@@ -233,10 +263,43 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     if let Some(cwd) = field("cwd").filter(|c| !c.is_empty()) {
         ctx.cwd = cwd.to_string();
     }
-    let analysis = prepare::analyse_script(&policy, script);
-    let verdict = match prepare::decide(&mut policy, &ctx, &analysis) {
-        Ok(v) => v,
-        Err(e) => return refuse(&format!("the policy is invalid, nothing may run:\n{e}")),
+    let (verdict, argv, script) = match &call {
+        Call::Shell(script) => {
+            let analysis = prepare::analyse_script(&policy, script);
+            let verdict = match prepare::decide(&mut policy, &ctx, &analysis) {
+                Ok(v) => v,
+                Err(e) => return refuse(&format!("the policy is invalid, nothing may run:\n{e}")),
+            };
+            let argv = vec!["/bin/sh".to_string(), "-c".to_string(), script.to_string()];
+            (verdict, argv, Some(*script))
+        }
+        Call::FileWrite(tool, paths) => {
+            let env = |k: &str| std::env::var(k).ok();
+            let scope = prepare::protection(&policy, &ctx, &env);
+            let findings: Vec<_> = paths
+                .iter()
+                .filter_map(|p| scope.check_file_write(p))
+                .collect();
+            if findings.is_empty() {
+                // An ordinary file: the agent's own permissions apply, as for any other tool.
+                return Ok(Exit::Success);
+            }
+            let mut argv = vec![tool.to_string()];
+            argv.extend(paths.iter().cloned());
+            let mut verdict = crate::decide::Verdict {
+                decision: Decision::Allow,
+                hits: Vec::new(),
+                opaque: Vec::new(),
+                commands: vec![crate::analyze::SimpleCommand {
+                    words: argv.iter().map(crate::analyze::Word::lit).collect(),
+                    origin: crate::analyze::Origin::Argv,
+                    via: Vec::new(),
+                }],
+                risk: crate::policy::Risk::Low,
+            };
+            crate::protect::apply(&mut verdict, findings);
+            (verdict, argv, None)
+        }
     };
 
     let id = if tool_use.is_empty() {
@@ -251,7 +314,7 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     // Allowed and denied calls go to the intake (see `ledger::intake`): one line, no SQLite.
     // The first call ever, and a call that finds the intake long, open the ledger itself.
     let quick = matches!(verdict.decision, Decision::Allow | Decision::Deny)
-        && ledger_path.exists()
+        && ledger_is_writable_file(&ledger_path)
         && intake::waiting_bytes(&ledger_path) < intake::FOLD_AT
         && !intake::blocked(&ledger_path);
     let mut ledger = if quick {
@@ -273,20 +336,16 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         Ok(k) => k,
         Err(e) => return refuse(&format!("{e}; nothing may run unrecorded")),
     };
-    let argv: Vec<std::ffi::OsString> = vec!["/bin/sh".into(), "-c".into(), script.into()];
-    let hmac = keyed::argv_hmac_with(&key, &argv);
-    let masked_script = redactor.text(script);
-    let masked_command = vec![
-        "/bin/sh".to_string(),
-        "-c".to_string(),
-        masked_script.clone(),
-    ];
+    let os_argv: Vec<std::ffi::OsString> = argv.iter().map(Into::into).collect();
+    let hmac = keyed::argv_hmac_with(&key, &os_argv);
+    let masked_script = script.map(|s| redactor.text(s));
+    let masked_command = redactor.argv(&argv);
     let reason = description.map(|d| redactor.text(d));
     let request = events::request(&events::RequestData {
         requester: &ctx.requester,
         cwd: &ctx.cwd,
         command: &masked_command,
-        script: Some(&masked_script),
+        script: masked_script.as_deref(),
         reason: reason.as_deref(),
         ci: ctx.ci.as_ref(),
         argv_hmac: &hmac,
@@ -356,7 +415,9 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
                         agent: ctx.requester.agent.clone(),
                         ..RunOptions::default()
                     };
-                    let display = masked_script.clone();
+                    let display = masked_script
+                        .clone()
+                        .unwrap_or_else(|| masked_command.join(" "));
                     let terms = Decider::new(&policy).ask_terms(&verdict);
                     let outcome = seek_approval(
                         &policy,
@@ -391,6 +452,80 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
             }
         }
     }
+}
+
+/// Whether the ledger is a regular SQLite file its owner may write: anything else (missing, a
+/// directory, made read-only, not SQLite) takes the slow path, which opens it and fails closed
+/// there.
+fn ledger_is_writable_file(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut magic = [0u8; 16];
+    file.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o200 != 0)
+        && file.read_exact(&mut magic).is_ok()
+        && &magic == b"SQLite format 3\0"
+}
+
+/// What an agent is about to do.
+enum Call<'i> {
+    Shell(&'i str),
+    /// A file tool that writes these paths.
+    FileWrite(&'i str, Vec<String>),
+}
+
+/// The paths a file-writing tool writes: Claude Code's Write, Edit, MultiEdit (`file_path`)
+/// and NotebookEdit (`notebook_path`), Gemini CLI's `write_file` and `replace` (`file_path`),
+/// Codex's `apply_patch` (every `*** Add/Update/Delete File:` and `*** Move to:` path of the
+/// patch). `None` for any other tool; an error when such a tool's input names no path.
+fn file_tool_paths(
+    tool: &str,
+    input: Option<&Value>,
+) -> Option<std::result::Result<Vec<String>, String>> {
+    let text = |k: &str| input.and_then(|i| i.get(k)).and_then(Value::as_str);
+    let key = match tool {
+        "Write" | "Edit" | "MultiEdit" | "write_file" | "replace" => "file_path",
+        "NotebookEdit" => "notebook_path",
+        "apply_patch" | "ApplyPatch" => {
+            let patch = ["input", "patch", "command"]
+                .iter()
+                .find_map(|k| text(k))
+                .or_else(|| {
+                    input
+                        .and_then(|i| i.get("command"))
+                        .and_then(Value::as_array)
+                        .and_then(|a| a.last())
+                        .and_then(Value::as_str)
+                });
+            let Some(patch) = patch else {
+                return Some(Err("holds no patch".into()));
+            };
+            let paths: Vec<String> = patch
+                .lines()
+                .filter_map(|l| {
+                    let l = l.trim_start();
+                    [
+                        "*** Add File:",
+                        "*** Update File:",
+                        "*** Delete File:",
+                        "*** Move to:",
+                    ]
+                    .iter()
+                    .find_map(|p| l.strip_prefix(p))
+                    .map(|p| p.trim().to_string())
+                })
+                .collect();
+            return Some(Ok(paths));
+        }
+        _ => return None,
+    };
+    Some(match text(key) {
+        Some(p) if !p.is_empty() => Ok(vec![p.to_string()]),
+        _ => Err(format!("has no {key}")),
+    })
 }
 
 fn post_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
