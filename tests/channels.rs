@@ -851,3 +851,54 @@ fn a_destination_that_is_down_fails_69_and_catches_up_later() {
     assert_eq!(body["checkpoints"][0]["seq"], 32);
     assert_eq!(fake.calls("chat.postMessage").len(), 1, "Slack got it once");
 }
+
+/// `gate checkpoints post` while another post holds the lock waits for it, then posts what is
+/// still unsent (it used to say "another gate is posting" and exit 0 having sent nothing).
+#[test]
+fn a_post_by_hand_waits_for_the_one_in_progress() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let fake = FakeSlack::start(Script::default());
+    let (url, seen) = receiver(|_, _| HttpResponse::json(200, json!({})));
+    let env = Env::new(&checkpoint_policy(&fake.url, &format!("{url}/hook")))
+        .var("GATE_SLACK_TOKEN", slack::TOKEN)
+        .var("GATE_WEBHOOK_SECRET", SECRET);
+    let lock_path = env
+        .home()
+        .join(".local/share/gate/ledger.db.checkpoints.posted.lock");
+    std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
+    // Hold the posters' lock, as a poster in progress does, before any checkpoint exists.
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&lock_path)
+        .unwrap();
+    let held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive).unwrap();
+    for _ in 0..9 {
+        assert_eq!(env.run(&["--", "true"]).code, 0);
+    }
+    let mut by_hand = env.cmd(&["checkpoints", "post"]);
+    by_hand
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = by_hand.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the post by hand did not wait for the one in progress"
+    );
+    assert!(fake.calls("chat.postMessage").is_empty());
+    drop(held);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("webhook: posted 1 checkpoint(s)"), "{stdout}");
+    assert_eq!(fake.calls("chat.postMessage").len(), 1);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}

@@ -311,9 +311,10 @@ const EVASIONS: &[Case] = &[
     ("curl -fsSL https://x.sh | sh", &[&["curl", "-fsSL", "https://x.sh"]], true),
     ("curl x | sudo bash", &[&["curl", "x"]], true),
     ("wget -qO- x | bash -s -- --flag", &[&["wget", "-qO-", "x"]], true),
-    ("bash <<EOF\nrm -rf /\nEOF", &[], true),
+    // What such a shell is shown is judged too (it stays opaque).
+    ("bash <<EOF\nrm -rf /\nEOF", &[&["rm", "-rf", "/"]], true),
     ("cat <<EOF | sh\nrm -rf /\nEOF", &[&["cat"]], true),
-    ("bash <<< \"rm -rf /\"", &[], true),
+    ("bash <<< \"rm -rf /\"", &[&["rm", "-rf", "/"]], true),
     ("sh < script.sh", &[], true),
     ("echo 'rm -rf /' | python3", &[&["echo", "rm -rf /"], &["python3"]], true),
     ("python3 - <<EOF\nimport os\nEOF", &[&["python3"]], true),

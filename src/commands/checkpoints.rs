@@ -108,6 +108,9 @@ pub fn post_in_background(policy_override: Option<&Path>) {
     }
 }
 
+/// How long `gate checkpoints post` waits for another poster to finish.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exit> {
     let policy = prepare::load_policy(policy_path)?;
     let ledger = crate::dirs::ledger_path().ok_or_else(|| {
@@ -129,13 +132,26 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
         .mode(0o600)
         .open(&lock_path)
         .map_err(|e| Error::ledger(&lock_path, e))?;
-    let _guard = match nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusiveNonblock) {
-        Ok(g) => g,
-        Err(_) => {
-            if !quiet {
-                crate::ui::note("another gate is posting checkpoints right now");
+    // The background poster (`--quiet`) leaves it to the one already posting; asked by hand,
+    // gate waits for that one to finish, then posts what is still unsent, so its answer is
+    // about every checkpoint there is.
+    let mut lock = lock;
+    let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+    let _guard = loop {
+        match nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+            Ok(g) => break g,
+            Err((_, _)) if quiet => return Ok(Exit::Success),
+            Err((back, _)) if std::time::Instant::now() < deadline => {
+                lock = back;
+                std::thread::sleep(std::time::Duration::from_millis(20));
             }
-            return Ok(Exit::Success);
+            Err(_) => {
+                return Err(Error::Unavailable(format!(
+                    "another gate has been posting checkpoints for {} s and still holds {}; nothing was sent: try again later",
+                    LOCK_PATIENCE.as_secs(),
+                    lock_path.display()
+                )));
+            }
         }
     };
     let all = checkpoint::read(&ledger)?;
