@@ -1507,3 +1507,48 @@ pub fn apply(verdict: &mut Verdict, findings: Vec<Finding>) {
         verdict.risk = r;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{Wrappers, analyze_script};
+
+    fn findings(line: &str, except: &[String]) -> Vec<&'static str> {
+        let env = |k: &str| match k {
+            "HOME" => Some("/home/u".to_string()),
+            _ => None,
+        };
+        let scope = Scope::new(Inputs {
+            cwd: "/srv/app",
+            env: &env,
+            policy_files: Vec::new(),
+            ledger: Some(PathBuf::from("/home/u/.local/share/gate/ledger.db")),
+            except,
+        });
+        let analysis = analyze_script(line, &Wrappers::builtin());
+        scope.check(&analysis).into_iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn the_system_policy_can_turn_one_protection_off() {
+        assert_eq!(findings("echo x >> ~/.bashrc", &[]), [PERSISTENCE]);
+        assert!(findings("echo x >> ~/.bashrc", &[PERSISTENCE.to_string()]).is_empty());
+        // The others stay.
+        assert_eq!(
+            findings(
+                "echo x > ~/.config/gate/policy.toml",
+                &[PERSISTENCE.to_string()]
+            ),
+            [STATE]
+        );
+    }
+
+    #[test]
+    fn the_static_end_of_a_dynamic_word() {
+        assert_eq!(static_suffix("$D/policy.toml"), "/policy.toml");
+        assert_eq!(static_suffix("${D}/x"), "/x");
+        assert_eq!(static_suffix("$(pwd)/y"), "/y");
+        assert_eq!(static_suffix("$F"), "");
+        assert_eq!(static_suffix("a-$N.log"), ".log");
+    }
+}

@@ -207,9 +207,9 @@ fn codex_allow_is_silence_and_deny_is_exit_2_with_the_reason() {
     assert_eq!(rc, 2);
     assert!(err.contains("not JSON"), "{err}");
 
-    // Other tools pass through.
+    // Other tools pass through (apply_patch is judged: see tests/self_defence.rs).
     let other =
-        json!({"hook_event_name": "PreToolUse", "tool_name": "apply_patch", "tool_input": {}});
+        json!({"hook_event_name": "PreToolUse", "tool_name": "web_search", "tool_input": {}});
     let (rc, answer, _) = env.hook_for("codex", &other.to_string());
     assert_eq!((rc, answer), (0, None));
 

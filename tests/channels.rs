@@ -898,7 +898,10 @@ fn a_post_by_hand_waits_for_the_one_in_progress() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("webhook: posted 1 checkpoint(s)"), "{stdout}");
+    assert!(
+        stdout.contains("webhook: posted 1 checkpoint(s)"),
+        "{stdout}"
+    );
     assert_eq!(fake.calls("chat.postMessage").len(), 1);
     assert_eq!(seen.lock().unwrap().len(), 1);
 }

@@ -150,6 +150,7 @@ fn lint(file: Option<PathBuf>, as_json: bool) -> Result<Exit> {
                 "ok": failures.is_empty(),
                 "rules": policy.rules.len(),
                 "packs": policy.packs,
+                "protect_except": policy.protect_except,
                 "problems": [],
                 "tests": {
                     "passed": passed,
@@ -161,6 +162,12 @@ fn lint(file: Option<PathBuf>, as_json: bool) -> Result<Exit> {
             })
         );
     } else {
+        if !policy.protect_except.is_empty() {
+            println!(
+                "note: the system policy turns off these built-in protections: {}",
+                policy.protect_except.join(", ")
+            );
+        }
         for f in &failures {
             eprintln!("{}: {}", f.origin, f.message);
         }

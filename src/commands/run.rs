@@ -98,6 +98,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
         ci: ctx.ci.as_ref(),
         argv_hmac: &hmac,
         policy_sources: &policy.sources,
+        protect_except: &policy.protect_except,
         extra: None,
     });
     let decision_event = events::decision(&verdict, &redactor);

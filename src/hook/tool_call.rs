@@ -350,6 +350,7 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         ci: ctx.ci.as_ref(),
         argv_hmac: &hmac,
         policy_sources: &policy.sources,
+        protect_except: &policy.protect_except,
         extra: Some(json!({"adapter": d.agent(), "session_id": session, "tool_use_id": tool_use})),
     });
     let decision = events::decision(&verdict, &redactor);

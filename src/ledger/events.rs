@@ -19,6 +19,8 @@ pub struct RequestData<'a> {
     pub ci: Option<&'a Ci>,
     pub argv_hmac: &'a str,
     pub policy_sources: &'a [String],
+    /// Built-in protections the system policy turned off (recorded with every request).
+    pub protect_except: &'a [String],
     /// Extra context from an adapter (e.g. the Claude Code hook's session and tool-use ids).
     pub extra: Option<Value>,
 }
@@ -37,6 +39,9 @@ pub fn request(d: &RequestData<'_>) -> Value {
     });
     if let Some(extra) = &d.extra {
         v["via"] = extra.clone();
+    }
+    if !d.protect_except.is_empty() {
+        v["protect_except"] = json!(d.protect_except);
     }
     v
 }

@@ -23,6 +23,8 @@ pub struct Layer {
     /// What error messages call it: a path, or `pack:NAME` / `(built-in default)`.
     pub name: String,
     pub text: String,
+    /// The system policy: the only layer that may narrow gate's own protections.
+    pub system: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -64,6 +66,7 @@ pub fn load(opts: &LoadOptions) -> Result<(Policy, Vec<String>), Problems> {
         layers.push(Layer {
             name: "(built-in default)".into(),
             text: DEFAULT_POLICY.into(),
+            system: false,
         });
     }
     build(&layers).map(|p| (p, warnings))
@@ -71,7 +74,8 @@ pub fn load(opts: &LoadOptions) -> Result<(Policy, Vec<String>), Problems> {
 
 /// Load one file as the only layer (`gate rules lint FILE`).
 pub fn load_file(path: &Path) -> Result<Policy, Problems> {
-    let layer = read_layer(path, true)?;
+    let mut layer = read_layer(path, true)?;
+    layer.system = path == Path::new(crate::policy::SYSTEM_POLICY);
     let mut policy = build(&[layer])?;
     policy.load_packs(None)?;
     Ok(policy)
@@ -83,6 +87,7 @@ pub fn parse_str(name: &str, text: &str) -> Result<Policy, Problems> {
     let mut policy = build(&[Layer {
         name: name.into(),
         text: text.into(),
+        system: false,
     }])?;
     policy.load_packs(None)?;
     Ok(policy)
@@ -144,6 +149,7 @@ fn read_layer(path: &Path, required: bool) -> Result<Layer, Problems> {
             Ok(text) => Ok(Layer {
                 name: path.display().to_string(),
                 text,
+                system: false,
             }),
             Err(_) => Err(file_problem(path, "the policy is not valid UTF-8".into())),
         },
@@ -194,6 +200,7 @@ fn read_system_policy(path: &Path) -> Result<Option<Layer>, String> {
         Ok(text) => Ok(Some(Layer {
             name: path.display().to_string(),
             text,
+            system: true,
         })),
         Err(e) => Err(format!(
             "ignoring the system policy {}: cannot read it: {e}",
@@ -220,6 +227,7 @@ struct Raw {
     webhook: Option<WebhookConfig>,
     redact: Vec<String>,
     sync: Option<SyncMode>,
+    protect_except: Vec<String>,
 }
 
 /// Merge layers (highest precedence first) and the packs they enable into one policy.
@@ -228,6 +236,7 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
     let mut raws = Vec::new();
     for layer in layers {
         let mut cx = Cx::new(&layer.name, &layer.text, &mut problems);
+        cx.system = layer.system;
         raws.push(cx.document());
     }
     let mut policy = Policy {
@@ -299,6 +308,7 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
             policy.webhook = raw.webhook.take();
         }
         policy.redact.append(&mut raw.redact);
+        policy.protect_except.append(&mut raw.protect_except);
     }
     let d = &mut policy.defaults;
     d.decision = decision.unwrap_or(d.decision);
@@ -413,6 +423,8 @@ type Key<'i> = Spanned<Cow<'i, str>>;
 
 struct Cx<'a> {
     file: &'a str,
+    /// Parsing the system policy.
+    system: bool,
     src: &'a str,
     /// Byte offsets of line starts, for turning spans into line:column.
     lines: Vec<usize>,
@@ -425,6 +437,7 @@ impl<'a> Cx<'a> {
         lines.extend(src.match_indices('\n').map(|(i, _)| i + 1));
         Cx {
             file,
+            system: false,
             src,
             lines,
             problems,
@@ -539,6 +552,41 @@ impl<'a> Cx<'a> {
                         }
                     }
                 }
+                "protect" => {
+                    let Some(table) = self.table(key, value) else {
+                        continue;
+                    };
+                    if !self.system {
+                        self.err(
+                            &key.span(),
+                            format!(
+                                "only the system policy ({}) may narrow gate's own protections; a user policy cannot leave them out",
+                                crate::policy::SYSTEM_POLICY
+                            ),
+                        );
+                        continue;
+                    }
+                    for (k, v) in table.iter() {
+                        match k.get_ref().as_ref() {
+                            "except" => {
+                                for (id, span) in self.str_list(k, v).unwrap_or_default() {
+                                    if crate::protect::RULES.contains(&id.as_str()) {
+                                        raw.protect_except.push(id);
+                                    } else {
+                                        self.err(
+                                            &span,
+                                            format!(
+                                                "unknown protection `{id}` (expected one of: {})",
+                                                crate::protect::RULES.join(", ")
+                                            ),
+                                        );
+                                    }
+                                }
+                            }
+                            _ => self.unknown(k, &["except"]),
+                        }
+                    }
+                }
                 "ledger" => {
                     if let Some(table) = self.table(key, value) {
                         for (k, v) in table.iter() {
@@ -572,6 +620,7 @@ impl<'a> Cx<'a> {
                         "webhook",
                         "redact",
                         "ledger",
+                        "protect",
                     ],
                 ),
             }
@@ -1332,15 +1381,48 @@ mod tests {
         }
     }
 
+    /// Only the system policy may narrow gate's own protections, and only by known rule ids.
+    #[test]
+    fn only_the_system_policy_may_narrow_the_protections() {
+        let text = "[protect]\nexcept = [\"gate.protect.persistence\"]\n";
+        let system = Layer {
+            name: "system.toml".into(),
+            text: text.into(),
+            system: true,
+        };
+        let p = build(&[system]).unwrap();
+        assert_eq!(p.protect_except, ["gate.protect.persistence"]);
+        let user = Layer {
+            name: "user.toml".into(),
+            text: text.into(),
+            system: false,
+        };
+        let err = build(&[user]).unwrap_err().to_string();
+        assert!(err.contains("user.toml:1:2"), "{err}");
+        assert!(err.contains("only the system policy"), "{err}");
+        let unknown = Layer {
+            name: "system.toml".into(),
+            text: "[protect]\nexcept = [\"gate.protect.everything\"]\n".into(),
+            system: true,
+        };
+        let err = build(&[unknown]).unwrap_err().to_string();
+        assert!(
+            err.contains("unknown protection `gate.protect.everything`"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn system_defaults_win_and_rules_add_up() {
         let system = Layer {
             name: "system.toml".into(),
             text: "[defaults]\ndecision = \"ask\"\n[[rule]]\nid = \"s\"\ncommand = \"reboot\"\ndecision = \"deny\"\n".into(),
+            system: false,
         };
         let user = Layer {
             name: "user.toml".into(),
             text: "[defaults]\ndecision = \"allow\"\ntimeout = \"5m\"\n[[rule]]\nid = \"u\"\ncommand = \"kubectl delete\"\ndecision = \"ask\"\n".into(),
+            system: false,
         };
         let p = build(&[system, user]).unwrap();
         assert_eq!(p.defaults.decision, Decision::Ask);
@@ -1356,10 +1438,12 @@ mod tests {
         let a = Layer {
             name: "a.toml".into(),
             text: "[[rule]]\nid = \"x\"\ncommand = \"ls\"\ndecision = \"ask\"\n".into(),
+            system: false,
         };
         let b = Layer {
             name: "b.toml".into(),
             text: "[[rule]]\nid = \"x\"\ncommand = \"ls\"\ndecision = \"ask\"\n".into(),
+            system: false,
         };
         let err = build(&[a, b]).unwrap_err();
         assert!(
@@ -1375,6 +1459,7 @@ mod tests {
         let err = build(&[Layer {
             name: "u.toml".into(),
             text: text.into(),
+            system: false,
         }])
         .unwrap_err()
         .to_string();
