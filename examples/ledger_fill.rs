@@ -89,6 +89,7 @@ fn main() {
                 ci: None,
                 argv_hmac: &hmac,
                 policy_sources: &sources,
+                protect_except: &[],
                 extra: None,
             });
             let id = format!("{:010}", done + i);
