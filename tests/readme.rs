@@ -122,10 +122,14 @@ fn the_agent_hook_recipes_register_the_right_commands() {
                     accepted(cmd);
                     let matcher = entry["matcher"].as_str().unwrap();
                     match cmd {
+                        // PreToolUse also sees the file tools, so they cannot write gate's files.
+                        "gate hook claude-code" if event == "PreToolUse" => {
+                            assert_eq!(matcher, "Bash|Write|Edit|MultiEdit|NotebookEdit")
+                        }
                         "gate hook claude-code" => assert_eq!(matcher, "Bash"),
                         "gate hook gemini" => {
                             assert_eq!(event, "BeforeTool");
-                            assert_eq!(matcher, "run_shell_command");
+                            assert_eq!(matcher, "run_shell_command|write_file|replace");
                         }
                         other => panic!("unexpected hook command {other}"),
                     }
@@ -138,9 +142,9 @@ fn the_agent_hook_recipes_register_the_right_commands() {
     let codex = blocks("toml codex");
     assert_eq!(codex.len(), 1);
     let v: toml::Value = toml::from_str(&codex[0]).expect("the Codex recipe is TOML");
-    for event in ["PreToolUse", "PostToolUse"] {
+    for (event, matcher) in [("PreToolUse", "Bash|apply_patch"), ("PostToolUse", "Bash")] {
         let entry = &v["hooks"][event][0];
-        assert_eq!(entry["matcher"].as_str(), Some("Bash"));
+        assert_eq!(entry["matcher"].as_str(), Some(matcher));
         let cmd = entry["hooks"][0]["command"].as_str().unwrap();
         assert_eq!(cmd, "gate hook codex");
         accepted(cmd);
