@@ -1091,8 +1091,33 @@ fn writes<'w>(program: &str, args: &'w [Word]) -> Writes<'w> {
             if program == "rsync" && has_flag(args, '\0', &["remove-source-files"]) {
                 paths = pos.clone();
             }
-            // A copy into a directory writes DIR/NAME for each source.
-            Writes::Paths(paths, wipe("copying over"))
+            // A copy into a directory writes DIR/NAME for each source; nothing else in DIR.
+            let into_dir = match target_dir(args) {
+                Some(t) => Some((t, &pos[..])),
+                None => pos.split_last().map(|(d, s)| (*d, s)),
+            };
+            let mut owned: Vec<Word> = paths.into_iter().cloned().collect();
+            if let Some((dir, sources)) = into_dir {
+                let dir_text = dir
+                    .text
+                    .strip_prefix("--target-directory=")
+                    .unwrap_or(&dir.text);
+                for src in sources {
+                    let name = src
+                        .text
+                        .trim_end_matches('/')
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("");
+                    if !name.is_empty() {
+                        owned.push(Word {
+                            text: format!("{}/{name}", dir_text.trim_end_matches('/')),
+                            dynamic: dir.dynamic || src.dynamic,
+                        });
+                    }
+                }
+            }
+            Writes::Owned(owned, plain)
         }
         "chmod" | "chown" | "chgrp" | "setfacl" | "chattr" | "chcon" => {
             let reference = args.iter().any(|w| w.text.starts_with("--reference"));
@@ -1224,7 +1249,10 @@ fn writes<'w>(program: &str, args: &'w [Word]) -> Writes<'w> {
                         | "switch"
                 )
             ) {
-                skip_first(wipe("changing"))
+                skip_first(How {
+                    verb: "changing",
+                    ..plain
+                })
             } else {
                 Writes::Reads
             }
