@@ -353,6 +353,21 @@ fn intake_len(env: &Env) -> u64 {
     std::fs::metadata(intake(env)).map_or(0, |m| m.len())
 }
 
+/// How many lines wait in the intake (besides the header a fold leaves).
+fn waiting_lines(env: &Env) -> usize {
+    std::fs::read_to_string(intake(env))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with("gate-intake "))
+        .count()
+}
+
+/// The `intake_chained` events: where the ledger stands in the intake, one when it was set up
+/// and one per fold that chained lines.
+fn marks(env: &Env) -> i64 {
+    kinds_in_ledger(env, "intake_chained")
+}
+
 /// The command of each request, oldest first.
 fn commands(env: &Env) -> Vec<String> {
     let mut log = env.log();
@@ -374,20 +389,21 @@ fn hook_decisions_wait_in_the_intake_and_are_chained_before_anything_later() {
     let (_, a, _) = env.hook(&pre_tool_use("rm -rf /", "tu-2"));
     assert_eq!(decision(&a), "deny");
     assert!(
-        intake_len(&env) > 0,
+        waiting_lines(&env) == 2,
         "the hook wrote its decisions to the intake"
     );
 
     // A writer chains the intake first, then its own events.
     runs(&env, 1);
-    assert_eq!(intake_len(&env), 0, "the writer emptied the intake");
+    assert_eq!(waiting_lines(&env), 0, "the writer chained the intake");
     assert_eq!(commands(&env), ["run 0", "ls -la", "rm -rf /", "run 0"]);
     let log = env.log();
     assert_eq!(log[1]["status"], "denied");
     assert_eq!(log[2]["decision"], "allow");
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "{v}");
-    assert_eq!(v["events"], 4 + 3 + 2 + 4, "{v}");
+    assert_eq!(marks(&env), 2, "set up, then one fold");
+    assert_eq!(v["events"], 4 + 3 + 2 + 4 + marks(&env), "{v}");
 
     // Each event keeps the time it was decided at.
     let out = env.gate(&["export", "--format", "jsonl"]);
@@ -417,8 +433,8 @@ fn readers_see_what_waits_in_the_intake() {
     assert_eq!(decision(&a), "allow");
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "{v}");
-    assert_eq!(v["events"], 4 + 3 + 3, "{v}");
-    assert_eq!(intake_len(&env), 0);
+    assert_eq!(v["events"], 4 + 3 + 3 + marks(&env), "{v}");
+    assert_eq!(waiting_lines(&env), 0);
 }
 
 #[test]
@@ -439,8 +455,8 @@ fn an_intake_line_altered_before_it_is_chained_breaks_verify() {
     assert_eq!(rc, 1, "{v}");
     let broken = &v["first_broken"];
     assert_eq!(
-        broken["seq"], 5,
-        "the first event after the run's four: {v}"
+        broken["seq"], 6,
+        "the first event after the run's four and the intake's set-up: {v}"
     );
     assert!(
         broken["problem"]
@@ -454,7 +470,7 @@ fn an_intake_line_altered_before_it_is_chained_breaks_verify() {
     let conn = rusqlite::Connection::open(env.ledger()).unwrap();
     let kept: String = conn
         .query_row(
-            "SELECT data FROM events WHERE seq = 5 AND kind = 'intake_rejected'",
+            "SELECT data FROM events WHERE seq = 6 AND kind = 'intake_rejected'",
             [],
             |r| r.get(0),
         )
@@ -482,7 +498,7 @@ fn a_fold_that_died_before_emptying_the_intake_chains_nothing_twice() {
     );
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "{v}");
-    assert_eq!(v["events"], 4 + 3 + 4 + 3 + 4, "{v}");
+    assert_eq!(v["events"], 4 + 3 + 4 + 3 + 4 + marks(&env), "{v}");
 }
 
 #[test]
@@ -496,7 +512,7 @@ fn a_long_intake_is_chained_by_the_hook_itself() {
     assert!(intake_len(&env) > 64 * 1024);
     let (_, a, _) = env.hook(&pre_tool_use("git status", "tu-2"));
     assert_eq!(decision(&a), "allow");
-    assert_eq!(intake_len(&env), 0, "the second call chained the intake");
+    assert_eq!(waiting_lines(&env), 0, "the second call chained the intake");
     assert_eq!(commands(&env).len(), 3);
 }
 
@@ -536,7 +552,7 @@ fn hooks_and_runs_at_once_lose_nothing() {
     );
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "{v}");
-    assert_eq!(v["events"], 4 + 16 * 10 * (4 + 3), "{v}");
+    assert_eq!(v["events"], 4 + 16 * 10 * (4 + 3) + marks(&env), "{v}");
 }
 
 #[test]
@@ -546,6 +562,10 @@ fn a_ledger_that_cannot_take_the_intake_makes_the_hook_fail_closed() {
     let (_, a, _) = env.hook(&pre_tool_use("git status", "tu-1"));
     assert_eq!(decision(&a), "allow");
     // The ledger turns out to be from a newer gate: the next writer cannot chain the intake.
+    let schema: i64 = rusqlite::Connection::open(env.ledger())
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     env.sql("PRAGMA user_version = 99").unwrap();
     let out = env.gate(&["--", "true"]);
     assert_eq!(code(&out), 74, "{}", stderr(&out));
@@ -556,13 +576,13 @@ fn a_ledger_that_cannot_take_the_intake_makes_the_hook_fail_closed() {
     assert!(err.contains("newer gate"), "{err}");
 
     // Repaired: the next call chains what waited, and the hook goes back to the intake.
-    env.sql("PRAGMA user_version = 1").unwrap();
+    env.sql(&format!("PRAGMA user_version = {schema}")).unwrap();
     let (_, a, _) = env.hook(&pre_tool_use("git diff", "tu-3"));
     assert_eq!(decision(&a), "allow");
     assert!(!env.path("data/gate/ledger.db.intake.error").exists());
     let (_, a, _) = env.hook(&pre_tool_use("git show", "tu-4"));
     assert_eq!(decision(&a), "allow");
-    assert!(intake_len(&env) > 0, "back to the intake");
+    assert_eq!(waiting_lines(&env), 1, "back to the intake");
     assert_eq!(
         commands(&env),
         ["run 0", "git status", "git diff", "git show"]
@@ -724,7 +744,10 @@ fn lines_dropped_from_the_end_break_verify_without_new_calls() {
     hook_calls(&env, 1..=3);
     drop_last_lines(&env, 1);
     let (_, problem) = first_break(&env);
-    assert!(problem.contains("#3..#3 are missing"), "{problem}");
+    assert!(
+        problem.contains("#3 is missing from the end of the intake"),
+        "{problem}"
+    );
     assert_eq!(commands(&env), ["run 0", "git log -n 1", "git log -n 2"]);
 }
 
@@ -741,7 +764,7 @@ fn a_line_removed_from_the_middle_breaks_verify() {
     assert_ne!(kept, text);
     std::fs::write(intake(&env), kept).unwrap();
     let (_, problem) = first_break(&env);
-    assert!(problem.contains("#2..#2 are missing"), "{problem}");
+    assert!(problem.contains("#2 is missing"), "{problem}");
 }
 
 #[test]
