@@ -905,3 +905,55 @@ fn hooks_killed_at_random_points_are_no_false_alarm() {
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "{v}");
 }
+
+/// A ledger and an intake left by a gate before numbered intake lines (schema 1, lines chained
+/// from zeros with no header and no numbers): migrated, chained as they are, then the intake is
+/// set up and used as any other.
+#[test]
+fn an_old_ledger_and_its_old_intake_are_taken_over() {
+    use hmac::{Hmac, Mac};
+    let env = Env::new();
+    runs(&env, 1);
+    env.sql("DROP INDEX events_intake_marks; PRAGMA user_version = 1")
+        .unwrap();
+    let key = std::fs::read(env.path("data/gate/ledger.db.key")).unwrap();
+    let mut old = String::new();
+    let mut prev = [0u8; 32];
+    for (i, command) in ["git status", "git diff"].iter().enumerate() {
+        let data = serde_json::json!({"command": ["/bin/sh", "-c", command], "script": command});
+        let json = serde_json::json!({"events": [{
+            "request": format!("oldreq{i}"),
+            "time": format!("2026-01-01T00:00:0{i}.000Z"),
+            "kind": "request",
+            "data": data.to_string(),
+        }]})
+        .to_string();
+        let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key).unwrap();
+        m.update(&prev);
+        m.update(json.as_bytes());
+        prev = m.finalize().into_bytes().into();
+        old.push_str(&format!("{json}\t{}\n", hex::encode(prev)));
+    }
+    std::fs::write(intake(&env), old).unwrap();
+
+    hook_calls(&env, 1..=2);
+    runs(&env, 1);
+    assert_eq!(
+        commands(&env),
+        [
+            "run 0",
+            "git status",
+            "git diff",
+            "git log -n 1",
+            "git log -n 2",
+            "run 0"
+        ]
+    );
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 0, "{v}");
+    let schema: i64 = rusqlite::Connection::open(env.ledger())
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(schema, 2);
+}

@@ -428,7 +428,11 @@ fn try_append(path: &Path, key: &[u8], events: &[NewEvent<'_>], sync: SyncMode) 
         return Ok(false);
     };
     let (seq, prev, newline) = if size == header.end {
-        (header.written.seq + 1, header.written.mac, false)
+        (
+            header.written.seq.saturating_add(1),
+            header.written.mac,
+            false,
+        )
     } else {
         // The header does not account for the end of the file: a gate died after writing its
         // line (whole or cut short) and before updating the header, or lines were cut off the
@@ -437,7 +441,11 @@ fn try_append(path: &Path, key: &[u8], events: &[NewEvent<'_>], sync: SyncMode) 
         let mut text = vec![0u8; size as usize];
         file.read_exact_at(&mut text, 0).map_err(|e| err(&e))?;
         let t = tail(&text[HEADER_LEN..], &header.chained);
-        (header.written.seq.max(t.seq) + 1, t.prev, !t.closed)
+        (
+            header.written.seq.max(t.seq).saturating_add(1),
+            t.prev,
+            !t.closed,
+        )
     };
     let time = now_rfc3339();
     let entries: Vec<Entry> = events
@@ -638,8 +646,10 @@ pub fn plan(key: &[u8], text: Option<&[u8]>, chained: Option<Mark>, now: &str) -
     let (rest, mut next, mut mark) = match (&head, chained, resume) {
         // A fold that died between its commit and cutting the intake back left the lines it
         // chained, its mark's line among them.
-        (_, Some(m), Some(i)) => (&lines[i + 1..], Some(m.seq + 1), chained),
-        (Head::Valid(h), Some(m), None) if h.chained == m => (&lines[..], Some(m.seq + 1), chained),
+        (_, Some(m), Some(i)) => (&lines[i + 1..], Some(m.seq.saturating_add(1)), chained),
+        (Head::Valid(h), Some(m), None) if h.chained == m => {
+            (&lines[..], Some(m.seq.saturating_add(1)), chained)
+        }
         // Set up by a gate that died before committing its mark: nothing was expected of it.
         (Head::Valid(h), None, None) if h.chained.seq == 0 => {
             (&lines[..], Some(1), Some(h.chained))
@@ -659,7 +669,7 @@ pub fn plan(key: &[u8], text: Option<&[u8]>, chained: Option<Mark>, now: &str) -
             match &head {
                 Head::Valid(h) => (
                     &lines[..],
-                    Some(h.chained.seq + 1),
+                    Some(h.chained.seq.saturating_add(1)),
                     chained.or(Some(h.chained)),
                 ),
                 _ => (&lines[..], None, chained),
@@ -687,7 +697,8 @@ pub fn plan(key: &[u8], text: Option<&[u8]>, chained: Option<Mark>, now: &str) -
             {
                 items.push(gap(n, json!({"found": seq})));
             }
-            next = Some(seq + 1);
+            // Numbers come from lines as found: no arithmetic on them may panic.
+            next = Some(seq.saturating_add(1));
         }
         items.push(match (&line.record, line.seq, line.mac) {
             (Record::Batch(entries), Some(seq), Some(mac)) => {
@@ -1350,5 +1361,20 @@ mod tests {
             None
         );
         assert_eq!(line_seq(b"{\"events\":[],\"seq\":42}"), None);
+
+        // The largest number, planted twice: counted without overflowing.
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = dir.path().join("ledger.db");
+        let mark = Some(set_up(&ledger));
+        let planted = format!("{{\"seq\":{}}}\t{}\n", u64::MAX, "0".repeat(64));
+        let mut f = OpenOptions::new().append(true).open(path(&ledger)).unwrap();
+        f.write_all(planted.repeat(2).as_bytes()).unwrap();
+        add(&ledger, &[ev("a", "request", 1)]);
+        let p = plan_of(Some(&text(&ledger)), mark);
+        assert!(
+            summary(&p).contains(&"a:request".to_string()),
+            "{:?}",
+            summary(&p)
+        );
     }
 }

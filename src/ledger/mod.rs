@@ -184,16 +184,19 @@ impl Ledger {
     /// ledger whatever it holds, so that an intake erased or cut short since the last fold is
     /// recorded (and so reported) now.
     pub fn open_audit(path: &Path) -> Result<Self> {
-        if path.exists()
-            && let Err(e) =
-                Self::open(path, SyncMode::Normal).and_then(|mut l| l.settle_intake(false))
-        {
-            crate::ui::note(&format!(
-                "warning: the hook's intake {} could not be checked against the ledger: {e}",
-                intake::path(path).display()
-            ));
+        if !path.exists() {
+            return Self::open_read(path);
         }
-        Self::open_read(path)
+        match Self::open(path, SyncMode::Normal).and_then(|mut l| l.settle_intake(false)) {
+            Ok(()) => Self::open_read(path),
+            Err(e) => {
+                crate::ui::note(&format!(
+                    "warning: the hook's intake {} was not checked against the ledger, and what waits in it is not shown: {e}",
+                    intake::path(path).display()
+                ));
+                Self::connect(path, SyncMode::Normal, true)
+            }
+        }
     }
 
     fn connect(path: &Path, sync: SyncMode, read_only: bool) -> Result<Self> {
