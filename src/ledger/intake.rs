@@ -676,18 +676,8 @@ pub fn plan(key: &[u8], text: Option<&[u8]>, chained: Option<Mark>, now: &str) -
             }
         }
     };
-    let gap = |expected: u64, found: Value| Item {
-        entries: vec![Entry::about_intake(
-            "intake_gap",
-            {
-                let mut d = json!({"expected": expected});
-                if let (Some(d), Value::Object(f)) = (d.as_object_mut(), found) {
-                    d.extend(f);
-                }
-                d
-            },
-            now,
-        )],
+    let gap = |data: Value| Item {
+        entries: vec![Entry::about_intake("intake_gap", data, now)],
         recheck: Some(false),
     };
     for line in rest {
@@ -695,7 +685,7 @@ pub fn plan(key: &[u8], text: Option<&[u8]>, chained: Option<Mark>, now: &str) -
             if let Some(n) = next
                 && seq != n
             {
-                items.push(gap(n, json!({"found": seq})));
+                items.push(gap(json!({"expected": n, "found": seq})));
             }
             // Numbers come from lines as found: no arithmetic on them may panic.
             next = Some(seq.saturating_add(1));
@@ -724,7 +714,7 @@ pub fn plan(key: &[u8], text: Option<&[u8]>, chained: Option<Mark>, now: &str) -
         && let Some(n) = next
         && h.written.seq >= n
     {
-        items.push(gap(n, json!({"written": h.written.seq})));
+        items.push(gap(json!({"expected": n, "written": h.written.seq})));
     }
     Plan { items, mark }
 }
@@ -849,20 +839,21 @@ impl Taken {
 
     fn write_header(&mut self, path: &Path, header: &[u8], sync: SyncMode) -> std::io::Result<()> {
         let created = self.file.is_none();
-        if created {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o600)
-                .custom_flags(nix::libc::O_NOFOLLOW)
-                .open(path)?;
-            self.file = Some(Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| e)?);
-        }
-        let Some(file) = &self.file else {
-            unreachable!("opened above")
+        let file = match self.file.take() {
+            Some(f) => f,
+            None => {
+                let file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .mode(0o600)
+                    .custom_flags(nix::libc::O_NOFOLLOW)
+                    .open(path)?;
+                Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| e)?
+            }
         };
+        let file = self.file.insert(file);
         file.write_all_at(header, 0)?;
         file.set_len(header.len() as u64)?;
         if sync == SyncMode::Full {
