@@ -353,6 +353,21 @@ fn intake_len(env: &Env) -> u64 {
     std::fs::metadata(intake(env)).map_or(0, |m| m.len())
 }
 
+/// How many lines wait in the intake (besides the header a fold leaves).
+fn waiting_lines(env: &Env) -> usize {
+    std::fs::read_to_string(intake(env))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with("gate-intake "))
+        .count()
+}
+
+/// The `intake_chained` events: where the ledger stands in the intake, one when it was set up
+/// and one per fold that chained lines.
+fn marks(env: &Env) -> i64 {
+    kinds_in_ledger(env, "intake_chained")
+}
+
 /// The command of each request, oldest first.
 fn commands(env: &Env) -> Vec<String> {
     let mut log = env.log();
@@ -374,20 +389,21 @@ fn hook_decisions_wait_in_the_intake_and_are_chained_before_anything_later() {
     let (_, a, _) = env.hook(&pre_tool_use("rm -rf /", "tu-2"));
     assert_eq!(decision(&a), "deny");
     assert!(
-        intake_len(&env) > 0,
+        waiting_lines(&env) == 2,
         "the hook wrote its decisions to the intake"
     );
 
     // A writer chains the intake first, then its own events.
     runs(&env, 1);
-    assert_eq!(intake_len(&env), 0, "the writer emptied the intake");
+    assert_eq!(waiting_lines(&env), 0, "the writer chained the intake");
     assert_eq!(commands(&env), ["run 0", "ls -la", "rm -rf /", "run 0"]);
     let log = env.log();
     assert_eq!(log[1]["status"], "denied");
     assert_eq!(log[2]["decision"], "allow");
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "{v}");
-    assert_eq!(v["events"], 4 + 3 + 2 + 4, "{v}");
+    assert_eq!(marks(&env), 2, "set up, then one fold");
+    assert_eq!(v["events"], 4 + 3 + 2 + 4 + marks(&env), "{v}");
 
     // Each event keeps the time it was decided at.
     let out = env.gate(&["export", "--format", "jsonl"]);
@@ -417,8 +433,8 @@ fn readers_see_what_waits_in_the_intake() {
     assert_eq!(decision(&a), "allow");
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "{v}");
-    assert_eq!(v["events"], 4 + 3 + 3, "{v}");
-    assert_eq!(intake_len(&env), 0);
+    assert_eq!(v["events"], 4 + 3 + 3 + marks(&env), "{v}");
+    assert_eq!(waiting_lines(&env), 0);
 }
 
 #[test]
@@ -439,8 +455,8 @@ fn an_intake_line_altered_before_it_is_chained_breaks_verify() {
     assert_eq!(rc, 1, "{v}");
     let broken = &v["first_broken"];
     assert_eq!(
-        broken["seq"], 5,
-        "the first event after the run's four: {v}"
+        broken["seq"], 6,
+        "the first event after the run's four and the intake's set-up: {v}"
     );
     assert!(
         broken["problem"]
@@ -454,7 +470,7 @@ fn an_intake_line_altered_before_it_is_chained_breaks_verify() {
     let conn = rusqlite::Connection::open(env.ledger()).unwrap();
     let kept: String = conn
         .query_row(
-            "SELECT data FROM events WHERE seq = 5 AND kind = 'intake_rejected'",
+            "SELECT data FROM events WHERE seq = 6 AND kind = 'intake_rejected'",
             [],
             |r| r.get(0),
         )
@@ -482,7 +498,7 @@ fn a_fold_that_died_before_emptying_the_intake_chains_nothing_twice() {
     );
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "{v}");
-    assert_eq!(v["events"], 4 + 3 + 4 + 3 + 4, "{v}");
+    assert_eq!(v["events"], 4 + 3 + 4 + 3 + 4 + marks(&env), "{v}");
 }
 
 #[test]
@@ -496,7 +512,7 @@ fn a_long_intake_is_chained_by_the_hook_itself() {
     assert!(intake_len(&env) > 64 * 1024);
     let (_, a, _) = env.hook(&pre_tool_use("git status", "tu-2"));
     assert_eq!(decision(&a), "allow");
-    assert_eq!(intake_len(&env), 0, "the second call chained the intake");
+    assert_eq!(waiting_lines(&env), 0, "the second call chained the intake");
     assert_eq!(commands(&env).len(), 3);
 }
 
@@ -536,7 +552,7 @@ fn hooks_and_runs_at_once_lose_nothing() {
     );
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "{v}");
-    assert_eq!(v["events"], 4 + 16 * 10 * (4 + 3), "{v}");
+    assert_eq!(v["events"], 4 + 16 * 10 * (4 + 3) + marks(&env), "{v}");
 }
 
 #[test]
@@ -546,6 +562,10 @@ fn a_ledger_that_cannot_take_the_intake_makes_the_hook_fail_closed() {
     let (_, a, _) = env.hook(&pre_tool_use("git status", "tu-1"));
     assert_eq!(decision(&a), "allow");
     // The ledger turns out to be from a newer gate: the next writer cannot chain the intake.
+    let schema: i64 = rusqlite::Connection::open(env.ledger())
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     env.sql("PRAGMA user_version = 99").unwrap();
     let out = env.gate(&["--", "true"]);
     assert_eq!(code(&out), 74, "{}", stderr(&out));
@@ -556,13 +576,13 @@ fn a_ledger_that_cannot_take_the_intake_makes_the_hook_fail_closed() {
     assert!(err.contains("newer gate"), "{err}");
 
     // Repaired: the next call chains what waited, and the hook goes back to the intake.
-    env.sql("PRAGMA user_version = 1").unwrap();
+    env.sql(&format!("PRAGMA user_version = {schema}")).unwrap();
     let (_, a, _) = env.hook(&pre_tool_use("git diff", "tu-3"));
     assert_eq!(decision(&a), "allow");
     assert!(!env.path("data/gate/ledger.db.intake.error").exists());
     let (_, a, _) = env.hook(&pre_tool_use("git show", "tu-4"));
     assert_eq!(decision(&a), "allow");
-    assert!(intake_len(&env) > 0, "back to the intake");
+    assert_eq!(waiting_lines(&env), 1, "back to the intake");
     assert_eq!(
         commands(&env),
         ["run 0", "git status", "git diff", "git show"]
@@ -589,4 +609,351 @@ fn first_runs_at_once_on_a_new_ledger_all_succeed() {
         wait_all(children);
         assert_eq!(env.log().len(), 8);
     }
+}
+
+// An erased or shortened intake (issue 11, item 5): lines that were written, answered and never
+// chained must not vanish without `gate verify` saying so.
+
+/// Claude Code's PostToolUse input for the call `tool_use` (session `sess-1`, as
+/// [`pre_tool_use`]).
+fn post_tool_use(command: &str, tool_use: &str) -> String {
+    serde_json::json!({
+        "hook_event_name": "PostToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": command},
+        "tool_response": {"stdout": "", "stderr": "", "interrupted": false, "exit_code": 0},
+        "session_id": "sess-1",
+        "tool_use_id": tool_use,
+    })
+    .to_string()
+}
+
+/// Allow `git log -n I` as tool use `tu-I` for each I.
+fn hook_calls(env: &Env, calls: std::ops::RangeInclusive<u32>) {
+    for i in calls {
+        let (_, a, err) = env.hook(&pre_tool_use(
+            &format!("git log -n {i}"),
+            &format!("tu-{i}"),
+        ));
+        assert_eq!(decision(&a), "allow", "{err}");
+    }
+}
+
+/// The intake without its last `n` lines.
+fn drop_last_lines(env: &Env, n: usize) {
+    let text = std::fs::read_to_string(intake(env)).unwrap();
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    assert!(lines.len() > n, "{text}");
+    std::fs::write(intake(env), lines[..lines.len() - n].concat()).unwrap();
+}
+
+/// The first break verify reports: (seq, problem).
+fn first_break(env: &Env) -> (i64, String) {
+    let (rc, v) = verify(env);
+    assert_eq!(rc, 1, "verify must report a break: {v}");
+    let b = &v["first_broken"];
+    (
+        b["seq"].as_i64().unwrap(),
+        b["problem"].as_str().unwrap().to_string(),
+    )
+}
+
+fn kinds_in_ledger(env: &Env, kind: &str) -> i64 {
+    let conn = rusqlite::Connection::open(env.ledger()).unwrap();
+    conn.query_row("SELECT count(*) FROM events WHERE kind = ?1", [kind], |r| {
+        r.get(0)
+    })
+    .unwrap()
+}
+
+#[test]
+fn an_emptied_intake_breaks_verify() {
+    let env = Env::new();
+    runs(&env, 1);
+    hook_calls(&env, 1..=3);
+    std::fs::write(intake(&env), b"").unwrap();
+    let (_, problem) = first_break(&env);
+    assert!(problem.contains("intake was erased"), "{problem}");
+
+    // Gate goes on working, and the break stays reported.
+    hook_calls(&env, 4..=4);
+    runs(&env, 1);
+    assert_eq!(commands(&env), ["run 0", "git log -n 4", "run 0"]);
+    let (_, again) = first_break(&env);
+    assert_eq!(again, problem);
+    assert_eq!(kinds_in_ledger(&env, "intake_erased"), 1, "reported once");
+}
+
+#[test]
+fn a_removed_intake_breaks_verify() {
+    let env = Env::new();
+    runs(&env, 1);
+    hook_calls(&env, 1..=3);
+    // Chained once, so the ledger knows where the intake stands; then more calls wait.
+    runs(&env, 1);
+    hook_calls(&env, 4..=5);
+    std::fs::remove_file(intake(&env)).unwrap();
+    let (_, problem) = first_break(&env);
+    assert!(problem.contains("intake was erased"), "{problem}");
+    assert!(
+        problem.contains("#3"),
+        "names the last line chained: {problem}"
+    );
+
+    hook_calls(&env, 6..=6);
+    assert_eq!(
+        commands(&env),
+        [
+            "run 0",
+            "git log -n 1",
+            "git log -n 2",
+            "git log -n 3",
+            "run 0",
+            "git log -n 6"
+        ]
+    );
+    assert_eq!(kinds_in_ledger(&env, "intake_erased"), 1, "reported once");
+}
+
+#[test]
+fn lines_dropped_from_the_end_then_new_calls_break_verify() {
+    let env = Env::new();
+    runs(&env, 1);
+    hook_calls(&env, 1..=4);
+    drop_last_lines(&env, 2);
+    hook_calls(&env, 5..=6);
+    let (_, problem) = first_break(&env);
+    assert!(problem.contains("#3..#4 are missing"), "{problem}");
+    // The calls after the gap are chained as they were decided.
+    assert_eq!(
+        commands(&env),
+        [
+            "run 0",
+            "git log -n 1",
+            "git log -n 2",
+            "git log -n 5",
+            "git log -n 6"
+        ]
+    );
+}
+
+#[test]
+fn lines_dropped_from_the_end_break_verify_without_new_calls() {
+    let env = Env::new();
+    runs(&env, 1);
+    hook_calls(&env, 1..=3);
+    drop_last_lines(&env, 1);
+    let (_, problem) = first_break(&env);
+    assert!(
+        problem.contains("#3 is missing from the end of the intake"),
+        "{problem}"
+    );
+    assert_eq!(commands(&env), ["run 0", "git log -n 1", "git log -n 2"]);
+}
+
+#[test]
+fn a_line_removed_from_the_middle_breaks_verify() {
+    let env = Env::new();
+    runs(&env, 1);
+    hook_calls(&env, 1..=3);
+    let text = std::fs::read_to_string(intake(&env)).unwrap();
+    let kept: String = text
+        .split_inclusive('\n')
+        .filter(|l| !l.contains("git log -n 2"))
+        .collect();
+    assert_ne!(kept, text);
+    std::fs::write(intake(&env), kept).unwrap();
+    let (_, problem) = first_break(&env);
+    assert!(problem.contains("#2 is missing"), "{problem}");
+}
+
+#[test]
+fn an_outcome_whose_request_is_not_in_the_ledger_breaks_verify() {
+    let env = Env::new();
+    runs(&env, 1);
+    hook_calls(&env, 1..=1);
+    // The attacker keeps a copy of the intake, lets one command be allowed, then puts the copy
+    // back: the intake alone cannot tell (an older state of itself), but the command ran and
+    // its PostToolUse arrives.
+    let copy = std::fs::read(intake(&env)).unwrap();
+    hook_calls(&env, 2..=2);
+    std::fs::write(intake(&env), &copy).unwrap();
+    let (rc, _, err) = env.hook(&post_tool_use("git log -n 2", "tu-2"));
+    assert_eq!(rc, 0, "{err}");
+    let (_, problem) = first_break(&env);
+    assert!(
+        problem.contains("a command ran whose request is not in the ledger"),
+        "{problem}"
+    );
+    assert_eq!(kinds_in_ledger(&env, "orphan_outcome"), 1);
+
+    // A PostToolUse for a call no PreToolUse ever recorded is reported the same way.
+    let env = Env::new();
+    runs(&env, 1);
+    let (rc, _, _) = env.hook(&post_tool_use("git status", "tu-9"));
+    assert_eq!(rc, 0);
+    let (_, problem) = first_break(&env);
+    assert!(
+        problem.contains("request is not in the ledger"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn a_tail_line_dropped_before_its_outcome_arrives_breaks_verify() {
+    let env = Env::new();
+    runs(&env, 1);
+    hook_calls(&env, 1..=2);
+    drop_last_lines(&env, 1);
+    let (rc, _, err) = env.hook(&post_tool_use("git log -n 2", "tu-2"));
+    assert_eq!(rc, 0, "{err}");
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 1, "{v}");
+    assert_eq!(kinds_in_ledger(&env, "orphan_outcome"), 1);
+}
+
+/// Controls: hook sessions with their outcomes, folds by runs and readers, and verify at every
+/// step — never a false alarm.
+#[test]
+fn ordinary_hook_sessions_keep_the_chain_intact() {
+    let env = Env::new();
+    runs(&env, 1);
+    for round in 0..4u32 {
+        for i in 0..3u32 {
+            let tu = format!("tu-{round}-{i}");
+            let (_, a, _) = env.hook(&pre_tool_use("git status", &tu));
+            assert_eq!(decision(&a), "allow");
+            if i != 1 {
+                let (rc, _, err) = env.hook(&post_tool_use("git status", &tu));
+                assert_eq!(rc, 0, "{err}");
+            }
+        }
+        let (_, a, _) = env.hook(&pre_tool_use("rm -rf /", &format!("tu-{round}-deny")));
+        assert_eq!(decision(&a), "deny");
+        if round % 2 == 0 {
+            runs(&env, 1);
+        }
+        let (rc, v) = verify(&env);
+        assert_eq!(rc, 0, "round {round}: {v}");
+    }
+    assert_eq!(env.log().len(), 1 + 4 * 4 + 2);
+}
+
+/// A fold that died after rewriting the intake's first line but before cutting the chained
+/// lines off (see `intake::Taken::settle`): nothing is chained twice, nothing reported.
+#[test]
+fn a_fold_that_died_while_rewriting_the_intake_chains_nothing_twice() {
+    let env = Env::new();
+    runs(&env, 1);
+    hook_calls(&env, 1..=2);
+    let before = std::fs::read(intake(&env)).unwrap();
+    runs(&env, 1);
+    let after = std::fs::read(intake(&env)).unwrap();
+    let mut torn = after.clone();
+    torn.extend_from_slice(&before[after.len().min(before.len())..]);
+    std::fs::write(intake(&env), &torn).unwrap();
+    hook_calls(&env, 3..=3);
+    runs(&env, 1);
+    assert_eq!(
+        commands(&env),
+        [
+            "run 0",
+            "git log -n 1",
+            "git log -n 2",
+            "run 0",
+            "git log -n 3",
+            "run 0"
+        ]
+    );
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 0, "{v}");
+}
+
+/// Hooks and their outcomes killed at random points leave lines cut short (never answered),
+/// which are recorded but are no break; the chain stays whole.
+#[test]
+fn hooks_killed_at_random_points_are_no_false_alarm() {
+    use std::io::Write;
+    let env = Env::new();
+    runs(&env, 1);
+    hook_calls(&env, 1..=10);
+    let mut delay = 0u64;
+    for i in 0..30u32 {
+        let mut child = env
+            .command()
+            .args(["hook", "claude-code"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Every third one is the outcome of a call that was answered (so its PostToolUse
+        // would come); the others are calls killed before they answer (so none would).
+        let input = if i % 3 == 2 {
+            post_tool_use("git log", &format!("tu-{}", i / 3 + 1))
+        } else {
+            pre_tool_use("git status", &format!("k-{i}"))
+        };
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        delay = (delay * 7 + 1 + u64::from(i)) % 12;
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    hook_calls(&env, 11..=11);
+    runs(&env, 1);
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 0, "{v}");
+}
+
+/// A ledger and an intake left by a gate before numbered intake lines (schema 1, lines chained
+/// from zeros with no header and no numbers): migrated, chained as they are, then the intake is
+/// set up and used as any other.
+#[test]
+fn an_old_ledger_and_its_old_intake_are_taken_over() {
+    use hmac::{Hmac, Mac};
+    let env = Env::new();
+    runs(&env, 1);
+    env.sql("DROP INDEX events_intake_marks; PRAGMA user_version = 1")
+        .unwrap();
+    let key = std::fs::read(env.path("data/gate/ledger.db.key")).unwrap();
+    let mut old = String::new();
+    let mut prev = [0u8; 32];
+    for (i, command) in ["git status", "git diff"].iter().enumerate() {
+        let data = serde_json::json!({"command": ["/bin/sh", "-c", command], "script": command});
+        let json = serde_json::json!({"events": [{
+            "request": format!("oldreq{i}"),
+            "time": format!("2026-01-01T00:00:0{i}.000Z"),
+            "kind": "request",
+            "data": data.to_string(),
+        }]})
+        .to_string();
+        let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key).unwrap();
+        m.update(&prev);
+        m.update(json.as_bytes());
+        prev = m.finalize().into_bytes().into();
+        old.push_str(&format!("{json}\t{}\n", hex::encode(prev)));
+    }
+    std::fs::write(intake(&env), old).unwrap();
+
+    hook_calls(&env, 1..=2);
+    runs(&env, 1);
+    assert_eq!(
+        commands(&env),
+        [
+            "run 0",
+            "git status",
+            "git diff",
+            "git log -n 1",
+            "git log -n 2",
+            "run 0"
+        ]
+    );
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 0, "{v}");
+    let schema: i64 = rusqlite::Connection::open(env.ledger())
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(schema, 2);
 }

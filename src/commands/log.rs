@@ -341,16 +341,24 @@ pub fn export(format: ExportFormat, args: &FilterArgs) -> Result<Exit> {
 }
 
 pub fn verify(as_json: bool) -> Result<Exit> {
-    let ledger = open()?;
+    let path = crate::dirs::ledger_path().ok_or_else(|| {
+        Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
+    })?;
+    let ledger = store::open_audit(&path)?;
     let report = ledger.verify()?;
     if as_json {
         println!("{}", serde_json::to_string(&report).unwrap_or_default());
     } else if let Some(b) = &report.first_broken {
+        // Events about the hook's intake belong to no request.
+        let request = if b.request.is_empty() {
+            String::new()
+        } else {
+            format!(" (request {})", b.request)
+        };
         println!(
-            "{} the chain breaks at event #{} (request {}): {}",
+            "{} the chain breaks at event #{}{request}: {}",
             "BROKEN:".red().bold(),
             b.seq,
-            b.request,
             b.problem
         );
     } else {

@@ -546,7 +546,17 @@ fn post_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     let mut ledger = store::open(&path, crate::policy::SyncMode::Normal)?;
     crate::commands::checkpoints::post_checkpoints_lazily(&mut *ledger, opts.policy.clone());
     if ledger.events_of(&id)?.is_empty() {
-        eprintln!("gate: no PreToolUse request for tool use {tool_use}: outcome not recorded");
+        // A command ran that the ledger holds no request for: its PreToolUse line was erased
+        // from the intake before it was chained, or no PreToolUse recorded it. `gate verify`
+        // reports this event as a break.
+        ledger.append(&[NewEvent {
+            request: &id,
+            kind: "orphan_outcome",
+            data: json!({"tool_use_id": tool_use, "session_id": session, "by": d.agent()}),
+        }])?;
+        eprintln!(
+            "gate: no PreToolUse request for tool use {tool_use}: recorded as an outcome without a request"
+        );
         return Ok(Exit::Success);
     }
     let resp = input.get("tool_response").cloned().unwrap_or(Value::Null);

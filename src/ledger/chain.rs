@@ -128,6 +128,64 @@ pub struct EventRef<'a> {
     pub hash: &'a [u8],
 }
 
+/// Events chained faithfully that record something gone wrong before they were chained: what
+/// `gate verify` says of each.
+fn reported(kind: &str, data: &str) -> Option<String> {
+    let data = || serde_json::from_str::<Value>(data).unwrap_or(Value::Null);
+    let number = |v: &Value| v.as_u64().unwrap_or(0);
+    // "#3 is" / "#3..#5 are"
+    let lines = |from: u64, to: u64| {
+        if from == to {
+            format!("hook decision #{from} is")
+        } else {
+            format!("hook decisions #{from}..#{to} are")
+        }
+    };
+    match kind {
+        "intake_rejected" => {
+            let reason = data()["reason"].as_str().unwrap_or_default().to_string();
+            Some(format!(
+                "a hook decision was altered in the intake before it was chained ({reason}); the line as found is in this event"
+            ))
+        }
+        "intake_erased" => {
+            let d = data();
+            let found = d["found"].as_str().unwrap_or("something else");
+            let had = match d["expected"]["seq"].as_u64() {
+                None => "the ledger has no record of setting it up".to_string(),
+                Some(0) => "the ledger had set it up and chained none of its lines yet".to_string(),
+                Some(n) => format!("the ledger had chained it up to its line #{n}"),
+            };
+            Some(format!(
+                "the hook's intake was erased or replaced before it was chained: {had}, and found {found}; hook decisions written after that were lost"
+            ))
+        }
+        "intake_gap" => {
+            let d = data();
+            let expected = number(&d["expected"]);
+            Some(match (d["found"].as_u64(), d["written"].as_u64()) {
+                (Some(found), _) if found > expected => format!(
+                    "{} missing from the intake: lines were removed before they were chained",
+                    lines(expected, found - 1)
+                ),
+                (Some(found), _) => format!(
+                    "intake line #{found} came where #{expected} was expected: lines were repeated or put back before they were chained"
+                ),
+                (None, written) => format!(
+                    "{} missing from the end of the intake (its header says #{} was written): lines were removed before they were chained",
+                    lines(expected, written.unwrap_or(expected)),
+                    written.unwrap_or(expected)
+                ),
+            })
+        }
+        "orphan_outcome" => Some(format!(
+            "a command ran whose request is not in the ledger: its intake line may have been erased (tool use {})",
+            data()["tool_use_id"].as_str().unwrap_or("?")
+        )),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Broken {
     pub seq: i64,
@@ -193,15 +251,8 @@ impl Checker {
                 "its hash does not match its content and the event before it (it was changed, or one before it was removed, inserted or reordered)"
                     .to_string(),
             )
-        } else if ev.kind == "intake_rejected" {
-            // Chained faithfully, but what it chained had been tampered with while it waited.
-            let reason = serde_json::from_str::<Value>(ev.data)
-                .ok()
-                .and_then(|d| d.get("reason").and_then(Value::as_str).map(str::to_owned))
-                .unwrap_or_default();
-            Some(format!(
-                "a hook decision was altered in the intake before it was chained ({reason}); the line as found is in this event"
-            ))
+        } else if let Some(problem) = reported(ev.kind, ev.data) {
+            Some(problem)
         } else {
             self.check_point(ev)
         };

@@ -29,7 +29,10 @@ use crate::error::{Error, Result};
 use crate::policy::SyncMode;
 
 /// Numbered migrations, applied in order; `PRAGMA user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_events.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_events.sql"),
+    include_str!("migrations/002_intake_marks.sql"),
+];
 
 /// One stored event.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -61,6 +64,7 @@ pub struct Ledger {
     conn: Connection,
     path: PathBuf,
     writer: bool,
+    sync: SyncMode,
     /// Called after a checkpoint is written (to post it elsewhere).
     on_checkpoint: Option<Box<dyn FnMut()>>,
     /// A checkpoint was written before anyone asked to hear of it (while opening, when the
@@ -176,6 +180,25 @@ impl Ledger {
         Self::connect(path, SyncMode::Normal, true)
     }
 
+    /// [`Ledger::open_read`] for `gate verify`: the hook's intake is first checked against the
+    /// ledger whatever it holds, so that an intake erased or cut short since the last fold is
+    /// recorded (and so reported) now.
+    pub fn open_audit(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            return Self::open_read(path);
+        }
+        match Self::open(path, SyncMode::Normal).and_then(|mut l| l.settle_intake(false)) {
+            Ok(()) => Self::open_read(path),
+            Err(e) => {
+                crate::ui::note(&format!(
+                    "warning: the hook's intake {} was not checked against the ledger, and what waits in it is not shown: {e}",
+                    intake::path(path).display()
+                ));
+                Self::connect(path, SyncMode::Normal, true)
+            }
+        }
+    }
+
     fn connect(path: &Path, sync: SyncMode, read_only: bool) -> Result<Self> {
         let flags = if read_only {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -191,6 +214,7 @@ impl Ledger {
             conn,
             path: path.to_path_buf(),
             writer: !read_only,
+            sync,
             on_checkpoint: None,
             unannounced_checkpoint: false,
         };
@@ -322,6 +346,23 @@ impl Ledger {
     /// Append events in one transaction, chaining each to the one before. Whatever waits in
     /// the intake is chained first, in the same transaction, with its own times.
     pub fn append(&mut self, events: &[NewEvent<'_>]) -> Result<()> {
+        self.write(events, Intake::IfWaiting)
+    }
+
+    /// Check the hook's intake against the ledger now, whatever it holds, recording what is
+    /// wrong with it (erased, cut short) and chaining what waits; with `set_up`, also set up an
+    /// intake where there is none, for a hook to append to.
+    pub fn settle_intake(&mut self, set_up: bool) -> Result<()> {
+        self.write(&[], Intake::Whole)?;
+        if set_up {
+            // A second step: an intake of a gate before numbered lines is emptied only after
+            // the commit that chained it, and a new one is set up only in an empty file.
+            self.write(&[], Intake::SetUp)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, events: &[NewEvent<'_>], intake: Intake) -> Result<()> {
         let path = self.path.clone();
         let err = |e: rusqlite::Error| Error::ledger(&path, describe(&e));
         let tx = self
@@ -329,7 +370,7 @@ impl Ledger {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
         // Taken under SQLite's write lock, so two folds never chain the same lines.
-        let taken = intake::Taken::take(&path, || keyed::load_key(&path))?;
+        let mut taken = intake::Taken::take(&path, intake != Intake::IfWaiting)?;
         let head: Option<(i64, Vec<u8>)> = tx
             .query_row(
                 "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
@@ -341,6 +382,8 @@ impl Ledger {
         let (first_seq, prev) = head.unwrap_or((0, GENESIS.to_vec()));
         let mut seq = first_seq;
         let mut prev: [u8; 32] = prev.try_into().unwrap_or(GENESIS);
+        // What to leave in the intake once committed: (key, the ledger's mark in it).
+        let mut settle = None;
         {
             let mut insert = tx
                 .prepare_cached(
@@ -355,27 +398,42 @@ impl Ledger {
                     .execute(params![seq, request, time, kind, data, &hash[..]])
                     .map(|_| ())
             };
-            if let Some(taken) = &taken {
+            if let Some(taken) = &mut taken {
+                let key = keyed::load_key(&path)?;
                 let time = now_rfc3339();
-                // Lines a fold chained but could not clear (it died in between) come first;
-                // once one line is new, so are all after it. A damaged line was chained at the
-                // time it was found, so only its content can tell.
+                let before = intake_mark(&tx).map_err(err)?;
+                let mut plan = taken.plan(&key, before, &time);
+                // Lines a fold chained but could not cut off (it died in between) come first;
+                // once one item is new, so are all after it. Numbered lines after the mark are
+                // new for sure; for the others only their content can tell.
                 let mut maybe_chained = true;
-                for record in &taken.records {
-                    let entries = record.entries(&time);
-                    let Some(first) = entries.first() else {
+                for item in &plan.items {
+                    let Some(first) = item.entries.first() else {
                         continue;
                     };
                     if maybe_chained
-                        && already_chained(&tx, first, record.is_batch()).map_err(err)?
+                        && let Some(timed) = item.recheck
+                        && already_chained(&tx, first, timed).map_err(err)?
                     {
                         continue;
                     }
                     maybe_chained = false;
-                    for e in &entries {
+                    for e in &item.entries {
                         put(&e.request, &e.time, &e.kind, &e.data).map_err(err)?;
                     }
                 }
+                if intake == Intake::SetUp && plan.mark.is_none() && taken.is_empty() {
+                    let mark = intake::Mark::fresh()?;
+                    taken.set_up(&path, &key, mark, self.sync)?;
+                    plan.mark = Some(mark);
+                }
+                if plan.mark != before
+                    && let Some(mark) = plan.mark
+                {
+                    let data = chain::canonical_value(&mark.data());
+                    put("", &time, "intake_chained", &data).map_err(err)?;
+                }
+                settle = Some((key, plan.mark));
             }
             let time = now_rfc3339();
             for ev in events {
@@ -384,12 +442,12 @@ impl Ledger {
             }
         }
         tx.commit().map_err(err)?;
-        if let Some(taken) = taken
-            && let Err(e) = taken.clear()
+        if let (Some(taken), Some((key, mark))) = (taken, settle)
+            && let Err(e) = taken.settle(&path, &key, mark, self.sync)
         {
-            // Chained but not emptied: the next fold recognises these events and skips them.
+            // Chained but not cut off: the next fold recognises these events and skips them.
             crate::ui::note(&format!(
-                "warning: could not empty {} after chaining it: {e}",
+                "warning: could not cut {} back after chaining it: {e}",
                 intake::path(&path).display()
             ));
         }
@@ -616,6 +674,29 @@ impl Ledger {
             .and_then(|mut s| s.query_row([seq], |r| r.get(0)).optional())
             .map_err(err)
     }
+}
+
+/// How much of the hook's intake a write takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Intake {
+    /// Only lines waiting in it (what every append does).
+    IfWaiting,
+    /// All of it, even missing or holding only its header, to check it against the ledger.
+    Whole,
+    /// As `Whole`, and set up an intake where there is none.
+    SetUp,
+}
+
+/// Where the ledger stands in the hook's intake: the mark of the last `intake_chained` event,
+/// or `None` if it never set one up.
+fn intake_mark(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Option<intake::Mark>> {
+    let data: Option<String> = tx
+        .prepare_cached(
+            "SELECT data FROM events WHERE kind = 'intake_chained' ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(data.as_deref().and_then(intake::Mark::from_data))
 }
 
 /// Whether an event from the intake is already in the ledger (a fold that committed but died
