@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use super::{check, prepare};
 use crate::approve::local::Local;
 use crate::approve::slack::Slack;
+use crate::approve::terminal::{self, Terminal};
 use crate::approve::webhook::Webhook;
-use crate::approve::{self, Channel, Outcome, RuleLine, Terms, terminal::Terminal};
+use crate::approve::{self, Channel, Outcome, RuleLine, Terms};
 use crate::cli::RunOptions;
 use crate::context::Context;
 use crate::decide::{AskTerms, Decider, Verdict};
@@ -52,6 +53,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
     let redactor = Redactor::new(&policy.redact)
         .map_err(|e| Error::Config(format!("[redact] patterns: {e}")))?;
     let ctx = Context::detect(opts.agent.as_deref());
+    timer.mark("context (agent ancestry)");
 
     let (exec_argv, display_argv, script, analysis) = match &target {
         Target::Argv(argv) => {
@@ -196,9 +198,11 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
                     ui::error(&format!("request {id} cancelled; `{display}` did not run"));
                     Ok(Exit::Cancelled)
                 }
-                Outcome::Unavailable(failures) => {
-                    Err(approve::unavailable_error(&failures, ctx.in_ci()))
-                }
+                Outcome::Unavailable(failures) => Err(approve::unavailable_error(
+                    &failures,
+                    ctx.in_ci(),
+                    ctx.requester.agent.is_some(),
+                )),
             }
         }
     }
@@ -237,9 +241,17 @@ pub(crate) fn seek_approval(
     let mut failures = Vec::new();
     for name in &channels {
         match name.as_str() {
-            "terminal" => match Terminal::open(ctx.in_ci(), &ctx.requester.user) {
-                Ok(t) => open.push(Box::new(t)),
-                Err(e) => failures.push(format!("terminal: {e}")),
+            "terminal" => match terminal::refusal(&ctx.requester) {
+                Some(why) if channels.iter().any(|c| c == "local") => failures.push(format!(
+                    "terminal: {why}; approve it from another terminal: `gate approve {id}`"
+                )),
+                Some(why) => failures.push(format!(
+                    "terminal: {why}; add \"local\" to `channels` to approve it from another terminal with `gate approve`, or configure [slack] or [webhook]"
+                )),
+                None => match Terminal::open(ctx.in_ci(), &ctx.requester.user) {
+                    Ok(t) => open.push(Box::new(t)),
+                    Err(e) => failures.push(format!("terminal: {e}")),
+                },
             },
             "local" => open.push(Box::new(Local::open(ledger.location().to_path_buf()))),
             "slack" => match policy
