@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use rexpect::process::WaitStatus;
 use rexpect::session::{PtySession, spawn_command};
-use serde_json::json;
+use serde_json::{Value, json};
 use support::runner::skip_under_agent;
 use support::{Env, events};
 
@@ -34,6 +34,17 @@ const TERMINAL_AND_LOCAL: &str = r#"
 [defaults]
 channels = ["terminal", "local"]
 timeout = "10s"
+
+[[rule]]
+id = "touch-asks"
+command = "touch"
+decision = "ask"
+"#;
+
+const LOCAL: &str = r#"
+[defaults]
+channels = ["local"]
+timeout = "8s"
 
 [[rule]]
 id = "touch-asks"
@@ -316,4 +327,329 @@ fn a_hook_request_is_not_asked_on_the_terminal() {
         text.contains("does not take answers to an agent's request"),
         "{text}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// gate approve
+
+/// (c) The agent, its markers stripped (`env -i`), runs `gate approve` on a terminal for the
+/// request it made: refused, because the process that made the request is among gate
+/// approve's ancestors. A person's `gate approve` from elsewhere then succeeds.
+#[test]
+fn gate_approve_under_the_requesting_agent_is_refused_even_with_env_i() {
+    let env = Env::new(LOCAL);
+    let agent = FakeAgent::new();
+    let touched = target(&env, "touched");
+    let script = format!(
+        r#"G=$1
+{STRIP} "$G" -- touch "$2" 2>/dev/null &
+id=
+for _ in $(seq 100); do
+    id=$("$G" pending | sed -n '1{{/^no request/d;s/ .*//p;}}')
+    [ -n "$id" ] && break
+    sleep 0.1
+done
+echo "request=$id."
+env -i PATH="$PATH" HOME="$HOME" XDG_CONFIG_HOME="$XDG_CONFIG_HOME" XDG_DATA_HOME="$XDG_DATA_HOME" GATE_POLICY="$GATE_POLICY" NO_COLOR=1 "$G" approve "$id"
+echo "approve-exit=$?."
+wait
+echo "request-exit=$?."
+"#
+    );
+    let cmd = agent.sh(
+        &env.base(&[]),
+        &script,
+        &[gate(), touched.to_str().unwrap()],
+    );
+    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    let (_, id) = p.exp_regex("request=[a-z0-9]+\\.").unwrap();
+    let id = id["request=".len()..id.len() - 1].to_string();
+    let before = p.exp_string("approve-exit=77.").unwrap();
+    assert!(
+        before.contains(&format!(
+            "runs inside the agent that made request {id}: claude-code (process {}",
+            agent.pid()
+        )),
+        "{before}"
+    );
+    assert!(!touched.exists());
+    let show = env.show(&id);
+    let refused = events(&show, "local_vote");
+    assert_eq!(refused.len(), 1, "{show}");
+    assert!(refused[0]["refused"].as_str().unwrap().contains("process"));
+
+    if skip_under_agent(
+        "gate_approve_under_the_requesting_agent_is_refused_even_with_env_i",
+        support::gate(),
+    ) {
+        p.exp_string("request-exit=75.").unwrap();
+        return;
+    }
+    // Not a descendant of the agent: a person in their own terminal.
+    let (code, text) = answer_from_own_terminal(&env, &["approve", &id]);
+    assert_eq!(code, 0, "{text}");
+    p.exp_string("request-exit=0.").unwrap();
+    assert!(touched.exists());
+    let show = env.show(&id);
+    assert_eq!(show["status"], "ran");
+    assert_eq!(show["approvals"].as_array().unwrap().len(), 1, "{show}");
+    assert_eq!(show["approvals"][0]["approver"], me());
+}
+
+/// Any agent above `gate approve` is refused, not only the one that asked.
+#[test]
+fn gate_approve_under_any_agent_is_refused() {
+    let env = Env::new(LOCAL);
+    let touched = target(&env, "touched");
+    let waiting = detached(env.base(&[
+        "--as",
+        "deploy-bot",
+        "--",
+        "touch",
+        touched.to_str().unwrap(),
+    ]))
+    .spawn()
+    .unwrap();
+    let id = env.wait_pending();
+    let agent = FakeAgent::new();
+    let cmd = agent.sh(
+        &env.base(&[]),
+        "exec env -i PATH=\"$PATH\" HOME=\"$HOME\" XDG_DATA_HOME=\"$XDG_DATA_HOME\" GATE_POLICY=\"$GATE_POLICY\" \"$@\"",
+        &[gate(), "approve", &id],
+    );
+    let mut p = spawn_command(cmd, Some(10_000)).unwrap();
+    let text = p.exp_eof().unwrap_or_default();
+    assert_eq!(exit_code(&p), 77, "{text}");
+    assert!(text.contains("runs under agent claude-code"), "{text}");
+    let (code, _) = answer_from_own_terminal(&env, &["deny", &id]);
+    let out = waiting.wait_with_output().unwrap();
+    if code == 0 {
+        assert_eq!(out.status.code(), Some(77));
+    }
+    assert!(!touched.exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Votes written into the ledger by hand
+
+/// Append an event to the ledger by hand, as anything with write access to the file can:
+/// the chain hash is computed, so only what gate alone can make (its MAC) is missing.
+fn forge(env: &Env, request: &str, kind: &str, data: &Value) -> i64 {
+    let path = env.home().join(".local/share/gate/ledger.db");
+    let mut conn = rusqlite::Connection::open(path).unwrap();
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let (seq, prev): (i64, Vec<u8>) = tx
+        .query_row(
+            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let time = gate::ledger::now_rfc3339();
+    let data = data.to_string();
+    let hash = gate::ledger::event_hash(&prev, seq + 1, request, &time, kind, &data);
+    tx.execute(
+        "INSERT INTO events (seq, request, time, kind, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![seq + 1, request, time, kind, data, &hash[..]],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    seq + 1
+}
+
+/// (d) Two `local_vote` rows written with SQL (one without a MAC, one with a made-up one) from
+/// two allowed approvers do not make a quorum of two, and `gate verify` names the first.
+#[test]
+fn hand_written_local_votes_do_not_count_and_verify_reports_them() {
+    let env = Env::new(
+        r#"
+[defaults]
+channels = ["local"]
+timeout = "4s"
+
+[approvers]
+sre = ["alice", "bob"]
+
+[[rule]]
+id = "touch-asks"
+command = "touch"
+decision = "ask"
+approvers = ["sre"]
+quorum = 2
+"#,
+    );
+    let touched = target(&env, "touched");
+    let waiting = detached(env.base(&[
+        "--as",
+        "claude-code",
+        "--",
+        "touch",
+        touched.to_str().unwrap(),
+    ]))
+    .spawn()
+    .unwrap();
+    let id = env.wait_pending();
+    let first = forge(
+        &env,
+        &id,
+        "local_vote",
+        &json!({"approver": "alice", "verdict": "approve"}),
+    );
+    forge(
+        &env,
+        &id,
+        "local_vote",
+        &json!({"approver": "bob", "verdict": "approve", "mac": "00".repeat(32)}),
+    );
+    let out = waiting.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{stderr}");
+    assert!(!touched.exists(), "hand-written votes approved the request");
+    assert!(stderr.contains("not written by gate"), "{stderr}");
+
+    let show = env.show(&id);
+    let votes = events(&show, "vote");
+    assert_eq!(votes.len(), 2, "{show}");
+    for v in &votes {
+        assert_eq!(v["accepted"], false, "{v}");
+        assert!(
+            v["refused"]
+                .as_str()
+                .unwrap()
+                .contains("not written by gate"),
+            "{v}"
+        );
+    }
+    assert!(show["approvals"].as_array().unwrap().is_empty());
+
+    let verify = env.run(&["verify"]);
+    assert_eq!(verify.code, 1, "{}", verify.stdout);
+    assert!(
+        verify
+            .stdout
+            .contains(&format!("event #{first} (request {id})")),
+        "{}",
+        verify.stdout
+    );
+    assert!(verify.stdout.contains("local_vote"), "{}", verify.stdout);
+    let json = env.run(&["verify", "--json"]);
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["first_broken"]["seq"], first);
+}
+
+/// An approval written by hand into an earlier request is not reused: reuse trusts only a
+/// verdict gate sealed, and `gate verify` names the first hand-written row.
+#[test]
+fn a_hand_written_approval_is_not_reused() {
+    let env = Env::new(
+        r#"
+[defaults]
+channels = ["local"]
+timeout = "1s"
+
+[[rule]]
+id = "touch-asks"
+command = "touch"
+decision = "ask"
+reuse = "10m"
+"#,
+    );
+    let touched = target(&env, "touched");
+    let args = [
+        "--as",
+        "claude-code",
+        "--",
+        "touch",
+        touched.to_str().unwrap(),
+    ];
+    let out = env.run(&args);
+    assert_eq!(out.code, 75, "{}", out.stderr);
+    let first = env.last();
+    let id = first["id"].as_str().unwrap();
+    let vote = forge(
+        &env,
+        id,
+        "vote",
+        &json!({"accepted": true, "approver": "alice", "channel": "local", "verdict": "approve"}),
+    );
+    forge(
+        &env,
+        id,
+        "verdict",
+        &json!({"by": ["alice"], "channel": "local", "outcome": "approved"}),
+    );
+    let out = env.run(&args);
+    assert_eq!(out.code, 75, "{}", out.stderr);
+    assert!(!touched.exists(), "a hand-written approval was reused");
+    let verify = env.run(&["verify"]);
+    assert_eq!(verify.code, 1, "{}", verify.stdout);
+    assert!(
+        verify.stdout.contains(&format!("event #{vote} ")),
+        "{}",
+        verify.stdout
+    );
+}
+
+/// Control: a vote gate wrote counts, and a hand-written copy of it under another approver's
+/// name (its MAC no longer matches) does not make the second of two.
+#[test]
+fn a_sealed_vote_counts_and_a_copy_under_another_name_does_not() {
+    if skip_under_agent(
+        "a_sealed_vote_counts_and_a_copy_under_another_name_does_not",
+        support::gate(),
+    ) {
+        return;
+    }
+    let me = me();
+    let env = Env::new(&format!(
+        r#"
+[defaults]
+channels = ["local"]
+timeout = "4s"
+
+[approvers]
+ops = ["{me}", "bob"]
+
+[[rule]]
+id = "touch-asks"
+command = "touch"
+decision = "ask"
+approvers = ["ops"]
+quorum = 2
+"#
+    ));
+    let touched = target(&env, "touched");
+    let waiting = detached(env.base(&[
+        "--as",
+        "claude-code",
+        "--",
+        "touch",
+        touched.to_str().unwrap(),
+    ]))
+    .spawn()
+    .unwrap();
+    let id = env.wait_pending();
+    let (code, text) = answer_from_own_terminal(&env, &["approve", &id]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("still waits for more approvals"), "{text}");
+    let show = env.show(&id);
+    let mut copy = events(&show, "local_vote")[0].clone();
+    assert!(copy["mac"].is_string(), "{copy}");
+    copy["approver"] = json!("bob");
+    forge(&env, &id, "local_vote", &copy);
+    let out = waiting.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!touched.exists());
+    let show = env.show(&id);
+    let approvals = show["approvals"].as_array().unwrap();
+    assert_eq!(approvals.len(), 1, "{show}");
+    assert_eq!(approvals[0]["approver"], me);
 }

@@ -204,16 +204,26 @@ impl Terms {
                 "{who} is the requester and this rule names approvers: someone else must approve"
             ));
         }
-        for set in &self.approver_sets {
-            if !set.iter().any(|a| ids.contains(&normalize(a))) {
-                return Err(format!(
-                    "{who} is not among the approvers of this rule ({})",
-                    set.join(", ")
-                ));
-            }
-        }
-        Ok(())
+        among_approvers(&self.approver_sets, who, &ids)
     }
+}
+
+/// `Err(reason)` unless one of `ids` (the approver `who` and its aliases) is in every set (each
+/// asking rule's allowed approvers; no sets, anyone may).
+pub fn among_approvers(
+    sets: &[Vec<String>],
+    who: &str,
+    ids: &[&str],
+) -> std::result::Result<(), String> {
+    for set in sets {
+        if !set.iter().any(|a| ids.contains(&normalize(a))) {
+            return Err(format!(
+                "{who} is not among the approvers of this rule ({})",
+                set.join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Ask every channel and wait for the outcome. `record(kind, data)` writes a ledger event; if

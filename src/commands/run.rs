@@ -357,7 +357,8 @@ pub(crate) fn seek_approval(
 
 /// An earlier request with the same argv (keyed hash), cwd and requester that people approved
 /// within `window`: its approvers, so the approval is reused. Only original approvals count
-/// (not reuses), so a window cannot be stretched by chaining reuses.
+/// (not reuses), so a window cannot be stretched by chaining reuses, and only verdicts gate
+/// sealed, so an approval written into the ledger by hand is not one.
 fn find_reusable(
     ledger: &dyn Store,
     window: Duration,
@@ -371,27 +372,42 @@ fn find_reusable(
         since: Some(humantime::format_rfc3339_millis(since).to_string()),
         ..Default::default()
     };
+    let since = filter.since.clone().unwrap_or_default();
     let mut found = None;
     let requester = serde_json::to_value(&ctx.requester).unwrap_or_default();
     ledger.query(&filter, true, usize::MAX, &mut |r| {
-        if found.is_some() || r.argv_hmac.as_deref() != Some(hmac) || r.cwd != ctx.cwd {
+        if found.is_some()
+            || r.decision != "ask"
+            || r.argv_hmac.as_deref() != Some(hmac)
+            || r.cwd != ctx.cwd
+        {
             return;
         }
         let same = |k: &str| r.requester.get(k) == requester.get(k);
         if !(same("user") && same("agent") && same("host")) {
             return;
         }
-        let approvers: Vec<String> = r
-            .approvals
-            .iter()
-            .filter(|a| {
-                a.channel != "reuse"
-                    && a.verdict == "approve"
-                    && a.time.as_str() >= filter.since.as_deref().unwrap_or("")
+        let Some(verdict) = &r.approval else {
+            return;
+        };
+        let channel = verdict.data.get("channel").and_then(Value::as_str);
+        if channel == Some("reuse")
+            || verdict.time < since
+            || !matches!(ledger.check_seal(verdict), Ok(Ok(())))
+        {
+            return;
+        }
+        let approvers: Vec<String> = verdict
+            .data
+            .get("by")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
             })
-            .map(|a| a.approver.clone())
-            .collect();
-        if r.approved && !approvers.is_empty() && r.decision == "ask" {
+            .unwrap_or_default();
+        if !approvers.is_empty() {
             found = Some((r.id.clone(), approvers));
         }
     })?;

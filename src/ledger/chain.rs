@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::seal;
+
 pub const GENESIS: [u8; 32] = [0; 32];
 
 /// Compact JSON with object keys sorted at every level.
@@ -143,6 +145,13 @@ pub struct Report {
     pub head: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_broken: Option<Broken>,
+    /// Sealed events (votes, verdicts) whose seal could not be checked: no ledger key.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub seals_unchecked: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Default)]
@@ -155,6 +164,9 @@ pub struct Checker {
     /// (seq, hash) pairs recorded outside the database, ascending.
     checkpoints: Vec<(i64, Vec<u8>)>,
     next_checkpoint: usize,
+    /// The ledger key, to check seals; without it they are counted as unchecked.
+    key: Option<Vec<u8>>,
+    seals_unchecked: u64,
 }
 
 impl Checker {
@@ -163,6 +175,12 @@ impl Checker {
             checkpoints,
             ..Checker::default()
         }
+    }
+
+    /// Check the seals of votes and verdicts with the ledger key.
+    pub fn with_key(mut self, key: Option<Vec<u8>>) -> Self {
+        self.key = key;
+        self
     }
 
     pub fn feed_ref(&mut self, ev: &EventRef<'_>) -> std::ops::ControlFlow<()> {
@@ -202,6 +220,8 @@ impl Checker {
             Some(format!(
                 "a hook decision was altered in the intake before it was chained ({reason}); the line as found is in this event"
             ))
+        } else if let Some(problem) = self.check_seal(ev) {
+            Some(problem)
         } else {
             self.check_point(ev)
         };
@@ -217,6 +237,21 @@ impl Checker {
             return std::ops::ControlFlow::Break(());
         }
         std::ops::ControlFlow::Continue(())
+    }
+
+    fn check_seal(&mut self, ev: &EventRef<'_>) -> Option<String> {
+        if !seal::is_sealed(ev.kind) {
+            return None;
+        }
+        let Some(key) = &self.key else {
+            self.seals_unchecked += 1;
+            return None;
+        };
+        let problem = seal::check(key, ev.seq, ev.request, ev.time, ev.kind, ev.data).err()?;
+        Some(format!(
+            "a {} event gate did not write: {problem} (added to the ledger by hand?); gate does not count it",
+            ev.kind
+        ))
     }
 
     fn check_point(&mut self, ev: &EventRef<'_>) -> Option<String> {
@@ -256,6 +291,7 @@ impl Checker {
             events: self.events,
             head: hex::encode(self.last_hash.unwrap_or(GENESIS)),
             first_broken: self.broken,
+            seals_unchecked: self.seals_unchecked,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod intake;
 pub mod keyed;
 pub mod query;
 pub mod record;
+pub mod seal;
 pub mod store;
 
 use std::fs::{DirBuilder, OpenOptions};
@@ -320,8 +321,24 @@ impl Ledger {
     }
 
     /// Append events in one transaction, chaining each to the one before. Whatever waits in
-    /// the intake is chained first, in the same transaction, with its own times.
+    /// the intake is chained first, in the same transaction, with its own times. Events of the
+    /// kinds in [`seal::KINDS`] are sealed.
     pub fn append(&mut self, events: &[NewEvent<'_>]) -> Result<()> {
+        self.transact(events, None).map(|_| ())
+    }
+
+    /// Append what `decide` returns, `decide` having seen the events of `request` under the
+    /// same write lock: nothing lands in between, so what it checked (the request still waits,
+    /// this approver may answer it) still holds when its events do. The events as stored.
+    pub fn append_checked(&mut self, request: &str, decide: &mut Decide<'_>) -> Result<Vec<Event>> {
+        self.transact(&[], Some((request, decide)))
+    }
+
+    fn transact(
+        &mut self,
+        events: &[NewEvent<'_>],
+        checked: Option<(&str, &mut Decide<'_>)>,
+    ) -> Result<Vec<Event>> {
         let path = self.path.clone();
         let err = |e: rusqlite::Error| Error::ledger(&path, describe(&e));
         let tx = self
@@ -341,19 +358,42 @@ impl Ledger {
         let (first_seq, prev) = head.unwrap_or((0, GENESIS.to_vec()));
         let mut seq = first_seq;
         let mut prev: [u8; 32] = prev.try_into().unwrap_or(GENESIS);
+        let mut written = Vec::new();
         {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO events (seq, request, time, kind, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(err)?;
-            let mut put = |request: &str, time: &str, kind: &str, data: &str| {
+            // Loaded the first time a sealed kind is written (never on the allow path).
+            let mut key: Option<Vec<u8>> = None;
+            let mut put = |request: &str, time: &str, kind: &str, data: &str| -> Result<Event> {
                 seq += 1;
+                let sealed;
+                let data = if seal::is_sealed(kind) {
+                    let key = match &key {
+                        Some(k) => k,
+                        None => key.insert(keyed::load_key(&path)?),
+                    };
+                    sealed = seal::seal(key, seq, request, time, kind, data);
+                    sealed.as_str()
+                } else {
+                    data
+                };
                 let hash = event_hash(&prev, seq, request, time, kind, data);
                 prev = hash;
                 insert
                     .execute(params![seq, request, time, kind, data, &hash[..]])
-                    .map(|_| ())
+                    .map_err(err)?;
+                Ok(Event {
+                    seq,
+                    request: request.to_string(),
+                    time: time.to_string(),
+                    kind: kind.to_string(),
+                    data: Value::Null,
+                    hash: hash.to_vec(),
+                    raw: data.to_string(),
+                })
             };
             if let Some(taken) = &taken {
                 let time = now_rfc3339();
@@ -373,14 +413,23 @@ impl Ledger {
                     }
                     maybe_chained = false;
                     for e in &entries {
-                        put(&e.request, &e.time, &e.kind, &e.data).map_err(err)?;
+                        put(&e.request, &e.time, &e.kind, &e.data)?;
                     }
                 }
             }
             let time = now_rfc3339();
             for ev in events {
                 let data = chain::canonical_value(&ev.data);
-                put(ev.request, &time, ev.kind, &data).map_err(err)?;
+                put(ev.request, &time, ev.kind, &data)?;
+            }
+            if let Some((request, decide)) = checked {
+                let current = query_events(&tx, &path, request, 0)?;
+                for (kind, data) in decide(&current)? {
+                    let data = chain::canonical_value(&data);
+                    let mut ev = put(request, &time, &kind, &data)?;
+                    ev.data = serde_json::from_str(&ev.raw).unwrap_or(Value::Null);
+                    written.push(ev);
+                }
             }
         }
         tx.commit().map_err(err)?;
@@ -394,7 +443,7 @@ impl Ledger {
             ));
         }
         if seq == first_seq {
-            return Ok(());
+            return Ok(written);
         }
         // Checkpoint the head outside the database whenever this append crossed a multiple of
         // CHECKPOINT_EVERY, so that truncating the newest events is caught by `gate verify`.
@@ -405,7 +454,25 @@ impl Ledger {
                 None => self.unannounced_checkpoint = true,
             }
         }
-        Ok(())
+        Ok(written)
+    }
+
+    /// Whether `ev`, of a kind gate seals, carries gate's seal (`Ok(Err(..))` when it does not).
+    pub fn check_seal(&self, ev: &Event) -> Result<std::result::Result<(), seal::Problem>> {
+        let key = keyed::read_key(&self.path)?.ok_or_else(|| {
+            Error::ledger(
+                &keyed::key_path(&self.path),
+                "the ledger key is missing, so gate cannot tell its own events from others",
+            )
+        })?;
+        Ok(seal::check(
+            &key,
+            ev.seq,
+            &ev.request,
+            &ev.time,
+            &ev.kind,
+            &ev.raw,
+        ))
     }
 
     fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
@@ -423,26 +490,12 @@ impl Ledger {
 
     /// The events of one request, oldest first.
     pub fn events_of(&self, request: &str) -> Result<Vec<Event>> {
-        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT seq, request, time, kind, data, hash FROM events WHERE request = ?1 ORDER BY seq")
-            .map_err(err)?;
-        let rows = stmt.query_map([request], Self::row_to_event).map_err(err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+        query_events(&self.conn, &self.path, request, 0)
     }
 
     /// The events of one request after `seq`, oldest first (what a waiting channel polls).
     pub fn events_after(&self, request: &str, seq: i64) -> Result<Vec<Event>> {
-        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT seq, request, time, kind, data, hash FROM events WHERE request = ?1 AND seq > ?2 ORDER BY seq")
-            .map_err(err)?;
-        let rows = stmt
-            .query_map(params![request, seq], Self::row_to_event)
-            .map_err(err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+        query_events(&self.conn, &self.path, request, seq)
     }
 
     /// Requests waiting for an answer on the `local` channel (see [`Ledger::waiting`]).
@@ -516,7 +569,9 @@ impl Ledger {
     /// Check the hash chain: names the first event that was changed, removed, inserted or reordered.
     pub fn verify(&self) -> Result<chain::Report> {
         let checkpoints = checkpoint::read(&self.path)?;
-        let mut checker = chain::Checker::with_checkpoints(checkpoints);
+        // Without the key (an auditor's copy of the file alone) seals go unchecked, and say so.
+        let key = keyed::read_key(&self.path).ok().flatten();
+        let mut checker = chain::Checker::with_checkpoints(checkpoints).with_key(key);
         // Borrowed rows, nothing parsed: this walks every event of the ledger.
         let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
         let mut stmt = self
@@ -616,6 +671,22 @@ impl Ledger {
             .and_then(|mut s| s.query_row([seq], |r| r.get(0)).optional())
             .map_err(err)
     }
+}
+
+/// What [`Ledger::append_checked`] asks: given the request's events, the events to append
+/// (kind, data), or an error that appends nothing.
+pub type Decide<'a> = dyn FnMut(&[Event]) -> Result<Vec<(String, Value)>> + 'a;
+
+/// The events of `request` after `seq`, oldest first.
+fn query_events(conn: &Connection, path: &Path, request: &str, seq: i64) -> Result<Vec<Event>> {
+    let err = |e: rusqlite::Error| Error::ledger(path, describe(&e));
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, request, time, kind, data, hash FROM events WHERE request = ?1 AND seq > ?2 ORDER BY seq")
+        .map_err(err)?;
+    let rows = stmt
+        .query_map(params![request, seq], Ledger::row_to_event)
+        .map_err(err)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
 }
 
 /// Whether an event from the intake is already in the ledger (a fold that committed but died
