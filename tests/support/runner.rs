@@ -8,10 +8,18 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
+/// A known agent above the test runner.
+pub struct RunnerAgent {
+    /// As gate names it (`claude-code`).
+    pub name: String,
+    /// `agent claude-code (process 4242, claude)`.
+    pub description: String,
+}
+
 /// The agent above this test process as the gate under test sees it: one `gate -- true` with
 /// an empty environment in a temporary home, and the requester it recorded.
-pub fn agent_above_runner(gate: &Path) -> Option<&'static str> {
-    static FOUND: OnceLock<Option<String>> = OnceLock::new();
+pub fn agent_above_runner(gate: &Path) -> Option<&'static RunnerAgent> {
+    static FOUND: OnceLock<Option<RunnerAgent>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -33,15 +41,18 @@ pub fn agent_above_runner(gate: &Path) -> Option<&'static str> {
                 serde_json::from_slice(&log.stdout).expect("gate log --json");
             let p = &rec["requester"]["agent_process"];
             p.is_object().then(|| {
-                format!(
-                    "agent {} (process {}, {})",
-                    p["name"].as_str().unwrap_or("?"),
-                    p["pid"],
-                    p["program"].as_str().unwrap_or("?")
-                )
+                let name = p["name"].as_str().unwrap_or("?").to_string();
+                RunnerAgent {
+                    description: format!(
+                        "agent {name} (process {}, {})",
+                        p["pid"],
+                        p["program"].as_str().unwrap_or("?")
+                    ),
+                    name,
+                }
             })
         })
-        .as_deref()
+        .as_ref()
 }
 
 /// True (after saying so) when `test` cannot run here because the runner is under an agent.
@@ -51,7 +62,8 @@ pub fn skip_under_agent(test: &str, gate: &Path) -> bool {
     };
     let _ = writeln!(
         std::io::stderr(),
-        "SKIPPED {test}: the test runner itself runs under {agent}, so gate takes every process this test starts for that agent's and refuses their approvals; this test needs a person with no agent above them (run the suite outside the agent, as CI does)"
+        "SKIPPED {test}: the test runner itself runs under {}, so gate takes every process this test starts for that agent's and refuses their approvals; this test needs a person with no agent above them (run the suite outside the agent, as CI does)",
+        agent.description
     );
     true
 }
