@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use rexpect::process::WaitStatus;
 use rexpect::session::{PtySession, spawn_command};
+use rusqlite::OptionalExtension;
 use serde_json::{Value, json};
 use support::runner::skip_under_agent;
 use support::{Env, events};
@@ -453,7 +454,9 @@ fn forge(env: &Env, request: &str, kind: &str, data: &Value) -> i64 {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .unwrap();
+        .optional()
+        .unwrap()
+        .unwrap_or((0, gate::ledger::GENESIS.to_vec()));
     let time = gate::ledger::now_rfc3339();
     let data = data.to_string();
     let hash = gate::ledger::event_hash(&prev, seq + 1, request, &time, kind, &data);
@@ -658,4 +661,79 @@ quorum = 2
     let approvals = show["approvals"].as_array().unwrap();
     assert_eq!(approvals.len(), 1, "{show}");
     assert_eq!(approvals[0]["approver"], me);
+}
+
+/// A ledger gate wrote before it sealed votes and verdicts still verifies after the upgrade (its
+/// migration starts sealing with a sealed `seals_begin`), rows written by hand after that are
+/// reported, and setting the schema back by hand does not make gate excuse them.
+#[test]
+fn a_ledger_from_before_seals_verifies_and_later_hand_written_votes_do_not() {
+    let env = Env::new(LOCAL);
+    let path = env.home().join(".local/share/gate/ledger.db");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("../src/ledger/migrations/001_events.sql"))
+            .unwrap();
+        conn.execute_batch("PRAGMA user_version = 1").unwrap();
+    }
+    // An approved request as the schema-1 gate recorded it: no seals anywhere.
+    let old = "oldrequest";
+    for (kind, data) in [
+        (
+            "request",
+            json!({"command": ["touch", "x"], "cwd": "/", "requester": {"user": "u"}}),
+        ),
+        ("decision", json!({"decision": "ask"})),
+        (
+            "approval_requested",
+            json!({"channels": ["local"], "open": ["local"]}),
+        ),
+        ("local_vote", json!({"approver": "u", "verdict": "approve"})),
+        (
+            "vote",
+            json!({"accepted": true, "approver": "u", "channel": "local", "verdict": "approve"}),
+        ),
+        (
+            "verdict",
+            json!({"by": ["u"], "channel": "local", "outcome": "approved"}),
+        ),
+    ] {
+        forge(&env, old, kind, &data);
+    }
+    assert_eq!(env.run(&["--", "true"]).code, 0);
+    let verify = env.run(&["verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+    let begins = || -> i64 {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM events WHERE kind = 'seals_begin'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(begins(), 1);
+
+    let forged = forge(
+        &env,
+        old,
+        "local_vote",
+        &json!({"approver": "alice", "verdict": "approve"}),
+    );
+    let broken = |env: &Env| {
+        let out = env.run(&["verify", "--json"]);
+        assert_eq!(out.code, 1, "{}", out.stdout);
+        let report: Value = serde_json::from_str(&out.stdout).unwrap();
+        report["first_broken"]["seq"].as_i64().unwrap()
+    };
+    assert_eq!(broken(&env), forged);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("DROP INDEX events_seals_begin; PRAGMA user_version = 1;")
+        .unwrap();
+    assert_eq!(env.run(&["--", "true"]).code, 0);
+    assert_eq!(begins(), 1, "a second start of sealing");
+    assert_eq!(broken(&env), forged);
 }

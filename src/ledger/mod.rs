@@ -30,7 +30,13 @@ use crate::error::{Error, Result};
 use crate::policy::SyncMode;
 
 /// Numbered migrations, applied in order; `PRAGMA user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_events.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_events.sql"),
+    include_str!("migrations/002_seals.sql"),
+];
+
+/// The schema from which votes and verdicts are sealed.
+const SEALS_SCHEMA: usize = 2;
 
 /// One stored event.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -302,6 +308,9 @@ impl Ledger {
             .map_err(err)?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             tx.execute_batch(sql).map_err(err)?;
+            if i + 1 == SEALS_SCHEMA && current > 0 {
+                begin_seals(&tx, &path)?;
+            }
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
                 .map_err(err)?;
         }
@@ -571,7 +580,11 @@ impl Ledger {
         let checkpoints = checkpoint::read(&self.path)?;
         // Without the key (an auditor's copy of the file alone) seals go unchecked, and say so.
         let key = keyed::read_key(&self.path).ok().flatten();
-        let mut checker = chain::Checker::with_checkpoints(checkpoints).with_key(key);
+        let seals_begin = match &key {
+            Some(key) => self.seals_begin(key)?,
+            None => None,
+        };
+        let mut checker = chain::Checker::with_checkpoints(checkpoints).with_key(key, seals_begin);
         // Borrowed rows, nothing parsed: this walks every event of the ledger.
         let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
         let mut stmt = self
@@ -597,6 +610,34 @@ impl Ledger {
             }
         }
         Ok(checker.finish())
+    }
+
+    /// Where sealing began on a ledger written before it: the first `seals_begin` event, if
+    /// gate sealed it.
+    fn seals_begin(&self, key: &[u8]) -> Result<Option<i64>> {
+        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
+        let first = self
+            .conn
+            .query_row(
+                "SELECT seq, request, time, kind, data FROM events WHERE kind = 'seals_begin' ORDER BY seq LIMIT 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(err)?;
+        Ok(first.and_then(|(seq, request, time, kind, data)| {
+            seal::check(key, seq, &request, &time, &kind, &data)
+                .is_ok()
+                .then_some(seq)
+        }))
     }
 
     /// Request ids in ledger order (oldest first), or newest first; `after` continues a scan.
@@ -671,6 +712,62 @@ impl Ledger {
             .and_then(|mut s| s.query_row([seq], |r| r.get(0)).optional())
             .map_err(err)
     }
+}
+
+/// On a ledger written before votes and verdicts were sealed: append a sealed `seals_begin`
+/// event, before which events of those kinds need no seal (`gate verify` honours the first one
+/// only). Not on an empty ledger, and not when an event already carries a valid seal: then a
+/// sealing gate wrote this ledger and its schema was set back by hand, and a new start would
+/// excuse rows written by hand before it.
+fn begin_seals(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<()> {
+    let err = |e: rusqlite::Error| Error::ledger(path, describe(&e));
+    let head: Option<(i64, Vec<u8>)> = tx
+        .query_row(
+            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(err)?;
+    let Some((head, prev)) = head else {
+        return Ok(());
+    };
+    let key = keyed::load_key(path)?;
+    let kinds: Vec<String> = seal::KINDS.iter().map(|k| format!("'{k}'")).collect();
+    let mut stmt = tx
+        .prepare(&format!(
+            "SELECT seq, request, time, kind, data FROM events WHERE kind IN ({})",
+            kinds.join(", ")
+        ))
+        .map_err(err)?;
+    let mut rows = stmt.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        let (seq, request, time, kind, data) = (
+            r.get::<_, i64>(0).map_err(err)?,
+            row_text(r, 1).map_err(err)?,
+            row_text(r, 2).map_err(err)?,
+            row_text(r, 3).map_err(err)?,
+            row_text(r, 4).map_err(err)?,
+        );
+        if seal::check(&key, seq, request, time, kind, data).is_ok() {
+            return Ok(());
+        }
+    }
+    let seq = head + 1;
+    let time = now_rfc3339();
+    let data = chain::canonical_value(&serde_json::json!({
+        "kinds": seal::KINDS,
+        "unsealed_before": seq,
+    }));
+    let data = seal::seal(&key, seq, "", &time, seal::BEGIN, &data);
+    let prev: [u8; 32] = prev.try_into().unwrap_or(GENESIS);
+    let hash = event_hash(&prev, seq, "", &time, seal::BEGIN, &data);
+    tx.execute(
+        "INSERT INTO events (seq, request, time, kind, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![seq, "", time, seal::BEGIN, data, &hash[..]],
+    )
+    .map_err(err)?;
+    Ok(())
 }
 
 /// What [`Ledger::append_checked`] asks: given the request's events, the events to append

@@ -8,6 +8,9 @@
 //! agents from reading it), so an event of these kinds without a valid seal was not written by
 //! gate: the waiting side does not count it and `gate verify` reports it as a break.
 //!
+//! A ledger gate wrote before it sealed these events gets a sealed `seals_begin` event when it
+//! is migrated; `gate verify` excuses missing seals before the first one.
+//!
 //! The seal is `data.mac`: HMAC-SHA-256 over a domain tag and the event's canonical text
 //! (`seq`, `request`, `time`, `kind`, and `data` without `mac`), so it holds for one row only —
 //! copied to another position, request or approver it no longer matches.
@@ -19,7 +22,11 @@ use sha2::Sha256;
 use super::chain;
 
 /// The event kinds gate seals.
-pub const KINDS: &[&str] = &["local_vote", "vote", "verdict", "reused"];
+pub const KINDS: &[&str] = &["local_vote", "vote", "verdict", "reused", BEGIN];
+
+/// On a ledger written before gate sealed events, where sealing began (written when it is
+/// migrated to schema 2; see `ledger::begin_seals`).
+pub const BEGIN: &str = "seals_begin";
 
 /// Where in `data` the seal is kept.
 const FIELD: &str = "mac";
