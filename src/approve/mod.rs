@@ -409,8 +409,12 @@ pub fn unavailable_error(failures: &[String], in_ci: bool, agent: bool) -> Error
     for f in failures {
         msg.push_str(&format!("\n  {f}"));
     }
+    // The terminal's refusal of an agent's request already says what to configure.
+    let terminal_said = agent && failures.iter().any(|f| f.starts_with("terminal: "));
     msg.push_str(if in_ci {
         "\n  in CI gate never prompts: configure [slack] or [webhook] in the policy and add it to `channels`"
+    } else if terminal_said {
+        ""
     } else if agent {
         "\n  a person must answer an agent's request where the agent cannot: add `local` (then `gate approve ID` from your own terminal), [slack] or [webhook] to `channels`"
     } else {

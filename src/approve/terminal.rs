@@ -22,11 +22,18 @@ use crate::context::Requester;
 pub fn refusal(requester: &Requester) -> Option<String> {
     let agent = requester.agent.as_deref()?;
     let who = match &requester.agent_process {
-        Some(p) => format!("agent {agent}; process {} ({}) runs gate", p.pid, p.program),
-        None => format!("agent {agent}"),
+        Some(p) if p.name == agent => format!(
+            "{agent}, process {} ({}) among gate's ancestors",
+            p.pid, p.program
+        ),
+        Some(p) => format!(
+            "{agent}, under {} process {} ({})",
+            p.name, p.pid, p.program
+        ),
+        None => agent.to_string(),
     };
     Some(format!(
-        "it does not take answers to an agent's request ({who}): the agent could answer its own prompt"
+        "not for a request an agent made ({who}): the agent could answer its own prompt"
     ))
 }
 
