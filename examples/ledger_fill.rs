@@ -56,6 +56,7 @@ fn main() {
     let requester = Requester {
         user: "dev".into(),
         agent: Some("claude-code".into()),
+        agent_process: None,
         host: "build-host-01".into(),
         uid: 1000,
     };

@@ -1,6 +1,10 @@
 //! Who is asking, from where: OS user, agent, host, cwd, CI job. Read once per process.
 
+pub mod ancestry;
+
 use serde::{Deserialize, Serialize};
+
+pub use ancestry::AgentProcess;
 
 /// Environment markers of known agents, checked in order (SPEC §3, §9).
 const AGENT_MARKERS: &[(&str, &str)] = &[
@@ -117,6 +121,10 @@ pub struct Requester {
     pub user: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub agent: Option<String>,
+    /// The known agent this gate process descends from, whatever its environment says: gate
+    /// refuses approvals typed under it (`gate approve`, the terminal prompt).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub agent_process: Option<AgentProcess>,
     pub host: String,
     pub uid: u32,
 }
@@ -163,10 +171,14 @@ impl Context {
             .ok()
             .and_then(|h| h.into_string().ok())
             .unwrap_or_else(|| "localhost".into());
+        // The process tree is read even when the name is known: removing the markers must not
+        // change who asked, and the agent's pid is what `gate approve` checks.
+        let agent_process = ancestry::find_agent();
         let agent = agent_flag
             .filter(|a| !a.is_empty())
             .map(str::to_string)
-            .or_else(|| agent_from_env(&get));
+            .or_else(|| agent_from_env(&get))
+            .or_else(|| agent_process.as_ref().map(|p| p.name.clone()));
         let cwd = std::env::current_dir()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|_| get("PWD").unwrap_or_else(|| "?".into()));
@@ -174,6 +186,7 @@ impl Context {
             requester: Requester {
                 user,
                 agent,
+                agent_process,
                 host,
                 uid: uid.as_raw(),
             },

@@ -587,6 +587,12 @@ fn finish(child: std::process::Child) -> support::Output {
 
 #[test]
 fn local_agent_request_is_approved_from_another_terminal() {
+    if support::runner::skip_under_agent(
+        "local_agent_request_is_approved_from_another_terminal",
+        support::gate(),
+    ) {
+        return;
+    }
     let env = Env::new(LOCAL_POLICY);
     let waiting = spawn_waiting(&env, &["--as", "claude-code", "--", "true"]);
     let id = env.wait_pending();
@@ -615,6 +621,12 @@ fn local_agent_request_is_approved_from_another_terminal() {
 
 #[test]
 fn local_approve_refuses_agents_and_missing_terminals() {
+    if support::runner::skip_under_agent(
+        "local_approve_refuses_agents_and_missing_terminals",
+        support::gate(),
+    ) {
+        return;
+    }
     let env = Env::new(LOCAL_POLICY);
     let waiting = spawn_waiting(&env, &["--as", "claude-code", "--", "true"]);
     let id = env.wait_pending();
@@ -650,6 +662,12 @@ fn local_approve_refuses_agents_and_missing_terminals() {
 
 #[test]
 fn local_person_cannot_approve_their_own_request() {
+    if support::runner::skip_under_agent(
+        "local_person_cannot_approve_their_own_request",
+        support::gate(),
+    ) {
+        return;
+    }
     let env = Env::new(LOCAL_POLICY);
     let waiting = spawn_waiting(&env, &["--", "true"]);
     let id = env.wait_pending();

@@ -1,5 +1,7 @@
 //! Terminal approval through a real pseudo-terminal: approve, deny, expiry, Ctrl-C, and the
-//! prompt never reads stdin.
+//! prompt never reads stdin. Every test here is a person's own request at their own terminal:
+//! under a test runner that itself runs under an agent they are skipped, saying so (gate
+//! rightly does not prompt there).
 
 mod support;
 
@@ -13,6 +15,11 @@ fn spawn(env: &Env, args: &[&str]) -> PtySession {
     spawn_command(cmd, Some(15_000)).expect("spawn gate in a pty")
 }
 
+/// Whether `test` must be skipped: the runner runs under an agent (see `support::runner`).
+fn skip(test: &str) -> bool {
+    support::runner::skip_under_agent(test, std::path::Path::new(gate_bin()))
+}
+
 fn exit_code(p: &PtySession) -> i32 {
     match p.process().wait().expect("wait") {
         WaitStatus::Exited(_, code) => code,
@@ -22,6 +29,9 @@ fn exit_code(p: &PtySession) -> i32 {
 
 #[test]
 fn y_approves_and_the_command_runs() {
+    if skip("y_approves_and_the_command_runs") {
+        return;
+    }
     let env = Env::new();
     env.policy(ASK_TOUCH);
     let target = env.work().join("approved");
@@ -65,6 +75,9 @@ fn y_approves_and_the_command_runs() {
 
 #[test]
 fn anything_else_denies() {
+    if skip("anything_else_denies") {
+        return;
+    }
     let env = Env::new();
     env.policy(ASK_TOUCH);
     let target = env.work().join("denied");
@@ -79,6 +92,9 @@ fn anything_else_denies() {
 
 #[test]
 fn nobody_answering_expires_with_75() {
+    if skip("nobody_answering_expires_with_75") {
+        return;
+    }
     let env = Env::new();
     env.policy(ASK_TOUCH);
     let target = env.work().join("expired");
@@ -94,6 +110,9 @@ fn nobody_answering_expires_with_75() {
 
 #[test]
 fn ctrl_c_cancels_with_130() {
+    if skip("ctrl_c_cancels_with_130") {
+        return;
+    }
     let env = Env::new();
     env.policy(ASK_TOUCH);
     let target = env.work().join("cancelled");
@@ -107,6 +126,9 @@ fn ctrl_c_cancels_with_130() {
 
 #[test]
 fn the_prompt_never_reads_stdin() {
+    if skip("the_prompt_never_reads_stdin") {
+        return;
+    }
     let env = Env::new();
     env.policy(ASK_TOUCH);
     let target = env.work().join("stdin");
@@ -141,6 +163,9 @@ fn the_prompt_never_reads_stdin() {
 
 #[test]
 fn an_approval_is_reused_for_the_identical_command_within_the_window() {
+    if skip("an_approval_is_reused_for_the_identical_command_within_the_window") {
+        return;
+    }
     let env = Env::new();
     env.policy(&ASK_TOUCH.replace(
         "message = \"Touching files needs a human.\"",

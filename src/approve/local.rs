@@ -2,6 +2,13 @@
 //! terminal with `gate approve ID` / `gate deny ID` (see `commands/approve.rs`), which append a
 //! `local_vote` event. This side polls the ledger for those events.
 //!
+//! A vote counts only if gate wrote it: `gate approve` checks who is answering (not the agent,
+//! not from under it, from a terminal, an allowed approver) and appends its vote in the same
+//! ledger transaction, sealed with the ledger key (see `ledger::seal`). A `local_vote` row
+//! without a valid seal was written some other way (SQL into the file) and is refused here.
+//! Every `local_vote` becomes exactly one message, in ledger order, so `gate approve` can find
+//! the coordinator's verdict on its own vote.
+//!
 //! On this channel the requester is the pair (OS user, agent): a request an agent made may be
 //! approved by the same OS user from a terminal without that agent's markers; a person's own
 //! request (no agent) may not be approved by that person.
@@ -14,7 +21,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{Channel, Message, Shared, Vote};
-use crate::ledger::store;
+use crate::ledger::{Event, Store, store};
 
 /// The ledger event `gate approve` / `gate deny` append.
 pub const EVENT: &str = "local_vote";
@@ -58,6 +65,36 @@ fn parse(data: &Value) -> Option<LocalVote> {
 }
 
 impl Local {
+    /// What a `local_vote` event says, if gate wrote it.
+    fn read(&self, ledger: &dyn Store, shared: &Shared, ev: &Event) -> Message {
+        let sealed = match ledger.check_seal(ev) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(problem)) => Err(format!(
+                "this local vote was not written by gate ({problem}): it does not count, and `gate verify` reports it"
+            )),
+            Err(e) => Err(format!("cannot check that gate wrote this local vote: {e}")),
+        };
+        match (sealed, parse(&ev.data)) {
+            (Ok(()), Some(v)) => self.judge(shared, v),
+            (sealed, parsed) => {
+                // The name is whatever the row says: escaped, since it is printed.
+                let claimed = ev
+                    .data
+                    .get("approver")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                Message::Refused {
+                    channel: "local".into(),
+                    approver: claimed.escape_debug().to_string(),
+                    approve: parsed.is_some_and(|v| v.approve),
+                    reason: sealed
+                        .err()
+                        .unwrap_or_else(|| "an unreadable local vote".into()),
+                }
+            }
+        }
+    }
+
     fn judge(&self, shared: &Shared, v: LocalVote) -> Message {
         let requester = &shared.request.requester;
         if let Some(reason) = v.refused {
@@ -104,8 +141,16 @@ impl Channel for Local {
             Ok(l) => l,
             Err(e) => return fail(format!("cannot read the ledger: {e}")),
         };
+        // From the request's opening for this channel on: a `gate approve` may have answered
+        // between that event and this thread's first look.
         let mut seen = match ledger.events_of(&id) {
-            Ok(evs) => evs.last().map(|e| e.seq).unwrap_or(0),
+            Ok(evs) => evs
+                .iter()
+                .rev()
+                .find(|e| e.kind == "approval_requested")
+                .or(evs.last())
+                .map(|e| e.seq)
+                .unwrap_or(0),
             Err(e) => return fail(format!("cannot read the ledger: {e}")),
         };
         crate::ui::note(&format!(
@@ -134,9 +179,7 @@ impl Channel for Local {
                 if ev.kind != EVENT {
                     continue;
                 }
-                if let Some(v) = parse(&ev.data) {
-                    let _ = tx.send(self.judge(&shared, v));
-                }
+                let _ = tx.send(self.read(&*ledger, &shared, &ev));
             }
         }
     }

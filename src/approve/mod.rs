@@ -108,6 +108,10 @@ impl Outcome {
             Outcome::Denied { by, channel, .. } => format!("denied in {channel} by {by}"),
             Outcome::Expired => "expired: nobody answered in time".into(),
             Outcome::Cancelled => "cancelled by the requester".into(),
+            Outcome::Unavailable(failures) if !failures.is_empty() => format!(
+                "no approval channel could be used ({})",
+                failures.join("; ")
+            ),
             Outcome::Unavailable(_) => "no approval channel could be used".into(),
         }
     }
@@ -200,16 +204,26 @@ impl Terms {
                 "{who} is the requester and this rule names approvers: someone else must approve"
             ));
         }
-        for set in &self.approver_sets {
-            if !set.iter().any(|a| ids.contains(&normalize(a))) {
-                return Err(format!(
-                    "{who} is not among the approvers of this rule ({})",
-                    set.join(", ")
-                ));
-            }
-        }
-        Ok(())
+        among_approvers(&self.approver_sets, who, &ids)
     }
+}
+
+/// `Err(reason)` unless one of `ids` (the approver `who` and its aliases) is in every set (each
+/// asking rule's allowed approvers; no sets, anyone may).
+pub fn among_approvers(
+    sets: &[Vec<String>],
+    who: &str,
+    ids: &[&str],
+) -> std::result::Result<(), String> {
+    for set in sets {
+        if !set.iter().any(|a| ids.contains(&normalize(a))) {
+            return Err(format!(
+                "{who} is not among the approvers of this rule ({})",
+                set.join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Ask every channel and wait for the outcome. `record(kind, data)` writes a ledger event; if
@@ -388,14 +402,21 @@ fn coordinate(
     }
 }
 
-/// The error for a request that no channel could carry.
-pub fn unavailable_error(failures: &[String], in_ci: bool) -> Error {
+/// The error for a request that no channel could carry; `agent` when an agent asked (the
+/// terminal does not take its answers).
+pub fn unavailable_error(failures: &[String], in_ci: bool, agent: bool) -> Error {
     let mut msg = String::from("approval is needed but no approval channel could be used");
     for f in failures {
         msg.push_str(&format!("\n  {f}"));
     }
+    // The terminal's refusal of an agent's request already says what to configure.
+    let terminal_said = agent && failures.iter().any(|f| f.starts_with("terminal: "));
     msg.push_str(if in_ci {
         "\n  in CI gate never prompts: configure [slack] or [webhook] in the policy and add it to `channels`"
+    } else if terminal_said {
+        ""
+    } else if agent {
+        "\n  a person must answer an agent's request where the agent cannot: add `local` (then `gate approve ID` from your own terminal), [slack] or [webhook] to `channels`"
     } else {
         "\n  run it from a terminal, or configure `local`, [slack] or [webhook] in `channels` (see `gate init`)"
     });

@@ -1,4 +1,8 @@
 //! The `terminal` channel: a prompt on the controlling terminal (`/dev/tty`), never on stdin.
+//!
+//! Only for a person's own request. An agent can type on any terminal it runs in, and can make
+//! one (`script`, `expect`, a pty of its own), so a request an agent made (by its markers,
+//! `--as`, its process among gate's ancestors, or through its hook) is not asked here at all.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -12,6 +16,26 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::termios::{self, LocalFlags, SetArg, SpecialCharacterIndices, Termios};
 
 use super::{Channel, Message, Request, Shared, Vote};
+use crate::context::Requester;
+
+/// Why the terminal may not take the answer to a request `requester` made, if it may not.
+pub fn refusal(requester: &Requester) -> Option<String> {
+    let agent = requester.agent.as_deref()?;
+    let who = match &requester.agent_process {
+        Some(p) if p.name == agent => format!(
+            "{agent}, process {} ({}) among gate's ancestors",
+            p.pid, p.program
+        ),
+        Some(p) => format!(
+            "{agent}, under {} process {} ({})",
+            p.name, p.pid, p.program
+        ),
+        None => agent.to_string(),
+    };
+    Some(format!(
+        "not for a request an agent made ({who}): the agent could answer its own prompt"
+    ))
+}
 
 pub struct Terminal {
     tty: File,

@@ -1,20 +1,23 @@
 //! `gate pending`, `gate approve ID`, `gate deny ID`: answering requests that wait on the
 //! `local` channel, from another terminal.
 //!
-//! `approve`/`deny` append a `local_vote` event; the waiting gate process reads it, and its
-//! coordinator decides whether it counts. Refusals made here (no controlling terminal, agent
-//! markers, a person approving their own request) are appended too, marked `refused`, so that
-//! every refusal is in the ledger; they exit 77 (EX_NOPERM, the same code as a denial).
+//! `approve`/`deny` append a sealed `local_vote` event, in the transaction that checks that the
+//! request still waits and that this approver may answer it; the waiting gate process reads
+//! it, and its coordinator decides whether it counts. Refusals made here (the requesting agent
+//! among this process's ancestors, any agent by markers or ancestry, no controlling terminal,
+//! not an approver of the rule, a person approving their own request) are appended too, marked
+//! `refused`, so that every refusal is in the ledger; they exit 77 (EX_NOPERM, as a denial).
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::approve::among_approvers;
 use crate::approve::local::EVENT;
-use crate::context::Context;
+use crate::context::{AgentProcess, Context, agent_from_env, ancestry};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::ledger::{NewEvent, RequestRecord, Store, store};
+use crate::ledger::{Event, RequestRecord, Store, store};
 use crate::policy::SyncMode;
 
 fn ledger_path() -> Result<std::path::PathBuf> {
@@ -114,6 +117,73 @@ fn find_pending(ledger: &dyn Store, prefix: &str) -> Result<RequestRecord> {
     )))
 }
 
+/// Why this process may not answer `rec`, if it may not: it runs inside the agent that made
+/// the request, or under any agent (by its markers or its process among this one's ancestors),
+/// or without a terminal, or it is a person approving their own request.
+fn refusal(rec: &RequestRecord, ctx: &Context, verdict: &str, me: &str) -> Option<String> {
+    let requesting = rec
+        .requester
+        .get("agent_process")
+        .and_then(|p| serde_json::from_value::<AgentProcess>(p.clone()).ok());
+    if let Some(agent) = requesting.filter(|p| ancestry::descends_from(p.id())) {
+        return Some(format!(
+            "`gate {verdict}` runs inside the agent that made request {}: {}; a person must answer it from a terminal of their own",
+            rec.id,
+            agent.describe()
+        ));
+    }
+    let get = |k: &str| std::env::var(k).ok();
+    if let Some(agent) = agent_from_env(&get) {
+        return Some(format!(
+            "this environment carries the markers of agent `{agent}`: an agent cannot answer approval requests; run `gate {verdict}` from your own terminal"
+        ));
+    }
+    if let Some(agent) = &ctx.requester.agent_process {
+        return Some(format!(
+            "`gate {verdict}` runs under agent {}: an agent cannot answer approval requests; run it from your own terminal",
+            agent.describe()
+        ));
+    }
+    if std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_err()
+    {
+        return Some(format!(
+            "no controlling terminal: `gate {verdict}` must be typed by a person in a terminal"
+        ));
+    }
+    let requester_user = rec.requester.get("user").and_then(Value::as_str);
+    let requester_agent = rec.requester.get("agent").and_then(Value::as_str);
+    if verdict == "approve" && requester_user == Some(me) && requester_agent.is_none() {
+        return Some(format!(
+            "{me} made this request: nobody approves their own request; ask someone else to approve it"
+        ));
+    }
+    None
+}
+
+/// Whether `me` may answer the request whose events these are: it still waits, and `me` is
+/// among the approvers its `approval_requested` names.
+fn still_answerable(id: &str, events: &[Event], me: &str) -> Result<Option<String>> {
+    if events.iter().any(|e| e.kind == "verdict") {
+        let rec = RequestRecord::from_events(id, events);
+        return Err(Error::Usage(format!(
+            "request {id} was settled meanwhile (status: {}); see `gate show {id}`",
+            rec.status.as_str()
+        )));
+    }
+    let sets: Vec<Vec<String>> = events
+        .iter()
+        .rev()
+        .find(|e| e.kind == "approval_requested")
+        .and_then(|e| e.data.get("approvers"))
+        .and_then(|a| serde_json::from_value(a.clone()).ok())
+        .unwrap_or_default();
+    Ok(among_approvers(&sets, me, &[me]).err())
+}
+
 /// `gate approve ID` (`approve = true`) and `gate deny ID`.
 pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Exit> {
     let path = ledger_path()?;
@@ -128,63 +198,40 @@ pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Ex
     let ctx = Context::detect(None);
     let me = ctx.requester.user.clone();
     let verdict = if approve { "approve" } else { "deny" };
-    let requester_user = rec.requester.get("user").and_then(Value::as_str);
-    let requester_agent = rec.requester.get("agent").and_then(Value::as_str);
+    let refused = refusal(&rec, &ctx, verdict, &me);
 
-    let refusal = if let Some(agent) = &ctx.requester.agent {
-        Some(format!(
-            "this environment carries the markers of agent `{agent}`: an agent cannot answer approval requests; run `gate {verdict}` from your own terminal"
-        ))
-    } else if std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .is_err()
-    {
-        Some(format!(
-            "no controlling terminal: `gate {verdict}` must be typed by a person in a terminal"
-        ))
-    } else if approve && requester_user == Some(me.as_str()) && requester_agent.is_none() {
-        Some(format!(
-            "{me} made this request: nobody approves their own request; ask someone else to approve it"
-        ))
-    } else {
-        None
+    // The check that the request still waits and that this approver may answer it, and the
+    // vote, in one transaction; the ledger seals the vote, which is how the waiting gate knows
+    // that gate wrote it.
+    let written = ledger.append_checked(&rec.id, &mut |events| {
+        let refused = match &refused {
+            Some(why) => Some(why.clone()),
+            None => still_answerable(&rec.id, events, &me)?,
+        };
+        Ok(vec![(
+            EVENT.to_string(),
+            json!({
+                "approver": me,
+                "agent": ctx.requester.agent,
+                "verdict": verdict,
+                "comment": comment,
+                "refused": refused,
+                "pid": std::process::id(),
+            }),
+        )])
+    })?;
+    let Some(vote) = written.first() else {
+        return Err(Error::ledger(&path, "the vote was not recorded"));
     };
-
-    let seq_before = ledger
-        .events_of(&rec.id)?
-        .last()
-        .map(|e| e.seq)
-        .unwrap_or(0);
-    ledger.append(&[NewEvent {
-        request: &rec.id,
-        kind: EVENT,
-        data: json!({
-            "approver": me,
-            "agent": ctx.requester.agent,
-            "verdict": verdict,
-            "comment": comment,
-            "refused": refusal,
-        }),
-    }])?;
-    if let Some(why) = refusal {
+    if let Some(why) = vote.data.get("refused").and_then(Value::as_str) {
         crate::ui::error(&format!("refused: {why}"));
         return Ok(Exit::Denied);
     }
+    let mine = vote.seq;
     // Wait briefly for the waiting gate to count the vote, so the person learns whether it did.
-    // The local channel reports `local_vote`s in ledger order and the coordinator records them
-    // in that order, so ours is the k-th local `vote`, k counting the `local_vote`s before ours.
-    let after = ledger.events_after(&rec.id, seq_before)?;
-    let mine = after
-        .iter()
-        .find(|e| {
-            e.kind == EVENT
-                && e.data.get("approver").and_then(Value::as_str) == Some(me.as_str())
-                && e.data.get("verdict").and_then(Value::as_str) == Some(verdict)
-        })
-        .map(|e| e.seq)
-        .unwrap_or(seq_before);
+    // The local channel reports every `local_vote` in ledger order and the coordinator records
+    // each as a `vote` in that order, so ours is the k-th local `vote`, k counting the
+    // `local_vote`s before ours.
     let deadline = Instant::now() + Duration::from_secs(3);
     let mut counted_at: Option<Instant> = None;
     while Instant::now() < deadline {

@@ -346,6 +346,13 @@ pub fn verify(as_json: bool) -> Result<Exit> {
     })?;
     let ledger = store::open_audit(&path)?;
     let report = ledger.verify()?;
+    if report.seals_unchecked > 0 {
+        crate::ui::note(&format!(
+            "warning: {} votes and verdicts were not checked: their seals need the ledger key, {}, which cannot be read",
+            report.seals_unchecked,
+            crate::ledger::keyed::key_path(ledger.location()).display()
+        ));
+    }
     if as_json {
         println!("{}", serde_json::to_string(&report).unwrap_or_default());
     } else if let Some(b) = &report.first_broken {

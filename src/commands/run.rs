@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use super::{check, prepare};
 use crate::approve::local::Local;
 use crate::approve::slack::Slack;
+use crate::approve::terminal::{self, Terminal};
 use crate::approve::webhook::Webhook;
-use crate::approve::{self, Channel, Outcome, RuleLine, Terms, terminal::Terminal};
+use crate::approve::{self, Channel, Outcome, RuleLine, Terms};
 use crate::cli::RunOptions;
 use crate::context::Context;
 use crate::decide::{AskTerms, Decider, Verdict};
@@ -52,6 +53,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
     let redactor = Redactor::new(&policy.redact)
         .map_err(|e| Error::Config(format!("[redact] patterns: {e}")))?;
     let ctx = Context::detect(opts.agent.as_deref());
+    timer.mark("context (agent ancestry)");
 
     let (exec_argv, display_argv, script, analysis) = match &target {
         Target::Argv(argv) => {
@@ -197,9 +199,11 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
                     ui::error(&format!("request {id} cancelled; `{display}` did not run"));
                     Ok(Exit::Cancelled)
                 }
-                Outcome::Unavailable(failures) => {
-                    Err(approve::unavailable_error(&failures, ctx.in_ci()))
-                }
+                Outcome::Unavailable(failures) => Err(approve::unavailable_error(
+                    &failures,
+                    ctx.in_ci(),
+                    ctx.requester.agent.is_some(),
+                )),
             }
         }
     }
@@ -238,9 +242,17 @@ pub(crate) fn seek_approval(
     let mut failures = Vec::new();
     for name in &channels {
         match name.as_str() {
-            "terminal" => match Terminal::open(ctx.in_ci(), &ctx.requester.user) {
-                Ok(t) => open.push(Box::new(t)),
-                Err(e) => failures.push(format!("terminal: {e}")),
+            "terminal" => match terminal::refusal(&ctx.requester) {
+                Some(why) if channels.iter().any(|c| c == "local") => failures.push(format!(
+                    "terminal: {why}; approve it from another terminal: `gate approve {id}`"
+                )),
+                Some(why) => failures.push(format!(
+                    "terminal: {why}; add \"local\" to `channels` to approve it from another terminal with `gate approve`, or configure [slack] or [webhook]"
+                )),
+                None => match Terminal::open(ctx.in_ci(), &ctx.requester.user) {
+                    Ok(t) => open.push(Box::new(t)),
+                    Err(e) => failures.push(format!("terminal: {e}")),
+                },
             },
             "local" => open.push(Box::new(Local::open(ledger.location().to_path_buf()))),
             "slack" => match policy
@@ -346,7 +358,8 @@ pub(crate) fn seek_approval(
 
 /// An earlier request with the same argv (keyed hash), cwd and requester that people approved
 /// within `window`: its approvers, so the approval is reused. Only original approvals count
-/// (not reuses), so a window cannot be stretched by chaining reuses.
+/// (not reuses), so a window cannot be stretched by chaining reuses, and only verdicts gate
+/// sealed, so an approval written into the ledger by hand is not one.
 fn find_reusable(
     ledger: &dyn Store,
     window: Duration,
@@ -360,27 +373,42 @@ fn find_reusable(
         since: Some(humantime::format_rfc3339_millis(since).to_string()),
         ..Default::default()
     };
+    let since = filter.since.clone().unwrap_or_default();
     let mut found = None;
     let requester = serde_json::to_value(&ctx.requester).unwrap_or_default();
     ledger.query(&filter, true, usize::MAX, &mut |r| {
-        if found.is_some() || r.argv_hmac.as_deref() != Some(hmac) || r.cwd != ctx.cwd {
+        if found.is_some()
+            || r.decision != "ask"
+            || r.argv_hmac.as_deref() != Some(hmac)
+            || r.cwd != ctx.cwd
+        {
             return;
         }
         let same = |k: &str| r.requester.get(k) == requester.get(k);
         if !(same("user") && same("agent") && same("host")) {
             return;
         }
-        let approvers: Vec<String> = r
-            .approvals
-            .iter()
-            .filter(|a| {
-                a.channel != "reuse"
-                    && a.verdict == "approve"
-                    && a.time.as_str() >= filter.since.as_deref().unwrap_or("")
+        let Some(verdict) = &r.approval else {
+            return;
+        };
+        let channel = verdict.data.get("channel").and_then(Value::as_str);
+        if channel == Some("reuse")
+            || verdict.time < since
+            || !matches!(ledger.check_seal(verdict), Ok(Ok(())))
+        {
+            return;
+        }
+        let approvers: Vec<String> = verdict
+            .data
+            .get("by")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
             })
-            .map(|a| a.approver.clone())
-            .collect();
-        if r.approved && !approvers.is_empty() && r.decision == "ask" {
+            .unwrap_or_default();
+        if !approvers.is_empty() {
             found = Some((r.id.clone(), approvers));
         }
     })?;

@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::seal;
+
 pub const GENESIS: [u8; 32] = [0; 32];
 
 /// Compact JSON with object keys sorted at every level.
@@ -201,6 +203,13 @@ pub struct Report {
     pub head: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_broken: Option<Broken>,
+    /// Sealed events (votes, verdicts) whose seal could not be checked: no ledger key.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub seals_unchecked: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Default)]
@@ -213,6 +222,10 @@ pub struct Checker {
     /// (seq, hash) pairs recorded outside the database, ascending.
     checkpoints: Vec<(i64, Vec<u8>)>,
     next_checkpoint: usize,
+    /// The ledger key, to check seals; without it they are counted as unchecked.
+    key: Option<Vec<u8>>,
+    seals_begin: i64,
+    seals_unchecked: u64,
 }
 
 impl Checker {
@@ -221,6 +234,14 @@ impl Checker {
             checkpoints,
             ..Checker::default()
         }
+    }
+
+    /// Check the seals of votes and verdicts with the ledger key; before `seals_begin` (a
+    /// ledger written before gate sealed them) a missing seal is excused.
+    pub fn with_key(mut self, key: Option<Vec<u8>>, seals_begin: Option<i64>) -> Self {
+        self.key = key;
+        self.seals_begin = seals_begin.unwrap_or(0);
+        self
     }
 
     pub fn feed_ref(&mut self, ev: &EventRef<'_>) -> std::ops::ControlFlow<()> {
@@ -253,6 +274,8 @@ impl Checker {
             )
         } else if let Some(problem) = reported(ev.kind, ev.data) {
             Some(problem)
+        } else if let Some(problem) = self.check_seal(ev) {
+            Some(problem)
         } else {
             self.check_point(ev)
         };
@@ -268,6 +291,24 @@ impl Checker {
             return std::ops::ControlFlow::Break(());
         }
         std::ops::ControlFlow::Continue(())
+    }
+
+    fn check_seal(&mut self, ev: &EventRef<'_>) -> Option<String> {
+        if !seal::is_sealed(ev.kind) {
+            return None;
+        }
+        let Some(key) = &self.key else {
+            self.seals_unchecked += 1;
+            return None;
+        };
+        let problem = seal::check(key, ev.seq, ev.request, ev.time, ev.kind, ev.data).err()?;
+        if problem == seal::Problem::Missing && ev.seq < self.seals_begin {
+            return None;
+        }
+        Some(format!(
+            "a {} event gate did not write: {problem} (added to the ledger by hand?); gate does not count it",
+            ev.kind
+        ))
     }
 
     fn check_point(&mut self, ev: &EventRef<'_>) -> Option<String> {
@@ -307,6 +348,7 @@ impl Checker {
             events: self.events,
             head: hex::encode(self.last_hash.unwrap_or(GENESIS)),
             first_broken: self.broken,
+            seals_unchecked: self.seals_unchecked,
         }
     }
 }

@@ -74,9 +74,24 @@ fn load_or_create_key(ledger: &Path) -> Result<Vec<u8>> {
     }
 }
 
-/// The ledger's key (created on first use): for argv hashes and the intake's MACs.
+/// The ledger's key (created on first use): for argv hashes, the intake's MACs and seals.
 pub fn load_key(ledger: &Path) -> Result<Vec<u8>> {
     load_or_create_key(ledger)
+}
+
+/// The ledger's key if there is one, for checking what was made with it (a new key would
+/// only make every check fail).
+pub fn read_key(ledger: &Path) -> Result<Option<Vec<u8>>> {
+    let path = key_path(ledger);
+    match std::fs::read(&path) {
+        Ok(key) if key.len() >= 32 => Ok(Some(key)),
+        Ok(_) => Err(Error::ledger(
+            &path,
+            "the ledger key is too short (corrupt?)",
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::ledger(&path, e)),
+    }
 }
 
 /// `hmac-sha256:<hex>` over the argv, each argument followed by a NUL byte.

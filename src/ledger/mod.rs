@@ -11,6 +11,7 @@ pub mod intake;
 pub mod keyed;
 pub mod query;
 pub mod record;
+pub mod seal;
 pub mod store;
 
 use std::fs::{DirBuilder, OpenOptions};
@@ -32,7 +33,11 @@ use crate::policy::SyncMode;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_events.sql"),
     include_str!("migrations/002_intake_marks.sql"),
+    include_str!("migrations/003_seals.sql"),
 ];
+
+/// The schema from which votes and verdicts are sealed.
+const SEALS_SCHEMA: usize = 3;
 
 /// One stored event.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -325,6 +330,9 @@ impl Ledger {
             .map_err(err)?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             tx.execute_batch(sql).map_err(err)?;
+            if i + 1 == SEALS_SCHEMA && current > 0 {
+                begin_seals(&tx, &path)?;
+            }
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
                 .map_err(err)?;
         }
@@ -344,25 +352,38 @@ impl Ledger {
     }
 
     /// Append events in one transaction, chaining each to the one before. Whatever waits in
-    /// the intake is chained first, in the same transaction, with its own times.
+    /// the intake is chained first, in the same transaction, with its own times. Events of the
+    /// kinds in [`seal::KINDS`] are sealed.
     pub fn append(&mut self, events: &[NewEvent<'_>]) -> Result<()> {
-        self.write(events, Intake::IfWaiting)
+        self.transact(events, Intake::IfWaiting, None).map(|_| ())
     }
 
     /// Check the hook's intake against the ledger now, whatever it holds, recording what is
     /// wrong with it (erased, cut short) and chaining what waits; with `set_up`, also set up an
     /// intake where there is none, for a hook to append to.
     pub fn settle_intake(&mut self, set_up: bool) -> Result<()> {
-        self.write(&[], Intake::Whole)?;
+        self.transact(&[], Intake::Whole, None)?;
         if set_up {
             // A second step: an intake of a gate before numbered lines is emptied only after
             // the commit that chained it, and a new one is set up only in an empty file.
-            self.write(&[], Intake::SetUp)?;
+            self.transact(&[], Intake::SetUp, None)?;
         }
         Ok(())
     }
 
-    fn write(&mut self, events: &[NewEvent<'_>], intake: Intake) -> Result<()> {
+    /// Append what `decide` returns, `decide` having seen the events of `request` under the
+    /// same write lock: nothing lands in between, so what it checked (the request still waits,
+    /// this approver may answer it) still holds when its events do. The events as stored.
+    pub fn append_checked(&mut self, request: &str, decide: &mut Decide<'_>) -> Result<Vec<Event>> {
+        self.transact(&[], Intake::IfWaiting, Some((request, decide)))
+    }
+
+    fn transact(
+        &mut self,
+        events: &[NewEvent<'_>],
+        intake: Intake,
+        checked: Option<(&str, &mut Decide<'_>)>,
+    ) -> Result<Vec<Event>> {
         let path = self.path.clone();
         let err = |e: rusqlite::Error| Error::ledger(&path, describe(&e));
         let tx = self
@@ -384,19 +405,42 @@ impl Ledger {
         let mut prev: [u8; 32] = prev.try_into().unwrap_or(GENESIS);
         // What to leave in the intake once committed: (key, the ledger's mark in it).
         let mut settle = None;
+        let mut written = Vec::new();
         {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO events (seq, request, time, kind, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(err)?;
-            let mut put = |request: &str, time: &str, kind: &str, data: &str| {
+            // Loaded the first time a sealed kind is written (never on the allow path).
+            let mut key: Option<Vec<u8>> = None;
+            let mut put = |request: &str, time: &str, kind: &str, data: &str| -> Result<Event> {
                 seq += 1;
+                let sealed;
+                let data = if seal::is_sealed(kind) {
+                    let key = match &key {
+                        Some(k) => k,
+                        None => key.insert(keyed::load_key(&path)?),
+                    };
+                    sealed = seal::seal(key, seq, request, time, kind, data);
+                    sealed.as_str()
+                } else {
+                    data
+                };
                 let hash = event_hash(&prev, seq, request, time, kind, data);
                 prev = hash;
                 insert
                     .execute(params![seq, request, time, kind, data, &hash[..]])
-                    .map(|_| ())
+                    .map_err(err)?;
+                Ok(Event {
+                    seq,
+                    request: request.to_string(),
+                    time: time.to_string(),
+                    kind: kind.to_string(),
+                    data: Value::Null,
+                    hash: hash.to_vec(),
+                    raw: data.to_string(),
+                })
             };
             if let Some(taken) = &mut taken {
                 let key = keyed::load_key(&path)?;
@@ -419,7 +463,7 @@ impl Ledger {
                     }
                     maybe_chained = false;
                     for e in &item.entries {
-                        put(&e.request, &e.time, &e.kind, &e.data).map_err(err)?;
+                        put(&e.request, &e.time, &e.kind, &e.data)?;
                     }
                 }
                 if intake == Intake::SetUp && plan.mark.is_none() && taken.is_empty() {
@@ -431,14 +475,23 @@ impl Ledger {
                     && let Some(mark) = plan.mark
                 {
                     let data = chain::canonical_value(&mark.data());
-                    put("", &time, "intake_chained", &data).map_err(err)?;
+                    put("", &time, "intake_chained", &data)?;
                 }
                 settle = Some((key, plan.mark));
             }
             let time = now_rfc3339();
             for ev in events {
                 let data = chain::canonical_value(&ev.data);
-                put(ev.request, &time, ev.kind, &data).map_err(err)?;
+                put(ev.request, &time, ev.kind, &data)?;
+            }
+            if let Some((request, decide)) = checked {
+                let current = query_events(&tx, &path, request, 0)?;
+                for (kind, data) in decide(&current)? {
+                    let data = chain::canonical_value(&data);
+                    let mut ev = put(request, &time, &kind, &data)?;
+                    ev.data = serde_json::from_str(&ev.raw).unwrap_or(Value::Null);
+                    written.push(ev);
+                }
             }
         }
         tx.commit().map_err(err)?;
@@ -452,7 +505,7 @@ impl Ledger {
             ));
         }
         if seq == first_seq {
-            return Ok(());
+            return Ok(written);
         }
         // Checkpoint the head outside the database whenever this append crossed a multiple of
         // CHECKPOINT_EVERY, so that truncating the newest events is caught by `gate verify`.
@@ -463,7 +516,25 @@ impl Ledger {
                 None => self.unannounced_checkpoint = true,
             }
         }
-        Ok(())
+        Ok(written)
+    }
+
+    /// Whether `ev`, of a kind gate seals, carries gate's seal (`Ok(Err(..))` when it does not).
+    pub fn check_seal(&self, ev: &Event) -> Result<std::result::Result<(), seal::Problem>> {
+        let key = keyed::read_key(&self.path)?.ok_or_else(|| {
+            Error::ledger(
+                &keyed::key_path(&self.path),
+                "the ledger key is missing, so gate cannot tell its own events from others",
+            )
+        })?;
+        Ok(seal::check(
+            &key,
+            ev.seq,
+            &ev.request,
+            &ev.time,
+            &ev.kind,
+            &ev.raw,
+        ))
     }
 
     fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
@@ -481,26 +552,12 @@ impl Ledger {
 
     /// The events of one request, oldest first.
     pub fn events_of(&self, request: &str) -> Result<Vec<Event>> {
-        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT seq, request, time, kind, data, hash FROM events WHERE request = ?1 ORDER BY seq")
-            .map_err(err)?;
-        let rows = stmt.query_map([request], Self::row_to_event).map_err(err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+        query_events(&self.conn, &self.path, request, 0)
     }
 
     /// The events of one request after `seq`, oldest first (what a waiting channel polls).
     pub fn events_after(&self, request: &str, seq: i64) -> Result<Vec<Event>> {
-        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT seq, request, time, kind, data, hash FROM events WHERE request = ?1 AND seq > ?2 ORDER BY seq")
-            .map_err(err)?;
-        let rows = stmt
-            .query_map(params![request, seq], Self::row_to_event)
-            .map_err(err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+        query_events(&self.conn, &self.path, request, seq)
     }
 
     /// Requests waiting for an answer on the `local` channel (see [`Ledger::waiting`]).
@@ -574,7 +631,13 @@ impl Ledger {
     /// Check the hash chain: names the first event that was changed, removed, inserted or reordered.
     pub fn verify(&self) -> Result<chain::Report> {
         let checkpoints = checkpoint::read(&self.path)?;
-        let mut checker = chain::Checker::with_checkpoints(checkpoints);
+        // Without the key (an auditor's copy of the file alone) seals go unchecked, and say so.
+        let key = keyed::read_key(&self.path).ok().flatten();
+        let seals_begin = match &key {
+            Some(key) => self.seals_begin(key)?,
+            None => None,
+        };
+        let mut checker = chain::Checker::with_checkpoints(checkpoints).with_key(key, seals_begin);
         // Borrowed rows, nothing parsed: this walks every event of the ledger.
         let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
         let mut stmt = self
@@ -600,6 +663,34 @@ impl Ledger {
             }
         }
         Ok(checker.finish())
+    }
+
+    /// Where sealing began on a ledger written before it: the first `seals_begin` event, if
+    /// gate sealed it.
+    fn seals_begin(&self, key: &[u8]) -> Result<Option<i64>> {
+        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
+        let first = self
+            .conn
+            .query_row(
+                "SELECT seq, request, time, kind, data FROM events WHERE kind = 'seals_begin' ORDER BY seq LIMIT 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(err)?;
+        Ok(first.and_then(|(seq, request, time, kind, data)| {
+            seal::check(key, seq, &request, &time, &kind, &data)
+                .is_ok()
+                .then_some(seq)
+        }))
     }
 
     /// Request ids in ledger order (oldest first), or newest first; `after` continues a scan.
@@ -697,6 +788,78 @@ fn intake_mark(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Option<intake
         .query_row([], |r| r.get(0))
         .optional()?;
     Ok(data.as_deref().and_then(intake::Mark::from_data))
+}
+
+/// On a ledger written before votes and verdicts were sealed: append a sealed `seals_begin`
+/// event, before which events of those kinds need no seal (`gate verify` honours the first one
+/// only). Not on an empty ledger, and not when an event already carries a valid seal: then a
+/// sealing gate wrote this ledger and its schema was set back by hand, and a new start would
+/// excuse rows written by hand before it.
+fn begin_seals(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<()> {
+    let err = |e: rusqlite::Error| Error::ledger(path, describe(&e));
+    let head: Option<(i64, Vec<u8>)> = tx
+        .query_row(
+            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(err)?;
+    let Some((head, prev)) = head else {
+        return Ok(());
+    };
+    let key = keyed::load_key(path)?;
+    let kinds: Vec<String> = seal::KINDS.iter().map(|k| format!("'{k}'")).collect();
+    let mut stmt = tx
+        .prepare(&format!(
+            "SELECT seq, request, time, kind, data FROM events WHERE kind IN ({})",
+            kinds.join(", ")
+        ))
+        .map_err(err)?;
+    let mut rows = stmt.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        let (seq, request, time, kind, data) = (
+            r.get::<_, i64>(0).map_err(err)?,
+            row_text(r, 1).map_err(err)?,
+            row_text(r, 2).map_err(err)?,
+            row_text(r, 3).map_err(err)?,
+            row_text(r, 4).map_err(err)?,
+        );
+        if seal::check(&key, seq, request, time, kind, data).is_ok() {
+            return Ok(());
+        }
+    }
+    let seq = head + 1;
+    let time = now_rfc3339();
+    let data = chain::canonical_value(&serde_json::json!({
+        "kinds": seal::KINDS,
+        "unsealed_before": seq,
+    }));
+    let data = seal::seal(&key, seq, "", &time, seal::BEGIN, &data);
+    let prev: [u8; 32] = prev.try_into().unwrap_or(GENESIS);
+    let hash = event_hash(&prev, seq, "", &time, seal::BEGIN, &data);
+    tx.execute(
+        "INSERT INTO events (seq, request, time, kind, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![seq, "", time, seal::BEGIN, data, &hash[..]],
+    )
+    .map_err(err)?;
+    Ok(())
+}
+
+/// What [`Ledger::append_checked`] asks: given the request's events, the events to append
+/// (kind, data), or an error that appends nothing.
+pub type Decide<'a> = dyn FnMut(&[Event]) -> Result<Vec<(String, Value)>> + 'a;
+
+/// The events of `request` after `seq`, oldest first.
+fn query_events(conn: &Connection, path: &Path, request: &str, seq: i64) -> Result<Vec<Event>> {
+    let err = |e: rusqlite::Error| Error::ledger(path, describe(&e));
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, request, time, kind, data, hash FROM events WHERE request = ?1 AND seq > ?2 ORDER BY seq")
+        .map_err(err)?;
+    let rows = stmt
+        .query_map(params![request, seq], Ledger::row_to_event)
+        .map_err(err)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
 }
 
 /// Whether an event from the intake is already in the ledger (a fold that committed but died

@@ -64,6 +64,9 @@ pub struct RequestRecord {
     /// A verdict approved it (by people, or by reusing an earlier approval).
     #[serde(skip)]
     pub approved: bool,
+    /// The first verdict that approved it, as stored (reuse checks its seal).
+    #[serde(skip)]
+    pub approval: Option<Event>,
 }
 
 fn s(v: &Value, key: &str) -> Option<String> {
@@ -92,6 +95,7 @@ impl RequestRecord {
             risk: None,
             argv_hmac: None,
             approved: false,
+            approval: None,
         };
         let mut final_status = None;
         let mut pid = None;
@@ -152,7 +156,10 @@ impl RequestRecord {
                     comment: s(d, "from").map(|f| format!("approval of {f} reused")),
                 }),
                 "verdict" => match s(d, "outcome").as_deref() {
-                    Some("approved") => rec.approved = true,
+                    Some("approved") => {
+                        rec.approved = true;
+                        rec.approval.get_or_insert_with(|| ev.clone());
+                    }
                     Some("denied") => final_status = Some(Status::Denied),
                     Some("expired") => final_status = Some(Status::Expired),
                     Some("cancelled") => final_status = Some(Status::Cancelled),

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{Event, Ledger, NewEvent, RequestRecord, chain, query};
+use super::{Decide, Event, Ledger, NewEvent, RequestRecord, chain, query, seal};
 use crate::error::Result;
 use crate::policy::SyncMode;
 
@@ -23,6 +23,15 @@ pub trait Store {
     /// Append these events in one atomic step, each chained to the previous event of the
     /// whole ledger (not just this writer's), or none of them.
     fn append(&mut self, events: &[NewEvent<'_>]) -> Result<()>;
+
+    /// Append what `decide` returns, in one atomic step with its look at the events of
+    /// `request`: no other writer's event lands in between, so what `decide` checked still
+    /// holds. The events as stored.
+    fn append_checked(&mut self, request: &str, decide: &mut Decide<'_>) -> Result<Vec<Event>>;
+
+    /// Whether `ev`, of a kind in [`seal::KINDS`], was written by gate (`Ok(Err(..))` when
+    /// not; `Err` when this cannot be told).
+    fn check_seal(&self, ev: &Event) -> Result<std::result::Result<(), seal::Problem>>;
 
     /// Call `f` whenever an append writes a checkpoint (the chain head, kept outside).
     fn on_checkpoint(&mut self, f: Box<dyn FnMut()>);
@@ -77,6 +86,12 @@ impl Store for Ledger {
     }
     fn append(&mut self, events: &[NewEvent<'_>]) -> Result<()> {
         Ledger::append(self, events)
+    }
+    fn append_checked(&mut self, request: &str, decide: &mut Decide<'_>) -> Result<Vec<Event>> {
+        Ledger::append_checked(self, request, decide)
+    }
+    fn check_seal(&self, ev: &Event) -> Result<std::result::Result<(), seal::Problem>> {
+        Ledger::check_seal(self, ev)
     }
     fn on_checkpoint(&mut self, f: Box<dyn FnMut()>) {
         Ledger::on_checkpoint(self, f)

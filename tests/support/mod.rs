@@ -2,6 +2,8 @@
 //! runs the real `gate` binary with a scrubbed environment (no CI or agent markers leak in).
 #![allow(dead_code)]
 
+pub mod runner;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

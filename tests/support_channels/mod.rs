@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod http;
+#[path = "../support/runner.rs"]
+pub mod runner;
 pub mod slack;
 
 use std::os::unix::process::CommandExt;
