@@ -102,6 +102,9 @@ enum Shape {
     Prefix,
     /// The path itself, not what holds it.
     File,
+    /// A directory: deleting, moving or replacing it (or what holds it), not what is in it;
+    /// creating it is fine.
+    Dir,
 }
 
 #[derive(Debug)]
@@ -228,7 +231,7 @@ impl<'a> Scope<'a> {
             let file = absolute(&cwd, file);
             add(
                 file.parent().map(Path::to_path_buf),
-                Exact,
+                Dir,
                 State,
                 "the directory of a gate policy",
             );
@@ -255,7 +258,7 @@ impl<'a> Scope<'a> {
             add(Some(PathBuf::from(key)), File, Key, "the ledger key");
             add(
                 ledger.parent().map(Path::to_path_buf),
-                Exact,
+                Dir,
                 State,
                 "the ledger's directory",
             );
@@ -362,6 +365,9 @@ impl<'a> Scope<'a> {
             let inside = path.starts_with(entry_path);
             match shape {
                 Shape::Exact => path == entry_path || (destructive && entry_path.starts_with(path)),
+                Shape::Dir => {
+                    !mkdir && (path == entry_path || (destructive && entry_path.starts_with(path)))
+                }
                 // The binary's directories are build trees too (`rm -rf target`): only the file.
                 Shape::File => path == entry_path,
                 Shape::Within => {
@@ -380,12 +386,9 @@ impl<'a> Scope<'a> {
                 }
             }
         };
-        let directory_entry =
-            |e: &Entry| mkdir && e.what.contains("director") && e.shape == Shape::Exact;
-        // The key first: it is the one protected against reading too.
         let mut found: Option<(Class, &'static str)> = None;
         for e in &self.entries {
-            if hit(&e.path, e.shape) && !directory_entry(e) {
+            if hit(&e.path, e.shape) {
                 found = strictest(found, (e.class, e.what));
             }
         }
@@ -414,7 +417,7 @@ impl<'a> Scope<'a> {
             for (e, (c, _)) in self.entries.iter().zip(self.canonical()) {
                 // An entry reached through a symlink of its own (`~/.config` linked elsewhere).
                 let within = matches!(e.shape, Shape::Within) && real.starts_with(c);
-                let same = &real == c && !(mkdir && e.what.contains("director"));
+                let same = &real == c && !(mkdir && e.shape == Shape::Dir);
                 if c != &e.path && (within || same) {
                     found = strictest(found, (e.class, e.what));
                 }
@@ -523,7 +526,7 @@ impl<'a> Scope<'a> {
                         pre.len() > 1
                             && (p.starts_with(pre.as_str()) || pre.starts_with(&format!("{p}/")))
                     }
-                    Shape::Exact | Shape::File => {
+                    Shape::Exact | Shape::File | Shape::Dir => {
                         p.starts_with(pre.as_str()) && (suffix.is_empty() || p.ends_with(suffix))
                     }
                     Shape::Prefix => {
@@ -805,10 +808,14 @@ impl<'a> Scope<'a> {
         Some(bases?.iter().map(|b| normalize(&b.join(text))).collect())
     }
 
+    /// Whether `p` is the ledger key. Compared by name first, so the arguments of an ordinary
+    /// command cost no system call; a path of that name is then compared through symlinks.
     fn is_key(&self, p: &Path) -> bool {
-        self.entries
-            .iter()
-            .any(|e| e.class == Class::Key && (e.path == p || canonical(p) == canonical(&e.path)))
+        self.entries.iter().any(|e| {
+            e.class == Class::Key
+                && e.path.file_name() == p.file_name()
+                && (e.path == p || canonical(p) == canonical(&e.path))
+        })
     }
 }
 
@@ -1355,8 +1362,7 @@ fn code_words<'w>(program: &str, args: &'w [Word]) -> Vec<&'w Word> {
             && program.starts_with("perl"));
         if takes_code {
             out.extend(it.next());
-        } else if let Some(code) = t.strip_prefix("--eval=") {
-            let _ = code;
+        } else if t.starts_with("--eval=") {
             out.push(w);
         }
     }

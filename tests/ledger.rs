@@ -955,5 +955,5 @@ fn an_old_ledger_and_its_old_intake_are_taken_over() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(schema, 2);
+    assert_eq!(schema, 3, "the newest schema (003_seals)");
 }
