@@ -9,10 +9,10 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
-use support::{Env, code, stderr, stdout, write_exec};
+use support::{Env, code, feed, stderr, stdout, write_exec};
 
 /// gate with HOME pointing at the test's home and no XDG variables.
 fn gate_in_home(env: &Env) -> Command {
@@ -696,21 +696,9 @@ fn file_tool(tool: &str, input: Value) -> String {
 }
 
 fn hook(env: &Env, agent: &str, input: &str) -> (i32, String, String) {
-    use std::io::Write;
-    let mut child = gate_in_home(env)
-        .args(["hook", agent])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = gate_in_home(env);
+    cmd.args(["hook", agent]);
+    let out = feed(&mut cmd, input);
     (code(&out), stdout(&out), stderr(&out))
 }
 
@@ -887,23 +875,8 @@ fn an_agent_cannot_loosen_the_policy_then_delete_a_namespace() {
         .to_string();
         let mut c = gate_in_home(&env);
         c.env("PATH", &path);
-        let out = {
-            use std::io::Write;
-            let mut child = c
-                .args(["hook", "claude-code"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-            child.wait_with_output().unwrap()
-        };
+        c.args(["hook", "claude-code"]);
+        let out = feed(&mut c, &input);
         let decision = claude_decision(&stdout(&out));
         assert_ne!(decision, "", "step {step}: {}", stderr(&out));
         if decision == "allow" {
@@ -981,28 +954,15 @@ fn every_hook_error_path_denies_with_exit_2() {
     // A full disk: no byte can be written (file size limit 0), on the first call and later.
     let env = Env::new();
     for tool_use in ["full-1", "full-2"] {
-        let out = {
-            use std::io::Write;
-            let mut c = Command::new("sh");
-            c.args(["-c", "ulimit -f 0; exec \"$GATE_BIN\" hook claude-code"])
-                .env_clear()
-                .env("PATH", std::env::var("PATH").unwrap_or_default())
-                .env("GATE_BIN", support::gate_bin())
-                .env("HOME", env.home())
-                .env("XDG_CONFIG_HOME", env.path("config"))
-                .env("XDG_DATA_HOME", env.path("data"))
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            let mut child = c.spawn().unwrap();
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(allowed(tool_use).as_bytes())
-                .unwrap();
-            child.wait_with_output().unwrap()
-        };
+        let mut c = Command::new("sh");
+        c.args(["-c", "ulimit -f 0; exec \"$GATE_BIN\" hook claude-code"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("GATE_BIN", support::gate_bin())
+            .env("HOME", env.home())
+            .env("XDG_CONFIG_HOME", env.path("config"))
+            .env("XDG_DATA_HOME", env.path("data"));
+        let out = feed(&mut c, &allowed(tool_use));
         assert_eq!(code(&out), 2, "full disk ({tool_use}): {}", stderr(&out));
         assert!(stdout(&out).contains("\"deny\""), "{}", stdout(&out));
     }

@@ -113,23 +113,9 @@ impl Env {
 
     /// [`Env::hook`] for `gate hook AGENT` (claude-code, codex, gemini).
     pub fn hook_for(&self, agent: &str, input: &str) -> (i32, Option<Value>, String) {
-        use std::io::Write;
-        use std::process::Stdio;
-        let mut child = self
-            .command()
-            .args(["hook", agent])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let input = input.to_string();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(input.as_bytes());
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
+        let mut cmd = self.command();
+        cmd.args(["hook", agent]);
+        let out = feed(&mut cmd, input);
         let answer = stdout(&out)
             .lines()
             .next()
@@ -141,6 +127,26 @@ impl Env {
         let conn = rusqlite::Connection::open(self.ledger())?;
         conn.execute_batch(sql)
     }
+}
+
+/// Run `cmd` with `input` on its stdin, capturing stdout and stderr.
+pub fn feed(cmd: &mut Command, input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
 }
 
 /// Claude Code's PreToolUse input for a Bash command.
