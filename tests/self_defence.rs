@@ -198,6 +198,16 @@ const ATTACKS: &[(&str, &str, &str)] = &[
     ),
     ("cd ~/.config && rm -rf gate", "deny", "gate.protect.state"),
     (
+        "env -C ~/.config/gate sh -c 'echo x > policy.toml'",
+        "deny",
+        "gate.protect.state",
+    ),
+    (
+        "env --chdir=/HOME/.config/gate tee policy.toml",
+        "deny",
+        "gate.protect.state",
+    ),
+    (
         "echo x > ~/.config/gate/../gate/./policy.toml",
         "deny",
         "gate.protect.state",

@@ -125,8 +125,9 @@ const EVASIONS: &[Case] = &[
     ("doas -u root rm -rf /", &[RM], false),
     ("env rm -rf /", &[RM], false),
     ("env -i PATH=/bin rm -rf /", &[RM], false),
-    ("env -u HOME -C /tmp rm -rf /", &[RM], false),
-    ("env --unset=HOME --chdir=/ rm -rf /", &[RM], false),
+    // `-C DIR` is reported as the `cd` it amounts to (relative paths after it are in DIR).
+    ("env -u HOME -C /tmp rm -rf /", &[&["cd", "/tmp"], RM], false),
+    ("env --unset=HOME --chdir=/ rm -rf /", &[&["cd", "/"], RM], false),
     ("env -S 'rm -rf /'", &[RM], false),
     ("env --split-string='FOO=1 rm -rf /'", &[RM], false),
     ("env -S'-i rm' -rf /", &[RM], false),

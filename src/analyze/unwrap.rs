@@ -404,6 +404,12 @@ impl<'w> Cx<'w> {
         self.stack -= 1;
     }
 
+    /// A wrapper that runs its command in another directory (`env -C DIR`): reported as the
+    /// `cd` it amounts to, so that relative paths after it are resolved there.
+    fn chdir(&mut self, dir: Word, frame: &Frame) {
+        self.push(vec![Word::lit("cd"), dir], &frame.hop("env -C"));
+    }
+
     /// Note the variable a `NAME=value` word sets.
     pub(crate) fn assigned_word(&mut self, w: &Word) {
         if let Some((name, _)) = w.text.split_once('=') {
@@ -675,7 +681,17 @@ impl<'w> Cx<'w> {
                         let s = words.get(i + 1).map(|w| w.text.clone()).unwrap_or_default();
                         split = Some((s, i + 2));
                     }
-                    ("unset" | "chdir", None) => i += 2,
+                    ("chdir", Some(d)) => {
+                        self.chdir(Word::lit(d), frame);
+                        i += 1;
+                    }
+                    ("chdir", None) => {
+                        if let Some(d) = words.get(i + 1).cloned() {
+                            self.chdir(d, frame);
+                        }
+                        i += 2;
+                    }
+                    ("unset", None) => i += 2,
                     _ => i += 1,
                 }
             } else if t == "-" {
@@ -686,8 +702,16 @@ impl<'w> Cx<'w> {
                     let rest = &body[j + c.len_utf8()..];
                     match c {
                         'u' | 'C' => {
-                            if rest.is_empty() {
+                            let value = if rest.is_empty() {
                                 next += 1;
+                                words.get(i + 1).cloned()
+                            } else {
+                                Some(Word::lit(rest))
+                            };
+                            if c == 'C'
+                                && let Some(d) = value
+                            {
+                                self.chdir(d, frame);
                             }
                             break;
                         }
