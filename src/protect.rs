@@ -167,7 +167,11 @@ pub struct Scope<'a> {
     home: Option<String>,
     cwd: PathBuf,
     env: &'a dyn Fn(&str) -> Option<String>,
-    entries: Vec<Entry>,
+    /// The ledger key, protected against reading too.
+    key: Option<PathBuf>,
+    policy_files: Vec<PathBuf>,
+    ledger: Option<PathBuf>,
+    entries: OnceLock<Vec<Entry>>,
     except: &'a [String],
     /// Canonical path and (device, inode) of each entry that exists, read when first needed.
     canonical: OnceLock<Vec<Resolved>>,
@@ -182,9 +186,36 @@ fn var(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
 
 impl<'a> Scope<'a> {
     pub fn new(inputs: Inputs<'a>) -> Self {
-        let env = inputs.env;
-        let home = var(env, "HOME");
+        let home = var(inputs.env, "HOME");
         let cwd = PathBuf::from(inputs.cwd);
+        let key = inputs.ledger.as_ref().map(|l| {
+            let mut key = absolute(&cwd, l).into_os_string();
+            key.push(".key");
+            PathBuf::from(key)
+        });
+        Scope {
+            home,
+            cwd,
+            env: inputs.env,
+            key,
+            policy_files: inputs.policy_files,
+            ledger: inputs.ledger,
+            entries: OnceLock::new(),
+            except: inputs.except,
+            canonical: OnceLock::new(),
+        }
+    }
+
+    /// The protected paths, worked out the first time a command could touch one (most
+    /// commands never do: `git status` costs nothing here).
+    fn entries(&self) -> &[Entry] {
+        self.entries.get_or_init(|| self.build_entries())
+    }
+
+    fn build_entries(&self) -> Vec<Entry> {
+        let env = self.env;
+        let home = &self.home;
+        let cwd = &self.cwd;
         let in_home = |rel: &str| home.as_ref().map(|h| Path::new(h).join(rel));
         let xdg = |name: &str, fallback: &str| match var(env, name) {
             Some(v) if v.starts_with('/') => Some(PathBuf::from(v)),
@@ -227,8 +258,8 @@ impl<'a> Scope<'a> {
             State,
             "gate's user policy",
         );
-        for file in &inputs.policy_files {
-            let file = absolute(&cwd, file);
+        for file in &self.policy_files {
+            let file = absolute(cwd, file);
             add(
                 file.parent().map(Path::to_path_buf),
                 Dir,
@@ -239,7 +270,7 @@ impl<'a> Scope<'a> {
         }
         if let Some(p) = var(env, "GATE_POLICY") {
             add(
-                Some(absolute(&cwd, Path::new(&p))),
+                Some(absolute(cwd, Path::new(&p))),
                 Exact,
                 State,
                 "a gate policy in force",
@@ -251,11 +282,9 @@ impl<'a> Scope<'a> {
             State,
             "gate's data directory (ledger, shims)",
         );
-        if let Some(ledger) = &inputs.ledger {
-            let ledger = absolute(&cwd, ledger);
-            let mut key = ledger.clone().into_os_string();
-            key.push(".key");
-            add(Some(PathBuf::from(key)), File, Key, "the ledger key");
+        if let Some(ledger) = &self.ledger {
+            let ledger = absolute(cwd, ledger);
+            add(self.key.clone(), File, Key, "the ledger key");
             add(
                 ledger.parent().map(Path::to_path_buf),
                 Dir,
@@ -266,7 +295,7 @@ impl<'a> Scope<'a> {
         }
         if let Some(d) = var(env, "GATE_SHIM_DIR") {
             add(
-                Some(absolute(&cwd, Path::new(&d))),
+                Some(absolute(cwd, Path::new(&d))),
                 Within,
                 State,
                 "gate's shim directory",
@@ -327,19 +356,12 @@ impl<'a> Scope<'a> {
             Persistence,
             "fish's configuration (persistence)",
         );
-        Scope {
-            home,
-            cwd,
-            env,
-            entries,
-            except: inputs.except,
-            canonical: OnceLock::new(),
-        }
+        entries
     }
 
     fn canonical(&self) -> &[Resolved] {
         self.canonical.get_or_init(|| {
-            self.entries
+            self.entries()
                 .iter()
                 .map(|e| {
                     let id = std::fs::metadata(&e.path)
@@ -387,7 +409,7 @@ impl<'a> Scope<'a> {
             }
         };
         let mut found: Option<(Class, &'static str)> = None;
-        for e in &self.entries {
+        for e in self.entries() {
             if hit(&e.path, e.shape) {
                 found = strictest(found, (e.class, e.what));
             }
@@ -414,7 +436,7 @@ impl<'a> Scope<'a> {
         let real = canonical(path);
         if real != path {
             found = found.or_else(|| self.classify(&real, destructive, mkdir));
-            for (e, (c, _)) in self.entries.iter().zip(self.canonical()) {
+            for (e, (c, _)) in self.entries().iter().zip(self.canonical()) {
                 // An entry reached through a symlink of its own (`~/.config` linked elsewhere).
                 let within = matches!(e.shape, Shape::Within) && real.starts_with(c);
                 let same = &real == c && !(mkdir && e.shape == Shape::Dir);
@@ -428,7 +450,7 @@ impl<'a> Scope<'a> {
             && m.nlink() > 1
         {
             let id = (m.dev(), m.ino());
-            for (e, (_, eid)) in self.entries.iter().zip(self.canonical()) {
+            for (e, (_, eid)) in self.entries().iter().zip(self.canonical()) {
                 if *eid == Some(id) {
                     found = strictest(found, (e.class, e.what));
                 }
@@ -518,7 +540,7 @@ impl<'a> Scope<'a> {
                 .map(|b| format!("{}/{prefix}", b.display()))
                 .collect()
         };
-        for e in &self.entries {
+        for e in self.entries() {
             let p = e.path.display().to_string();
             for pre in &prefixes {
                 let fits = match e.shape {
@@ -632,7 +654,7 @@ impl<'a> Scope<'a> {
     /// A protected path (or the ledger key) named anywhere in a word (inline code).
     fn mentioned(&self, text: &str) -> Option<(Class, &'static str)> {
         let mut found = None;
-        for e in &self.entries {
+        for e in self.entries() {
             let abs = e.path.display().to_string();
             let rel = self
                 .home
@@ -811,10 +833,8 @@ impl<'a> Scope<'a> {
     /// Whether `p` is the ledger key. Compared by name first, so the arguments of an ordinary
     /// command cost no system call; a path of that name is then compared through symlinks.
     fn is_key(&self, p: &Path) -> bool {
-        self.entries.iter().any(|e| {
-            e.class == Class::Key
-                && e.path.file_name() == p.file_name()
-                && (e.path == p || canonical(p) == canonical(&e.path))
+        self.key.as_ref().is_some_and(|key| {
+            key.file_name() == p.file_name() && (key == p || canonical(p) == canonical(key))
         })
     }
 }
