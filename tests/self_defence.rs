@@ -572,6 +572,7 @@ const CONTROLS: &[&str] = &[
     "cat ~/.bashrc",
     "HOME=/tmp/h npm install",
     "export PATH=$PATH:/opt/bin",
+    "unset GATE_POLICY GATE_LEDGER",
     "kubectl get pods",
 ];
 

@@ -343,10 +343,12 @@ impl<'s> Walker<'_, '_, 's> {
                 words.push(Word::lit(self.text(k)));
             }
         }
+        // `unset NAME` sets nothing.
+        let sets = words.first().is_some_and(|w| w.text != "unset");
         for w in words
             .iter()
             .skip(1)
-            .filter(|w| !w.text.starts_with(['-', '+']))
+            .filter(|w| sets && !w.text.starts_with(['-', '+']))
         {
             let name = w.text.split_once('=').map_or(w.text.as_str(), |(n, _)| n);
             let name = name.strip_suffix('+').unwrap_or(name).to_string();
