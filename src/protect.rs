@@ -1413,6 +1413,11 @@ fn gate_command(args: &[Word]) -> Vec<Finding> {
             i += 2;
             continue;
         }
+        if args[i].dynamic && sub.is_none() {
+            // `gate "$(echo approve)" ID`: a subcommand gate cannot resolve could be approve.
+            sub = Some("approve");
+            break;
+        }
         if !t.starts_with('-') && sub.is_none() {
             sub = Some(t);
             if !matches!(t, "run" | "shell") {

@@ -455,6 +455,9 @@ const ATTACKS: &[(&str, &str, &str)] = &[
     // Self-approval, in every shape.
     ("gate approve abc123", "deny", "gate.self.approve"),
     ("gate deny abc123", "deny", "gate.self.approve"),
+    ("gate --as me approve abc123", "deny", "gate.self.approve"),
+    ("gate \"$(printf approve)\" abc123", "deny", "gate.self.approve"),
+    ("gate $SUB abc123", "deny", "gate.self.approve"),
     (
         "script -qfc 'gate approve abc123' /dev/null",
         "deny",
