@@ -456,7 +456,11 @@ const ATTACKS: &[(&str, &str, &str)] = &[
     ("gate approve abc123", "deny", "gate.self.approve"),
     ("gate deny abc123", "deny", "gate.self.approve"),
     ("gate --as me approve abc123", "deny", "gate.self.approve"),
-    ("gate \"$(printf approve)\" abc123", "deny", "gate.self.approve"),
+    (
+        "gate \"$(printf approve)\" abc123",
+        "deny",
+        "gate.self.approve",
+    ),
     ("gate $SUB abc123", "deny", "gate.self.approve"),
     (
         "script -qfc 'gate approve abc123' /dev/null",
