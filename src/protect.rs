@@ -698,10 +698,7 @@ impl<'a> Scope<'a> {
             };
             if r.op == "<" {
                 // Reading by redirection: only the key is protected against that.
-                if let Some(text) = self.expand(&r.target)
-                    && let Some(p) = self.resolve(&text, bases)
-                    && p.iter().any(|p| self.is_key(p))
-                {
+                if let Some(text) = self.names_key(&r.target, bases) {
                     let mut f = self.finding(Class::Key, "the ledger key", &text, "reading");
                     f.command = r.command;
                     out.push(f);
@@ -763,10 +760,7 @@ impl<'a> Scope<'a> {
         // The key: no program but gate may touch it.
         if program != "gate" {
             for w in args {
-                if let Some(text) = self.expand(w)
-                    && let Some(p) = self.resolve(&text, bases)
-                    && p.iter().any(|p| self.is_key(p))
-                {
+                if let Some(text) = self.names_key(w, bases) {
                     out.push(self.finding(Class::Key, "the ledger key", &text, "using"));
                 }
             }
@@ -828,6 +822,13 @@ impl<'a> Scope<'a> {
             return Some(vec![normalize(Path::new(text))]);
         }
         Some(bases?.iter().map(|b| normalize(&b.join(text))).collect())
+    }
+
+    /// The word's path, expanded, if it names the ledger key.
+    fn names_key(&self, w: &Word, bases: Option<&[PathBuf]>) -> Option<String> {
+        let text = self.expand(w)?;
+        let paths = self.resolve(&text, bases)?;
+        paths.iter().any(|p| self.is_key(p)).then_some(text)
     }
 
     /// Whether `p` is the ledger key. Compared by name first, so the arguments of an ordinary

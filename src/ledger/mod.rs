@@ -392,17 +392,8 @@ impl Ledger {
             .map_err(err)?;
         // Taken under SQLite's write lock, so two folds never chain the same lines.
         let mut taken = intake::Taken::take(&path, intake != Intake::IfWaiting)?;
-        let head: Option<(i64, Vec<u8>)> = tx
-            .query_row(
-                "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(err)?;
-        let (first_seq, prev) = head.unwrap_or((0, GENESIS.to_vec()));
+        let (first_seq, mut prev) = chain_head(&tx).map_err(err)?.unwrap_or((0, GENESIS));
         let mut seq = first_seq;
-        let mut prev: [u8; 32] = prev.try_into().unwrap_or(GENESIS);
         // What to leave in the intake once committed: (key, the ledger's mark in it).
         let mut settle = None;
         let mut written = Vec::new();
@@ -790,6 +781,18 @@ fn intake_mark(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Option<intake
     Ok(data.as_deref().and_then(intake::Mark::from_data))
 }
 
+/// The newest event's number and hash (a stored hash of the wrong length reads as the genesis
+/// hash, so the next event chains to something `gate verify` will not accept).
+fn chain_head(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Option<(i64, [u8; 32])>> {
+    tx.query_row(
+        "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get::<_, Vec<u8>>(1)?)),
+    )
+    .optional()
+    .map(|head| head.map(|(seq, hash)| (seq, hash.try_into().unwrap_or(GENESIS))))
+}
+
 /// On a ledger written before votes and verdicts were sealed: append a sealed `seals_begin`
 /// event, before which events of those kinds need no seal (`gate verify` honours the first one
 /// only). Not on an empty ledger, and not when an event already carries a valid seal: then a
@@ -797,15 +800,7 @@ fn intake_mark(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Option<intake
 /// excuse rows written by hand before it.
 fn begin_seals(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<()> {
     let err = |e: rusqlite::Error| Error::ledger(path, describe(&e));
-    let head: Option<(i64, Vec<u8>)> = tx
-        .query_row(
-            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(err)?;
-    let Some((head, prev)) = head else {
+    let Some((head, prev)) = chain_head(tx).map_err(err)? else {
         return Ok(());
     };
     let key = keyed::load_key(path)?;
@@ -836,7 +831,6 @@ fn begin_seals(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<()> {
         "unsealed_before": seq,
     }));
     let data = seal::seal(&key, seq, "", &time, seal::BEGIN, &data);
-    let prev: [u8; 32] = prev.try_into().unwrap_or(GENESIS);
     let hash = event_hash(&prev, seq, "", &time, seal::BEGIN, &data);
     tx.execute(
         "INSERT INTO events (seq, request, time, kind, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
