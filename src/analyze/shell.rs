@@ -60,16 +60,115 @@ pub(crate) fn walk_script(cx: &mut Cx, src: &str, frame: &Frame) {
     if src.contains('\0') {
         cx.opaque("script contains a NUL byte", &src.replace('\0', "\\0"));
     }
-    let Some(tree) = parse(src) else {
+    let Some((src, tree)) = parse_blanking_prefixes(src) else {
         cx.opaque("script does not parse", src);
         return;
     };
+    let src = src.as_ref();
     let root = tree.root_node();
     if root.has_error() && frame.origin != Origin::InlineCode {
         cx.opaque("script does not parse", src);
     }
     let mut w = Walker { cx, src, frame };
     w.node(root, Stdin::Inherited);
+}
+
+/// Words that open a compound command.
+const RESERVED: &[&str] = &[
+    "{", "if", "for", "while", "until", "case", "select", "[[", "!", "function", "((",
+];
+
+/// Parse `src`; where a `time` / `time -p` / `!` / `coproc [NAME]` prefix stands in front of a
+/// compound command (`time { …; }`, `! if …`, `coproc NAME { …; }`), which the grammar reads
+/// as a simple command named `time` whose arguments are `{`, `rm`, …, blank the prefix out (same
+/// byte offsets) and parse again: the prefix only times, negates or backgrounds what follows.
+fn parse_blanking_prefixes(src: &str) -> Option<(std::borrow::Cow<'_, str>, Tree)> {
+    let mut text = std::borrow::Cow::Borrowed(src);
+    let mut tree = parse(&text)?;
+    for _ in 0..16 {
+        let mut blanks = Vec::new();
+        prefixes(tree.root_node(), &text, &mut blanks);
+        if blanks.is_empty() {
+            break;
+        }
+        let owned = text.to_mut();
+        for (s, e) in blanks {
+            if let Some(range) = owned.get(s..e) {
+                let spaces = " ".repeat(range.len());
+                owned.replace_range(s..e, &spaces);
+            }
+        }
+        tree = parse(&text)?;
+    }
+    Some((text, tree))
+}
+
+/// The byte ranges of the prefixes [`parse_blanking_prefixes`] removes.
+fn prefixes(root: Node, src: &str, out: &mut Vec<(usize, usize)>) {
+    let text = |n: Node| src.get(n.start_byte()..n.end_byte()).unwrap_or("");
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if out.len() > 64 {
+            return;
+        }
+        match n.kind() {
+            "command" => {
+                let Some(name) = n.child_by_field_name("name") else {
+                    continue;
+                };
+                let program = text(name);
+                if program != "time" && program != "coproc" {
+                    stack.extend(children(n).into_iter().map(|(_, k)| k));
+                    continue;
+                }
+                let args: Vec<Node> = children(n)
+                    .into_iter()
+                    .filter(|(f, _)| *f == Some("argument"))
+                    .map(|(_, k)| k)
+                    .collect();
+                let mut end = name.end_byte();
+                let mut i = 0;
+                if program == "time" {
+                    while i < args.len() && matches!(text(args[i]), "-p" | "--" | "!") {
+                        end = args[i].end_byte();
+                        i += 1;
+                    }
+                } else if args.len() > i + 1
+                    && !RESERVED.contains(&text(args[i]))
+                    && RESERVED.contains(&text(args[i + 1]))
+                {
+                    end = args[i].end_byte();
+                    i += 1;
+                }
+                // `time { …`, `coproc NAME { …`, or a bare `time` before `( … )`.
+                let compound = args.get(i).is_some_and(|a| RESERVED.contains(&text(*a)));
+                let bare = args.len() == i
+                    && n.next_sibling().is_some_and(|s| s.kind() == "subshell")
+                    && n.end_byte() == end;
+                if compound || bare || (program == "time" && args.is_empty()) {
+                    out.push((n.start_byte(), end));
+                } else {
+                    stack.extend(args);
+                }
+            }
+            "negated_command" => {
+                let kids = children(n);
+                let compound = kids.iter().any(|(_, k)| {
+                    k.kind() == "command"
+                        && k
+                            .child_by_field_name("name")
+                            .is_some_and(|name| RESERVED.contains(&text(name)))
+                });
+                match kids.first() {
+                    Some((_, bang)) if compound && text(*bang) == "!" => {
+                        out.push((bang.start_byte(), bang.end_byte()))
+                    }
+                    _ => stack.extend(kids.into_iter().map(|(_, k)| k)),
+                }
+            }
+            _ => stack.extend(children(n).into_iter().map(|(_, k)| k)),
+        }
+    }
 }
 
 /// A word being evaluated: its text after quote removal and what it holds.
@@ -406,6 +505,36 @@ impl<'s> Walker<'_, '_, 's> {
                 }
             }
         }
+        // The grammar lets a command's words run on over an unescaped newline after a
+        // pipeline (`a | b | c` NEWLINE `rm -rf /` reads as `c rm -rf /`); a shell ends the
+        // command there. The words after it form commands of their own.
+        let src = self.src;
+        let breaks_line = |from: usize, to: usize| {
+            let gap = src.get(from..to).unwrap_or("");
+            gap.replace("\\\n", "").contains('\n')
+                && gap.chars().all(|c| c.is_whitespace() || c == '\\')
+        };
+        if let Some(cut) = (1..parts.len()).find(|&i| breaks_line(parts[i - 1].1, parts[i].0)) {
+            let rest = parts.split_off(cut);
+            self.finish_command(n, stdin, assigns, parts, extra, writes);
+            let words = self.join_parts(rest);
+            if !words.is_empty() {
+                let words = words
+                    .into_iter()
+                    .map(|e| Word {
+                        text: e.text,
+                        dynamic: e.dynamic,
+                    })
+                    .collect();
+                self.cx.command(words, self.frame, Stdin::Inherited);
+            }
+            return;
+        }
+        self.finish_command(n, stdin, assigns, parts, extra, writes);
+    }
+
+    /// Rejoin the pieces of words the grammar splits (`a"b"`, `$"…"`, continued lines).
+    fn join_parts(&self, parts: Vec<(usize, usize, Ev, bool)>) -> Vec<Ev> {
         let mut words: Vec<Ev> = Vec::new();
         let mut last_end = usize::MAX;
         let mut prev_dollar = false;
@@ -428,6 +557,19 @@ impl<'s> Walker<'_, '_, 's> {
             prev_dollar = is_dollar;
             last_end = end;
         }
+        words
+    }
+
+    fn finish_command(
+        &mut self,
+        n: Node,
+        stdin: Stdin,
+        mut assigns: Vec<Word>,
+        parts: Vec<(usize, usize, Ev, bool)>,
+        extra: Vec<(usize, usize, Ev)>,
+        writes: Vec<(String, Word)>,
+    ) {
+        let mut words = self.join_parts(parts);
         words.extend(extra.into_iter().map(|(_, _, ev)| ev));
         let first_command = self.cx.out.commands.len();
         let Some(first) = words.first() else {
@@ -920,4 +1062,11 @@ pub(crate) fn ansi_c(raw: &str) -> String {
         out.truncate(p);
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The parse tree of `src` as an S-expression (a development aid: `GATE_TREE='…' cargo test
+/// --lib dump_tree -- --ignored --nocapture`).
+#[cfg(test)]
+pub(crate) fn sexp(src: &str) -> String {
+    parse(src).map_or_else(|| "(no tree)".into(), |t| t.root_node().to_sexp())
 }

@@ -745,3 +745,39 @@ proptest! {
         let _ = analyze_argv(&v, &Wrappers::builtin());
     }
 }
+
+#[test]
+#[ignore = "development aid: prints the parse tree of $GATE_TREE"]
+fn dump_tree() {
+    let src = std::env::var("GATE_TREE").unwrap_or_default();
+    println!("{}", super::shell::sexp(&src));
+}
+
+/// Issue 12: what the parser used to get wrong, and shell features that hide a command.
+#[rustfmt::skip]
+const SEEN_AS_SHELLS_RUN_IT: &[Case] = &[
+    // 1a. An unescaped newline between two words ends the command.
+    ("a | b | c\nrm -rf / || true", &[&["a"], &["b"], &["c"], RM, &["true"]], false),
+    ("ls | sort | uniq\nrm -rf /", &[&["ls"], &["sort"], &["uniq"], RM], false),
+    ("x | y | z\nkubectl delete ns prod", &[&["x"], &["y"], &["z"], KDEL], false),
+    // A continued line is one command.
+    ("rm -rf \\\n /", &[RM], false),
+    // 2. Compound commands behind prefixes.
+    ("time { rm -rf /; }", &[RM], false),
+    ("time -p { rm -rf /; }", &[RM], false),
+    ("time -p -- { rm -rf /; }", &[RM], false),
+    ("! { rm -rf /; }", &[RM], false),
+    ("time if true; then rm -rf /; fi", &[&["true"], RM], false),
+    ("time for i in 1; do rm -rf /; done", &[RM], false),
+    ("time while rm -rf /; do :; done", &[RM, &[":"]], false),
+    ("coproc NAME { rm -rf /; }", &[RM], false),
+    ("coproc { rm -rf /; }", &[RM], false),
+    ("time ( rm -rf / )", &[RM], false),
+    ("ls && time { rm -rf /; } && ls", &[&["ls"], RM, &["ls"]], false),
+    ("echo a; ! if true; then rm -rf /; fi", &[&["echo", "a"], &["true"], RM], false),
+];
+
+#[test]
+fn seen_as_shells_run_it() {
+    check(SEEN_AS_SHELLS_RUN_IT);
+}
