@@ -71,6 +71,124 @@ pub(crate) fn walk_script(cx: &mut Cx, src: &str, frame: &Frame) {
     }
     let mut w = Walker { cx, src, frame };
     w.node(root, Stdin::Inherited);
+    if let Some(dash) = dash_reading(src) {
+        cx.dash_reading(&dash, frame);
+    }
+}
+
+/// The same script as dash (Debian's `/bin/sh`) reads it, where that differs from bash's
+/// reading: `$'…'` and `$"…"` are a `$` followed by a quoted string, and `&>` is `&` (run in
+/// the background) followed by `>`. Written back in bash syntax, so the same grammar parses it
+/// (`\$'…'`, `& >`). `None` when the script holds none of these.
+pub(crate) fn dash_reading(src: &str) -> Option<String> {
+    if !(src.contains("$'") || src.contains("$\"") || src.contains("&>")) {
+        return None;
+    }
+    let b = src.as_bytes();
+    let mut out = String::with_capacity(src.len() + 8);
+    let mut changed = false;
+    let mut i = 0;
+    let mut heredocs: Vec<(String, bool)> = Vec::new();
+    let word_start = |i: usize| i == 0 || b"\t\n ;&|()<>".contains(&b[i - 1]);
+    while i < b.len() {
+        let c = b[i];
+        let next = b.get(i + 1).copied();
+        match c {
+            b'\\' => {
+                let next_len = src[i + 1..].chars().next().map_or(0, char::len_utf8);
+                out.push_str(&src[i..i + 1 + next_len]);
+                i += 1 + next_len;
+                continue;
+            }
+            b'\'' => {
+                let end = src[i + 1..].find('\'').map_or(b.len(), |e| i + 1 + e + 1);
+                out.push_str(&src[i..end]);
+                i = end;
+                continue;
+            }
+            b'"' => {
+                let mut j = i + 1;
+                while j < b.len() && b[j] != b'"' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                let end = (j + 1).min(b.len());
+                out.push_str(&src[i..end]);
+                i = end;
+                continue;
+            }
+            b'$' if matches!(next, Some(b'\'') | Some(b'"')) => {
+                out.push_str("\\$");
+                changed = true;
+                i += 1;
+                continue;
+            }
+            b'&' if next == Some(b'>') => {
+                out.push_str("& ");
+                changed = true;
+                i += 1;
+                continue;
+            }
+            b'#' if word_start(i) => {
+                let end = src[i..].find('\n').map_or(b.len(), |e| i + e);
+                out.push_str(&src[i..end]);
+                i = end;
+                continue;
+            }
+            b'<' if next == Some(b'<') && b.get(i + 2) != Some(&b'<') => {
+                // A here-document: its body is not shell syntax. Note its delimiter.
+                let mut j = i + 2;
+                let strip = b.get(j) == Some(&b'-');
+                if strip {
+                    j += 1;
+                }
+                while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+                    j += 1;
+                }
+                let start = j;
+                while j < b.len() && !b" \t\n;&|()<>".contains(&b[j]) {
+                    j += 1;
+                }
+                let delim: String = src[start..j]
+                    .chars()
+                    .filter(|c| !matches!(c, '\'' | '"' | '\\'))
+                    .collect();
+                if !delim.is_empty() {
+                    heredocs.push((delim, strip));
+                }
+                out.push_str(&src[i..j]);
+                i = j;
+                continue;
+            }
+            b'\n' if !heredocs.is_empty() => {
+                // Copy the pending here-document bodies as they are.
+                out.push('\n');
+                i += 1;
+                for (delim, strip) in std::mem::take(&mut heredocs) {
+                    while i < b.len() {
+                        let end = src[i..].find('\n').map_or(b.len(), |e| i + e + 1);
+                        let line = &src[i..end];
+                        out.push_str(line);
+                        i = end;
+                        let body = line.trim_end_matches('\n');
+                        let body = if strip {
+                            body.trim_start_matches('\t')
+                        } else {
+                            body
+                        };
+                        if body == delim {
+                            break;
+                        }
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let ch = src[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    changed.then_some(out)
 }
 
 /// Words that open a compound command.
@@ -155,8 +273,7 @@ fn prefixes(root: Node, src: &str, out: &mut Vec<(usize, usize)>) {
                 let kids = children(n);
                 let compound = kids.iter().any(|(_, k)| {
                     k.kind() == "command"
-                        && k
-                            .child_by_field_name("name")
+                        && k.child_by_field_name("name")
                             .is_some_and(|name| RESERVED.contains(&text(name)))
                 });
                 match kids.first() {
@@ -250,6 +367,15 @@ impl<'s> Walker<'_, '_, 's> {
             "variable_assignment" => {
                 let w = self.assignment(n);
                 self.cx.assigned_word(&w);
+                super::evaluated::assigned_value(self.cx, &w, self.frame);
+            }
+            "compound_statement" if n.child(0).is_some_and(|k| k.kind() == "((") => {
+                self.arithmetic_command(n);
+                self.generic(n, stdin);
+            }
+            "test_command" => {
+                self.test_command(n);
+                self.generic(n, stdin);
             }
             "command" => self.command(n, stdin),
             "declaration_command" | "unset_command" => self.declaration(n),
@@ -376,38 +502,7 @@ impl<'s> Walker<'_, '_, 's> {
     /// such a string.
     fn heredoc_body(&mut self, n: Node) {
         let body = self.text(n);
-        if !body.contains(['`', '$']) {
-            return;
-        }
-        let synthetic = format!(": \"{}\"", escape_dquotes(body));
-        let Some(tree) = parse(&synthetic) else {
-            return self.cx.opaque("script does not parse", body);
-        };
-        if tree.root_node().has_error() {
-            self.cx.opaque("here-document does not parse", body);
-        }
-        let mut w = Walker {
-            cx: &mut *self.cx,
-            src: &synthetic,
-            frame: self.frame,
-        };
-        // The first string in the synthetic `: "…"` is the body.
-        let mut cursor = tree.root_node().walk();
-        'search: loop {
-            if cursor.node().kind() == "string" {
-                w.word(cursor.node());
-                return;
-            }
-            if cursor.goto_first_child() {
-                continue;
-            }
-            while !cursor.goto_next_sibling() {
-                if !cursor.goto_parent() {
-                    break 'search;
-                }
-            }
-        }
-        w.cx.opaque("here-document does not parse", body);
+        walk_expanded(self.cx, body, self.frame, "here-document does not parse");
     }
 
     /// Text between the children of a statement that the grammar skipped: it may hide a
@@ -429,10 +524,46 @@ impl<'s> Walker<'_, '_, 's> {
         }
     }
 
+    /// `(( … ))` evaluates every variable it names as arithmetic, and a value such as
+    /// `a[$(cmd)]` runs `cmd`. A variable this line does not set has a value gate cannot see.
+    fn arithmetic_command(&mut self, n: Node) {
+        let mut stack = vec![n];
+        while let Some(k) = stack.pop() {
+            if k.kind() == "variable_name" {
+                let name = self.text(k);
+                let after = self.src.get(k.end_byte()..).unwrap_or("").trim_start();
+                let assigns = after.starts_with('=') && !after.starts_with("==");
+                if !assigns && !self.cx.out.assigned.iter().any(|a| a == name) {
+                    self.cx.opaque(
+                        "arithmetic reads a variable gate cannot see (an array subscript in its value runs commands)",
+                        self.text(n),
+                    );
+                    return;
+                }
+            }
+            stack.extend(children(k).into_iter().map(|(_, c)| c));
+        }
+    }
+
+    /// `[[ -v 'a[$(cmd)]' ]]` evaluates the subscript of the name it tests.
+    fn test_command(&mut self, n: Node) {
+        let mut stack = vec![n];
+        while let Some(k) = stack.pop() {
+            if matches!(k.kind(), "raw_string" | "string" | "word" | "concatenation") {
+                let text = unquote_simple(self.text(k));
+                super::evaluated::subscript(self.cx, &text, self.frame);
+            } else {
+                stack.extend(children(k).into_iter().map(|(_, c)| c));
+            }
+        }
+    }
+
     fn declaration(&mut self, n: Node) {
         let mut words = Vec::new();
         for (_, k) in children(n) {
-            if k.is_named() {
+            if k.kind() == "variable_assignment" {
+                words.push(self.assignment(k));
+            } else if k.is_named() {
                 let ev = self.word(k);
                 words.push(Word {
                     text: ev.text,
@@ -836,6 +967,44 @@ impl<'s> Walker<'_, '_, 's> {
         }
         ev
     }
+}
+
+/// Walk `text` as the inside of a double-quoted string: the commands of its substitutions
+/// (`$(…)`, backticks) run when the shell expands it. Used for unquoted here-document bodies and
+/// for values bash evaluates later (prompt strings, `${x@P}`, array subscripts, `compgen -W`).
+pub(crate) fn walk_expanded(cx: &mut Cx, text: &str, frame: &Frame, unparsed: &str) {
+    if !text.contains(['`', '$']) {
+        return;
+    }
+    let synthetic = format!(": \"{}\"", escape_dquotes(text));
+    let Some(tree) = parse(&synthetic) else {
+        return cx.opaque("script does not parse", text);
+    };
+    if tree.root_node().has_error() {
+        cx.opaque(unparsed, text);
+    }
+    let mut w = Walker {
+        cx,
+        src: &synthetic,
+        frame,
+    };
+    // The first string in the synthetic `: "…"` is the text.
+    let mut cursor = tree.root_node().walk();
+    'search: loop {
+        if cursor.node().kind() == "string" {
+            w.word(cursor.node());
+            return;
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'search;
+            }
+        }
+    }
+    w.cx.opaque(unparsed, text);
 }
 
 /// Make a here-document body the inside of a double-quoted string: an unescaped `"` gets a

@@ -40,7 +40,8 @@ const KDEL: &[&str] = &["kubectl", "delete", "ns", "prod"];
 /// Attacks: each hides a dangerous command; the analysis must show it (or be opaque).
 #[rustfmt::skip]
 const EVASIONS: &[Case] = &[
-    // Lists, pipelines, compound commands.
+    // Lists, pipelines, compound commands. (Lines with `$'…'` also show what dash, which
+    // reads `$'` as `$` and a quote, would run.)
     ("rm -rf /", &[RM], false),
     ("cd repo && cargo test 2>&1 | tail -5", &[&["cd", "repo"], &["cargo", "test"], &["tail", "-5"]], false),
     ("ls; rm -rf /", &[&["ls"], RM], false),
@@ -99,15 +100,15 @@ const EVASIONS: &[Case] = &[
     ("k'ube'ctl delete ns prod", &[KDEL], false),
     ("\\kubectl delete ns prod", &[KDEL], false),
     ("\"kubectl\" delete ns prod", &[KDEL], false),
-    ("$'\\x72m' -rf /", &[RM], false),
-    ("$'\\162m' -rf /", &[RM], false),
-    ("$'\\u0072\\u006d' -rf /", &[RM], false),
-    ("$'r\\x6d' -rf /", &[RM], false),
+    ("$'\\x72m' -rf /", &[RM, &["$\\x72m", "-rf", "/"]], false),
+    ("$'\\162m' -rf /", &[RM, &["$\\162m", "-rf", "/"]], false),
+    ("$'\\u0072\\u006d' -rf /", &[RM, &["$\\u0072\\u006d", "-rf", "/"]], false),
+    ("$'r\\x6d' -rf /", &[RM, &["$r\\x6d", "-rf", "/"]], false),
     ("r\"m\" -rf /", &[RM], false),
     ("r\\m -rf /", &[RM], false),
     ("\"r\"'m' -rf /", &[RM], false),
     ("kube\\\nctl delete ns prod", &[KDEL], false),
-    ("$\"rm\" -rf /", &[RM], false),
+    ("$\"rm\" -rf /", &[RM, &["$rm", "-rf", "/"]], false),
     ("/usr/bin/rm -rf /", &[&["/usr/bin/rm", "-rf", "/"]], false),
     ("../../bin/rm -rf /", &[&["../../bin/rm", "-rf", "/"]], false),
     ("'/bin/rm' '-rf' '/'", &[&["/bin/rm", "-rf", "/"]], false),
@@ -207,7 +208,7 @@ const EVASIONS: &[Case] = &[
     ("timeout 5 sudo -u x env -i bash -lc \"kubectl delete ns prod\"", &[KDEL], false),
     ("ls | xargs -a list.txt rm", &[&["ls"], &["rm", "<stdin>"]], false),
     ("cat <<< \"$(rm -rf /)\"", &[RM, &["cat"]], false),
-    ("r$'\\x6d' -rf /", &[RM], false),
+    ("r$'\\x6d' -rf /", &[RM, &["r$\\x6d", "-rf", "/"]], false),
     ("select x in a; do rm -rf /; done", &[RM], false),
     ("echo $((a[$(rm -rf /)] ))", &[RM, &["echo", "$((a[$(rm -rf /)] ))"]], false),
     ("cat <<-EOF\n\t$(rm -rf /)\n\tEOF", &[&["cat"], RM], false),
@@ -775,7 +776,56 @@ const SEEN_AS_SHELLS_RUN_IT: &[Case] = &[
     ("time ( rm -rf / )", &[RM], false),
     ("ls && time { rm -rf /; } && ls", &[&["ls"], RM, &["ls"]], false),
     ("echo a; ! if true; then rm -rf /; fi", &[&["echo", "a"], &["true"], RM], false),
+    // 1c. Arithmetic that reads variables gate cannot see: their value may hold `a[$(cmd)]`.
+    ("(( rm -rf / root ))", &[], true),
+    ("n=1; (( n > 0 ))", &[], false),
+    // 3. The shell that will run it: dash reads `$'` as `$` then a quote, `&>` as `&` then `>`.
+    ("sh -c \"echo $'\\' ; rm -rf / ; echo '\\'\"", &[&["echo", "' ; rm -rf / ; echo '"], &["echo", "$\\"], RM, &["echo", "\\"]], false),
+    ("sh -c 'ls &>/dev/null rm -rf /'", &[&["ls", "rm", "-rf", "/"], &["ls"], RM], false),
+    ("ls &>/dev/null; echo $'a\\tb'", &[&["ls"], &["echo", "a\tb"], &["echo", "$a\\tb"]], false),
+    // 4. bash features that execute data.
+    ("x='a[$(rm -rf /)]'; echo $((x))", &[RM, &["echo", "$((x))"]], false),
+    ("let 'a[$(rm -rf /)]'", &[&["let", "a[$(rm -rf /)]"], RM], false),
+    ("[[ -v 'a[$(rm -rf /)]' ]]", &[RM], false),
+    ("test -v 'a[$(rm -rf /)]'", &[&["test", "-v", "a[$(rm -rf /)]"], RM], false),
+    ("printf -v 'a[$(rm -rf /)]' x", &[&["printf", "-v", "a[$(rm -rf /)]", "x"], RM], false),
+    ("read 'a[`rm -rf /`]' <<< 1", &[&["read", "a[`rm -rf /`]"], RM], false),
+    ("declare 'a[$(rm -rf /)]=1'", &[&["declare", "a[$(rm -rf /)]=1"], RM], false),
+    ("unset 'a[$(rm -rf /)]'", &[&["unset", "a[$(rm -rf /)]"], RM], false),
+    ("x='$(rm -rf /)'; echo \"${x@P}\"", &[RM, &["echo", "${x@P}"]], false),
+    ("PS4='$(rm -rf /)'; set -x; ls", &[RM, &["set", "-x"], &["ls"]], false),
+    ("export PS1='`rm -rf /`'", &[&["export", "PS1=`rm -rf /`"], RM], false),
+    ("mapfile -C 'rm -rf /' -c 1 a < f", &[&["mapfile", "-C", "rm -rf /", "-c", "1", "a"], RM], false),
+    ("readarray -C 'rm -rf /' a < f", &[&["readarray", "-C", "rm -rf /", "a"], RM], false),
+    ("compgen -C 'rm -rf /' x", &[&["compgen", "-C", "rm -rf /", "x"], RM], false),
+    ("compgen -W '$(rm -rf /)' x", &[&["compgen", "-W", "$(rm -rf /)", "x"], RM], false),
+    ("f() { rm -rf /; }; compgen -F f x", &[RM, &["compgen", "-F", "f", "x"], &["f"]], false),
+    ("complete -C 'rm -rf /' ls", &[&["complete", "-C", "rm -rf /", "ls"], RM], false),
+    ("trap 'rm -rf /' DEBUG", &[&["trap", "rm -rf /", "DEBUG"], RM], false),
+    ("shopt -s expand_aliases\nalias x='rm -rf /'\nx", &[&["shopt", "-s", "expand_aliases"], &["alias", "x=rm -rf /"], RM, &["x"]], false),
 ];
+
+/// Look-alikes of the features above that must stay plain.
+#[rustfmt::skip]
+const PLAIN_SHELL_FEATURES: &[Case] = &[
+    ("echo $((1+2))", &[&["echo", "$((1+2))"]], false),
+    ("for ((i=0;i<3;i++)); do echo $i; done", &[&["echo", "$i"]], false),
+    ("i=0; (( i++ )); echo $i", &[&["echo", "$i"]], false),
+    ("x='a b'; echo \"$x\"", &[&["echo", "$x"]], false),
+    ("mapfile -t lines < file.txt", &[&["mapfile", "-t", "lines"]], false),
+    ("read -r name <<< 'a[1]'", &[&["read", "-r", "name"]], false),
+    ("declare -a arr=(1 2 3)", &[&["declare", "-a", "arr=(1 2 3)"]], false),
+    ("printf -v out '%s' 'x'", &[&["printf", "-v", "out", "%s", "x"]], false),
+    ("test -v HOME && echo set", &[&["test", "-v", "HOME"], &["echo", "set"]], false),
+    ("alias ll='ls -la'", &[&["alias", "ll=ls -la"], &["ls", "-la"]], false),
+    ("PS4='+ ${BASH_SOURCE}:${LINENO}: '; set -x; make", &[&["set", "-x"], &["make"]], false),
+    ("sh -c 'echo ok &' ", &[&["echo", "ok"]], false),
+];
+
+#[test]
+fn plain_shell_features_stay_plain() {
+    check(PLAIN_SHELL_FEATURES);
+}
 
 #[test]
 fn seen_as_shells_run_it() {

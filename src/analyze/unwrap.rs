@@ -12,6 +12,9 @@ pub(crate) const MAX_DEPTH: usize = 200;
 /// Recursion of the analyser itself (tree nodes, words, hops) deeper than this is opaque; it
 /// keeps the stack bounded on any input.
 pub(crate) const MAX_STACK: usize = 600;
+
+/// How many extra readings of scripts (as dash reads them) one analysis may make.
+const MAX_READINGS: usize = 64;
 /// And whatever the frame sizes (debug builds have large ones), the analyser never uses more
 /// than this much stack below its entry point: callers on 2 MiB threads stay safe.
 const MAX_STACK_BYTES: usize = 1024 * 1024;
@@ -99,6 +102,8 @@ pub(crate) struct Cx<'w> {
     too_deep_reported: bool,
     /// Opaque entries already reported (reason, snippet), to report each once.
     seen_opaque: HashSet<(String, String)>,
+    /// Extra readings of scripts made so far ([`Cx::dash_reading`]).
+    readings: usize,
 }
 
 pub(crate) const SHELLS: &[&str] = &[
@@ -369,6 +374,7 @@ impl<'w> Cx<'w> {
             stack_base: stack_position(),
             too_deep_reported: false,
             seen_opaque: HashSet::new(),
+            readings: 0,
         }
     }
 
@@ -444,6 +450,36 @@ impl<'w> Cx<'w> {
         self.leave();
     }
 
+    /// Analyse a script again as dash reads it (see [`shell::dash_reading`]) and keep what
+    /// that reading adds. Readings are budgeted: each script level may have one, and a line
+    /// that would need more than [`MAX_READINGS`] is opaque rather than slow.
+    pub(crate) fn dash_reading(&mut self, dash: &str, frame: &Frame) {
+        if self.readings >= MAX_READINGS {
+            return self.opaque("too many ways to read this script", dash);
+        }
+        self.readings += 1;
+        let (commands, redirects) = (self.out.commands.len(), self.out.redirects.len());
+        self.script(dash, &frame.hop_script("as dash reads it"));
+        // Keep only what the other reading did not already show.
+        let mut i = commands;
+        while i < self.out.commands.len() {
+            let c = &self.out.commands[i];
+            let known = self.out.commands[..commands]
+                .iter()
+                .any(|k| k.words == c.words);
+            if known {
+                self.out.commands.remove(i);
+                for r in &mut self.out.redirects[redirects..] {
+                    if r.command > i {
+                        r.command -= 1;
+                    }
+                }
+            } else {
+                i += 1;
+            }
+        }
+    }
+
     /// One simple command: unwrap it and record what runs.
     pub fn command(&mut self, words: Vec<Word>, frame: &Frame, stdin: Stdin) {
         if words.is_empty() {
@@ -471,6 +507,7 @@ impl<'w> Cx<'w> {
         }
         let program = basename(&words[0].text).to_string();
         let name = program.as_str();
+        super::evaluated::builtin(self, &words, frame, name);
         match name {
             // `! ! cmd`: the grammar reads the second `!` as a command name.
             "!" if words.len() > 1 => {
