@@ -105,7 +105,19 @@ impl<'p> Decider<'p> {
         } else {
             defaults.opaque
         };
-        for (ci, cmd) in analysis.commands.iter().enumerate() {
+        let places = Place::along(analysis, facts);
+        // Every file a redirection writes is judged as the command `> FILE`, where the command
+        // it belongs to runs: `echo x > /dev/sda` is a write to a disk.
+        let commands = judged_commands(analysis);
+        let mut places_all = places.clone();
+        for r in analysis.redirects.iter().filter(|r| r.op != "<") {
+            let at = r.command.min(places.len().saturating_sub(1));
+            places_all.push(places.get(at).cloned().unwrap_or_else(|| Place::of(facts)));
+        }
+        for (ci, cmd) in commands.iter().enumerate() {
+            let place = &places_all[ci];
+            let expanded = place.expand_command(cmd, facts, &analysis.assigned);
+            let cmd = expanded.as_ref().unwrap_or(cmd);
             let mut matched = None::<Decision>;
             let program = basename(&cmd.words[0].text);
             // Wrappers that were peeled off are commands too: a rule on `sudo` sees `sudo ls`.
@@ -131,12 +143,17 @@ impl<'p> Decider<'p> {
                 }
                 seen.push(ri);
                 let rule = &self.policy.rules[ri];
-                let how = rule_match(rule, cmd, facts);
+                let how = rule_match_at(rule, cmd, facts, place);
                 if how != Match::No {
-                    // SPEC §5: an unresolved argument matches, and the rule's decision stands
-                    // (`rm -rf "$X"` is denied); `unresolved` tells the reader why it matched.
+                    // An unresolved argument matches (`rm -rf "$X"` is stopped); but what gate
+                    // does not know is not certain, so a deny it alone brings about is an ask
+                    // (`rm -rf "$TMPDIR/x"`). `unresolved` tells the reader why it matched.
                     let unresolved = how == Match::Unresolved;
-                    let decision = rule.decision;
+                    let decision = if unresolved && rule.decision == Decision::Deny {
+                        Decision::Ask.max(defaults.decision)
+                    } else {
+                        rule.decision
+                    };
                     hits.push(RuleHit {
                         rule: rule.id.clone(),
                         decision,
@@ -167,7 +184,7 @@ impl<'p> Decider<'p> {
             decision,
             hits,
             opaque: analysis.opaque.clone(),
-            commands: analysis.commands.clone(),
+            commands,
             risk,
         }
     }
@@ -254,15 +271,20 @@ pub fn rule_matches(rule: &Rule, cmd: &SimpleCommand, facts: &Facts<'_>) -> bool
 /// could make the decision stricter than allow, and never matches `unless` of such a rule, so
 /// that an unknown value can only tighten.
 pub fn rule_match(rule: &Rule, cmd: &SimpleCommand, facts: &Facts<'_>) -> Match {
+    rule_match_at(rule, cmd, facts, &Place::of(facts))
+}
+
+/// [`rule_match`] for a command that runs at `place` (after the `cd`s before it in the line).
+fn rule_match_at(rule: &Rule, cmd: &SimpleCommand, facts: &Facts<'_>, place: &Place) -> Match {
     let strict = rule.decision != Decision::Allow;
     if !when_matches(rule, facts) {
         return Match::No;
     }
     let args = &cmd.words[1..];
     let mut how = match &rule.matcher {
-        Matcher::Command(pattern) => command_matches(pattern, cmd, strict, facts),
+        Matcher::Command(pattern) => command_matches(pattern, cmd, strict, facts, place),
         Matcher::Regex(re) => regex_matches(re, cmd, strict),
-        Matcher::Both(pattern, re) => match command_matches(pattern, cmd, strict, facts) {
+        Matcher::Both(pattern, re) => match command_matches(pattern, cmd, strict, facts, place) {
             Match::No => Match::No,
             how => how.min(regex_matches(re, cmd, strict)),
         },
@@ -281,7 +303,7 @@ pub fn rule_match(rule: &Rule, cmd: &SimpleCommand, facts: &Facts<'_>) -> Match 
             if w.dynamic && strict {
                 continue;
             }
-            if word_matches(pattern, w, false, facts.home) {
+            if word_matches(pattern, w, false, facts.home, Some(place)) {
                 return Match::No;
             }
         }
@@ -349,6 +371,7 @@ fn command_matches(
     cmd: &SimpleCommand,
     strict: bool,
     facts: &Facts<'_>,
+    place: &Place,
 ) -> Match {
     let program = &cmd.words[0];
     let via_wrapper = || {
@@ -368,10 +391,10 @@ fn command_matches(
     // values standing before or between them are skipped). Literal arguments first; only if
     // that fails may unresolved ones stand in.
     let positionals: Vec<&Word> = positionals(&cmd.words[1..]).collect();
-    if subsequence(&pattern.words, &positionals, false, facts.home) {
+    if subsequence(&pattern.words, &positionals, false, facts.home, place) {
         return Match::Literal;
     }
-    if strict && subsequence(&pattern.words, &positionals, true, facts.home) {
+    if strict && subsequence(&pattern.words, &positionals, true, facts.home, place) {
         return Match::Unresolved;
     }
     Match::No
@@ -380,7 +403,13 @@ fn command_matches(
 /// `words` match `args` in order, skipping arguments between them. With `stand_in`, an
 /// unresolved argument may match a word, except the first (the subcommand) when a literal
 /// argument stands before it: `git commit -m "$(date)"` is not `git push`.
-fn subsequence(words: &[Alternatives], args: &[&Word], stand_in: bool, home: Option<&str>) -> bool {
+fn subsequence(
+    words: &[Alternatives],
+    args: &[&Word],
+    stand_in: bool,
+    home: Option<&str>,
+    place: &Place,
+) -> bool {
     let mut i = 0;
     'words: for (wi, pattern) in words.iter().enumerate() {
         while i < args.len() {
@@ -389,7 +418,7 @@ fn subsequence(words: &[Alternatives], args: &[&Word], stand_in: bool, home: Opt
             let ok = if arg.dynamic {
                 stand_in && (wi > 0 || args[..i - 1].iter().all(|a| a.dynamic))
             } else {
-                word_matches(pattern, arg, false, home)
+                word_matches(pattern, arg, false, home, Some(place))
             };
             if ok {
                 continue 'words;
@@ -435,18 +464,287 @@ fn positionals(args: &[Word]) -> impl Iterator<Item = &Word> {
     })
 }
 
-fn word_matches(pattern: &Alternatives, word: &Word, strict: bool, home: Option<&str>) -> bool {
+fn word_matches(
+    pattern: &Alternatives,
+    word: &Word,
+    strict: bool,
+    home: Option<&str>,
+    place: Option<&Place>,
+) -> bool {
     if word.dynamic {
         return strict;
+    }
+    if let Some(place) = place {
+        for alt in pattern.globs() {
+            match alt.as_str() {
+                OUTSIDE if place.outside(&word.text) => return true,
+                WHOLE_CWD if place.whole_cwd(&word.text) => return true,
+                _ => {}
+            }
+        }
     }
     if pattern.matches(&word.text, home) {
         return true;
     }
     // `rm -rf //` or `/tmp/../` is `/`: path spellings are normalised before matching.
-    match normalize_path(&word.text) {
-        Some(normal) if normal != word.text => pattern.matches(&normal, home),
+    if let Some(normal) = normalize_path(&word.text)
+        && normal != word.text
+        && pattern.matches(&normal, home)
+    {
+        return true;
+    }
+    // `cd / && rm -rf *`, `rm -rf ~/../`, `rm -rf ../..`: a path is also matched where it
+    // lands, against patterns that name absolute places.
+    let absolute = |g: &crate::policy::pattern::Glob| {
+        g.as_str().starts_with('/') || g.as_str().starts_with('~')
+    };
+    match place {
+        Some(place) if pattern.globs().iter().any(absolute) && looks_like_path(&word.text) => {
+            place.resolve(&word.text).is_some_and(|landed| {
+                landed
+                    .iter()
+                    .any(|(p, _)| p != &word.text && pattern.matches(p, home))
+            })
+        }
         _ => false,
     }
+}
+
+/// The program name under which a file written by redirection is judged (`> /dev/sda`).
+pub const REDIRECT: &str = ">";
+
+/// What rules judge: every command of the analysis, then one `> FILE` per file a redirection
+/// writes.
+pub fn judged_commands(analysis: &Analysis) -> Vec<SimpleCommand> {
+    let mut commands = analysis.commands.clone();
+    for r in analysis.redirects.iter().filter(|r| r.op != "<") {
+        commands.push(SimpleCommand {
+            words: vec![Word::lit(REDIRECT), r.target.clone()],
+            origin: crate::analyze::Origin::Script,
+            via: Vec::new(),
+        });
+    }
+    commands
+}
+
+/// Pattern words that name a class of places rather than a spelling (see [`Place`]).
+const OUTSIDE: &str = "{outside}";
+const WHOLE_CWD: &str = "{cwd}";
+
+/// An argument that may be a path: not an option, not `NAME=value`, not a URL.
+fn looks_like_path(text: &str) -> bool {
+    !text.is_empty() && !text.starts_with('-') && !text.contains("://") && !text.contains('=')
+}
+
+/// Where a command runs, for judging where the paths it is given land: the request's working
+/// directory (the project), and every directory a `cd` earlier in the line may have taken it
+/// to. `{outside}` in a pattern matches a path that lands outside the project and outside the
+/// temporary directories (a relative path that climbs out with `..` or after a `cd` is outside
+/// even when it lands in `/tmp`); with the project at `/` or the home directory nothing is
+/// inside it. `{cwd}` matches the project itself (`.`, `*`, `.*`, `$PWD`).
+#[derive(Debug, Clone)]
+pub struct Place {
+    cwd: String,
+    /// `None` when a `cd` went somewhere gate cannot resolve.
+    bases: Option<Vec<String>>,
+    home: Option<String>,
+    tmp: Vec<String>,
+    /// `$TMPDIR`, when it is set to a directory below the root.
+    tmpdir: Option<String>,
+}
+
+impl Place {
+    fn of(facts: &Facts<'_>) -> Place {
+        let cwd = normalize_path(facts.cwd).unwrap_or_else(|| facts.cwd.to_string());
+        let mut tmp: Vec<String> = ["/tmp", "/var/tmp", "/private/tmp", "/dev/shm"]
+            .map(String::from)
+            .to_vec();
+        let tmpdir = (facts.env)("TMPDIR")
+            .and_then(|t| normalize_path(&t))
+            .filter(|t| t.len() > 1);
+        tmp.extend(tmpdir.clone());
+        Place {
+            tmpdir,
+            bases: Some(vec![cwd.clone()]),
+            cwd,
+            home: facts
+                .home
+                .map(|h| normalize_path(h).unwrap_or_else(|| h.to_string())),
+            tmp,
+        }
+    }
+
+    /// The place of each command of `analysis`, following its `cd`s (and `env -C`).
+    fn along(analysis: &Analysis, facts: &Facts<'_>) -> Vec<Place> {
+        let mut place = Place::of(facts);
+        let mut out = Vec::with_capacity(analysis.commands.len());
+        for cmd in &analysis.commands {
+            out.push(place.clone());
+            if !matches!(basename(&cmd.words[0].text), "cd" | "pushd") {
+                continue;
+            }
+            let target = cmd.words[1..]
+                .iter()
+                .find(|w| w.dynamic || !w.text.starts_with('-') || w.text == "-");
+            let next = match target {
+                None => place.home.clone().map(|h| vec![(h, false)]),
+                Some(w) if w.dynamic || w.text == "-" => None,
+                Some(w) => place.resolve(&w.text),
+            };
+            place.bases = match (place.bases.take(), next) {
+                (Some(mut bases), Some(more)) => {
+                    for (b, _) in more {
+                        if !bases.contains(&b) {
+                            bases.push(b);
+                        }
+                    }
+                    Some(bases)
+                }
+                _ => None,
+            };
+        }
+        out
+    }
+
+    /// Where `text` lands: absolute paths (after `~`), each with whether it was reached from a
+    /// relative spelling or a `cd`. `None` when a `cd` before it is unknown.
+    fn resolve(&self, text: &str) -> Option<Vec<(String, bool)>> {
+        let home = self.home.as_deref();
+        let expanded = if text == "~" || text.starts_with("~/") {
+            home.map(|h| format!("{h}{}", &text[1..]))
+        } else if text == "~+" || text.starts_with("~+/") {
+            Some(format!("{}{}", self.cwd, &text[2..]))
+        } else if let Some(user) = text.strip_prefix('~') {
+            // `~alice/x`: another user's home, somewhere outside.
+            Some(format!("/home/{user}"))
+        } else {
+            None
+        };
+        if let Some(abs) = expanded.or_else(|| text.starts_with('/').then(|| text.to_string())) {
+            return Some(vec![(normalize_path(&abs).unwrap_or(abs), false)]);
+        }
+        let bases = self.bases.as_ref()?;
+        Some(
+            bases
+                .iter()
+                .map(|b| {
+                    let p = normalize_path(&format!("{b}/{text}")).unwrap_or_default();
+                    (p, true)
+                })
+                .collect(),
+        )
+    }
+
+    fn within(path: &str, dir: &str) -> bool {
+        dir == "/" || path == dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+    }
+
+    fn outside(&self, text: &str) -> bool {
+        if !looks_like_path(text) {
+            return false;
+        }
+        let Some(landed) = self.resolve(text) else {
+            // After a `cd` gate cannot follow, a relative path could be anywhere.
+            return true;
+        };
+        let no_project = self.cwd == "/" || self.home.as_deref() == Some(self.cwd.as_str());
+        landed.iter().any(|(p, relative)| {
+            let inside = !no_project && Self::within(p, &self.cwd);
+            let climbed = *relative && !Self::within(p, &self.cwd);
+            let temp = self.tmp.iter().any(|t| Self::within(p, t));
+            !inside && (climbed || !temp)
+        })
+    }
+
+    fn whole_cwd(&self, text: &str) -> bool {
+        let trimmed = text.trim_end_matches('/');
+        let trimmed = trimmed
+            .strip_suffix("/*")
+            .or_else(|| trimmed.strip_suffix("/.*"))
+            .unwrap_or(trimmed);
+        let trimmed = match trimmed {
+            "*" | ".*" | "" => ".",
+            t => t,
+        };
+        self.resolve(trimmed)
+            .is_some_and(|landed| landed.iter().any(|(p, _)| p == &self.cwd))
+    }
+
+    /// The command with the variables gate knows for certain expanded (`$HOME`, `$USER`,
+    /// `$TMPDIR` when set, `$PWD` before any `cd`), unless the line itself sets them; `None`
+    /// when nothing changes.
+    fn expand_command(
+        &self,
+        cmd: &SimpleCommand,
+        facts: &Facts<'_>,
+        assigned: &[String],
+    ) -> Option<SimpleCommand> {
+        if !cmd.words.iter().any(|w| w.dynamic && w.text.contains('$')) {
+            return None;
+        }
+        let moved = self.bases.as_ref().is_none_or(|b| b.len() > 1);
+        let value = |name: &str| -> Option<String> {
+            if assigned.iter().any(|a| a == name) {
+                return None;
+            }
+            match name {
+                "HOME" => self.home.clone(),
+                "USER" => Some(facts.user.to_string()).filter(|u| !u.is_empty()),
+                "PWD" if !moved => Some(self.cwd.clone()),
+                "TMPDIR" => self.tmpdir.clone(),
+                _ => None,
+            }
+        };
+        let mut out = cmd.clone();
+        let mut changed = false;
+        for w in out.words.iter_mut().filter(|w| w.dynamic) {
+            if let Some(text) = expand_known(&w.text, &value) {
+                *w = Word::lit(text);
+                changed = true;
+            }
+        }
+        changed.then_some(out)
+    }
+}
+
+/// `text` with `$NAME`, `${NAME}`, `${NAME:-default}` and `${NAME-default}` replaced, when
+/// every expansion in it is one of those and `value` knows each name (or it has a default).
+fn expand_known(text: &str, value: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    if text.contains(['`', '"', '\\', '\'']) || text.contains("$(") {
+        return None;
+    }
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        let (name, default, len) = if let Some(inner) = rest.strip_prefix('{') {
+            let close = inner.find('}')?;
+            let body = &inner[..close];
+            let (name, default) =
+                match body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                    None => (body, None),
+                    Some(i) => {
+                        let op = &body[i..];
+                        let default = op.strip_prefix(":-").or_else(|| op.strip_prefix('-'))?;
+                        (&body[..i], Some(default))
+                    }
+                };
+            (name, default, close + 2)
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            (&rest[..end], None, end)
+        };
+        if name.is_empty() || default.is_some_and(|d| d.contains(['$', '{', '}'])) {
+            return None;
+        }
+        out.push_str(&value(name).or_else(|| default.map(str::to_string))?);
+        rest = &rest[len..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// Every entry of `flags` must be present in some spelling: `-rf` holds `-r` and `-f`,
@@ -589,8 +887,9 @@ decision = "ask"
             ("rm -rf ./build", Decision::Allow),
             ("rm /etc/motd", Decision::Allow),
             ("rm -rf ./build /", Decision::Deny),
-            // An unresolved target could be `/`: it matches, and the deny stands (SPEC §5).
-            ("rm -rf $TARGET", Decision::Deny),
+            // An unresolved target could be `/`: it matches, but gate does not know it is `/`,
+            // so the deny is an ask (issue 12; SPEC §5 said deny).
+            ("rm -rf $TARGET", Decision::Ask),
             // ... but it does not stand in for the subcommand after a literal one.
             ("git commit -m \"$(date)\"", Decision::Allow),
             ("rm -rf $TARGET /", Decision::Deny),

@@ -165,9 +165,9 @@ const EVASIONS: &[Case] = &[
     ("parallel rm -rf ::: a b", &[&["rm", "-rf", "<args>"]], false),
     ("parallel -j 4 'rm -rf {}' ::: a b", &[&["rm", "-rf", "{}"]], false),
     ("parallel ::: 'rm -rf /' ls", &[RM, &["ls"]], false),
-    ("find . -name x -exec rm -rf {} \\;", &[&["find", ".", "-name", "x", "-exec", "rm", "-rf", "{}", ";"], &["rm", "-rf", "{}"]], false),
-    ("find . -execdir rm {} +", &[&["find", ".", "-execdir", "rm", "{}", "+"], &["rm", "{}"]], false),
-    ("find / -ok sudo rm {} ';'", &[&["find", "/", "-ok", "sudo", "rm", "{}", ";"], &["rm", "{}"]], false),
+    ("find . -name x -exec rm -rf {} \\;", &[&["find", ".", "-name", "x", "-exec", "rm", "-rf", "{}", ";"], &["rm", "-rf", "./{}"]], false),
+    ("find . -execdir rm {} +", &[&["find", ".", "-execdir", "rm", "{}", "+"], &["rm", "./*"]], false),
+    ("find / -ok sudo rm {} ';'", &[&["find", "/", "-ok", "sudo", "rm", "{}", ";"], &["rm", "/*"]], false),
     ("find . -exec sh -c 'rm -rf /' \\;", &[&["find", ".", "-exec", "sh", "-c", "rm -rf /", ";"], RM], false),
     // Nested shells.
     ("bash -c 'rm -rf /'", &[RM], false),
@@ -498,7 +498,7 @@ const ARGV: &[ArgvCase] = &[
     (&["sudo", "rm", "-rf", "/"], &[RM], false),
     (&["bash", "-c", "rm -rf / && ls"], &[RM, &["ls"]], false),
     (&["env", "-S", "rm -rf /"], &[RM], false),
-    (&["find", ".", "-exec", "rm", "{}", ";"], &[&["find", ".", "-exec", "rm", "{}", ";"], &["rm", "{}"]], false),
+    (&["find", ".", "-exec", "rm", "{}", ";"], &[&["find", ".", "-exec", "rm", "{}", ";"], &["rm", "./*"]], false),
     (&["xargs", "rm"], &[&["rm", "<stdin>"]], false),
     (&["echo", "$(rm -rf /)"], &[&["echo", "$(rm -rf /)"]], false),
     (&["echo", "rm -rf /; kubectl delete ns prod"], &[&["echo", "rm -rf /; kubectl delete ns prod"]], false),
@@ -557,7 +557,17 @@ fn dynamic_words_are_marked() {
     let rm = a.commands.iter().find(|c| c.words[0].text == "rm").unwrap();
     assert!(rm.words[1].dynamic);
 
+    // `{}` is what find finds: below its starting point (or the starting point itself).
     let a = script("find . -exec rm {} +");
+    let rm = a.commands.iter().find(|c| c.words[0].text == "rm").unwrap();
+    assert_eq!(rm.words[1], Word::lit("./*"));
+    let a = script("find . -name '*.o' -exec rm {} +");
+    let rm = a.commands.iter().find(|c| c.words[0].text == "rm").unwrap();
+    assert_eq!(rm.words[1], Word::lit("./{}"));
+    let a = script("find /etc -exec rm -rf {} +");
+    let rm = a.commands.iter().find(|c| c.words[0].text == "rm").unwrap();
+    assert_eq!(rm.words[2], Word::lit("/etc"));
+    let a = script("find a b -exec rm {} +");
     let rm = a.commands.iter().find(|c| c.words[0].text == "rm").unwrap();
     assert!(rm.words[1].dynamic);
 

@@ -979,6 +979,48 @@ impl<'w> Cx<'w> {
 
     fn find(&mut self, words: Vec<Word>, frame: &Frame) {
         self.push(words.clone(), frame);
+        // `{}` is a path find found below its one starting point (`.` when none is given):
+        // `find . -exec rm {} \;` removes `./…`, `find / -exec rm -rf {} +` removes `/…`.
+        let starts: Vec<&Word> = words[1..]
+            .iter()
+            .skip_while(|w| {
+                matches!(w.text.as_str(), "-H" | "-L" | "-P")
+                    || w.text.starts_with("-O")
+                    || w.text.starts_with("-D")
+            })
+            .take_while(|w| {
+                w.dynamic || !(w.text.starts_with('-') || w.text == "(" || w.text == "!")
+            })
+            .collect();
+        // Without a test in front of the action, the starting point itself is among what it
+        // is given (`find build -exec rm -rf {} +` removes `build`); rm refuses `.` and `..`.
+        let tested = words[1 + starts.len()..]
+            .iter()
+            .take_while(|w| !matches!(w.text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir"))
+            .any(|w| {
+                !matches!(
+                    w.text.as_str(),
+                    "-depth" | "-xdev" | "-mount" | "-follow" | "-maxdepth" | "-noleaf"
+                ) && w.text.parse::<u32>().is_err()
+            });
+        let found = match starts.as_slice() {
+            [] => Some("./{}".to_string()),
+            [one] if !one.dynamic => {
+                let start = one.text.trim_end_matches('/');
+                let dots = start.is_empty()
+                    || start == "."
+                    || start == ".."
+                    || start.ends_with("/.")
+                    || start.ends_with("/..");
+                Some(match (tested, dots) {
+                    (true, _) => format!("{start}/{{}}"),
+                    // `find . -exec rm -rf {} +`: all of `.` but `.` itself.
+                    (false, true) => format!("{start}/*"),
+                    (false, false) => start.to_string(),
+                })
+            }
+            _ => None,
+        };
         let mut i = 1;
         while i < words.len() {
             let t = words[i].text.as_str();
@@ -990,9 +1032,12 @@ impl<'w> Cx<'w> {
                 }
                 let inner: Vec<Word> = words[start..end]
                     .iter()
-                    .map(|w| Word {
-                        text: w.text.clone(),
-                        dynamic: w.dynamic || w.text.contains("{}"),
+                    .map(|w| match &found {
+                        Some(path) if w.text == "{}" && !w.dynamic => Word::lit(path.clone()),
+                        _ => Word {
+                            text: w.text.clone(),
+                            dynamic: w.dynamic || w.text.contains("{}"),
+                        },
                     })
                     .collect();
                 self.command(inner, &frame.hop("find -exec"), Stdin::Inherited);

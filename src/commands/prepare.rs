@@ -80,6 +80,14 @@ pub fn invocations(analysis: &Analysis) -> Vec<Invocation<'_>> {
             });
         }
     }
+    // A file a redirection writes is judged as the command `> FILE` (see `decide`).
+    for r in analysis.redirects.iter().filter(|r| r.op != "<") {
+        out.push(Invocation {
+            program: crate::decide::REDIRECT,
+            words: vec![r.target.text.as_str()],
+            dynamic: r.target.dynamic,
+        });
+    }
     out
 }
 

@@ -68,8 +68,7 @@ pub fn run_tests(policy: &Policy) -> (usize, Vec<Failure>) {
         for (want_hit, cases) in [(true, &rule.tests.hit), (false, &rule.tests.miss)] {
             for (line, origin) in cases {
                 let analysis = prepare::analyse_script(policy, line);
-                let hit = analysis
-                    .commands
+                let hit = crate::decide::judged_commands(&analysis)
                     .iter()
                     .any(|c| rule_matches(&unconditional, c, &facts));
                 if hit == want_hit {
