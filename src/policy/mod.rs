@@ -257,7 +257,7 @@ pub struct Policy {
 
 impl Policy {
     /// Parse the enabled packs that have rules for any of `programs` (every pending pack with
-    /// `None`). Parsing all twelve packs costs more than the rest of a run, so a command only
+    /// `None`). Parsing every pack costs more than the rest of a run, so a command only
     /// pays for the packs that speak about its programs.
     pub fn load_packs(
         &mut self,

@@ -15,6 +15,12 @@ pub const NAMES: &[&str] = &[
     "publishing",
     "secrets",
     "http",
+    "backup",
+    "storage",
+    "cicd",
+    "platform",
+    "saas",
+    "remote",
 ];
 
 pub fn source(name: &str) -> Option<&'static str> {
@@ -31,6 +37,12 @@ pub fn source(name: &str) -> Option<&'static str> {
         "publishing" => include_str!("packs/publishing.toml"),
         "secrets" => include_str!("packs/secrets.toml"),
         "http" => include_str!("packs/http.toml"),
+        "backup" => include_str!("packs/backup.toml"),
+        "storage" => include_str!("packs/storage.toml"),
+        "cicd" => include_str!("packs/cicd.toml"),
+        "platform" => include_str!("packs/platform.toml"),
+        "saas" => include_str!("packs/saas.toml"),
+        "remote" => include_str!("packs/remote.toml"),
         _ => return None,
     })
 }
