@@ -614,11 +614,9 @@ impl Place {
             home.map(|h| format!("{h}{}", &text[1..]))
         } else if text == "~+" || text.starts_with("~+/") {
             Some(format!("{}{}", self.cwd, &text[2..]))
-        } else if let Some(user) = text.strip_prefix('~') {
-            // `~alice/x`: another user's home, somewhere outside.
-            Some(format!("/home/{user}"))
         } else {
-            None
+            // `~alice/x`: another user's home, somewhere outside.
+            text.strip_prefix('~').map(|user| format!("/home/{user}"))
         };
         if let Some(abs) = expanded.or_else(|| text.starts_with('/').then(|| text.to_string())) {
             return Some(vec![(normalize_path(&abs).unwrap_or(abs), false)]);
