@@ -462,6 +462,25 @@ impl<'s> Walker<'_, '_, 's> {
                 }
                 self.record_writes(writes, first);
             }
+            "function_definition" => {
+                // Recorded, and analysed where it is called.
+                let name = n
+                    .child_by_field_name("name")
+                    .map(|k| self.text(k).to_string());
+                let body = n
+                    .child_by_field_name("body")
+                    .map(|k| self.text(k).to_string());
+                match (name, body) {
+                    (Some(name), Some(body)) => self.cx.functions.push((name, body)),
+                    _ => self.generic(n, stdin),
+                }
+            }
+            "subshell" => {
+                // Functions defined in a subshell are gone when it ends.
+                let defined = self.cx.functions.len();
+                self.generic(n, stdin);
+                self.cx.functions.truncate(defined);
+            }
             "heredoc_redirect" => self.heredoc(n, stdin),
             "heredoc_body" => self.generic(n, stdin),
             _ => self.generic(n, stdin),

@@ -58,7 +58,7 @@ const EVASIONS: &[Case] = &[
     ("for ((i=0;i<1;i++)); do rm -rf /; done", &[RM], false),
     ("case x in x) rm -rf / ;; esac", &[RM], false),
     ("f() { rm -rf /; }; f", &[RM, &["f"]], false),
-    ("function f { kubectl delete ns prod; }", &[KDEL], false),
+    ("function f { kubectl delete ns prod; }; f", &[KDEL, &["f"]], false),
     ("! rm -rf /", &[RM], false),
     ("! ! rm -rf /", &[RM], false),
     ("time rm -rf /", &[RM], false),
@@ -93,7 +93,7 @@ const EVASIONS: &[Case] = &[
     ("{ rm -rf /; } 2>&1 | tee log", &[RM, &["tee", "log"]], false),
     ("case $(rm -rf /) in *) ;; esac", &[RM], false),
     ("for x in \"$(rm -rf /)\"; do :; done", &[RM, &[":"]], false),
-    ("function f() ( rm -rf / )", &[RM], false),
+    ("function f() ( rm -rf / ); f", &[RM, &["f"]], false),
     ("echo \"${arr[$(rm -rf /)]}\"", &[RM, &["echo", "${arr[$(rm -rf /)]}"]], false),
     ("test -n \"$(rm -rf /)\"", &[RM, &["test", "-n", "$(rm -rf /)"]], false),
     // Quoting and escapes.
@@ -812,6 +812,14 @@ const SEEN_AS_SHELLS_RUN_IT: &[Case] = &[
     ("f() { rm -rf /; }; compgen -F f x", &[RM, &["compgen", "-F", "f", "x"], &["f"]], false),
     ("complete -C 'rm -rf /' ls", &[&["complete", "-C", "rm -rf /", "ls"], RM], false),
     ("trap 'rm -rf /' DEBUG", &[&["trap", "rm -rf /", "DEBUG"], RM], false),
+    ("f() { rm -rf /; }; f", &[RM, &["f"]], false),
+    ("f() { rm -rf /; }; time -p -- ! f", &[RM, &["f"]], false),
+    ("f() { rm -rf /; }; X=1 'f'", &[RM, &["f"]], false),
+    ("f() { rm -rf /; }; \\f", &[RM, &["f"]], false),
+    ("{ f() { rm -rf /; }; }; f", &[RM, &["f"]], false),
+    ("f() { g; }; g() { rm -rf /; }; f", &[RM, &["g"], &["f"]], false),
+    ("loop() { loop; }; loop", &[&["loop"], &["loop"]], true),
+    ("f() { rm -rf /; }; trap f EXIT", &[&["trap", "f", "EXIT"], RM, &["f"]], false),
     ("shopt -s expand_aliases\nalias x='rm -rf /'\nx", &[&["shopt", "-s", "expand_aliases"], &["alias", "x=rm -rf /"], RM, &["x"]], false),
 ];
 
@@ -830,6 +838,12 @@ const PLAIN_SHELL_FEATURES: &[Case] = &[
     ("alias ll='ls -la'", &[&["alias", "ll=ls -la"], &["ls", "-la"]], false),
     ("PS4='+ ${BASH_SOURCE}:${LINENO}: '; set -x; make", &[&["set", "-x"], &["make"]], false),
     ("sh -c 'echo ok &' ", &[&["echo", "ok"]], false),
+    // A function's body runs where it is called, not where it is defined.
+    ("cleanup() { rm -rf /; }", &[], false),
+    ("( f() { rm -rf /; } ); f", &[&["f"]], false),
+    ("f() { rm -rf /; }; f() { ls; }; f", &[&["ls"], &["f"]], false),
+    ("f() { rm -rf /; }; command f", &[&["f"]], false),
+    ("bash -n -c 'rm -rf /'", &[&["bash", "-n", "-c", "rm -rf /"]], false),
 ];
 
 #[test]

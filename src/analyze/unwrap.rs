@@ -104,6 +104,11 @@ pub(crate) struct Cx<'w> {
     seen_opaque: HashSet<(String, String)>,
     /// Extra readings of scripts made so far ([`Cx::dash_reading`]).
     readings: usize,
+    /// Shell functions defined so far in the line: name -> body source. A body runs where the
+    /// function is called, not where it is defined.
+    pub functions: Vec<(String, String)>,
+    /// Functions being expanded (a call inside its own body is a loop).
+    calling: Vec<String>,
 }
 
 pub(crate) const SHELLS: &[&str] = &[
@@ -375,6 +380,8 @@ impl<'w> Cx<'w> {
             too_deep_reported: false,
             seen_opaque: HashSet::new(),
             readings: 0,
+            functions: Vec::new(),
+            calling: Vec::new(),
         }
     }
 
@@ -480,6 +487,15 @@ impl<'w> Cx<'w> {
         }
     }
 
+    /// The body of the function `name` as last defined.
+    fn function(&self, name: &str) -> Option<String> {
+        self.functions
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.clone())
+    }
+
     /// One simple command: unwrap it and record what runs.
     pub fn command(&mut self, words: Vec<Word>, frame: &Frame, stdin: Stdin) {
         if words.is_empty() {
@@ -508,6 +524,39 @@ impl<'w> Cx<'w> {
         let program = basename(&words[0].text).to_string();
         let name = program.as_str();
         super::evaluated::builtin(self, &words, frame, name);
+        // A call of a function defined earlier in the line (directly, or behind `time`/`!`,
+        // which are part of the shell's grammar) runs its body.
+        let external = frame.via.last().is_some_and(|v| {
+            let p = v.split_whitespace().next().unwrap_or("");
+            (p != "time" && self.wrappers.get(p).is_some())
+                || matches!(
+                    p,
+                    "env"
+                        | "xargs"
+                        | "parallel"
+                        | "find"
+                        | "watch"
+                        | "ssh"
+                        | "busybox"
+                        | "toybox"
+                        | "gate"
+                        | "spawn"
+                        | "screen"
+                        | "tmux"
+                )
+        });
+        if !external
+            && !words[0].text.contains('/')
+            && let Some(body) = self.function(name)
+        {
+            if self.calling.iter().any(|c| c == name) {
+                self.opaque("function calls itself", &join(&words));
+            } else {
+                self.calling.push(name.to_string());
+                self.script(&body, &frame.hop_script(&format!("function {name}")));
+                self.calling.pop();
+            }
+        }
         match name {
             // `! ! cmd`: the grammar reads the second `!` as a command name.
             "!" if words.len() > 1 => {
@@ -1241,6 +1290,8 @@ impl<'w> Cx<'w> {
                 for c in t[1..].chars() {
                     match c {
                         'c' => command_mode = true,
+                        // `bash -n`: read the script, run nothing.
+                        'n' if name != "fish" => info_only = true,
                         's' => stdin_mode = true,
                         'o' | 'O' => extra += 1,
                         'C' if name == "fish" => {
@@ -1256,7 +1307,7 @@ impl<'w> Cx<'w> {
             }
             break;
         }
-        if command_mode {
+        if command_mode && !info_only {
             let code = inline_command.or_else(|| words.get(i).cloned());
             if code.is_none() {
                 return self.push(words, frame);
