@@ -29,7 +29,9 @@
 //!   `doas`, `env` (`-i -u -C`, `VAR=value`, and `-S`/`--split-string`, whose string is split),
 //!   leading `VAR=value` assignments, `nice`, `ionice`, `nohup`, `time`, `timeout` (then the
 //!   DURATION), `stdbuf`, `setsid`, `chrt` (PRIO), `taskset` (MASK or `-c` LIST), `flock` (FILE),
-//!   `chroot` (DIR), `nsenter`, `unshare`, `pkexec`, `run0`, `runuser -u`, `systemd-run`,
+//!   `chroot` (DIR), `nsenter`, `unshare`, `pkexec`, `run0`, `runuser -u`, `systemd-run`, `setarch`, `prlimit`, `setpriv`, `fakeroot`,
+//!   `numactl`, `faketime`, `xvfb-run`, `sshpass`, `retry`, … (see the table below), `gdb --args`,
+//!   `perf stat`, `docker`/`podman run|exec` (host bind mounts mapped to host paths),
 //!   `strace`, `ltrace`, `unbuffer`, `firejail`, `proxychains`, `torsocks`, `caffeinate`,
 //!   `command` (`command -v`/`-V` runs nothing), `builtin`, `exec` (`-a NAME -c -l`), `coproc`,
 //!   `busybox`/`toybox` applets;
