@@ -36,7 +36,6 @@ const LOADER_VARS: &[&str] = &[
     "LD_AUDIT",
     "DYLD_INSERT_LIBRARIES",
     "BASH_ENV",
-    "ENV",
     "NODE_OPTIONS",
     "PERL5OPT",
     "RUBYOPT",
@@ -54,10 +53,76 @@ pub(crate) fn assignment(cx: &mut Cx, w: &Word, frame: &Frame) {
     };
     let name = name.strip_suffix('+').unwrap_or(name);
     cx.assigned(name);
+    if name.starts_with("GIT_") {
+        // git's variables are handled with git.
+    } else if name == "LESSOPEN" || name == "LESSCLOSE" {
+        // `|cmd %s`, `||cmd %s`, `|-cmd %s`: less runs the command with a shell.
+        let value = value.trim_start_matches(['|', '-']);
+        return command_value(cx, name, value, w.dynamic, frame);
+    } else if let Some(f) = name.strip_prefix("BASH_FUNC_") {
+        // An exported function (`BASH_FUNC_ls%%=() { …; }`): bash defines it and runs it in
+        // place of the command of that name.
+        let f = f.trim_end_matches(['%', '(', ')']);
+        let f = if f.is_empty() { "f" } else { f };
+        if value.trim_start().starts_with('(') {
+            return command_value(cx, name, &format!("{f}{value}"), w.dynamic, frame);
+        }
+        return;
+    }
     if COMMAND_VARS.contains(&name) {
         command_value(cx, name, value, w.dynamic, frame);
     } else if LOADER_VARS.contains(&name) {
-        cx.opaque("environment variable loads code", &w.text);
+        // BASH_ENV is expanded (`$(…)` runs) before bash reads the file it names.
+        substitutions(cx, value, frame);
+        cx.opaque(
+            &format!("environment variable {name} loads code gate cannot see"),
+            &w.text,
+        );
+    } else if name == "ENV" && value.contains(['/', '$', '`', ' ', '~']) {
+        // An interactive sh (and bash in POSIX mode) runs the file $ENV names: a path is
+        // code; a word such as `production` is an application's setting.
+        substitutions(cx, value, frame);
+        cx.opaque(
+            "environment variable ENV names a file a shell runs",
+            &w.text,
+        );
+    } else if matches!(name, "PS0" | "PS1" | "PS2" | "PS4") {
+        // Prompts (and PS4, the `set -x` trace prefix) are expanded: their substitutions run.
+        substitutions(cx, value, frame);
+    }
+}
+
+/// The command substitutions of a value that is expanded later (`$(…)`, backticks).
+fn substitutions(cx: &mut Cx, value: &str, frame: &Frame) {
+    let b = value.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'$' && b.get(i + 1) == Some(&b'(') && b.get(i + 2) != Some(&b'(') {
+            let mut depth = 0;
+            let mut j = i + 1;
+            while j < b.len() {
+                match b[j] {
+                    b'(' => depth += 1,
+                    b')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            let end = j.min(b.len());
+            cx.script(&value[i + 2..end], &frame.hop_script("$(…)"));
+            i = end + 1;
+        } else if b[i] == b'`' {
+            let end = value[i + 1..].find('`').map_or(b.len(), |e| i + 1 + e);
+            cx.script(&value[i + 1..end], &frame.hop_script("`…`"));
+            i = end + 1;
+        } else {
+            i += 1;
+        }
     }
 }
 
@@ -87,6 +152,8 @@ fn command_options(program: &str) -> &'static [&'static str] {
         "tcpdump" => &["-z"],
         "man" => &["-P", "--pager"],
         "git" => &["--upload-pack", "--receive-pack", "--exec"],
+        "npx" | "npm" => &["-c", "--call"],
+        "nodemon" => &["--exec", "-x"],
         _ => &[],
     }
 }
@@ -99,6 +166,9 @@ pub(crate) fn scan(cx: &mut Cx, words: &[Word], program: &str, frame: &Frame) {
         program,
         "vi" | "vim" | "nvim" | "view" | "ex" | "gvim" | "vimdiff" | "rvim"
     );
+    if matches!(program, "strace" | "ltrace") {
+        return trace_output(cx, words, frame);
+    }
     if options.is_empty() && !ssh_like && !vim_like && !matches!(program, "git" | "gdb") {
         return;
     }
@@ -278,6 +348,27 @@ fn vim_command(cx: &mut Cx, w: &Word, frame: &Frame) {
         cx.opaque("editor command runs code", &w.text);
         if let Some(p) = c.find('!') {
             cx.script(&c[p + 1..], &frame.hop_script("vim -c"));
+        }
+    }
+}
+
+/// `strace -o '|CMD'` / `-o '!CMD'`: the trace is piped to CMD, run by a shell.
+fn trace_output(cx: &mut Cx, words: &[Word], frame: &Frame) {
+    for (i, w) in words.iter().enumerate() {
+        let t = w.text.as_str();
+        let value = match t {
+            "-o" | "--output" => words.get(i + 1),
+            _ => None,
+        };
+        let (v, dynamic) = match value {
+            Some(v) => (v.text.as_str(), v.dynamic),
+            None => match t.strip_prefix("--output=").or_else(|| t.strip_prefix("-o")) {
+                Some(v) if !v.is_empty() => (v, w.dynamic),
+                _ => continue,
+            },
+        };
+        if let Some(cmd) = v.strip_prefix('|').or_else(|| v.strip_prefix('!')) {
+            command_value(cx, "strace -o", cmd, dynamic, frame);
         }
     }
 }

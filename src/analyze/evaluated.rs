@@ -15,9 +15,13 @@ const UNPARSED: &str = "text bash evaluates does not parse";
 /// A value assigned literally (`x='$(cmd)'`, `PS4='$(cmd)'`): bash may expand it later (a prompt,
 /// `${x@P}`, an arithmetic context, an array subscript), so its substitutions are judged.
 pub(crate) fn assigned_value(cx: &mut Cx, w: &Word, frame: &Frame) {
-    let Some((_, value)) = w.text.split_once('=') else {
+    let Some((name, value)) = w.text.split_once('=') else {
         return;
     };
+    // Prompt strings are judged wherever they are set, by `code_options::assignment`.
+    if matches!(name, "PS0" | "PS1" | "PS2" | "PS4") {
+        return;
+    }
     if !w.dynamic && value.contains(['`', '$']) && (value.contains("$(") || value.contains('`')) {
         walk_expanded(
             cx,

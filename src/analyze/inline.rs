@@ -108,6 +108,8 @@ fn interp(name: &str) -> Option<Interp> {
             value: "l",
             ..base
         }
+    } else if digits("tclsh") || name == "wish" {
+        Interp { ..base }
     } else if matches!(name, "pwsh" | "powershell" | "pwsh.exe" | "powershell.exe") {
         Interp {
             code_is_command_line: true,
@@ -240,7 +242,8 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
             positional = true;
             break;
         }
-        positional = true;
+        // `python3 /dev/stdin`: the program is read from the input after all.
+        positional = !matches!(t, "/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0");
         break;
     }
     cx.push(words.to_vec(), frame);
@@ -259,6 +262,7 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
             &format!("interpreter reads its program from {src}"),
             &join_words(words),
         );
+        super::runners::interpreter_stdin(cx, frame, stdin, name);
     }
     true
 }
@@ -289,7 +293,7 @@ fn join_words(words: &[Word]) -> String {
 }
 
 /// Opaque, plus every string literal of the code analysed as a shell script.
-fn report_code(cx: &mut Cx, code: &[Word], frame: &Frame, name: &str, reason: &str) {
+pub(crate) fn report_code(cx: &mut Cx, code: &[Word], frame: &Frame, name: &str, reason: &str) {
     let hop = frame.hop_inline(&format!("{name} inline code"));
     for c in code {
         cx.opaque(reason, &snippet(&c.text));
@@ -759,7 +763,10 @@ pub(crate) fn split_string(s: &str) -> Vec<Word> {
                 while let Some(q) = chars.next() {
                     match q {
                         '"' => break,
-                        '\\' => cur.extend(chars.next()),
+                        '\\' => match chars.next() {
+                            Some('_') => cur.push(' '),
+                            o => cur.extend(o),
+                        },
                         '$' => {
                             dynamic = true;
                             cur.push('$');
@@ -768,17 +775,29 @@ pub(crate) fn split_string(s: &str) -> Vec<Word> {
                     }
                 }
             }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some('_') => cur.push(' '),
-                    Some('n') => cur.push('\n'),
-                    Some('t') => cur.push('\t'),
-                    Some('c') => break,
-                    Some(o) => cur.push(o),
-                    None => {}
+            '\\' => match chars.next() {
+                // `\_` outside double quotes separates arguments.
+                Some('_') if in_word => {
+                    words.push(Word {
+                        text: std::mem::take(&mut cur),
+                        dynamic,
+                    });
+                    dynamic = false;
+                    in_word = false;
                 }
-            }
+                Some('_') => {}
+                // `\c` ends the string.
+                Some('c') => break,
+                Some(o) => {
+                    in_word = true;
+                    cur.push(match o {
+                        'n' => '\n',
+                        't' => '\t',
+                        o => o,
+                    });
+                }
+                None => {}
+            },
             '$' => {
                 in_word = true;
                 dynamic = true;

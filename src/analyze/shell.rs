@@ -7,7 +7,7 @@ use tree_sitter::{Node, Parser, Tree};
 
 use super::Origin;
 use super::Word;
-use super::unwrap::{Cx, Frame, SHELLS, Stdin};
+use super::unwrap::{Cx, Frame, Stdin};
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -297,6 +297,15 @@ struct Ev {
     glob: bool,
 }
 
+/// What a simple command carries besides its words: argument words found after an enclosing
+/// redirection's target, the files its redirections write, and the text fed to its input
+/// (`None`: not redirected; `Some(None)`: redirected from something unknown).
+struct Pending {
+    extra: Vec<(usize, usize, Ev)>,
+    writes: Vec<(String, Word)>,
+    fed: Option<Option<String>>,
+}
+
 struct Walker<'c, 'w, 's> {
     cx: &'c mut Cx<'w>,
     src: &'s str,
@@ -365,8 +374,9 @@ impl<'s> Walker<'_, '_, 's> {
         match n.kind() {
             "comment" => {}
             "variable_assignment" => {
+                // `PAGER='…'; git log`: an exported variable keeps its export.
                 let w = self.assignment(n);
-                self.cx.assigned_word(&w);
+                super::code_options::assignment(self.cx, &w, self.frame);
                 super::evaluated::assigned_value(self.cx, &w, self.frame);
             }
             "compound_statement" if n.child(0).is_some_and(|k| k.kind() == "((") => {
@@ -405,9 +415,19 @@ impl<'s> Walker<'_, '_, 's> {
             }
             "pipeline" => {
                 let mut first = true;
+                // What the previous command writes, when the script shows it (`echo LITERAL`).
+                let mut known: Option<String> = None;
                 for (_, k) in children(n) {
                     if k.is_named() {
-                        self.node(k, if first { stdin } else { Stdin::Pipe });
+                        let before = self.cx.out.commands.len();
+                        if first {
+                            self.node(k, stdin);
+                        } else {
+                            let saved = std::mem::replace(&mut self.cx.stdin_text, known.take());
+                            self.node(k, Stdin::Pipe);
+                            self.cx.stdin_text = saved;
+                        }
+                        known = super::runners::known_output(&self.cx.out.commands[before..]);
                         first = false;
                     }
                 }
@@ -430,16 +450,16 @@ impl<'s> Walker<'_, '_, 's> {
                     }
                 }
                 let first = self.cx.out.commands.len();
-                // `bash <<EOF … EOF`, `sh <<< '…'`: the shell runs that text (it stays opaque,
-                // but what it shows is judged too).
-                let shell_body = kids.iter().any(|(f, k)| {
-                    *f == Some("body")
-                        && k.kind() == "command"
-                        && k.child_by_field_name("name").is_some_and(|name| {
-                            let text = self.text(name).trim_matches(['\'', '"', '\\']);
-                            SHELLS.contains(&super::unwrap::basename(text))
-                        })
-                });
+                // `bash <<EOF … EOF`, `python3 - <<< '…'`: the text the body reads on its
+                // standard input, for a program that runs it (unwrap.rs decides).
+                let saved = self.cx.stdin_text.clone();
+                if let Some(text) = kids
+                    .iter()
+                    .rev()
+                    .find_map(|(_, k)| redirect_stdin(*k, self.src).map(|_| self.fed_text(*k)))
+                {
+                    self.cx.stdin_text = text;
+                }
                 for (field, k) in kids {
                     if field == Some("body") {
                         if k.kind() == "command" && self.enter(k) {
@@ -450,16 +470,11 @@ impl<'s> Walker<'_, '_, 's> {
                         }
                     } else if k.kind() == "heredoc_redirect" {
                         self.heredoc(k, stdin);
-                        if shell_body {
-                            self.fed_to_shell(k, "here-document");
-                        }
-                    } else if k.kind() == "herestring_redirect" && shell_body {
-                        self.node(k, stdin);
-                        self.fed_to_shell(k, "here-string");
                     } else if k.is_named() && k.kind() != "file_redirect" {
                         self.node(k, stdin);
                     }
                 }
+                self.cx.stdin_text = saved;
                 self.record_writes(writes, first);
             }
             "function_definition" => {
@@ -581,6 +596,7 @@ impl<'s> Walker<'_, '_, 's> {
         let mut words = Vec::new();
         for (_, k) in children(n) {
             if k.kind() == "variable_assignment" {
+                // `export A='x y'`: quote removal in the value, as for any assignment.
                 words.push(self.assignment(k));
             } else if k.is_named() {
                 let ev = self.word(k);
@@ -619,17 +635,13 @@ impl<'s> Walker<'_, '_, 's> {
         // (start, end, word) of the name and arguments, to rejoin pieces the grammar splits.
         let mut parts: Vec<(usize, usize, Ev, bool)> = Vec::new();
         let mut writes = Vec::new();
-        let shell = n.child_by_field_name("name").is_some_and(|name| {
-            let text = self.text(name).trim_matches(['\'', '"', '\\']);
-            SHELLS.contains(&super::unwrap::basename(text))
-        });
+        // The text standard input is redirected to, when known (`<<< '…'`); None: unknown.
+        let mut fed: Option<Option<String>> = None;
         for (field, k) in children(n) {
+            if field == Some("redirect") && redirect_stdin(k, self.src).is_some() {
+                fed = Some(self.fed_text(k));
+            }
             match field {
-                Some("redirect") if shell && k.kind() == "herestring_redirect" => {
-                    stdin = redirect_stdin(k, self.src).unwrap_or(stdin);
-                    self.node(k, stdin);
-                    self.fed_to_shell(k, "here-string");
-                }
                 Some("name") | Some("argument") => {
                     let is_dollar = !k.is_named() && k.kind() == "$";
                     let ev = self.word(k);
@@ -666,7 +678,7 @@ impl<'s> Walker<'_, '_, 's> {
         };
         if let Some(cut) = (1..parts.len()).find(|&i| breaks_line(parts[i - 1].1, parts[i].0)) {
             let rest = parts.split_off(cut);
-            self.finish_command(n, stdin, assigns, parts, extra, writes);
+            self.finish_command(n, stdin, assigns, parts, Pending { extra, writes, fed });
             let words = self.join_parts(rest);
             if !words.is_empty() {
                 let words = words
@@ -680,7 +692,7 @@ impl<'s> Walker<'_, '_, 's> {
             }
             return;
         }
-        self.finish_command(n, stdin, assigns, parts, extra, writes);
+        self.finish_command(n, stdin, assigns, parts, Pending { extra, writes, fed });
     }
 
     /// Rejoin the pieces of words the grammar splits (`a"b"`, `$"…"`, continued lines).
@@ -716,9 +728,9 @@ impl<'s> Walker<'_, '_, 's> {
         stdin: Stdin,
         mut assigns: Vec<Word>,
         parts: Vec<(usize, usize, Ev, bool)>,
-        extra: Vec<(usize, usize, Ev)>,
-        writes: Vec<(String, Word)>,
+        pending: Pending,
     ) {
+        let Pending { extra, writes, fed } = pending;
         let mut words = self.join_parts(parts);
         words.extend(extra.into_iter().map(|(_, _, ev)| ev));
         let first_command = self.cx.out.commands.len();
@@ -740,28 +752,28 @@ impl<'s> Walker<'_, '_, 's> {
             text: e.text,
             dynamic: e.dynamic,
         }));
+        let saved = fed.map(|t| std::mem::replace(&mut self.cx.stdin_text, t));
         self.cx.command(assigns, self.frame, stdin);
+        if let Some(saved) = saved {
+            self.cx.stdin_text = saved;
+        }
         self.record_writes(writes, first_command);
     }
 
-    /// The text of a here-document or here-string that a shell reads as its script.
-    fn fed_to_shell(&mut self, n: Node, what: &str) {
+    /// The text of a here-document or here-string (None for a file redirection).
+    fn fed_text(&self, n: Node) -> Option<String> {
         let mut text = None;
         for (_, k) in children(n) {
             match k.kind() {
                 "heredoc_body" => text = Some(self.text(k).to_string()),
                 "heredoc_start" | "heredoc_end" | "<<<" | "<<" | "<<-" => {}
                 _ if k.is_named() && n.kind() == "herestring_redirect" => {
-                    let src = self.text(k);
-                    text = Some(unquote_simple(src));
+                    text = Some(unquote_simple(self.text(k)));
                 }
                 _ => {}
             }
         }
-        if let Some(text) = text {
-            let frame = self.frame.hop_script(what);
-            self.cx.script(&text, &frame);
-        }
+        text
     }
 
     /// A file redirection: the file it writes (added to `writes`), the commands in its target's

@@ -162,8 +162,8 @@ const EVASIONS: &[Case] = &[
     ("ls | xargs --max-args=1 kubectl delete ns", &[&["ls"], &["kubectl", "delete", "ns", "<stdin>"]], false),
     ("ls | xargs -L 1 sudo rm", &[&["ls"], &["rm", "<stdin>"]], false),
     ("ls | xargs sh -c 'rm -rf \"$1\"' _", &[&["ls"], &["rm", "-rf", "$1"]], false),
-    ("parallel rm -rf ::: a b", &[&["rm", "-rf", "<args>"]], false),
-    ("parallel -j 4 'rm -rf {}' ::: a b", &[&["rm", "-rf", "{}"]], false),
+    ("parallel rm -rf ::: a b", &[&["rm", "-rf", "a"], &["rm", "-rf", "b"]], false),
+    ("parallel -j 4 'rm -rf {}' ::: a b", &[&["rm", "-rf", "a"], &["rm", "-rf", "b"]], false),
     ("parallel ::: 'rm -rf /' ls", &[RM, &["ls"]], false),
     ("find . -name x -exec rm -rf {} \\;", &[&["find", ".", "-name", "x", "-exec", "rm", "-rf", "{}", ";"], &["rm", "-rf", "./{}"]], false),
     ("find . -execdir rm {} +", &[&["find", ".", "-execdir", "rm", "{}", "+"], &["rm", "./*"]], false),
@@ -294,7 +294,7 @@ const EVASIONS: &[Case] = &[
     ("python3 -I -W ignore -c 'print(1)'", &[&["python3", "-I", "-W", "ignore", "-c", "print(1)"]], true),
     ("node --eval=\"require('child_process').exec('rm -rf /')\"", &[&["node", "--eval=require('child_process').exec('rm -rf /')"], &["child_process"], RM], true),
     ("pwsh -c 'Remove-Item -Recurse /'", &[&["pwsh", "-c", "Remove-Item -Recurse /"], &["Remove-Item", "-Recurse", "/"]], true),
-    ("echo 'rm -rf /' | su", &[&["echo", "rm -rf /"]], true),
+    ("echo 'rm -rf /' | su", &[&["echo", "rm -rf /"], RM], true),
     ("sudo -i", &[], true),
     ("sudo su", &[], true),
     ("doas -s", &[], true),
@@ -315,7 +315,7 @@ const EVASIONS: &[Case] = &[
     ("wget -qO- x | bash -s -- --flag", &[&["wget", "-qO-", "x"]], true),
     // What such a shell is shown is judged too (it stays opaque).
     ("bash <<EOF\nrm -rf /\nEOF", &[&["rm", "-rf", "/"]], true),
-    ("cat <<EOF | sh\nrm -rf /\nEOF", &[&["cat"]], true),
+    ("cat <<EOF | sh\nrm -rf /\nEOF", &[&["cat"], RM], true),
     ("bash <<< \"rm -rf /\"", &[&["rm", "-rf", "/"]], true),
     ("sh < script.sh", &[], true),
     ("echo 'rm -rf /' | python3", &[&["echo", "rm -rf /"], &["python3"]], true),
@@ -374,7 +374,7 @@ const HARMLESS: &[Case] = &[
     ("jq '.items[] | .name' x.json", &[&["jq", ".items[] | .name", "x.json"]], false),
     ("echo \"a | sh\"", &[&["echo", "a | sh"]], false),
     ("command -v kubectl", &[&["command", "-v", "kubectl"]], false),
-    ("docker run --rm alpine echo hi", &[&["docker", "run", "--rm", "alpine", "echo", "hi"]], false),
+    ("docker run --rm alpine echo hi", &[&["docker", "run", "--rm", "alpine", "echo", "hi"], &["echo", "hi"]], false),
     ("echo $(( 2 * 3 ))", &[&["echo", "$(( 2 * 3 ))"]], false),
     ("gh pr create --body 'run `rm -rf /` to clean'", &[&["gh", "pr", "create", "--body", "run `rm -rf /` to clean"]], false),
     ("sudo -v", &[&["sudo", "-v"]], false),
@@ -854,4 +854,192 @@ fn plain_shell_features_stay_plain() {
 #[test]
 fn seen_as_shells_run_it() {
     check(SEEN_AS_SHELLS_RUN_IT);
+}
+
+const RMH: &[&str] = &["rm", "-rf", "~"];
+
+/// Issue 12 (items 5, 6, 10): wrappers with the arity of their options, the environment as
+/// code, and code fed on standard input.
+#[rustfmt::skip]
+const WRAPPER_ARITY: &[Case] = &[
+    ("setarch x86_64 -R rm -rf /", &[RM], false),
+    ("setarch x86_64 --addr-no-randomize -- rm -rf /", &[RM], false),
+    ("linux32 rm -rf /", &[RM], false),
+    ("linux64 -R rm -rf /", &[RM], false),
+    ("prlimit --nofile=10 rm -rf /", &[RM], false),
+    ("prlimit --pid 1 --cpu=5 rm -rf /", &[RM], false),
+    ("setpriv --reuid 0 --regid 0 --groups 0,1 --inh-caps +all rm -rf /", &[RM], false),
+    ("setpriv --securebits +noroot --selinux-label x rm -rf /", &[RM], false),
+    ("ssh-agent -t 60 rm -rf /", &[RM], false),
+    ("dbus-run-session --config-file f -- rm -rf /", &[RM], false),
+    ("fakeroot -l lib -s state -i state -- rm -rf /", &[RM], false),
+    ("eatmydata rm -rf /", &[RM], false),
+    ("valgrind --tool=memcheck -q rm -rf /", &[RM], false),
+    ("gdb -q --args rm -rf /", &[RM], false),
+    ("perf stat -e cycles -o out rm -rf /", &[RM], false),
+    ("perf record -g -F 99 -- rm -rf /", &[RM], false),
+    ("numactl --cpunodebind=0 -m 0 rm -rf /", &[RM], false),
+    ("numactl -N 0 rm -rf /", &[RM], false),
+    ("faketime '2020-01-01 00:00:00' rm -rf /", &[RM], false),
+    ("faketime -f '+2d' rm -rf /", &[RM], false),
+    ("xvfb-run -a -s '-screen 0 1x1x8' -n 9 rm -rf /", &[RM], false),
+    ("chronic -e rm -rf /", &[RM], false),
+    ("rlwrap -H hist -s 100 rm -rf /", &[RM], false),
+    ("cgexec -g cpu,memory:grp rm -rf /", &[RM], false),
+    ("chpst -u nobody -/ /tmp rm -rf /", &[RM], false),
+    ("sshpass -p secret rm -rf /", &[RM], false),
+    ("sshpass -f pwfile rm -rf /", &[RM], false),
+    ("sshpass -e rm -rf /", &[RM], false),
+    ("retry -t 3 -- rm -rf /", &[RM], false),
+    ("flatpak-spawn --host --env=A=1 rm -rf /", &[RM], false),
+    ("npx -y rm -rf /", &[RM], false),
+    ("npx -p cowsay rm -rf /", &[RM], false),
+    ("npx -c 'rm -rf /'", &[RM], false),
+    ("pnpm dlx rm -rf /", &[RM], false),
+    ("bunx rm -rf /", &[RM], false),
+    ("pipx run --spec x rm -rf /", &[RM], false),
+    ("unbuffer -p rm -rf /", &[RM], false),
+    ("script -q -c 'rm -rf /' /dev/null", &[RM], false),
+    ("watchexec -e rs -w src -- rm -rf /", &[RM], false),
+    ("watchexec 'rm -rf /'", &[RM], false),
+    ("watchexec -n -- rm -rf /", &[RM], false),
+    ("hyperfine -w 3 -r 10 'rm -rf /'", &[RM], false),
+    ("hyperfine --prepare 'rm -rf /' 'ls'", &[RM, &["ls"]], false),
+    ("hyperfine 'ls' 'rm -rf /'", &[RM, &["ls"]], false),
+    ("nodemon --exec 'rm -rf /'", &[&["nodemon", "--exec", "rm -rf /"], RM], false),
+    ("strace -o '|rm -rf /' ls", &[RM, &["ls"]], false),
+    ("strace -P /etc/passwd -e trace=open -s 99 -u root rm -rf /", &[RM], false),
+    ("strace -E X=1 -I 1 -b execve rm -rf /", &[RM], false),
+    ("unshare --map-users 0:1000:1 --propagation private rm -rf /", &[RM], false),
+    ("systemd-run --slice x --uid 0 --nice 5 -E A=1 --description d rm -rf /", &[RM], false),
+    ("systemd-run --on-calendar daily --working-directory / rm -rf /", &[RM], false),
+    ("env -P /bin rm -rf /", &[RM], false),
+    ("env -S 'rm\\_-rf\\_/'", &[RM], false),
+    ("env -S 'rm -rf / \\c ignored'", &[RM], false),
+    ("ls | xargs -R 1 -S 255 -J % rm -rf %", &[&["ls"], &["rm", "-rf", "%"]], false),
+    ("ls | xargs -i rm -rf {}", &[&["ls"], &["rm", "-rf", "{}"]], false),
+    ("ls | xargs --replace=X rm -rf X", &[&["ls"], &["rm", "-rf", "X"]], false),
+    ("watch -n 1 sh -c 'rm -rf /'", &[RM, &["rm"]], false),
+    ("parallel rm -rf {} ::: build", &[&["rm", "-rf", "build"]], false),
+    // parallel joins the words for a shell (`bash -c rm -rf /` runs `rm`); the argv is read too.
+    ("parallel bash -c 'rm -rf {}' ::: /", &[RM, &["rm"]], false),
+    ("parallel rm -rf ::: a b", &[&["rm", "-rf", "a"], &["rm", "-rf", "b"]], false),
+    ("parallel 'rm -rf {1}/{2}' ::: a ::: b", &[&["rm", "-rf", "a/b"]], false),
+    ("ls | parallel rm -rf {}", &[&["ls"], &["rm", "-rf", "{}"]], false),
+    ("docker run --rm -e A=1 -w /x -v $PWD:/w alpine rm -rf /", &[&["docker", "run", "--rm", "-e", "A=1", "-w", "/x", "-v", "$PWD:/w", "alpine", "rm", "-rf", "/"], RM], false),
+    ("docker run --entrypoint rm alpine -rf /", &[&["docker", "run", "--entrypoint", "rm", "alpine", "-rf", "/"], RM], false),
+    ("podman exec -u root -it c rm -rf /", &[&["podman", "exec", "-u", "root", "-it", "c", "rm", "-rf", "/"], RM], false),
+    ("docker run -v /:/host alpine rm -rf /host/etc", &[&["docker", "run", "-v", "/:/host", "alpine", "rm", "-rf", "/host/etc"], &["rm", "-rf", "/etc"]], false),
+    ("docker run -it -v ~:/h ubuntu sh -c 'rm -rf /h'", &[&["docker", "run", "-it", "-v", "~:/h", "ubuntu", "sh", "-c", "rm -rf /h"], RMH], false),
+    ("docker run --mount type=bind,source=/,target=/mnt alpine rm -rf /mnt", &[&["docker", "run", "--mount", "type=bind,source=/,target=/mnt", "alpine", "rm", "-rf", "/mnt"], RM], false),
+    ("docker run -v \"$HOME\":/root/h alpine rm -rf /root/h/.ssh", &[&["docker", "run", "-v", "$HOME:/root/h", "alpine", "rm", "-rf", "/root/h/.ssh"], &["rm", "-rf", "~/.ssh"]], false),
+];
+
+/// Look-alikes: wrappers that run nothing dangerous, and options that are data.
+#[rustfmt::skip]
+const WRAPPER_ARITY_HARMLESS: &[Case] = &[
+    ("setarch x86_64 -R ./configure", &[&["./configure"]], false),
+    ("prlimit --pid 1", &[&["prlimit", "--pid", "1"]], false),
+    ("gdb ./a.out", &[&["gdb", "./a.out"]], false),
+    ("perf report -i perf.data", &[&["perf", "report", "-i", "perf.data"]], false),
+    ("hyperfine 'sleep 0.1'", &[&["sleep", "0.1"]], false),
+    ("strace -o trace.txt ls", &[&["ls"]], false),
+    ("docker run --rm -v $PWD:/src -w /src rust cargo test", &[&["docker", "run", "--rm", "-v", "$PWD:/src", "-w", "/src", "rust", "cargo", "test"], &["cargo", "test"]], false),
+    ("docker run -v /:/host alpine ls /host", &[&["docker", "run", "-v", "/:/host", "alpine", "ls", "/host"], &["ls", "/"]], false),
+    ("docker ps -a", &[&["docker", "ps", "-a"]], false),
+    ("docker run -d nginx", &[&["docker", "run", "-d", "nginx"]], false),
+    ("npx prettier --write .", &[&["prettier", "--write", "."]], false),
+    ("watchexec -e rs cargo test", &[&["cargo", "test"]], false),
+    ("parallel gzip ::: a.txt b.txt", &[&["gzip", "a.txt"], &["gzip", "b.txt"]], false),
+];
+
+/// The environment as code: variables a program runs or loads, however they are set.
+#[rustfmt::skip]
+const ENV_AS_CODE: &[Case] = &[
+    ("PAGER='rm -rf ~' git log", &[RMH, &["git", "log"]], false),
+    ("export PAGER='rm -rf ~'; git log", &[RMH, &["export", "PAGER=rm -rf ~"], &["git", "log"]], false),
+    ("PAGER='rm -rf ~'; export PAGER; man ls", &[RMH, &["export", "PAGER"], &["man", "ls"]], false),
+    ("declare -x EDITOR='rm -rf ~'; git commit", &[RMH, &["declare", "-x", "EDITOR=rm -rf ~"], &["git", "commit"]], false),
+    ("env VISUAL='rm -rf ~' crontab -e", &[RMH, &["crontab", "-e"]], false),
+    ("BASH_ENV=./x bash -c true", &[&["true"]], true),
+    ("export BASH_ENV=./x; bash -c true", &[&["export", "BASH_ENV=./x"], &["true"]], true),
+    ("BASH_ENV='$(rm -rf ~)' bash -c true", &[RMH, &["true"]], true),
+    ("ENV=./evil.sh sh -i", &[], true),
+    ("LD_PRELOAD=./evil.so ls", &[&["ls"]], true),
+    ("export LD_AUDIT=./a.so; ls", &[&["export", "LD_AUDIT=./a.so"], &["ls"]], true),
+    ("PROMPT_COMMAND='rm -rf ~' bash -i", &[RMH], true),
+    ("PS4='$(rm -rf ~)' bash -x build.sh", &[RMH], true),
+    ("export PS4='+$(rm -rf ~) '; set -x; ls", &[RMH, &["export", "PS4=+$(rm -rf ~) "], &["set", "-x"], &["ls"]], false),
+    ("env 'BASH_FUNC_ls%%=() { rm -rf ~; }' bash -c ls", &[RMH, &["ls"]], false),
+    ("LESSOPEN='|rm -rf ~ %s' less f", &[&["rm", "-rf", "~", "%s"], &["less", "f"]], false),
+];
+
+#[rustfmt::skip]
+const ENV_AS_CODE_HARMLESS: &[Case] = &[
+    ("EDITOR=vim git commit", &[&["vim"], &["git", "commit"]], false),
+    ("PAGER=less man ls", &[&["less"], &["man", "ls"]], false),
+    ("export PATH=$PATH:~/bin", &[&["export", "PATH=$PATH:~/bin"]], false),
+    ("FOO=bar make", &[&["make"]], false),
+    ("ENV=production node app.js", &[&["node", "app.js"]], false),
+    ("export ENV=staging; npm start", &[&["export", "ENV=staging"], &["npm", "start"]], false),
+    ("LD_LIBRARY_PATH=./lib ./app", &[&["./app"]], false),
+    ("PS4='+ ' bash -x build.sh", &[], true),
+];
+
+/// Code fed on standard input, read the way `-c`/`-e` code would be.
+#[rustfmt::skip]
+const STDIN_CODE: &[Case] = &[
+    ("python3 /dev/stdin <<< 'import os; os.system(\"rm -rf ~\")'", &[&["python3", "/dev/stdin"], RMH], true),
+    ("python3 - <<'EOF'\nimport os\nos.system('rm -rf ~')\nEOF", &[&["python3"], RMH], true),
+    ("echo 'import os; os.system(\"rm -rf ~\")' | python3", &[&["echo", "import os; os.system(\"rm -rf ~\")"], &["python3"], RMH], true),
+    ("printf 'system(\"rm -rf ~\")' | perl", &[&["printf", "system(\"rm -rf ~\")"], &["perl"], RMH], true),
+    ("node /dev/stdin <<< 'require(\"child_process\").execSync(\"rm -rf ~\")'", &[&["node", "/dev/stdin"], &["child_process"], RMH], true),
+    ("ruby /dev/fd/0 <<< 'system(\"rm -rf ~\")'", &[&["ruby", "/dev/fd/0"], RMH], true),
+    ("cat x.tcl | tclsh", &[&["cat", "x.tcl"], &["tclsh"]], true),
+    ("echo 'exec rm -rf ~' | tclsh", &[&["echo", "exec rm -rf ~"], &["tclsh"], RMH], true),
+    ("printf '!rm -rf ~\\nq\\n' | ed file", &[&["printf", "!rm -rf ~\\nq\\n"], &["ed", "file"], RMH], false),
+    ("ed -s file <<'EOF'\n!rm -rf ~\nw\nEOF", &[&["ed", "-s", "file"], RMH], false),
+    ("cat cmds | ed file", &[&["cat", "cmds"], &["ed", "file"]], true),
+    ("sqlite3 db '.shell rm -rf ~'", &[&["sqlite3", "db", ".shell rm -rf ~"], RMH], false),
+    ("sqlite3 db -cmd '.system rm -rf ~' .quit", &[&["sqlite3", "db", "-cmd", ".system rm -rf ~", ".quit"], RMH], false),
+    ("echo '.shell rm -rf ~' | sqlite3 db", &[&["echo", ".shell rm -rf ~"], &["sqlite3", "db"], RMH], false),
+    ("psql -c '\\! rm -rf ~'", &[&["psql", "-c", "\\! rm -rf ~"], RMH], false),
+    ("psql <<< '\\! rm -rf ~'", &[&["psql"], RMH], false),
+    ("mysql -e 'system rm -rf ~'", &[&["mysql", "-e", "system rm -rf ~"], RMH], false),
+    ("mysql -e '\\! rm -rf ~'", &[&["mysql", "-e", "\\! rm -rf ~"], RMH], false),
+    ("ssh host < script.sh", &[&["ssh", "host"]], true),
+    ("echo 'rm -rf ~' | ssh host", &[&["echo", "rm -rf ~"], &["ssh", "host"], RMH], true),
+    ("ssh host <<< 'rm -rf /'", &[&["ssh", "host"], RM], true),
+    ("ssh host bash -s < x", &[&["ssh", "host", "bash", "-s"]], true),
+    ("ssh host 'bash -s' <<'EOF'\nrm -rf /\nEOF", &[&["ssh", "host", "bash -s"], RM], true),
+];
+
+#[rustfmt::skip]
+const STDIN_CODE_HARMLESS: &[Case] = &[
+    ("ed -s file <<'EOF'\n1d\nw\nEOF", &[&["ed", "-s", "file"]], false),
+    ("sqlite3 db 'select 1'", &[&["sqlite3", "db", "select 1"]], false),
+    ("psql -c 'select 1'", &[&["psql", "-c", "select 1"]], false),
+    ("mysql -e 'show databases'", &[&["mysql", "-e", "show databases"]], false),
+    ("echo 'select 1' | sqlite3 db", &[&["echo", "select 1"], &["sqlite3", "db"]], false),
+    ("ssh host uptime < /dev/null", &[&["ssh", "host", "uptime"], &["uptime"]], false),
+    ("ssh host", &[&["ssh", "host"]], false),
+    ("python3 script.py < input.txt", &[&["python3", "script.py"]], false),
+];
+
+#[test]
+fn issue12_wrappers_take_their_options_arity() {
+    check(WRAPPER_ARITY);
+    check(WRAPPER_ARITY_HARMLESS);
+}
+
+#[test]
+fn issue12_environment_as_code() {
+    check(ENV_AS_CODE);
+    check(ENV_AS_CODE_HARMLESS);
+}
+
+#[test]
+fn issue12_code_fed_on_stdin() {
+    check(STDIN_CODE);
+    check(STDIN_CODE_HARMLESS);
 }

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use super::{
-    Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, code_options, inline, shell, snippet,
+    Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, code_options, inline, runners, shell,
+    snippet,
 };
 
 /// Wrapper hops and nested scripts deeper than this are opaque.
@@ -109,6 +110,9 @@ pub(crate) struct Cx<'w> {
     pub functions: Vec<(String, String)>,
     /// Functions being expanded (a call inside its own body is a loop).
     calling: Vec<String>,
+    /// The text on the standard input of the command being analysed, when the script shows it
+    /// (a here-document, a here-string, `echo LITERAL |`); set by the shell walker.
+    pub stdin_text: Option<String>,
 }
 
 pub(crate) const SHELLS: &[&str] = &[
@@ -119,6 +123,11 @@ pub(crate) const SHELLS: &[&str] = &[
 /// The base name of a program path.
 pub(crate) fn basename(program: &str) -> &str {
     program.rsplit('/').next().unwrap_or(program)
+}
+
+/// A word `env` takes as a variable: anything with `=` not at the start (`BASH_FUNC_f%%=…`).
+fn env_assignment(w: &Word) -> bool {
+    !w.dynamic && w.text.find('=').is_some_and(|p| p > 0) && !w.text.starts_with('-')
 }
 
 /// `NAME=value` with a valid shell name.
@@ -176,6 +185,19 @@ fn subcommand_wrapper(words: &[Word], program: &str) -> Option<usize> {
             "poetry",
             "run",
             &["-C", "--directory", "-P", "--project"],
+            0,
+        ),
+        (
+            "npx",
+            "",
+            &["-p", "--package", "--cache", "-w", "--workspace"],
+            0,
+        ),
+        ("bunx", "", &["-p", "--package"], 0),
+        (
+            "pipx",
+            "run",
+            &["--spec", "--python", "--index-url", "-i", "--pip-args"],
             0,
         ),
         ("pipenv", "run", &[], 0),
@@ -300,7 +322,7 @@ pub(crate) struct Peeled {
 }
 
 impl Peeled {
-    fn has(&self, flag: &str) -> bool {
+    pub(crate) fn has(&self, flag: &str) -> bool {
         self.flags.iter().any(|f| f == flag)
     }
 }
@@ -382,6 +404,7 @@ impl<'w> Cx<'w> {
             readings: 0,
             functions: Vec::new(),
             calling: Vec::new(),
+            stdin_text: None,
         }
     }
 
@@ -568,7 +591,7 @@ impl<'w> Cx<'w> {
             "parallel" => return self.parallel(words, frame),
             "watch" => return self.watch(words, frame),
             "find" => return self.find(words, frame),
-            "ssh" => return self.ssh(words, frame),
+            "ssh" => return self.ssh(words, frame, stdin),
             "gate" => return self.gate(words, frame, stdin),
             // expect's `spawn PROGRAM ARGS…` (its `-c` code is read as a script, below).
             "spawn" if frame.via.last().is_some_and(|v| v == "expect -c") => {
@@ -675,7 +698,7 @@ impl<'w> Cx<'w> {
                     }
                 }
                 if matches!(name, "su" | "runuser" | "script") {
-                    return self.interactive_shell(&words, stdin);
+                    return self.interactive_shell(&words, stdin, frame);
                 }
             }
             "sg" => {
@@ -696,9 +719,23 @@ impl<'w> Cx<'w> {
                 return self.shell_code(Some(code), frame, name, &words);
             }
             "alias" => return self.alias(words, frame),
+            "export" | "declare" | "typeset" | "local" | "readonly" => {
+                // `export PAGER='…'`: the variable is set for the commands that follow.
+                for w in words[1..]
+                    .iter()
+                    .filter(|w| !w.text.starts_with(['-', '+']) && w.text.contains('='))
+                {
+                    code_options::assignment(self, w, frame);
+                }
+                return self.push(words, frame);
+            }
             _ => {}
         }
+        if runners::handle(self, &words, frame, stdin, name) {
+            return;
+        }
         if let Some(start) = subcommand_wrapper(&words, name) {
+            code_options::scan(self, &words, name, frame);
             let hop = format!("{name} {}", words[1].text);
             words.drain(..start);
             return self.command(words, &frame.hop(&hop), stdin);
@@ -718,12 +755,13 @@ impl<'w> Cx<'w> {
             for w in words[1..start].iter().filter(|w| is_assignment(w)) {
                 code_options::assignment(self, w, frame);
             }
+            code_options::scan(self, &words[..start], name, frame);
         }
         let shell_flag = p.has("-s") || p.has("-i") || p.has("--shell") || p.has("--login");
         let Some(start) = p.cmd else {
             if matches!(name, "sudo" | "doas") && shell_flag {
                 // `sudo -i`, `doas -s`: an interactive shell.
-                return self.interactive_shell(&words, stdin);
+                return self.interactive_shell(&words, stdin, frame);
             }
             return self.push(words, frame);
         };
@@ -777,7 +815,7 @@ impl<'w> Cx<'w> {
                         }
                         i += 2;
                     }
-                    ("unset", None) => i += 2,
+                    ("unset" | "argv0", None) => i += 2,
                     _ => i += 1,
                 }
             } else if t == "-" {
@@ -787,7 +825,8 @@ impl<'w> Cx<'w> {
                 for (j, c) in body.char_indices() {
                     let rest = &body[j + c.len_utf8()..];
                     match c {
-                        'u' | 'C' => {
+                        // -P ALTPATH (BSD), -a ARGV0 (GNU): a value, not a command.
+                        'u' | 'C' | 'P' | 'a' => {
                             let value = if rest.is_empty() {
                                 next += 1;
                                 words.get(i + 1).cloned()
@@ -815,7 +854,7 @@ impl<'w> Cx<'w> {
                     }
                 }
                 i = next;
-            } else if is_assignment(w) {
+            } else if is_assignment(w) || env_assignment(w) {
                 let w = w.clone();
                 code_options::assignment(self, &w, frame);
                 i += 1;
@@ -877,14 +916,15 @@ impl<'w> Cx<'w> {
                 for (j, c) in body.char_indices() {
                     let rest = &body[j + c.len_utf8()..];
                     match c {
-                        'I' | 'a' | 'd' | 'E' | 'L' | 'n' | 'P' | 's' => {
+                        // -R -S (BSD: replacements, size) and -J (BSD: replace string).
+                        'I' | 'J' | 'a' | 'd' | 'E' | 'L' | 'n' | 'P' | 's' | 'R' | 'S' => {
                             let value = if rest.is_empty() {
                                 next += 1;
                                 words.get(i + 1).map(|w| w.text.clone()).unwrap_or_default()
                             } else {
                                 rest.to_string()
                             };
-                            if c == 'I' {
+                            if c == 'I' || c == 'J' {
                                 replace = Some(value);
                             }
                             break;
@@ -977,8 +1017,94 @@ impl<'w> Cx<'w> {
         let head = &words[..sep];
         let p = peel(head, VALUE, 0);
         let hop = frame.hop_script("parallel");
-        match p.cmd {
-            Some(start) => {
+        // The jobs, when every argument is known: `::: a b ::: c` (not `::::` files, `:::+`
+        // links, or options that regroup the arguments).
+        let regroups = [
+            "--pipe",
+            "--pipepart",
+            "-a",
+            "--arg-file",
+            "-N",
+            "-n",
+            "--max-args",
+            "-L",
+            "-l",
+            "-m",
+            "-X",
+            "--xargs",
+            "-C",
+            "--colsep",
+            "--header",
+        ]
+        .iter()
+        .any(|f| p.has(f));
+        let mut sources: Vec<&[Word]> = Vec::new();
+        let mut linked = false;
+        let mut at = sep;
+        while at < words.len() {
+            if words[at].text != ":::" {
+                linked = true;
+            }
+            let end = words[at + 1..]
+                .iter()
+                .position(|w| !w.dynamic && w.text.starts_with(":::"))
+                .map_or(words.len(), |e| at + 1 + e);
+            sources.push(&words[at + 1..end]);
+            at = end;
+        }
+        let jobs = (!regroups && !linked && !sources.is_empty())
+            .then(|| runners::parallel_jobs(&sources))
+            .flatten();
+        let replace = head
+            .iter()
+            .position(|w| w.text == "-I")
+            .and_then(|i| head.get(i + 1))
+            .map(|w| w.text.clone())
+            .or_else(|| {
+                head.iter()
+                    .find_map(|w| w.text.strip_prefix("-I").filter(|r| !r.is_empty()))
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "{}".to_string());
+        match (p.cmd, jobs) {
+            (Some(start), Some(jobs)) => {
+                let template = &head[start..];
+                let code = join(template);
+                let argv_too = runners::also_as_argv(template);
+                for args in jobs {
+                    let (mut text, found) =
+                        runners::substitute(&code, &args, &replace, &runners::shell_quote);
+                    if !found {
+                        for a in &args {
+                            text.push(' ');
+                            text.push_str(&runners::shell_quote(a));
+                        }
+                    }
+                    self.script(&text, &hop);
+                    if argv_too {
+                        let mut found_any = false;
+                        let mut argv: Vec<Word> = template
+                            .iter()
+                            .map(|w| {
+                                let (t, found) =
+                                    runners::substitute(&w.text, &args, &replace, &|a| {
+                                        a.to_string()
+                                    });
+                                found_any |= found;
+                                Word {
+                                    text: t,
+                                    dynamic: w.dynamic,
+                                }
+                            })
+                            .collect();
+                        if !found_any {
+                            argv.extend(args.iter().map(|a| Word::lit(a.as_str())));
+                        }
+                        self.command(argv, &frame.hop("parallel"), Stdin::Inherited);
+                    }
+                }
+            }
+            (Some(start), None) => {
                 let code = join(&head[start..]);
                 let before = self.out.commands.len();
                 self.script(&code, &hop);
@@ -994,7 +1120,7 @@ impl<'w> Cx<'w> {
                     }
                 }
             }
-            None => {
+            (None, _) => {
                 // With no command, each argument is itself a command line.
                 if sep == words.len() {
                     self.opaque("parallel reads commands from stdin", &join(&words));
@@ -1024,6 +1150,10 @@ impl<'w> Cx<'w> {
         }
         let code = join(&words[start..]);
         self.script(&code, &frame.hop_script("watch"));
+        if runners::also_as_argv(&words[start..]) {
+            let inner = words[start..].to_vec();
+            self.command(inner, &frame.hop("watch"), Stdin::Inherited);
+        }
     }
 
     fn find(&mut self, words: Vec<Word>, frame: &Frame) {
@@ -1149,7 +1279,7 @@ impl<'w> Cx<'w> {
         }
     }
 
-    fn ssh(&mut self, words: Vec<Word>, frame: &Frame) {
+    fn ssh(&mut self, words: Vec<Word>, frame: &Frame, stdin: Stdin) {
         const VALUE: &[&str] = &[
             "-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-e", "-m",
             "-O", "-Q", "-S", "-W", "-w", "-B", "-I", "-P",
@@ -1160,11 +1290,16 @@ impl<'w> Cx<'w> {
         let Some(host) = peel(&words, VALUE, 0).cmd else {
             return;
         };
-        let Some(start) = peel(&words[host..], VALUE, 0).cmd else {
-            return;
-        };
-        let code = join(&words[host + start..]);
-        self.script(&code, &frame.hop_script("ssh"));
+        let remote = peel(&words[host..], VALUE, 0).cmd;
+        if let Some(start) = remote {
+            let code = join(&words[host + start..]);
+            self.script(&code, &frame.hop_script("ssh"));
+        }
+        let no_stdin = peel(&words[..host], VALUE, 0).has("-n");
+        if !no_stdin {
+            let remote_words = remote.map_or(&[][..], |s| &words[host + s..]);
+            runners::ssh_stdin(self, remote_words, frame, stdin);
+        }
     }
 
     /// `tmux new-session 'CMD'`, `split-window`, `run-shell`, and `send-keys` (typed into a shell).
@@ -1320,16 +1455,29 @@ impl<'w> Cx<'w> {
         if i < words.len() && !stdin_mode {
             return self.opaque("runs a script file", &join(&words));
         }
-        self.interactive_shell(&words, stdin);
+        self.interactive_shell(&words, stdin, frame);
     }
 
     /// A shell with no command reads its commands from its input: whatever feeds it is unseen
     /// (`curl … | sh`, `echo … | gate -- bash`), so it is opaque.
-    fn interactive_shell(&mut self, words: &[Word], stdin: Stdin) {
+    fn interactive_shell(&mut self, words: &[Word], stdin: Stdin, frame: &Frame) {
         match stdin.feeds_code() {
             Some(src) => self.opaque(&format!("shell reads its script from {src}"), &join(words)),
             None => self.opaque("shell reads commands from its input", &join(words)),
         }
+        // `bash <<EOF … EOF`, `sh <<< '…'`, `echo … | sh`: it stays opaque, but what the shell
+        // is shown is judged too.
+        if let Some(text) = self.fed_text(stdin) {
+            self.script(&text, &frame.hop_script(runners::fed_label(stdin)));
+        }
+    }
+
+    /// The known text on standard input, once, for a command that reads it as code.
+    pub(crate) fn fed_text(&mut self, stdin: Stdin) -> Option<String> {
+        if stdin == Stdin::Inherited {
+            return None;
+        }
+        self.stdin_text.take()
     }
 
     fn shell_code(&mut self, code: Option<Word>, frame: &Frame, name: &str, words: &[Word]) {
