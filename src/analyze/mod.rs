@@ -101,6 +101,7 @@
 //! bodies fed to a shell (which is opaque).
 
 mod code_options;
+mod git;
 mod inline;
 mod shell;
 mod unwrap;

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use super::{
-    Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, code_options, inline, shell, snippet,
+    Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, code_options, git, inline, shell,
+    snippet,
 };
 
 /// Wrapper hops and nested scripts deeper than this are opaque.
@@ -99,6 +100,13 @@ pub(crate) struct Cx<'w> {
     too_deep_reported: bool,
     /// Opaque entries already reported (reason, snippet), to report each once.
     seen_opaque: HashSet<(String, String)>,
+    /// git aliases defined by `git config alias.NAME VALUE` earlier in the invocation.
+    pub git_aliases: Vec<(String, Word)>,
+    /// A program file set as git's ssh (`GIT_SSH_COMMAND=./x`, `core.sshCommand`): opaque for
+    /// the git commands that talk to a remote.
+    pub git_ssh_file: Option<String>,
+    /// `GIT_CONFIG_KEY_n` / `GIT_CONFIG_VALUE_n` seen so far: (n, key, value).
+    pub git_env_config: Vec<(String, Option<Word>, Option<Word>)>,
 }
 
 pub(crate) const SHELLS: &[&str] = &[
@@ -369,6 +377,9 @@ impl<'w> Cx<'w> {
             stack_base: stack_position(),
             too_deep_reported: false,
             seen_opaque: HashSet::new(),
+            git_aliases: Vec::new(),
+            git_ssh_file: None,
+            git_env_config: Vec::new(),
         }
     }
 
@@ -412,8 +423,12 @@ impl<'w> Cx<'w> {
 
     /// Note the variable a `NAME=value` word sets.
     pub(crate) fn assigned_word(&mut self, w: &Word) {
-        if let Some((name, _)) = w.text.split_once('=') {
+        if let Some((name, value)) = w.text.split_once('=') {
             self.assigned(name.strip_suffix('+').unwrap_or(name));
+            // `GIT_SSH_COMMAND=…; git fetch`: an exported variable keeps the new value.
+            if name.starts_with("GIT_") {
+                git::env(self, name, value, w.dynamic, &Frame::root(Origin::Script));
+            }
         }
     }
 
@@ -612,6 +627,15 @@ impl<'w> Cx<'w> {
             "alias" => return self.alias(words, frame),
             _ => {}
         }
+        git::declaration(self, &words, frame);
+        let is_git = git::is_git(name);
+        if is_git {
+            match git::command(self, words, frame) {
+                Some(w) => words = w,
+                None => return,
+            }
+        }
+        let name = if is_git { "git" } else { name };
         if let Some(start) = subcommand_wrapper(&words, name) {
             let hop = format!("{name} {}", words[1].text);
             words.drain(..start);

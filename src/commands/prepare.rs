@@ -66,15 +66,26 @@ pub fn analyse_script(policy: &Policy, script: &str) -> Analysis {
 pub fn invocations(analysis: &Analysis) -> Vec<Invocation<'_>> {
     let mut out = Vec::new();
     for cmd in &analysis.commands {
+        let base = crate::decide::basename(&cmd.words[0].text);
         out.push(Invocation {
-            program: crate::decide::basename(&cmd.words[0].text),
+            program: base.into(),
             words: cmd.words[1..].iter().map(|w| w.text.as_str()).collect(),
             dynamic: cmd.words.iter().any(|w| w.dynamic),
         });
+        // `RM`, `GIT.EXE`: the rules of the program it runs apply too (its subcommand may be
+        // in capitals as well, so any rule of that program is a candidate).
+        let normal = crate::decide::program_name(&cmd.words[0].text);
+        if normal != base {
+            out.push(Invocation {
+                program: normal.into(),
+                words: Vec::new(),
+                dynamic: true,
+            });
+        }
         for hop in &cmd.via {
             let mut words = hop.split_whitespace();
             out.push(Invocation {
-                program: crate::decide::basename(words.next().unwrap_or("")),
+                program: crate::decide::basename(words.next().unwrap_or("")).into(),
                 words: words.collect(),
                 dynamic: false,
             });
