@@ -119,7 +119,8 @@ impl<'p> Decider<'p> {
             let expanded = place.expand_command(cmd, facts, &analysis.assigned);
             let cmd = expanded.as_ref().unwrap_or(cmd);
             let mut matched = None::<Decision>;
-            let program = basename(&cmd.words[0].text);
+            let program = program_name(&cmd.words[0].text);
+            let program = program.as_str();
             // Wrappers that were peeled off are commands too: a rule on `sudo` sees `sudo ls`.
             let candidates = self
                 .by_program
@@ -252,6 +253,27 @@ pub fn basename(program: &str) -> &str {
     program.rsplit('/').next().unwrap_or(program)
 }
 
+/// The name a program is matched by: its base name (after `/`, and after `\` for a Windows
+/// path), and, where it is written in capitals or ends in `.exe`, its lower-case name without
+/// `.exe`: on macOS and Windows `RM`, `GIT.EXE` and `C:\…\git.exe` run `rm` and `git`, and
+/// being stricter than Linux is the safe side.
+pub fn program_name(program: &str) -> String {
+    let base = basename(program);
+    let base = base.rsplit('\\').next().unwrap_or(base);
+    let lower = base.to_ascii_lowercase();
+    match lower.strip_suffix(".exe") {
+        Some(stem) if !stem.is_empty() => stem.to_string(),
+        _ => lower,
+    }
+}
+
+/// Whether the program's name was normalised from capitals (`GIT CHECKOUT`): its subcommand
+/// words are then compared without case too.
+fn uppercase_program(program: &str) -> bool {
+    let base = basename(program);
+    base.chars().any(|c| c.is_ascii_uppercase())
+}
+
 /// How a rule matched a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Match {
@@ -282,33 +304,164 @@ fn rule_match_at(rule: &Rule, cmd: &SimpleCommand, facts: &Facts<'_>, place: &Pl
     }
     let args = &cmd.words[1..];
     let mut how = match &rule.matcher {
-        Matcher::Command(pattern) => command_matches(pattern, cmd, strict, facts, place),
+        Matcher::Command(pattern) => {
+            command_matches(pattern, cmd, strict, facts, &rule.value_options, place)
+        }
         Matcher::Regex(re) => regex_matches(re, cmd, strict),
-        Matcher::Both(pattern, re) => match command_matches(pattern, cmd, strict, facts, place) {
-            Match::No => Match::No,
-            how => how.min(regex_matches(re, cmd, strict)),
-        },
+        Matcher::Both(pattern, re) => {
+            match command_matches(pattern, cmd, strict, facts, &rule.value_options, place) {
+                Match::No => Match::No,
+                how => how.min(regex_matches(re, cmd, strict)),
+            }
+        }
     };
     if how == Match::No {
         return Match::No;
     }
     if !rule.flags.is_empty() {
-        how = how.min(flags_present(&rule.flags, args, strict));
+        how = how.min(flags_present(
+            &rule.flags,
+            args,
+            strict,
+            &rule.value_options,
+        ));
         if how == Match::No {
             return Match::No;
         }
     }
-    for pattern in &rule.unless {
-        for w in args {
-            if w.dynamic && strict {
-                continue;
-            }
-            if word_matches(pattern, w, false, facts.home, Some(place)) {
-                return Match::No;
+    if !rule.unless.is_empty() {
+        let options = unless_options(args, strict, &rule.value_options);
+        for pattern in &rule.unless {
+            for g in pattern.globs() {
+                if g.as_str().starts_with('-') {
+                    // An option pattern matches options only: never the value of another
+                    // option (`twine upload --comment --dry-run`), nor a path after `--`.
+                    // `name=value` spellings made from two words are only for `=` patterns.
+                    let with_value = g.as_str().contains('=');
+                    if options.iter().any(|(o, pair)| {
+                        (with_value || !pair) && g.matches(o, None)
+                            || (!pair && unless_abbreviation(rule, g, o))
+                    }) {
+                        return Match::No;
+                    }
+                    continue;
+                }
+                for w in args {
+                    if w.dynamic && strict {
+                        continue;
+                    }
+                    if g.matches(&w.text, facts.home)
+                        || normalize_path(&w.text)
+                            .is_some_and(|n| n != w.text && g.matches(&n, facts.home))
+                    {
+                        return Match::No;
+                    }
+                }
             }
         }
     }
     how
+}
+
+/// `--dry-r` for the exemption `--dry-run`: an abbreviation exempts only when it begins exactly
+/// one long option of the `unless` list and none of the rule's `flags` (so it cannot be read as
+/// an option the rule asks about; a program that finds it ambiguous refuses to run).
+fn unless_abbreviation(rule: &Rule, g: &crate::policy::pattern::Glob, arg: &str) -> bool {
+    if arg.contains('=') || !g.is_literal() {
+        return false;
+    }
+    let one =
+        |alts: &Alternatives| Alternatives::new(alts.as_str()).is_ok_and(|a| abbreviates(&a, arg));
+    let Ok(this) = Alternatives::new(g.as_str()) else {
+        return false;
+    };
+    if !abbreviates(&this, arg) {
+        return false;
+    }
+    let exempt = rule
+        .unless
+        .iter()
+        .flat_map(|a| a.globs())
+        .filter(|o| Alternatives::new(o.as_str()).is_ok_and(|a| abbreviates(&a, arg)))
+        .count();
+    exempt == 1 && !rule.flags.iter().any(one)
+}
+
+/// Whether `opt` takes a value according to the rule.
+fn takes_value(value_options: &[String], opt: &str) -> bool {
+    value_options.iter().any(|v| v == opt)
+}
+
+/// The option spellings an `unless` pattern may match: each option as written (a short bundle
+/// cut after an option that takes a value: `-fe` of `-fenx`), and `--name=value` (`-n=value`)
+/// for an option followed by its value, so `--dry-run=client` also matches `--dry-run client`.
+/// Values of options and everything after `--` are not options.
+fn unless_options(args: &[Word], strict: bool, value_options: &[String]) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let w = &args[i];
+        let t = w.text.as_str();
+        i += 1;
+        if w.dynamic {
+            continue;
+        }
+        if t == "--" {
+            break;
+        }
+        if !t.starts_with('-') || t == "-" {
+            continue;
+        }
+        let next = args.get(i).filter(|n| !(n.dynamic && strict));
+        if let Some(long) = t.strip_prefix("--") {
+            if let Some(negated) = long.strip_prefix("no-") {
+                let pos = format!("--{negated}");
+                out.retain(|(o, _): &(String, bool)| {
+                    o != &pos && !o.starts_with(&format!("{pos}="))
+                });
+            }
+            out.push((t.to_string(), false));
+            if !t.contains('=') {
+                if let Some(n) = next {
+                    out.push((format!("{t}={}", n.text), true));
+                }
+                if takes_value(value_options, t) {
+                    i += 1;
+                }
+            }
+            continue;
+        }
+        // A short option or bundle: it ends at the first option that takes a value.
+        let body = &t[1..];
+        let mut cut = t.len();
+        let mut value_next = false;
+        for (j, c) in body.char_indices() {
+            if takes_value(value_options, &format!("-{c}")) {
+                let end = 1 + j + c.len_utf8();
+                cut = end;
+                let rest = &t[end..];
+                if rest.is_empty() {
+                    value_next = true;
+                    if let Some(n) = next {
+                        out.push((format!("-{c}={}", n.text), true));
+                    }
+                } else {
+                    out.push((format!("-{c}={rest}"), true));
+                }
+                break;
+            }
+        }
+        out.push((t[..cut].to_string(), false));
+        if body.chars().count() == 1 && !value_next {
+            if let Some(n) = next.filter(|n| !n.text.starts_with('-')) {
+                out.push((format!("{t}={}", n.text), true));
+            }
+        }
+        if value_next {
+            i += 1;
+        }
+    }
+    out
 }
 
 /// The regex against the words joined by one space (and with each wrapper in front).
@@ -371,6 +524,7 @@ fn command_matches(
     cmd: &SimpleCommand,
     strict: bool,
     facts: &Facts<'_>,
+    value_options: &[String],
     place: &Place,
 ) -> Match {
     let program = &cmd.words[0];
@@ -390,9 +544,23 @@ fn command_matches(
     // Each pattern word must match a later non-option argument, in order (options and their
     // values standing before or between them are skipped). Literal arguments first; only if
     // that fails may unresolved ones stand in.
-    let positionals: Vec<&Word> = positionals(&cmd.words[1..]).collect();
+    let positionals: Vec<&Word> = positionals(&cmd.words[1..], value_options).collect();
     if subsequence(&pattern.words, &positionals, false, facts.home, place) {
         return Match::Literal;
+    }
+    // `GIT CHECKOUT` on a case-insensitive system: subcommands compared without case too.
+    if strict && !pattern.words.is_empty() && uppercase_program(&program.text) {
+        let lowered: Vec<Word> = positionals
+            .iter()
+            .map(|w| Word {
+                text: w.text.to_ascii_lowercase(),
+                dynamic: w.dynamic,
+            })
+            .collect();
+        let lowered: Vec<&Word> = lowered.iter().collect();
+        if subsequence(&pattern.words, &lowered, false, facts.home, place) {
+            return Match::Literal;
+        }
     }
     if strict && subsequence(&pattern.words, &positionals, true, facts.home, place) {
         return Match::Unresolved;
@@ -445,23 +613,52 @@ fn program_matches(pattern: &Alternatives, program: &str, facts: &Facts<'_>) -> 
             || pattern.matches(program, facts.home)
     } else {
         pattern.matches(basename(program), facts.home)
+            || pattern.matches(&program_name(program), facts.home)
     }
 }
 
 /// Arguments that are not options: anything not starting with `-`, a lone `-`, and everything
-/// after `--`. Unresolved words may be either, so they count here too.
-fn positionals(args: &[Word]) -> impl Iterator<Item = &Word> {
+/// after `--`; the value of an option the rule says takes one (`-b NAME`) is not one either.
+/// Unresolved words may be either, so they count here too.
+fn positionals<'a>(
+    args: &'a [Word],
+    value_options: &'a [String],
+) -> impl Iterator<Item = &'a Word> {
     let mut after_dashdash = false;
+    let mut skip_value = false;
     args.iter().filter(move |w| {
         if after_dashdash {
             return true;
+        }
+        if std::mem::take(&mut skip_value) && !w.dynamic {
+            return false;
         }
         if w.text == "--" && !w.dynamic {
             after_dashdash = true;
             return false;
         }
-        w.dynamic || !w.text.starts_with('-') || w.text == "-"
+        if !w.dynamic && w.text.starts_with('-') && w.text != "-" {
+            skip_value = option_wants_value(&w.text, value_options);
+            return false;
+        }
+        true
     })
+}
+
+/// Whether the next argument is the value of option word `t` (`-b`, `-qb`, `--orphan`).
+fn option_wants_value(t: &str, value_options: &[String]) -> bool {
+    if value_options.is_empty() {
+        return false;
+    }
+    if t.starts_with("--") {
+        return !t.contains('=') && takes_value(value_options, t);
+    }
+    for (j, c) in t[1..].char_indices() {
+        if takes_value(value_options, &format!("-{c}")) {
+            return t[1 + j + c.len_utf8()..].is_empty();
+        }
+    }
+    false
 }
 
 fn word_matches(
@@ -746,13 +943,27 @@ fn expand_known(text: &str, value: &dyn Fn(&str) -> Option<String>) -> Option<St
 }
 
 /// Every entry of `flags` must be present in some spelling: `-rf` holds `-r` and `-f`,
-/// `--force=x` holds `--force`, single-dash long options (`-delete`) match literally.
-fn flags_present(flags: &[Alternatives], args: &[Word], strict: bool) -> Match {
+/// `--force=x` holds `--force`, single-dash long options (`-delete`) match literally. A short
+/// bundle ends at an option that takes a value (`-fe x` holds `-f` and `-e`, not `-x`), and
+/// such an option's separate value is not an option. For a rule that is stricter than allow, a
+/// GNU-style abbreviation (`--forc`, `--har`: at least two letters) counts as the long option it
+/// begins, as git and GNU getopt read it.
+fn flags_present(
+    flags: &[Alternatives],
+    args: &[Word],
+    strict: bool,
+    value_options: &[String],
+) -> Match {
     let mut present: Vec<String> = Vec::new();
     let mut any_dynamic = false;
+    let mut skip_value = false;
     for w in args {
         if w.dynamic {
             any_dynamic = true;
+            skip_value = false;
+            continue;
+        }
+        if std::mem::take(&mut skip_value) {
             continue;
         }
         let t = w.text.as_str();
@@ -763,27 +974,72 @@ fn flags_present(flags: &[Alternatives], args: &[Word], strict: bool) -> Match {
             let name = long.split('=').next().unwrap_or(long);
             present.push(format!("--{name}"));
             present.push(t.to_string());
+            skip_value = option_wants_value(t, value_options);
         } else if t.len() > 1 && t.starts_with('-') {
             present.push(t.to_string());
-            for c in t[1..].chars() {
-                if c.is_ascii_alphanumeric() {
-                    present.push(format!("-{c}"));
-                } else {
+            for (j, c) in t[1..].char_indices() {
+                if !c.is_ascii_alphanumeric() {
+                    break;
+                }
+                let o = format!("-{c}");
+                let value = takes_value(value_options, &o);
+                present.push(o);
+                if value {
+                    skip_value = t[1 + j + c.len_utf8()..].is_empty();
                     break;
                 }
             }
         }
     }
-    if flags
-        .iter()
-        .all(|f| present.iter().any(|p| f.matches(p, None)))
-    {
+    // The last spelling wins: `--no-worktree` after `-W` (alternatives of one entry are the
+    // same option), `--force --no-force`, as git and GNU programs read them.
+    let found = |f: &Alternatives| {
+        let mut on = false;
+        for p in &present {
+            if f.matches(p, None) || (strict && abbreviates(f, p)) {
+                on = true;
+            } else if let Some(negated) = p.strip_prefix("--no-")
+                && !negated.contains('=')
+                && f.matches(&format!("--{negated}"), None)
+            {
+                on = false;
+            }
+        }
+        on
+    };
+    if flags.iter().all(found) {
         Match::Literal
     } else if strict && any_dynamic {
         Match::Unresolved
     } else {
         Match::No
     }
+}
+
+/// `--forc` abbreviates `--force` (and `--force-w=x` the glob `--force-with-lease*`): the
+/// option name before `=` is a shorter prefix, of at least two letters, of an alternative's
+/// literal option name; the abbreviation, written out, must then match the alternative.
+fn abbreviates(f: &Alternatives, p: &str) -> bool {
+    let Some(long) = p.strip_prefix("--") else {
+        return false;
+    };
+    let (name, rest) = match long.find('=') {
+        Some(i) => (&long[..i], &long[i..]),
+        None => (long, ""),
+    };
+    if name.chars().count() < 2 {
+        return false;
+    }
+    f.globs().iter().any(|g| {
+        let Some(src) = g.as_str().strip_prefix("--") else {
+            return false;
+        };
+        let end = src.find(['=', '*', '?', '[', '\\']).unwrap_or(src.len());
+        let full = &src[..end];
+        full.len() > name.len()
+            && full.starts_with(name)
+            && g.matches(&format!("--{full}{rest}"), None)
+    })
 }
 
 #[cfg(test)]
@@ -904,6 +1160,79 @@ decision = "ask"
             let v = decide_script(POLICY, script);
             assert_eq!(v.decision, *want, "{script}: {:?}", v.hits);
         }
+    }
+
+    #[test]
+    fn options_are_read_as_the_program_reads_them() {
+        let policy = r#"
+[[rule]]
+id = "push"
+command = "git push"
+flags = ["-f|--force|--force-with-lease*"]
+decision = "ask"
+
+[[rule]]
+id = "clean"
+command = "git clean"
+flags = ["-f|--force"]
+unless = ["-n", "--dry-run", "-n*", "-[!-]*n*"]
+value_options = ["-e", "--exclude"]
+decision = "ask"
+
+[[rule]]
+id = "co"
+command = "git checkout ** **"
+value_options = ["-b"]
+decision = "ask"
+
+[[rule]]
+id = "up"
+command = "twine upload"
+unless = ["--repository=testpypi", "-r=testpypi"]
+decision = "ask"
+
+[[rule]]
+id = "ok"
+command = "tool"
+flags = ["--verbose"]
+decision = "allow"
+"#;
+        let cases: &[(&str, Decision)] = &[
+            // GNU abbreviations count for strict rules...
+            ("git push --forc", Decision::Ask),
+            ("git push --force-w origin main", Decision::Ask),
+            ("git push --fo", Decision::Ask),
+            ("git push --f", Decision::Allow),
+            // ... the last of --x / --no-x wins ...
+            ("git push --force --no-force", Decision::Allow),
+            ("git push --no-force -f", Decision::Ask),
+            // ... and an option's value is not an option.
+            ("git clean -fdx -e x", Decision::Ask),
+            ("git clean -f -e -n", Decision::Ask),
+            ("git clean -fen", Decision::Ask),
+            ("git clean -f -- -n", Decision::Ask),
+            ("git clean -fdn", Decision::Allow),
+            ("git clean --forc --dry-r", Decision::Allow),
+            ("git checkout -b feature main", Decision::Allow),
+            ("git checkout main file.txt", Decision::Ask),
+            ("twine upload --comment testpypi dist/x", Decision::Ask),
+            ("twine upload --repository testpypi dist/x", Decision::Allow),
+            ("twine upload -r testpypi dist/x", Decision::Allow),
+            // Capitals and .exe name the same program.
+            ("GIT PUSH -f", Decision::Ask),
+            ("git.exe push -f", Decision::Ask),
+        ];
+        for (script, want) in cases {
+            let v = decide_script(policy, script);
+            assert_eq!(v.decision, *want, "{script}: {:?}", v.hits);
+        }
+        // An allow rule is never widened by an abbreviation.
+        let allow = "[defaults]\ndecision = \"deny\"\n[[rule]]\nid = \"ok\"\ncommand = \"tool\"\nflags = [\"--verbose\"]\ndecision = \"allow\"\n";
+        assert_eq!(
+            decide_script(allow, "tool --verbose").decision,
+            Decision::Allow
+        );
+        assert_eq!(decide_script(allow, "tool --verb").decision, Decision::Deny);
     }
 
     #[test]

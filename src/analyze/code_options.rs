@@ -53,9 +53,10 @@ pub(crate) fn assignment(cx: &mut Cx, w: &Word, frame: &Frame) {
     };
     let name = name.strip_suffix('+').unwrap_or(name);
     cx.assigned(name);
-    if name.starts_with("GIT_") {
-        // git's variables are handled with git.
-    } else if name == "LESSOPEN" || name == "LESSCLOSE" {
+    if name.starts_with("GIT_") && super::git::env(cx, name, value, w.dynamic, frame) {
+        return;
+    }
+    if name == "LESSOPEN" || name == "LESSCLOSE" {
         // `|cmd %s`, `||cmd %s`, `|-cmd %s`: less runs the command with a shell.
         let value = value.trim_start_matches(['|', '-']);
         return command_value(cx, name, value, w.dynamic, frame);
@@ -207,7 +208,7 @@ pub(crate) fn scan(cx: &mut Cx, words: &[Word], program: &str, frame: &Frame) {
         if program == "git" {
             if t == "-c" {
                 if let Some(v) = next {
-                    git_config(cx, v, frame);
+                    super::git::config(cx, v, frame);
                 }
             }
             // `git rebase -x CMD`, `git submodule foreach CMD…`
@@ -269,46 +270,6 @@ pub(crate) fn ssh_option(cx: &mut Cx, w: &Word, frame: &Frame) {
         "proxycommand" | "localcommand" | "remotecommand" | "knownhostscommand"
     ) {
         command_value(cx, "ssh -o", value, w.dynamic, frame);
-    }
-}
-
-/// `git -c key=value`: keys whose value git runs.
-fn git_config(cx: &mut Cx, w: &Word, frame: &Frame) {
-    let Some((key, value)) = w.text.split_once('=') else {
-        return;
-    };
-    let key = key.to_ascii_lowercase();
-    if key.starts_with("alias.") {
-        if let Some(shell) = value.strip_prefix('!') {
-            command_value(cx, "git -c", shell, w.dynamic, frame);
-        }
-        return;
-    }
-    if key == "core.hookspath" || key.starts_with("include") {
-        cx.opaque("git configuration loads code", &w.text);
-        return;
-    }
-    let runs = [
-        "sshcommand",
-        "pager",
-        "editor",
-        "fsmonitor",
-        "external",
-        "askpass",
-        "program",
-        "helper",
-        "textconv",
-        "command",
-        "clean",
-        "smudge",
-        "process",
-        "proxy",
-        "cmd",
-    ];
-    let last = key.rsplit('.').next().unwrap_or("");
-    if runs.iter().any(|r| last.ends_with(r)) || key.starts_with("pager.") {
-        let value = value.strip_prefix('!').unwrap_or(value);
-        command_value(cx, "git -c", value, w.dynamic, frame);
     }
 }
 

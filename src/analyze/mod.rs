@@ -104,6 +104,7 @@
 
 mod code_options;
 mod evaluated;
+mod git;
 mod inline;
 mod runners;
 mod shell;

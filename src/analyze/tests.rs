@@ -1043,3 +1043,82 @@ fn issue12_code_fed_on_stdin() {
     check(STDIN_CODE);
     check(STDIN_CODE_HARMLESS);
 }
+
+/// git's aliases, configuration and variables that make it run something else.
+#[test]
+fn git_runs_what_its_configuration_names() {
+    let table: &[Case] = &[
+        (
+            "git -c alias.nuke=reset nuke --hard",
+            &[&["git", "-c", "alias.nuke=reset", "reset", "--hard"]],
+            false,
+        ),
+        (
+            "git -calias.f=push f origin +main",
+            &[&["git", "-calias.f=push", "push", "origin", "+main"]],
+            false,
+        ),
+        ("git -- reset --hard", &[&["git", "reset", "--hard"]], false),
+        (
+            "git config alias.nuke 'reset --hard'; git nuke",
+            &[
+                &["git", "config", "alias.nuke", "reset --hard"],
+                &["git", "reset", "--hard"],
+            ],
+            false,
+        ),
+        (
+            "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=alias.n GIT_CONFIG_VALUE_0=reset git n --hard",
+            &[&["git", "reset", "--hard"]],
+            false,
+        ),
+        (
+            "git -c 'alias.x=!rm -rf /' x",
+            &[&["git", "-c", "alias.x=!rm -rf /", "x"], RM],
+            false,
+        ),
+        (
+            "GIT_CONFIG_KEY_0=core.pager GIT_CONFIG_VALUE_0='rm -rf /' git log",
+            &[RM, &["git", "log"]],
+            false,
+        ),
+        (
+            "export GIT_SSH_COMMAND='rm -rf /'",
+            &[RM, &["export", "GIT_SSH_COMMAND=rm -rf /"]],
+            false,
+        ),
+        (
+            "GIT_SSH=./evil git push",
+            &[&["./evil"], &["git", "push"]],
+            true,
+        ),
+        (
+            "GIT_SSH=./evil git status",
+            &[&["./evil"], &["git", "status"]],
+            false,
+        ),
+        (
+            "git -ccore.sshCommand=./evil fetch",
+            &[&["./evil"], &["git", "-ccore.sshCommand=./evil", "fetch"]],
+            true,
+        ),
+        (
+            "git clone 'ext::sh -c rm% -rf% /' x",
+            &[RM, &["git", "clone", "ext::sh -c rm% -rf% /", "x"]],
+            true,
+        ),
+        // Look-alikes.
+        (
+            "git -c user.name=x commit -m y",
+            &[&["git", "-c", "user.name=x", "commit", "-m", "y"]],
+            false,
+        ),
+        (
+            "git config --get alias.st",
+            &[&["git", "config", "--get", "alias.st"]],
+            false,
+        ),
+        ("GIT_AUTHOR_NAME=x git commit", &[&["git", "commit"]], false),
+    ];
+    check(table);
+}

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use super::{
-    Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, code_options, inline, runners, shell,
-    snippet,
+    Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, code_options, git, inline, runners,
+    shell, snippet,
 };
 
 /// Wrapper hops and nested scripts deeper than this are opaque.
@@ -113,6 +113,13 @@ pub(crate) struct Cx<'w> {
     /// The text on the standard input of the command being analysed, when the script shows it
     /// (a here-document, a here-string, `echo LITERAL |`); set by the shell walker.
     pub stdin_text: Option<String>,
+    /// git aliases defined by `git config alias.NAME VALUE` earlier in the invocation.
+    pub git_aliases: Vec<(String, Word)>,
+    /// A program file set as git's ssh (`GIT_SSH_COMMAND=./x`, `core.sshCommand`): opaque for
+    /// the git commands that talk to a remote.
+    pub git_ssh_file: Option<String>,
+    /// `GIT_CONFIG_KEY_n` / `GIT_CONFIG_VALUE_n` seen so far: (n, key, value).
+    pub git_env_config: Vec<(String, Option<Word>, Option<Word>)>,
 }
 
 pub(crate) const SHELLS: &[&str] = &[
@@ -405,6 +412,9 @@ impl<'w> Cx<'w> {
             functions: Vec::new(),
             calling: Vec::new(),
             stdin_text: None,
+            git_aliases: Vec::new(),
+            git_ssh_file: None,
+            git_env_config: Vec::new(),
         }
     }
 
@@ -448,8 +458,12 @@ impl<'w> Cx<'w> {
 
     /// Note the variable a `NAME=value` word sets.
     pub(crate) fn assigned_word(&mut self, w: &Word) {
-        if let Some((name, _)) = w.text.split_once('=') {
+        if let Some((name, value)) = w.text.split_once('=') {
             self.assigned(name.strip_suffix('+').unwrap_or(name));
+            // `GIT_SSH_COMMAND=…; git fetch`: an exported variable keeps the new value.
+            if name.starts_with("GIT_") {
+                git::env(self, name, value, w.dynamic, &Frame::root(Origin::Script));
+            }
         }
     }
 
@@ -731,6 +745,15 @@ impl<'w> Cx<'w> {
             }
             _ => {}
         }
+        git::declaration(self, &words, frame);
+        let is_git = git::is_git(name);
+        if is_git {
+            match git::command(self, words, frame) {
+                Some(w) => words = w,
+                None => return,
+            }
+        }
+        let name = if is_git { "git" } else { name };
         if runners::handle(self, &words, frame, stdin, name) {
             return;
         }

@@ -66,15 +66,26 @@ pub fn analyse_script(policy: &Policy, script: &str) -> Analysis {
 pub fn invocations(analysis: &Analysis) -> Vec<Invocation<'_>> {
     let mut out = Vec::new();
     for cmd in &analysis.commands {
+        let base = crate::decide::basename(&cmd.words[0].text);
         out.push(Invocation {
-            program: crate::decide::basename(&cmd.words[0].text),
+            program: base.into(),
             words: cmd.words[1..].iter().map(|w| w.text.as_str()).collect(),
             dynamic: cmd.words.iter().any(|w| w.dynamic),
         });
+        // `RM`, `GIT.EXE`: the rules of the program it runs apply too (its subcommand may be
+        // in capitals as well, so any rule of that program is a candidate).
+        let normal = crate::decide::program_name(&cmd.words[0].text);
+        if normal != base {
+            out.push(Invocation {
+                program: normal.into(),
+                words: Vec::new(),
+                dynamic: true,
+            });
+        }
         for hop in &cmd.via {
             let mut words = hop.split_whitespace();
             out.push(Invocation {
-                program: crate::decide::basename(words.next().unwrap_or("")),
+                program: crate::decide::basename(words.next().unwrap_or("")).into(),
                 words: words.collect(),
                 dynamic: false,
             });
@@ -83,7 +94,7 @@ pub fn invocations(analysis: &Analysis) -> Vec<Invocation<'_>> {
     // A file a redirection writes is judged as the command `> FILE` (see `decide`).
     for r in analysis.redirects.iter().filter(|r| r.op != "<") {
         out.push(Invocation {
-            program: crate::decide::REDIRECT,
+            program: std::borrow::Cow::Borrowed(crate::decide::REDIRECT),
             words: vec![r.target.text.as_str()],
             dynamic: r.target.dynamic,
         });

@@ -876,6 +876,7 @@ impl<'a> Cx<'a> {
         let mut regex = None;
         let mut flags = Vec::new();
         let mut unless = Vec::new();
+        let mut value_options = Vec::new();
         let mut when = When::default();
         let mut decision = None;
         let mut message = None;
@@ -958,6 +959,18 @@ impl<'a> Cx<'a> {
                         }
                     }
                 }
+                "value_options" => {
+                    for (f, span) in self.str_list(k, v).unwrap_or_default() {
+                        if !f.starts_with('-') || f == "-" || f == "--" || f.contains('|') {
+                            self.err(
+                                &span,
+                                format!("value option `{f}` must be one option such as `-e` or `--exclude`"),
+                            );
+                        } else {
+                            value_options.push(f);
+                        }
+                    }
+                }
                 "when" => {
                     if let Some(t) = self.table(k, v) {
                         when = self.when(t);
@@ -1029,6 +1042,7 @@ impl<'a> Cx<'a> {
                         "regex",
                         "flags",
                         "unless",
+                        "value_options",
                         "when",
                         "decision",
                         "message",
@@ -1098,6 +1112,7 @@ impl<'a> Cx<'a> {
                 matcher,
                 flags,
                 unless,
+                value_options,
                 when,
                 decision,
                 message,

@@ -192,6 +192,9 @@ pub struct Rule {
     pub matcher: Matcher,
     pub flags: Vec<Alternatives>,
     pub unless: Vec<Alternatives>,
+    /// Options of the program that take a value (`-e PATTERN`, `--exclude PATTERN`): their
+    /// values are not options, and a short bundle ends at one (`-fdxe x`).
+    pub value_options: Vec<String>,
     pub when: When,
     pub decision: Decision,
     pub message: Option<String>,

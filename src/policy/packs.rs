@@ -65,7 +65,8 @@ pub struct RuleEntry {
 /// any word is dynamic (then it could be any subcommand).
 #[derive(Debug, Clone)]
 pub struct Invocation<'a> {
-    pub program: &'a str,
+    /// The base name, or the normalised name of a program written as `RM` or `git.exe`.
+    pub program: std::borrow::Cow<'a, str>,
     pub words: Vec<&'a str>,
     pub dynamic: bool,
 }
@@ -87,10 +88,12 @@ impl RuleEntry {
     pub fn concerns(&self, commands: &[Invocation<'_>]) -> bool {
         self.always
             || commands.iter().any(|c| {
-                let program = self.programs.contains(&c.program)
-                    || self.globs.iter().any(|g| {
-                        super::pattern::Glob::new(g).is_ok_and(|g| g.matches(c.program, None))
-                    });
+                let name: &str = &c.program;
+                let program = self.programs.contains(&name)
+                    || self
+                        .globs
+                        .iter()
+                        .any(|g| super::pattern::Glob::new(g).is_ok_and(|g| g.matches(name, None)));
                 program
                     && (self.subcommands.is_empty()
                         || c.dynamic
@@ -200,7 +203,7 @@ mod tests {
             .find(|r| r.subcommands.contains(&"push"))
             .expect("a git push rule");
         let inv = |words: Vec<&'static str>, dynamic| Invocation {
-            program: "git",
+            program: "git".into(),
             words,
             dynamic,
         };
