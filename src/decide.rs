@@ -852,7 +852,10 @@ impl Place {
     }
 
     fn whole_cwd(&self, text: &str) -> bool {
-        let trimmed = text.trim_end_matches('/');
+        let trimmed = match text.trim_end_matches('/') {
+            "" if text.starts_with('/') => "/",
+            t => t,
+        };
         let trimmed = trimmed
             .strip_suffix("/*")
             .or_else(|| trimmed.strip_suffix("/.*"))
@@ -1060,6 +1063,64 @@ mod tests {
             ci: false,
             home: Some("/home/alice"),
             resolve,
+        }
+    }
+
+    /// Where paths land: `{outside}` and `{cwd}` as the filesystem pack uses them.
+    #[test]
+    fn paths_are_judged_where_they_land() {
+        let env = |k: &str| (k == "TMPDIR").then(|| "/var/folders/t".to_string());
+        let resolve = |_: &str| None;
+        let facts = facts_with(&env, &resolve);
+        let policy = r#"
+[[rule]]
+id = "outside"
+command = "rm {outside}"
+decision = "ask"
+[[rule]]
+id = "cwd"
+command = "rm {cwd}"
+decision = "ask"
+[[rule]]
+id = "root"
+command = "rm /|/*|~"
+decision = "deny"
+"#;
+        let policy = parse_str("test", policy).unwrap();
+        let hits = |line: &str| -> Vec<String> {
+            let v =
+                Decider::new(&policy).decide(&analyze_script(line, &Wrappers::builtin()), &facts);
+            let mut ids: Vec<String> = v.hits.iter().map(|h| h.rule.clone()).collect();
+            ids.dedup();
+            ids
+        };
+        for (line, want) in [
+            ("rm -rf build", &[][..]),
+            ("rm -rf ./dist ../app/x", &[]),
+            ("rm -rf ../other", &["outside"]),
+            ("rm -rf /tmp/x /var/tmp/y /var/folders/t/z", &[]),
+            ("rm -rf /tmp/../etc/x", &["outside"]),
+            ("rm -rf /", &["outside", "root"]),
+            ("rm -rf .", &["cwd"]),
+            ("rm -rf *", &["cwd"]),
+            ("rm -rf ./.*", &["cwd"]),
+            ("rm -rf $PWD", &["cwd"]),
+            ("cd / && rm -rf *", &["outside", "cwd", "root"]),
+            ("cd .. && rm -rf app", &["cwd"]),
+            ("cd $X && rm -rf build", &["outside"]),
+            ("rm -rf ~/../", &["outside", "root"]),
+            ("rm -rf $HOME", &["outside", "root"]),
+            ("rm -rf $TMPDIR/cache", &[]),
+            (
+                "TMPDIR=/ rm -rf x; export TMPDIR=/; rm -rf $TMPDIR/x",
+                &["outside", "cwd", "root"],
+            ),
+        ] {
+            let mut got = hits(line);
+            got.sort();
+            let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+            want.sort();
+            assert_eq!(got, want, "{line}");
         }
     }
 

@@ -256,13 +256,15 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
             }
         }
     } else if !positional && !info_only(words) {
-        // No program given: it is read from the input, which gate does not see.
-        let src = stdin_source(stdin).unwrap_or("its input");
-        cx.opaque(
-            &format!("interpreter reads its program from {src}"),
-            &join_words(words),
-        );
-        super::runners::interpreter_stdin(cx, frame, stdin, name);
+        // No program given: it is read from the input, which gate sees only when the line
+        // shows it (then that code is judged as `-c` code is).
+        if !super::runners::interpreter_stdin(cx, frame, stdin, name) {
+            let src = stdin_source(stdin).unwrap_or("its input");
+            cx.opaque(
+                &format!("interpreter reads its program from {src}"),
+                &join_words(words),
+            );
+        }
     }
     true
 }
@@ -296,6 +298,26 @@ fn join_words(words: &[Word]) -> String {
 pub(crate) fn report_code(cx: &mut Cx, code: &[Word], frame: &Frame, name: &str, reason: &str) {
     let hop = frame.hop_inline(&format!("{name} inline code"));
     for c in code {
+        // Code gate can read to the end is not opaque: it runs exactly the commands its
+        // literal calls name (`os.system("ls")`), and its other literals are data.
+        let resolved = if c.dynamic {
+            None
+        } else if matches!(name, "awk" | "gawk" | "mawk" | "nawk") {
+            super::resolve::awk_commands(&c.text).map(|v| v.into_iter().map(|s| vec![s]).collect())
+        } else {
+            super::resolve::Lang::of(name).and_then(|lang| super::resolve::commands(lang, &c.text))
+        };
+        if let Some(commands) = resolved {
+            for argv in commands {
+                if argv.len() == 1 {
+                    cx.script(&argv[0], &hop);
+                } else {
+                    let words = argv.iter().map(|s| Word::lit(s.as_str())).collect();
+                    cx.command(words, &hop, Stdin::Inherited);
+                }
+            }
+            continue;
+        }
         cx.opaque(reason, &snippet(&c.text));
         for group in string_literals(&c.text) {
             for lit in &group {

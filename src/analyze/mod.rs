@@ -106,6 +106,7 @@ mod code_options;
 mod evaluated;
 mod git;
 mod inline;
+mod resolve;
 mod runners;
 mod shell;
 mod unwrap;

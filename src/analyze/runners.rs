@@ -803,9 +803,10 @@ pub(crate) fn ssh_stdin(cx: &mut Cx, remote: &[Word], frame: &Frame, stdin: Stdi
 }
 
 /// Interpreter code on standard input, when known: read the way `-c`/`-e` code is.
-pub(crate) fn interpreter_stdin(cx: &mut Cx, frame: &Frame, stdin: Stdin, name: &str) {
+/// Whether the program text was known.
+pub(crate) fn interpreter_stdin(cx: &mut Cx, frame: &Frame, stdin: Stdin, name: &str) -> bool {
     let Some(text) = cx.fed_text(stdin) else {
-        return;
+        return false;
     };
     inline::report_code(
         cx,
@@ -823,6 +824,7 @@ pub(crate) fn interpreter_stdin(cx: &mut Cx, frame: &Frame, stdin: Stdin, name: 
             }
         }
     }
+    true
 }
 
 /// GNU parallel's jobs, when all the argument sources are literal (`::: a b ::: c`): the

@@ -951,6 +951,18 @@ impl<'s> Walker<'_, '_, 's> {
             }
             "command_substitution" | "process_substitution" => {
                 self.generic(n, Stdin::Inherited);
+                // `$(echo hello)`: the output of an echo of plain words is known. Only a
+                // single word is taken (unquoted, a longer output would be split).
+                if n.kind() == "command_substitution"
+                    && let Some(out) = self.echo_output(n)
+                    && !out.is_empty()
+                    && !out.contains(|c: char| c.is_whitespace() || "*?[]{}~$`\\'\"".contains(c))
+                {
+                    return Ev {
+                        text: out,
+                        ..Ev::default()
+                    };
+                }
                 Ev {
                     text: self.text(n).to_string(),
                     dynamic: true,
@@ -967,6 +979,37 @@ impl<'s> Walker<'_, '_, 's> {
                 }
             }
         }
+    }
+
+    /// What `$(echo WORD…)` prints, when it is one `echo` of literal words without options.
+    fn echo_output(&self, n: Node) -> Option<String> {
+        let inner: Vec<Node> = children(n)
+            .into_iter()
+            .map(|(_, k)| k)
+            .filter(|k| k.is_named())
+            .collect();
+        let [cmd] = inner.as_slice() else {
+            return None;
+        };
+        if cmd.kind() != "command" {
+            return None;
+        }
+        let mut words = Vec::new();
+        for (field, k) in children(*cmd) {
+            match (field, k.kind()) {
+                (Some("name"), _) => {
+                    if self.text(k) != "echo" {
+                        return None;
+                    }
+                }
+                (Some("argument"), "word") => words.push(self.text(k).to_string()),
+                _ => return None,
+            }
+        }
+        if words.first().is_some_and(|w| w.starts_with('-')) {
+            return None;
+        }
+        Some(words.join(" "))
     }
 
     /// A double-quoted string: `\` escapes only `$`, `` ` ``, `"`, `\` and newline.
