@@ -650,6 +650,10 @@ fn option_wants_value(t: &str, value_options: &[String]) -> bool {
     if value_options.is_empty() {
         return false;
     }
+    // Single-dash long options (`find -name X`) are listed as they are written.
+    if value_options.iter().any(|o| o == t) {
+        return true;
+    }
     if t.starts_with("--") {
         return !t.contains('=') && takes_value(value_options, t);
     }
@@ -980,6 +984,11 @@ fn flags_present(
             skip_value = option_wants_value(t, value_options);
         } else if t.len() > 1 && t.starts_with('-') {
             present.push(t.to_string());
+            if takes_value(value_options, t) {
+                // A single-dash long option with a value (`find -name X`).
+                skip_value = true;
+                continue;
+            }
             for (j, c) in t[1..].char_indices() {
                 if !c.is_ascii_alphanumeric() {
                     break;

@@ -160,6 +160,10 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
             let l = t.to_ascii_lowercase();
             l.starts_with("-c") || l.starts_with("-e") || l.starts_with("/c")
         };
+        if !code.is_empty() && it.code == "c" {
+            // `python -c CODE ARGS…`: the rest is the program's argv.
+            break;
+        }
         if pwsh_code || it.code_words.contains(&t) {
             if let Some(c) = words.get(i + 1) {
                 code.push(c.clone());

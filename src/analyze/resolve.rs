@@ -414,11 +414,14 @@ fn tokens(code: &str, lang: Lang) -> Option<Vec<Tok>> {
                     return None;
                 }
                 if b[j] == b'\\' {
+                    // Only escapes that mean the same in every one of these languages; any
+                    // other (`\x20`, `\040`, `\u…`) leaves the text unknown.
                     let next = code[j + 1..].chars().next()?;
                     text.push(match next {
                         'n' => '\n',
                         't' => '\t',
-                        other => other,
+                        '\\' | '\'' | '"' | '`' | '/' | '$' => next,
+                        _ => return None,
                     });
                     j += 1 + next.len_utf8();
                     continue;
@@ -663,6 +666,12 @@ mod tests {
         assert_eq!(commands(Lang::Ruby, "File.delete('x')"), None);
         assert_eq!(awk_commands("{ system($0) }"), None);
         assert_eq!(awk_commands("{ print | cmd }"), None);
+        assert_eq!(awk_commands("BEGIN { system(\"rm\\x20-rf\\x20/\") }"), None);
+        assert_eq!(awk_commands("BEGIN { system(\"rm\\040-rf\\040/\") }"), None);
+        assert_eq!(
+            commands(Lang::Python, "import os; os.system('rm\\x20-rf /')"),
+            None
+        );
         assert_eq!(commands(Lang::Python, "x = 2; print(x * 3)"), Some(vec![]));
         assert_eq!(commands(Lang::Perl, "my $n = 1; print $n"), Some(vec![]));
     }

@@ -1122,3 +1122,18 @@ fn git_runs_what_its_configuration_names() {
     ];
     check(table);
 }
+
+/// Calls that multiply at each level are followed up to a bound, then opaque: no blow-up.
+#[test]
+fn function_call_explosions_are_bounded() {
+    let mut src = String::from("f0() { rm -rf /; }; ");
+    for level in 1..8 {
+        let calls = format!("f{}; ", level - 1).repeat(8);
+        src.push_str(&format!("f{level}() {{ {calls}}}; "));
+    }
+    src.push_str("f7");
+    let a = script(&src);
+    assert!(a.is_opaque(), "{:?}", a.opaque);
+    assert!(a.commands.iter().any(|c| c.words[0].text == "rm"));
+    assert!(a.commands.len() < 10_000, "{} commands", a.commands.len());
+}

@@ -14,6 +14,9 @@ pub(crate) const MAX_DEPTH: usize = 200;
 /// keeps the stack bounded on any input.
 pub(crate) const MAX_STACK: usize = 600;
 
+/// How many function calls one analysis follows into their bodies.
+const MAX_EXPANSIONS: usize = 256;
+
 /// How many extra readings of scripts (as dash reads them) one analysis may make.
 const MAX_READINGS: usize = 64;
 /// And whatever the frame sizes (debug builds have large ones), the analyser never uses more
@@ -110,6 +113,9 @@ pub(crate) struct Cx<'w> {
     pub functions: Vec<(String, String)>,
     /// Functions being expanded (a call inside its own body is a loop).
     calling: Vec<String>,
+    /// Function calls followed so far (bounded: `f1() { f0; f0; }; f2() { f1; f1; }; …`
+    /// doubles at each level).
+    expansions: usize,
     /// The text on the standard input of the command being analysed, when the script shows it
     /// (a here-document, a here-string, `echo LITERAL |`); set by the shell walker.
     pub stdin_text: Option<String>,
@@ -411,6 +417,7 @@ impl<'w> Cx<'w> {
             readings: 0,
             functions: Vec::new(),
             calling: Vec::new(),
+            expansions: 0,
             stdin_text: None,
             git_aliases: Vec::new(),
             git_ssh_file: None,
@@ -588,7 +595,10 @@ impl<'w> Cx<'w> {
         {
             if self.calling.iter().any(|c| c == name) {
                 self.opaque("function calls itself", &join(&words));
+            } else if self.expansions >= MAX_EXPANSIONS {
+                self.opaque("too many function calls to follow", &join(&words));
             } else {
+                self.expansions += 1;
                 self.calling.push(name.to_string());
                 self.script(&body, &frame.hop_script(&format!("function {name}")));
                 self.calling.pop();
@@ -601,7 +611,7 @@ impl<'w> Cx<'w> {
                 return self.command(words, frame, stdin);
             }
             "env" => return self.env(words, frame, stdin),
-            "xargs" => return self.xargs(words, frame),
+            "xargs" => return self.xargs(words, frame, stdin),
             "parallel" => return self.parallel(words, frame),
             "watch" => return self.watch(words, frame),
             "find" => return self.find(words, frame),
@@ -906,7 +916,7 @@ impl<'w> Cx<'w> {
         self.command(words, &frame.hop("env"), stdin);
     }
 
-    fn xargs(&mut self, words: Vec<Word>, frame: &Frame) {
+    fn xargs(&mut self, words: Vec<Word>, frame: &Frame, stdin: Stdin) {
         let mut replace: Option<String> = None;
         let mut i = 1;
         while i < words.len() {
@@ -973,17 +983,47 @@ impl<'w> Cx<'w> {
         } else {
             vec![Word::lit("echo")]
         };
-        match &replace {
-            Some(r) if !r.is_empty() => {
+        // `echo a b | xargs CMD`: when the line shows the input (plain words, read the default
+        // way), the arguments are known.
+        let plain_input = !words[1..i].iter().any(|w| {
+            w.dynamic
+                || matches!(
+                    w.text.as_str(),
+                    "-0" | "--null" | "-a" | "-E" | "-L" | "-l" | "-s"
+                )
+                || w.text.starts_with("-d")
+                || w.text.starts_with("--delimiter")
+                || w.text.starts_with("--arg-file")
+        });
+        let known = self
+            .fed_text(stdin)
+            .filter(|t| plain_input && !t.contains(['\'', '"', '\\']) && t.lines().count() <= 64);
+        let hop = frame.hop("xargs");
+        match (&replace, known) {
+            (Some(r), Some(text)) if !r.is_empty() => {
+                for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                    let job = inner
+                        .iter()
+                        .map(|w| Word {
+                            text: w.text.replace(r.as_str(), line),
+                            dynamic: w.dynamic,
+                        })
+                        .collect();
+                    self.command(job, &hop, Stdin::Inherited);
+                }
+                return;
+            }
+            (Some(r), None) if !r.is_empty() => {
                 for w in inner.iter_mut().skip(1) {
                     if w.text.contains(r.as_str()) {
                         w.dynamic = true;
                     }
                 }
             }
+            (_, Some(text)) => inner.extend(text.split_whitespace().map(Word::lit)),
             _ => inner.push(Word::dynamic("<stdin>")),
         }
-        self.command(inner, &frame.hop("xargs"), Stdin::Inherited);
+        self.command(inner, &hop, Stdin::Inherited);
     }
 
     fn parallel(&mut self, words: Vec<Word>, frame: &Frame) {
@@ -1403,7 +1443,7 @@ impl<'w> Cx<'w> {
         while i < words.len() {
             let w = &words[i];
             if w.dynamic {
-                if command_mode {
+                if command_mode || info_only {
                     break;
                 }
                 return self.opaque("shell argument is an expansion", &join(&words));
