@@ -719,8 +719,26 @@ pub const REDIRECT: &str = ">";
 pub fn judged_commands(analysis: &Analysis) -> Vec<SimpleCommand> {
     let mut commands = analysis.commands.clone();
     for r in analysis.redirects.iter().filter(|r| r.op != "<") {
+        // An unresolved target stands in for any file only where it could be one of the
+        // special files rules name (`> "$DEV"`, `> /dev/$D`): not `> "$OUT/result.txt"`.
+        let mut target = r.target.clone();
+        if target.dynamic {
+            let t = target.text.trim_matches('"');
+            let prefix = &t[..t.find(['$', '`']).unwrap_or(t.len())];
+            let suffix = &t[t.rfind(['}', ')', '`']).map_or(t.len(), |i| i + 1)..];
+            let plain_suffix = t
+                .rfind('$')
+                .map(|i| &t[i..])
+                .is_some_and(|v| v.contains(['/', '.']) && !v.contains(['{', '(']));
+            if !(prefix.is_empty() || prefix.starts_with("/dev"))
+                || suffix.contains(['/', '.'])
+                || plain_suffix
+            {
+                target.dynamic = false;
+            }
+        }
         commands.push(SimpleCommand {
-            words: vec![Word::lit(REDIRECT), r.target.clone()],
+            words: vec![Word::lit(REDIRECT), target],
             origin: crate::analyze::Origin::Script,
             via: Vec::new(),
         });

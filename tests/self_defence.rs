@@ -568,7 +568,7 @@ const CONTROLS: &[&str] = &[
     "cd \"$DIR\" && make > build.log",
     "rm -rf target",
     "rm -rf ./build /tmp/scratch",
-    "find . -name '*.pyc' -delete",
+    "find . -name '*.pyc' -print",
     "sed -i s/a/b/ src/main.rs",
     "echo ok > ~/.config/other-tool/config",
     "vim notes.md",
