@@ -107,11 +107,14 @@ mod evaluated;
 mod git;
 mod inline;
 mod runners;
+mod script_file;
 mod shell;
 mod unwrap;
 
 #[cfg(test)]
 mod tests;
+
+pub use script_file::{ScriptKind, ScriptRef, Shebang, analyze_python, shebang};
 
 /// One word of a simple command after quote removal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,6 +197,9 @@ pub struct Analysis {
     /// in front of a command, given to `env`, assigned as a statement, or named by
     /// `export`/`declare`/`typeset`/`local`/`readonly`).
     pub assigned: Vec<String>,
+    /// Script files commands run (`bash x.sh`, `python3 x.py`), for a caller that can read
+    /// them (see [`ScriptRef`]); a shell's script file is also opaque until it is read.
+    pub scripts: Vec<ScriptRef>,
 }
 
 impl Analysis {
