@@ -161,6 +161,7 @@ fn files_gate_cannot_read_stay_opaque_with_the_reason() {
         ("bash adir", "not a regular file"),
         ("bash \"$F\"", "expansion"),
         ("python3 missing.py", "does not exist"),
+        ("bash /proc/self/fd/0", "device or process file"),
     ];
     for (line, why) in cases {
         let v = assert_decision(&env, line, "ask");
@@ -245,6 +246,21 @@ fn a_script_file_after_cd_is_read_where_it_runs() {
     assert_decision(&env, "cd sub && bash x.sh", "deny");
     let v = assert_decision(&env, "cd \"$D\" && bash x.sh", "ask");
     assert!(reasons(&v).contains("working directory"), "{v}");
+}
+
+#[test]
+fn functions_exported_to_a_script_keep_it_opaque() {
+    let env = Env::new(PLAIN);
+    let dir = &work(&env);
+    write(dir, "x.sh", "f\n");
+    assert_decision(&env, "bash x.sh", "allow");
+    for line in [
+        "f() { rm -rf /; }; export -f f; bash x.sh",
+        "f() { rm -rf /; }; declare -fx f; bash x.sh",
+    ] {
+        let v = assert_decision(&env, line, "ask");
+        assert!(reasons(&v).contains("exports shell functions"), "{v}");
+    }
 }
 
 // Item 11: write then run in one line.

@@ -76,7 +76,8 @@
 //!   or a glob (`/bin/r?`); a shell `-c` string that is an expansion (`bash -c "$CMD"`, what is
 //!   known of it is still analysed);
 //! - `eval` (its static text is analysed too); `source`/`.` of any file;
-//! - a shell run on a script file (`bash x.sh`, `bash <(curl …)`), or with no command at all:
+//! - a shell run on a script file (`bash x.sh`, `bash <(curl …)`: the file is also named in
+//!   [`Analysis::scripts`], and a caller that reads it drops the entry), or with no command at all:
 //!   it reads its commands from a pipe, a here-document, a here-string, a redirected file or
 //!   gate's own input (`curl … | sh`, `bash <<EOF`, `bash <<< …`, `exec bash`, `sudo -i`, `su`);
 //! - interpreter inline code: `python -c`, `node -e/-p/--eval`, `deno eval`, `bun -e`,

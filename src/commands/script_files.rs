@@ -178,9 +178,17 @@ impl Reader<'_> {
         out.scripts.clear();
         let mut resolved: Vec<String> = Vec::new();
         let mut failed: Vec<String> = Vec::new();
+        // `f() { rm -rf /; }; export -f f; bash x.sh`: a script calling `f` runs what gate
+        // cannot see from the file alone.
+        let exports_functions = a.commands.iter().any(exports_functions);
         for s in &a.scripts {
             let at = bases[s.command.min(bases.len() - 1)].clone();
-            match self.script(s, &at, depth, level) {
+            let result = if exports_functions && matches!(s.kind, ScriptKind::Shell(_)) {
+                Err("the line exports shell functions to the script".to_string())
+            } else {
+                self.script(s, &at, depth, level)
+            };
+            match result {
                 Ok(inner) => {
                     merge(
                         &mut out,
@@ -241,6 +249,14 @@ impl Reader<'_> {
             command: s.command,
             text: s.path.text.clone(),
         });
+        if paths
+            .iter()
+            .any(|p| p.starts_with("/dev") || p.starts_with("/proc"))
+        {
+            // `/dev/stdin`, `/proc/self/fd/3`: what they are for the command is not what they
+            // are for gate.
+            return Err(format!("{what} is a device or process file"));
+        }
         if depth >= MAX_DEPTH {
             return Err(format!(
                 "{what} is nested more than {MAX_DEPTH} script files deep"
@@ -674,6 +690,24 @@ impl Reader<'_> {
             from: 0,
             bytes: file.bytes.clone(),
         })
+    }
+}
+
+/// `export -f NAME`, `declare -fx NAME`, `typeset -xf NAME`.
+fn exports_functions(cmd: &analyze::SimpleCommand) -> bool {
+    let name = crate::decide::basename(&cmd.words[0].text);
+    let flags = || {
+        cmd.words[1..]
+            .iter()
+            .filter(|w| w.text.starts_with('-') && !w.text.starts_with("--"))
+            .map(|w| &w.text[1..])
+    };
+    match name {
+        "export" => flags().any(|f| f.contains('f')),
+        "declare" | "typeset" => {
+            flags().any(|f| f.contains('f')) && flags().any(|f| f.contains('x'))
+        }
+        _ => false,
     }
 }
 
