@@ -1077,6 +1077,19 @@ fn target_dir(args: &[Word]) -> Option<&Word> {
     None
 }
 
+/// The paths a command writes (or deletes, moves, links over, changes the mode of), as far as
+/// gate knows the program: `None` for a program gate does not know (it may write any path it
+/// is given).
+pub fn written_paths(cmd: &SimpleCommand) -> Option<Vec<Word>> {
+    let program = crate::decide::basename(&cmd.words[0].text);
+    match writes(program, &cmd.words[1..]) {
+        Writes::Paths(paths, _) => Some(paths.into_iter().cloned().collect()),
+        Writes::Owned(paths, _) => Some(paths),
+        Writes::Reads => Some(Vec::new()),
+        Writes::Unknown => None,
+    }
+}
+
 /// Which arguments a program writes (or deletes, moves, links over, changes the mode of).
 fn writes<'w>(program: &str, args: &'w [Word]) -> Writes<'w> {
     let plain = How {
@@ -1298,6 +1311,15 @@ fn writes<'w>(program: &str, args: &'w [Word]) -> Writes<'w> {
                 paths.extend(positional(args));
             }
             Writes::Paths(paths, plain)
+        }
+        // `npm pkg set scripts.x=…`, `npm set-script`: the package's scripts change.
+        "npm" | "pnpm" | "yarn" | "bun"
+            if matches!(
+                positional(args).next().map(|w| w.text.as_str()),
+                Some("pkg" | "set-script")
+            ) =>
+        {
+            Writes::Owned(vec![Word::lit("package.json")], plain)
         }
         "unzip" => Writes::Paths(
             args.windows(2)

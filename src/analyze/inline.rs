@@ -248,6 +248,16 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
         }
         // `python3 /dev/stdin`: the program is read from the input after all.
         positional = !matches!(t, "/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0");
+        if positional && it.module == "m" {
+            // `python3 FILE`: a caller that can read the file analyses it too.
+            cx.script_file(
+                super::ScriptKind::Python,
+                words,
+                i,
+                frame,
+                &join_words(words),
+            );
+        }
         break;
     }
     cx.push(words.to_vec(), frame);
@@ -323,18 +333,24 @@ pub(crate) fn report_code(cx: &mut Cx, code: &[Word], frame: &Frame, name: &str,
             continue;
         }
         cx.opaque(reason, &snippet(&c.text));
-        for group in string_literals(&c.text) {
-            for lit in &group {
-                // In an argv list, single words are only parts of the command below.
-                if group.len() == 1 || lit.contains(char::is_whitespace) {
-                    cx.script(lit, &hop);
-                }
+        literal_commands(cx, &c.text, &hop);
+    }
+}
+
+/// Every string literal of program text analysed as a shell script (and a list of literals as
+/// an argv), reported at `hop`.
+pub(crate) fn literal_commands(cx: &mut Cx, code: &str, hop: &Frame) {
+    for group in string_literals(code) {
+        for lit in &group {
+            // In an argv list, single words are only parts of the command below.
+            if group.len() == 1 || lit.contains(char::is_whitespace) {
+                cx.script(lit, hop);
             }
-            if group.len() > 1 {
-                // An argv written as a list of literals: ["rm", "-rf", "/"].
-                let words = group.iter().map(|s| Word::lit(s.as_str())).collect();
-                cx.command(words, &hop, Stdin::Inherited);
-            }
+        }
+        if group.len() > 1 {
+            // An argv written as a list of literals: ["rm", "-rf", "/"].
+            let words = group.iter().map(|s| Word::lit(s.as_str())).collect();
+            cx.command(words, hop, Stdin::Inherited);
         }
     }
 }

@@ -76,7 +76,8 @@
 //!   or a glob (`/bin/r?`); a shell `-c` string that is an expansion (`bash -c "$CMD"`, what is
 //!   known of it is still analysed);
 //! - `eval` (its static text is analysed too); `source`/`.` of any file;
-//! - a shell run on a script file (`bash x.sh`, `bash <(curl …)`), or with no command at all:
+//! - a shell run on a script file (`bash x.sh`, `bash <(curl …)`: the file is also named in
+//!   [`Analysis::scripts`], and a caller that reads it drops the entry), or with no command at all:
 //!   it reads its commands from a pipe, a here-document, a here-string, a redirected file or
 //!   gate's own input (`curl … | sh`, `bash <<EOF`, `bash <<< …`, `exec bash`, `sudo -i`, `su`);
 //! - interpreter inline code: `python -c`, `node -e/-p/--eval`, `deno eval`, `bun -e`,
@@ -108,11 +109,14 @@ mod git;
 mod inline;
 mod resolve;
 mod runners;
+mod script_file;
 mod shell;
 mod unwrap;
 
 #[cfg(test)]
 mod tests;
+
+pub use script_file::{ScriptKind, ScriptRef, Shebang, analyze_python, shebang};
 
 /// One word of a simple command after quote removal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,6 +199,9 @@ pub struct Analysis {
     /// in front of a command, given to `env`, assigned as a statement, or named by
     /// `export`/`declare`/`typeset`/`local`/`readonly`).
     pub assigned: Vec<String>,
+    /// Script files commands run (`bash x.sh`, `python3 x.py`), for a caller that can read
+    /// them (see [`ScriptRef`]); a shell's script file is also opaque until it is read.
+    pub scripts: Vec<ScriptRef>,
 }
 
 impl Analysis {

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use super::{
-    Analysis, Opaque, Origin, SimpleCommand, Word, Wrappers, code_options, git, inline, runners,
-    shell, snippet,
+    Analysis, Opaque, Origin, ScriptKind, SimpleCommand, Word, Wrappers, code_options, git, inline,
+    runners, shell, snippet,
 };
 
 /// Wrapper hops and nested scripts deeper than this are opaque.
@@ -1519,7 +1519,9 @@ impl<'w> Cx<'w> {
             return self.push(words, frame);
         }
         if i < words.len() && !stdin_mode {
-            return self.opaque("runs a script file", &join(&words));
+            let text = join(&words);
+            self.script_file(ScriptKind::Shell(name.to_string()), &words, i, frame, &text);
+            return self.opaque("runs a script file", &text);
         }
         self.interactive_shell(&words, stdin, frame);
     }

@@ -29,7 +29,7 @@ pub fn check(
     timer.mark("loaded policy");
     let ctx = Context::detect(agent.as_deref());
     timer.mark("detected context");
-    let analysis = match &shell {
+    let mut analysis = match &shell {
         Some(script) => prepare::analyse_script(&policy, script),
         None => {
             let (argv, bad) = prepare::argv_strings(&command);
@@ -37,6 +37,8 @@ pub fn check(
         }
     };
     timer.mark("analysed");
+    prepare::read_scripts(&policy, &ctx, &mut analysis, None);
+    timer.mark("read script files");
     let verdict = prepare::decide(&mut policy, &ctx, &analysis)?;
     timer.mark("decided");
     if json {

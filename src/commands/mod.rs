@@ -9,4 +9,5 @@ pub mod meta;
 pub mod prepare;
 pub mod rules;
 pub mod run;
+pub mod script_files;
 pub mod shim;

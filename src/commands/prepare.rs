@@ -61,6 +61,24 @@ pub fn analyse_script(policy: &Policy, script: &str) -> Analysis {
     analyze::analyze_script(script, &wrappers(policy))
 }
 
+/// Read the script files the analysis names (`bash x.sh`, `./x`, `python3 x.py`, `npm run
+/// x`) from the request's working directory and merge what they run into it (see
+/// [`super::script_files`]). `argv` is the argv gate itself runs, if it does.
+pub fn read_scripts(
+    policy: &Policy,
+    ctx: &Context,
+    analysis: &mut Analysis,
+    argv: Option<&[String]>,
+) -> super::script_files::Read {
+    super::script_files::expand(
+        analysis,
+        &ctx.cwd,
+        ctx.home.as_deref(),
+        &wrappers(policy),
+        argv,
+    )
+}
+
 /// The commands an analysis runs, and the wrappers they run through, as the pack index sees
 /// them.
 pub fn invocations(analysis: &Analysis) -> Vec<Invocation<'_>> {

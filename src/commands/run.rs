@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
+use super::script_files::Seal;
 use super::{check, prepare};
 use crate::approve::local::Local;
 use crate::approve::slack::Slack;
@@ -55,11 +56,12 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
     let ctx = Context::detect(opts.agent.as_deref());
     timer.mark("context (agent ancestry)");
 
-    let (exec_argv, display_argv, script, analysis) = match &target {
+    let (exec_argv, display_argv, script, analysis, read) = match &target {
         Target::Argv(argv) => {
             let (strings, bad) = prepare::argv_strings(argv);
-            let analysis = prepare::analyse_argv(&policy, &strings, bad);
-            (argv.clone(), strings, None, analysis)
+            let mut analysis = prepare::analyse_argv(&policy, &strings, bad);
+            let read = prepare::read_scripts(&policy, &ctx, &mut analysis, Some(&strings));
+            (argv.clone(), strings, None, analysis, read)
         }
         Target::Script { script, args } => {
             let mut argv: Vec<OsString> = vec!["/bin/sh".into(), "-c".into(), script.into()];
@@ -72,7 +74,8 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
                     snippet: String::new(),
                 });
             }
-            (argv, strings, Some(script.clone()), analysis)
+            let read = prepare::read_scripts(&policy, &ctx, &mut analysis, None);
+            (argv, strings, Some(script.clone()), analysis, read)
         }
     };
     timer.mark("context and analysis");
@@ -120,7 +123,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
     match verdict.decision {
         Decision::Allow => {
             timer.mark("recorded request, decision, started");
-            let exit = execute(&mut *ledger, &id, &exec_argv);
+            let exit = execute(&mut *ledger, &id, &exec_argv, read.seal.as_ref());
             timer.mark("ran and recorded finished");
             exit
         }
@@ -129,7 +132,12 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
             Ok(Exit::Denied)
         }
         Decision::Ask => {
-            let terms = Decider::new(&policy).ask_terms(&verdict);
+            let mut terms = Decider::new(&policy).ask_terms(&verdict);
+            if !read.files.is_empty() {
+                // What the command runs is in files that may have changed since an earlier
+                // approval of the same command line.
+                terms.reuse = None;
+            }
             let reusable = match terms.reuse {
                 Some(window) => find_reusable(&*ledger, window, &hmac, &ctx)?,
                 None => None,
@@ -174,7 +182,7 @@ pub fn run(opts: RunOptions, target: Target) -> Result<Exit> {
                         kind: "started",
                         data: events::started(),
                     }])?;
-                    execute(&mut *ledger, &id, &exec_argv)
+                    execute(&mut *ledger, &id, &exec_argv, read.seal.as_ref())
                 }
                 Outcome::Denied {
                     by,
@@ -415,8 +423,32 @@ fn find_reusable(
     Ok(found)
 }
 
-fn execute(ledger: &mut dyn Store, id: &str, argv: &[OsString]) -> Result<Exit> {
-    match exec::run(argv) {
+fn execute(
+    ledger: &mut dyn Store,
+    id: &str,
+    argv: &[OsString],
+    seal: Option<&Seal>,
+) -> Result<Exit> {
+    // A shell script gate read runs from a sealed copy of the bytes it analysed.
+    let sealed = match seal.map(sealed_argv).transpose() {
+        Ok(s) => s,
+        Err(message) => {
+            ledger.append(&[NewEvent {
+                request: id,
+                kind: "error",
+                data: json!({"message": message, "exit_code": Exit::CannotExecute.code()}),
+            }])?;
+            ui::error(&message);
+            return Ok(Exit::CannotExecute);
+        }
+    };
+    let run_argv = match &sealed {
+        Some((_, fd)) => seal.map(|s| s.argv(argv, *fd)).unwrap_or_default(),
+        None => argv.to_vec(),
+    };
+    let result = exec::run(&run_argv);
+    drop(sealed);
+    match result {
         Ok(outcome) => {
             let mut timer = ui::Timer::start();
             ledger.append(&[NewEvent {
@@ -442,6 +474,22 @@ fn execute(ledger: &mut dyn Store, id: &str, argv: &[OsString]) -> Result<Exit> 
             Ok(exit)
         }
     }
+}
+
+/// The sealed copy of a script and its descriptor number.
+#[cfg(target_os = "linux")]
+fn sealed_argv(seal: &Seal) -> std::result::Result<(std::os::fd::OwnedFd, i32), String> {
+    use std::os::fd::AsRawFd;
+    let fd = super::script_files::sealed_fd(&seal.bytes)
+        .map_err(|e| format!("cannot make a sealed copy of the script gate analysed: {e}"))?;
+    let n = fd.as_raw_fd();
+    Ok((fd, n))
+}
+
+/// No sealed memory files here: the script runs from its file.
+#[cfg(not(target_os = "linux"))]
+fn sealed_argv(_: &Seal) -> std::result::Result<((), i32), String> {
+    Err(String::new())
 }
 
 /// One or two lines on stderr: what was refused, by which rule, and what to do instead.

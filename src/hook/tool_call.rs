@@ -265,7 +265,8 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     }
     let (verdict, argv, script) = match &call {
         Call::Shell(script) => {
-            let analysis = prepare::analyse_script(&policy, script);
+            let mut analysis = prepare::analyse_script(&policy, script);
+            prepare::read_scripts(&policy, &ctx, &mut analysis, None);
             let verdict = match prepare::decide(&mut policy, &ctx, &analysis) {
                 Ok(v) => v,
                 Err(e) => return refuse(&format!("the policy is invalid, nothing may run:\n{e}")),
