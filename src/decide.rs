@@ -109,18 +109,25 @@ impl<'p> Decider<'p> {
         // Every file a redirection writes is judged as the command `> FILE`, where the command
         // it belongs to runs: `echo x > /dev/sda` is a write to a disk.
         let commands = judged_commands(analysis);
-        let mut places_all = places.clone();
-        for r in analysis.redirects.iter().filter(|r| r.op != "<") {
-            let at = r.command.min(places.len().saturating_sub(1));
-            places_all.push(places.get(at).cloned().unwrap_or_else(|| Place::of(facts)));
-        }
+        let place_of = |ci: usize| -> &Place {
+            let at = match ci.checked_sub(analysis.commands.len()) {
+                None => ci,
+                Some(r) => analysis
+                    .redirects
+                    .iter()
+                    .filter(|r| r.op != "<")
+                    .nth(r)
+                    .map_or(0, |r| r.command),
+            };
+            &places[at.min(places.len() - 1)]
+        };
         for (ci, cmd) in commands.iter().enumerate() {
-            let place = &places_all[ci];
+            let place = place_of(ci);
             let expanded = place.expand_command(cmd, facts, &analysis.assigned);
             let cmd = expanded.as_ref().unwrap_or(cmd);
             let mut matched = None::<Decision>;
             let program = program_name(&cmd.words[0].text);
-            let program = program.as_str();
+            let program = program.as_ref();
             // Wrappers that were peeled off are commands too: a rule on `sudo` sees `sudo ls`.
             let candidates = self
                 .by_program
@@ -257,14 +264,20 @@ pub fn basename(program: &str) -> &str {
 /// path), and, where it is written in capitals or ends in `.exe`, its lower-case name without
 /// `.exe`: on macOS and Windows `RM`, `GIT.EXE` and `C:\…\git.exe` run `rm` and `git`, and
 /// being stricter than Linux is the safe side.
-pub fn program_name(program: &str) -> String {
+pub fn program_name(program: &str) -> std::borrow::Cow<'_, str> {
     let base = basename(program);
     let base = base.rsplit('\\').next().unwrap_or(base);
+    let plain = !base.bytes().any(|b| b.is_ascii_uppercase())
+        && !base.ends_with(".exe")
+        && !base.ends_with(".EXE");
+    if plain {
+        return std::borrow::Cow::Borrowed(base);
+    }
     let lower = base.to_ascii_lowercase();
-    match lower.strip_suffix(".exe") {
+    std::borrow::Cow::Owned(match lower.strip_suffix(".exe") {
         Some(stem) if !stem.is_empty() => stem.to_string(),
         _ => lower,
-    }
+    })
 }
 
 /// Whether the program's name was normalised from capitals (`GIT CHECKOUT`): its subcommand
@@ -612,8 +625,9 @@ fn program_matches(pattern: &Alternatives, program: &str, facts: &Facts<'_>) -> 
         resolved.is_some_and(|p| pattern.matches(&p, facts.home))
             || pattern.matches(program, facts.home)
     } else {
-        pattern.matches(basename(program), facts.home)
-            || pattern.matches(&program_name(program), facts.home)
+        let base = basename(program);
+        pattern.matches(base, facts.home)
+            || matches!(program_name(program), std::borrow::Cow::Owned(n) if pattern.matches(&n, facts.home))
     }
 }
 
@@ -688,7 +702,8 @@ fn word_matches(
         return true;
     }
     // `rm -rf //` or `/tmp/../` is `/`: path spellings are normalised before matching.
-    if let Some(normal) = normalize_path(&word.text)
+    if spelled_unnormally(&word.text)
+        && let Some(normal) = normalize_path(&word.text)
         && normal != word.text
         && pattern.matches(&normal, home)
     {
@@ -746,9 +761,19 @@ pub fn judged_commands(analysis: &Analysis) -> Vec<SimpleCommand> {
     commands
 }
 
+/// The temporary directories (and `$TMPDIR`): deletes there are everyday work.
+const TEMP_DIRS: &[&str] = &["/tmp", "/var/tmp", "/private/tmp", "/dev/shm"];
+
 /// Pattern words that name a class of places rather than a spelling (see [`Place`]).
 const OUTSIDE: &str = "{outside}";
 const WHOLE_CWD: &str = "{cwd}";
+
+/// Whether a path is written other than [`normalize_path`] would write it (`//`, `/./`,
+/// `/../`, a trailing `/`): only then is the normal form worth matching.
+fn spelled_unnormally(text: &str) -> bool {
+    text.starts_with('/')
+        && (text.contains("//") || text.contains("/.") || (text.len() > 1 && text.ends_with('/')))
+}
 
 /// An argument that may be a path: not an option, not `NAME=value`, not a URL.
 fn looks_like_path(text: &str) -> bool {
@@ -767,7 +792,6 @@ pub struct Place {
     /// `None` when a `cd` went somewhere gate cannot resolve.
     bases: Option<Vec<String>>,
     home: Option<String>,
-    tmp: Vec<String>,
     /// `$TMPDIR`, when it is set to a directory below the root.
     tmpdir: Option<String>,
 }
@@ -775,13 +799,9 @@ pub struct Place {
 impl Place {
     fn of(facts: &Facts<'_>) -> Place {
         let cwd = normalize_path(facts.cwd).unwrap_or_else(|| facts.cwd.to_string());
-        let mut tmp: Vec<String> = ["/tmp", "/var/tmp", "/private/tmp", "/dev/shm"]
-            .map(String::from)
-            .to_vec();
         let tmpdir = (facts.env)("TMPDIR")
             .and_then(|t| normalize_path(&t))
             .filter(|t| t.len() > 1);
-        tmp.extend(tmpdir.clone());
         Place {
             tmpdir,
             bases: Some(vec![cwd.clone()]),
@@ -789,19 +809,20 @@ impl Place {
             home: facts
                 .home
                 .map(|h| normalize_path(h).unwrap_or_else(|| h.to_string())),
-            tmp,
         }
     }
 
     /// The place of each command of `analysis`, following its `cd`s (and `env -C`).
-    fn along(analysis: &Analysis, facts: &Facts<'_>) -> Vec<Place> {
-        let mut place = Place::of(facts);
-        let mut out = Vec::with_capacity(analysis.commands.len());
+    /// Shared between the commands between two `cd`s; one more at the end, for what follows.
+    fn along(analysis: &Analysis, facts: &Facts<'_>) -> Vec<std::rc::Rc<Place>> {
+        let mut current = std::rc::Rc::new(Place::of(facts));
+        let mut out = Vec::with_capacity(analysis.commands.len() + 1);
         for cmd in &analysis.commands {
-            out.push(place.clone());
+            out.push(current.clone());
             if !matches!(basename(&cmd.words[0].text), "cd" | "pushd") {
                 continue;
             }
+            let mut place = (*current).clone();
             let target = cmd.words[1..]
                 .iter()
                 .find(|w| w.dynamic || !w.text.starts_with('-') || w.text == "-");
@@ -821,7 +842,9 @@ impl Place {
                 }
                 _ => None,
             };
+            current = std::rc::Rc::new(place);
         }
+        out.push(current);
         out
     }
 
@@ -868,7 +891,8 @@ impl Place {
         landed.iter().any(|(p, relative)| {
             let inside = !no_project && Self::within(p, &self.cwd);
             let climbed = *relative && !Self::within(p, &self.cwd);
-            let temp = self.tmp.iter().any(|t| Self::within(p, t));
+            let temp = TEMP_DIRS.iter().any(|t| Self::within(p, t))
+                || self.tmpdir.as_deref().is_some_and(|t| Self::within(p, t));
             !inside && (climbed || !temp)
         })
     }
