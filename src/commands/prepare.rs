@@ -95,7 +95,7 @@ pub fn invocations(analysis: &Analysis) -> Vec<Invocation<'_>> {
         let normal = crate::decide::program_name(&cmd.words[0].text);
         if normal != base {
             out.push(Invocation {
-                program: normal.into(),
+                program: normal,
                 words: Vec::new(),
                 dynamic: true,
             });
