@@ -319,7 +319,7 @@ const EVASIONS: &[Case] = &[
     ("bash <<< \"rm -rf /\"", &[&["rm", "-rf", "/"]], true),
     ("sh < script.sh", &[], true),
     ("echo 'rm -rf /' | python3", &[&["echo", "rm -rf /"], &["python3"]], true),
-    ("python3 - <<EOF\nimport os\nEOF", &[&["python3"]], true),
+    ("python3 - <<EOF\nimport os\nEOF", &[&["python3", "-"]], true),
     // Opaque: interpreter inline code, with its literals analysed.
     ("python3 -c \"import os; os.system('rm -rf /')\"", &[&["python3", "-c", "import os; os.system('rm -rf /')"], RM], true),
     ("python -c 'import subprocess; subprocess.run([\"kubectl\", \"delete\", \"ns\", \"prod\"])'", &[&["python", "-c", "import subprocess; subprocess.run([\"kubectl\", \"delete\", \"ns\", \"prod\"])"], KDEL], true),
@@ -821,6 +821,22 @@ const SEEN_AS_SHELLS_RUN_IT: &[Case] = &[
     ("loop() { loop; }; loop", &[&["loop"], &["loop"]], true),
     ("f() { rm -rf /; }; trap f EXIT", &[&["trap", "f", "EXIT"], RM, &["f"]], false),
     ("shopt -s expand_aliases\nalias x='rm -rf /'\nx", &[&["shopt", "-s", "expand_aliases"], &["alias", "x=rm -rf /"], RM, &["x"]], false),
+    // 5. Found by the differential test (tests/differential.rs).
+    // Two backtick substitutions with a blank between them (the grammar reads one).
+    ("echo `true` `rm -rf /`", &[&["true"], RM, &["echo", "`true` `rm -rf /`"]], false),
+    ("echo \"`id` `rm -rf /`\"", &[&["id"], RM, &["echo", "`id` `rm -rf /`"]], false),
+    ("cat <<EOF\n`id` `rm -rf /`\nEOF", &[&["cat"], &["id"], RM], false),
+    ("echo `ls \\`rm -rf /\\`` `id`", &[RM, &["ls", "`rm -rf /`"], &["id"], &["echo", "`ls \\`rm -rf /\\`` `id`"]], false),
+    // Words after a redirection that ends a list or pipeline (the grammar gives them to it).
+    ("ls && rm 2>/dev/null -rf /", &[&["ls"], RM], false),
+    ("ls | rm </dev/null -rf /", &[&["ls"], RM], false),
+    ("! rm >/dev/null -rf /", &[RM], false),
+    // A lone `-` before a redirection is an argument.
+    ("rm - <<EOF\nx\nEOF", &[&["rm", "-"]], false),
+    ("git checkout - 2>/dev/null", &[&["git", "checkout", "-"]], false),
+    // dash's reading inside a double-quoted `$( … )`, also with a `case` in it.
+    ("echo \"$(ls &>/dev/null rm -rf /)\"", &[&["ls", "rm", "-rf", "/"], &["echo", "$(ls &>/dev/null rm -rf /)"], &["ls"], RM, &["echo", "$(ls & >/dev/null rm -rf /)"]], false),
+    ("echo \"$(case x in x) ls &>/dev/null rm -rf /;; esac)\"", &[&["ls", "rm", "-rf", "/"], &["echo", "$(case x in x) ls &>/dev/null rm -rf /;; esac)"], &["ls"], RM, &["echo", "$(case x in x) ls & >/dev/null rm -rf /;; esac)"]], false),
 ];
 
 /// Look-alikes of the features above that must stay plain.
@@ -990,7 +1006,7 @@ const ENV_AS_CODE_HARMLESS: &[Case] = &[
 #[rustfmt::skip]
 const STDIN_CODE: &[Case] = &[
     ("python3 /dev/stdin <<< 'import os; os.system(\"rm -rf ~\")'", &[&["python3", "/dev/stdin"], RMH], true),
-    ("python3 - <<'EOF'\nimport os\nos.system('rm -rf ~')\nEOF", &[&["python3"], RMH], true),
+    ("python3 - <<'EOF'\nimport os\nos.system('rm -rf ~')\nEOF", &[&["python3", "-"], RMH], true),
     ("echo 'import os; os.system(\"rm -rf ~\")' | python3", &[&["echo", "import os; os.system(\"rm -rf ~\")"], &["python3"], RMH], true),
     ("printf 'system(\"rm -rf ~\")' | perl", &[&["printf", "system(\"rm -rf ~\")"], &["perl"], RMH], true),
     ("node /dev/stdin <<< 'require(\"child_process\").execSync(\"rm -rf ~\")'", &[&["node", "/dev/stdin"], &["child_process"], RMH], true),
