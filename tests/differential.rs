@@ -21,7 +21,7 @@
 
 use std::fs;
 use std::io::Read;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -382,8 +382,10 @@ impl Gen<'_> {
                     self.pipeline(depth + 1)
                 };
                 let body = self.list(depth + 1);
-                // `break` ends the first round: the loop is bounded whatever the condition.
-                format!("while {}do {}break; done", term(&cond), term(&body))
+                // `break` ends the first round: the loop is bounded whatever the condition. It
+                // follows a newline: bash 5.2 can lose a `;` (see KNOWN_GAPS), not a newline.
+                let body = body.strip_suffix('\n').unwrap_or(&body);
+                format!("while {}do {body}\nbreak; done", term(&cond))
             }
             5 => {
                 let body = self.list(depth + 1);
@@ -466,6 +468,8 @@ struct Run {
     status: Option<i32>,
     syntax_error: bool,
     stderr: String,
+    /// The line had to be ended (the shell by `timeout`, or jobs it left behind).
+    timed_out: bool,
 }
 
 fn write_stubs(dir: &Path, records: &Path) {
@@ -493,6 +497,7 @@ fn run(shell: &str, line: &str) -> Run {
     let stubs = tmp.path().join("bin");
     let records = tmp.path().join("rec");
     let cwd = tmp.path().join("cwd");
+    let stderr_path = tmp.path().join("stderr");
     fs::create_dir_all(&records).unwrap();
     fs::create_dir_all(&cwd).unwrap();
     write_stubs(&stubs, &records);
@@ -509,7 +514,7 @@ fn run(shell: &str, line: &str) -> Run {
         .current_dir(&cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stderr(fs::File::create(&stderr_path).unwrap());
     // SAFETY: only async-signal-safe calls (dup2, fcntl) between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
@@ -523,17 +528,24 @@ fn run(shell: &str, line: &str) -> Run {
     }
     let mut child = cmd.spawn().unwrap();
     drop(writer);
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .ok();
+    // `timeout` ends the shell and its process group; a background job in another group
+    // (behind the line's own `timeout`) may outlive it: wait a little for the sentinel, then
+    // end whatever still holds it (only processes of this run hold this pipe).
+    let status = child.wait().unwrap().code();
+    let mut timed_out = status == Some(137) || status.is_none();
+    if !wait_readable(&reader, 5_000) {
+        timed_out = true;
+        for _ in 0..50 {
+            kill_holders(&reader);
+            if wait_readable(&reader, 100) {
+                break;
+            }
+        }
+    }
     let mut sentinel = std::fs::File::from(reader);
     let mut sink = Vec::new();
     sentinel.read_to_end(&mut sink).ok();
-    let status = child.wait().unwrap().code();
+    let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
 
     let mut files: Vec<PathBuf> = fs::read_dir(&records)
         .unwrap()
@@ -556,6 +568,44 @@ fn run(shell: &str, line: &str) -> Run {
         status,
         syntax_error,
         stderr,
+        timed_out,
+    }
+}
+
+/// Whether the pipe becomes readable (here: all its writers are gone) within `ms`.
+fn wait_readable(fd: &OwnedFd, ms: u16) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::from(ms)), Ok(n) if n > 0)
+}
+
+/// SIGKILL every process that holds the other end of this run's sentinel pipe.
+fn kill_holders(reader: &OwnedFd) {
+    let Ok(me) = fs::read_link(format!("/proc/self/fd/{}", reader.as_raw_fd())) else {
+        return;
+    };
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return;
+    };
+    for p in procs.flatten() {
+        let Some(pid) = p.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if pid == std::process::id() as i32 {
+            continue;
+        }
+        let Ok(fds) = fs::read_dir(p.path().join("fd")) else {
+            continue;
+        };
+        if fds
+            .flatten()
+            .any(|f| fs::read_link(f.path()).is_ok_and(|l| l == me))
+        {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
     }
 }
 
@@ -574,10 +624,29 @@ fn matches(gate: &[Word], real: &[String]) -> bool {
     }
 }
 
-/// Known, accepted gaps: (reason, predicate on the line and the argv that ran). Empty means
-/// gate saw every command of every line this generator makes.
-type GapCheck = fn(line: &str, shell: &str, argv: &[String]) -> bool;
-const KNOWN_GAPS: &[(&str, GapCheck)] = &[];
+/// Known, accepted gaps: (reason, predicate on the line, the shell, the argv that ran and
+/// gate's analysis). Each is a shell's own bug, not a reading gate should copy.
+type GapCheck = fn(line: &str, shell: &str, argv: &[String], analysis: &Analysis) -> bool;
+const KNOWN_GAPS: &[(&str, GapCheck)] = &[(
+    // bash 5.2.15 loses the first `;` after a here-document inside `$( … )`:
+    // `x "$(a <<EOF⏎t⏎EOF⏎kdel; b)"` runs `kdel b` (dash runs `kdel` and `b`, as the text says).
+    // gate reports both commands; bash runs them as one, whose words are the two commands'.
+    "bash 5.2 drops the first ';' after a here-document in $( )",
+    |line, shell, argv, analysis| {
+        shell == "bash"
+            && line.contains("<<")
+            && (1..argv.len()).any(|k| {
+                analysis
+                    .commands
+                    .iter()
+                    .any(|c| matches(&c.words, &argv[..k]))
+                    && analysis
+                        .commands
+                        .iter()
+                        .any(|c| matches(&c.words, &argv[k..]))
+            })
+    },
+)];
 
 fn show_analysis(a: &Analysis) -> String {
     let mut s = String::new();
@@ -665,7 +734,7 @@ fn the_analyser_sees_what_bash_and_dash_run() {
                         t.runs += 1;
                         t.syntax_errors[k] += usize::from(r.syntax_error);
                         t.execs += r.argvs.len();
-                        t.timeouts += usize::from(r.status == Some(137) || r.status.is_none());
+                        t.timeouts += usize::from(r.timed_out);
                         if verbose {
                             eprintln!(
                                 "#{i} {shell} status {:?} line {line:?}\n  ran {:?}\n  {}",
@@ -681,7 +750,10 @@ fn the_analyser_sees_what_bash_and_dash_run() {
                             if analysis.commands.iter().any(|c| matches(&c.words, argv)) {
                                 continue;
                             }
-                            if KNOWN_GAPS.iter().any(|(_, gap)| gap(&line, shell, argv)) {
+                            if KNOWN_GAPS
+                                .iter()
+                                .any(|(_, gap)| gap(&line, shell, argv, &analysis))
+                            {
                                 t.known_gaps += 1;
                                 continue;
                             }
@@ -796,4 +868,16 @@ fn the_stubs_record_what_runs() {
     ));
     assert!(!matches(&[w("a", false), w("x", false)], &s(&["a", "y"])));
     assert!(!matches(&[w("a", false)], &s(&["a", "y"])));
+}
+
+/// Development aid: print the lines a run would generate (`GATE_DIFF_COUNT`, `GATE_DIFF_SEED`),
+/// NUL-separated, without running them.
+#[test]
+#[ignore = "development aid: prints the generated lines"]
+fn print_lines() {
+    let count: usize = env_or("GATE_DIFF_COUNT", 300);
+    let seed: u64 = env_or("GATE_DIFF_SEED", 0x6a7e_d1ff);
+    for i in 0..count {
+        print!("{}\0", generate(seed.wrapping_add(i as u64)));
+    }
 }

@@ -60,7 +60,10 @@ pub(crate) fn walk_script(cx: &mut Cx, src: &str, frame: &Frame) {
     if src.contains('\0') {
         cx.opaque("script contains a NUL byte", &src.replace('\0', "\\0"));
     }
-    let Some((src, tree)) = parse_blanking_prefixes(src) else {
+    if !cx.spend(src) {
+        return;
+    }
+    let Some((src, tree)) = parse_blanking_prefixes(cx, src) else {
         cx.opaque("script does not parse", src);
         return;
     };
@@ -253,7 +256,10 @@ const RESERVED: &[&str] = &[
 /// compound command (`time { …; }`, `! if …`, `coproc NAME { …; }`), which the grammar reads
 /// as a simple command named `time` whose arguments are `{`, `rm`, …, blank the prefix out (same
 /// byte offsets) and parse again: the prefix only times, negates or backgrounds what follows.
-fn parse_blanking_prefixes(src: &str) -> Option<(std::borrow::Cow<'_, str>, Tree)> {
+fn parse_blanking_prefixes<'s>(
+    cx: &mut Cx,
+    src: &'s str,
+) -> Option<(std::borrow::Cow<'s, str>, Tree)> {
     let mut text = std::borrow::Cow::Borrowed(src);
     let mut tree = parse(&text)?;
     for _ in 0..16 {
@@ -268,6 +274,9 @@ fn parse_blanking_prefixes(src: &str) -> Option<(std::borrow::Cow<'_, str>, Tree
                 let spaces = " ".repeat(range.len());
                 owned.replace_range(s..e, &spaces);
             }
+        }
+        if !cx.spend(&text) {
+            break;
         }
         tree = parse(&text)?;
     }
@@ -1139,7 +1148,7 @@ impl<'s> Walker<'_, '_, 's> {
 /// (`$(…)`, backticks) run when the shell expands it. Used for unquoted here-document bodies and
 /// for values bash evaluates later (prompt strings, `${x@P}`, array subscripts, `compgen -W`).
 pub(crate) fn walk_expanded(cx: &mut Cx, text: &str, frame: &Frame, unparsed: &str) {
-    if !text.contains(['`', '$']) {
+    if !text.contains(['`', '$']) || !cx.spend(text) {
         return;
     }
     let synthetic = format!(": \"{}\"", escape_dquotes(text));
