@@ -982,6 +982,11 @@ impl<'s> Walker<'_, '_, 's> {
         match n.kind() {
             "word" => {
                 let raw = self.text(n);
+                // The grammar can read `ls` NEWLINE `\rm -rf /` as one command whose words hold
+                // the newline; a shell ends the command there. Not a reading to trust.
+                if has_unescaped_newline(raw) {
+                    self.cx.opaque("script does not parse", raw);
+                }
                 let mut ev = unquoted(raw);
                 if has_brace_expansion(raw) {
                     ev.dynamic = true;
@@ -1261,6 +1266,18 @@ fn last_simple_command(n: Node) -> Option<Node> {
             _ => return None,
         }
     }
+}
+
+/// Whether unquoted text holds a newline that no backslash escapes.
+fn has_unescaped_newline(raw: &str) -> bool {
+    let mut backslashes = 0;
+    for c in raw.chars() {
+        if c == '\n' && backslashes % 2 == 0 {
+            return true;
+        }
+        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+    }
+    false
 }
 
 fn is_skipped_text(gap: &str) -> bool {

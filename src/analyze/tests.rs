@@ -613,10 +613,19 @@ fn deep_nesting_is_bounded() {
     }
     assert!(script(&s).is_opaque() || !script(&s).commands.is_empty());
 
-    let long = "a && ".repeat(20_000) + "rm -rf /";
+    // A long list is seen to its end, up to the command budget (MAX_COMMANDS)…
+    let long = "a && ".repeat(9_000) + "rm -rf /";
     let a = script(&long);
     assert!(a.commands.iter().any(|c| c.words[0].text == "rm"));
     assert!(!a.is_opaque());
+    // … and past it the analysis stops: opaque, never allowed as if it were seen.
+    let longer = "a && ".repeat(20_000) + "rm -rf /";
+    let a = script(&longer);
+    assert!(
+        a.opaque
+            .iter()
+            .any(|o| o.reason == "too many commands to analyse")
+    );
 }
 
 #[test]
@@ -834,6 +843,9 @@ const SEEN_AS_SHELLS_RUN_IT: &[Case] = &[
     // A lone `-` before a redirection is an argument.
     ("rm - <<EOF\nx\nEOF", &[&["rm", "-"]], false),
     ("git checkout - 2>/dev/null", &[&["git", "checkout", "-"]], false),
+    // The grammar reads `ls` NEWLINE `\rm …` as one command: opaque.
+    ("ls\n\\rm -rf /", &[&["ls\nrm", "-rf", "/"]], true),
+    ("b\n\\rm -rf /", &[&["b\nrm", "-rf", "/"]], true),
     // dash's reading inside a double-quoted `$( … )`, also with a `case` in it.
     ("echo \"$(ls &>/dev/null rm -rf /)\"", &[&["ls", "rm", "-rf", "/"], &["echo", "$(ls &>/dev/null rm -rf /)"], &["ls"], RM, &["echo", "$(ls & >/dev/null rm -rf /)"]], false),
     ("echo \"$(case x in x) ls &>/dev/null rm -rf /;; esac)\"", &[&["ls", "rm", "-rf", "/"], &["echo", "$(case x in x) ls &>/dev/null rm -rf /;; esac)"], &["ls"], RM, &["echo", "$(case x in x) ls & >/dev/null rm -rf /;; esac)"]], false),
