@@ -154,6 +154,8 @@ fn many_commands_are_bounded() {
     // 60 KB of `a;`: 30,000 commands.
     assert_asks("a;a;a;…", &semicolons(60_000), "too many commands");
     assert_asks("a | a | …", &pipeline(15_000), "too many commands");
+    // More separators than the budget could report: not even parsed.
+    assert_asks("25,000 |", &pipeline(25_000), "too many commands");
     assert_opaque("1.1 MB of a;", &semicolons(1_100_000), "script too large");
 }
 

@@ -63,6 +63,14 @@ pub(crate) fn walk_script(cx: &mut Cx, src: &str, frame: &Frame) {
     if !cx.spend(src) {
         return;
     }
+    // More separators than the command budget could ever report: not worth parsing (the
+    // grammar is slow on a pipeline of 50,000 `|`), and opaque anyway.
+    let separators = memchr::memchr3_iter(b'|', b';', b'&', src.as_bytes()).count()
+        + memchr::memchr_iter(b'\n', src.as_bytes()).count();
+    if separators > 2 * super::unwrap::MAX_COMMANDS {
+        cx.stop("too many commands to analyse", src);
+        return;
+    }
     let Some((src, tree)) = parse_blanking_prefixes(cx, src) else {
         cx.opaque("script does not parse", src);
         return;

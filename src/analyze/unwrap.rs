@@ -467,7 +467,7 @@ impl<'w> Cx<'w> {
     }
 
     /// Stop the analysis: what was found so far is kept, the line is opaque.
-    fn stop(&mut self, reason: &str, text: &str) {
+    pub(crate) fn stop(&mut self, reason: &str, text: &str) {
         self.exhausted = true;
         let head: String = text.chars().take(200).collect();
         self.opaque(reason, &head);
