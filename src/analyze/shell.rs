@@ -94,10 +94,15 @@ pub(crate) fn walk_script(cx: &mut Cx, src: &str, frame: &Frame) {
 
 /// The same script as dash (Debian's `/bin/sh`) reads it, where that differs from bash's
 /// reading: `$'…'` and `$"…"` are a `$` followed by a quoted string, and `&>` is `&` (run in
-/// the background) followed by `>`. Written back in bash syntax, so the same grammar parses it
-/// (`\$'…'`, `& >`). `None` when the script holds none of these.
+/// the background) followed by `>`, and `function` is no keyword (`function g { …` is a command
+/// named `function`). Written back in bash syntax, so the same grammar parses it (`\$'…'`,
+/// `& >`, `\function`). `None` when the script holds none of these.
 pub(crate) fn dash_reading(src: &str) -> Option<String> {
-    if !(src.contains("$'") || src.contains("$\"") || src.contains("&>")) {
+    if !(src.contains("$'")
+        || src.contains("$\"")
+        || src.contains("&>")
+        || src.contains("function"))
+    {
         return None;
     }
     let b = src.as_bytes();
@@ -192,6 +197,14 @@ pub(crate) fn dash_reading(src: &str) -> Option<String> {
                 i += 1;
                 continue;
             }
+            b'f' if keyword(i, "function") && !function_with_parens(&src[i + 8..]) => {
+                // dash has no `function` keyword: `function g { cmd $(x); }` runs a command
+                // named `function` with the words (and substitutions) that follow.
+                out.push_str("\\function");
+                changed = true;
+                i += "function".len();
+                continue;
+            }
             b'#' if word_start(i) => {
                 let end = src[i..].find('\n').map_or(b.len(), |e| i + e);
                 out.push_str(&src[i..end]);
@@ -260,6 +273,25 @@ const RESERVED: &[&str] = &[
     "{", "if", "for", "while", "until", "case", "select", "[[", "!", "function", "((",
 ];
 
+/// After `function`: ` NAME ()` (dash rejects the line: nothing of it runs) rather than
+/// ` NAME {` (dash runs a command named `function`).
+fn function_with_parens(rest: &str) -> bool {
+    let rest = rest.trim_start_matches([' ', '\t']);
+    let name_end = rest
+        .find(|c: char| c.is_whitespace() || "(){};&|<>".contains(c))
+        .unwrap_or(rest.len());
+    rest[name_end..]
+        .trim_start_matches([' ', '\t'])
+        .starts_with('(')
+}
+
+/// Whether a word opens a compound command. The grammar reads `time { { a; }; }`'s `{ {` as one
+/// word.
+fn opens_compound(t: &str) -> bool {
+    RESERVED.contains(&t)
+        || (t.starts_with('{') && t.chars().all(|c| c == '{' || c.is_whitespace()))
+}
+
 /// Parse `src`; where a `time` / `time -p` / `!` / `coproc [NAME]` prefix stands in front of a
 /// compound command (`time { …; }`, `! if …`, `coproc NAME { …; }`), which the grammar reads
 /// as a simple command named `time` whose arguments are `{`, `rm`, …, blank the prefix out (same
@@ -322,14 +354,14 @@ fn prefixes(root: Node, src: &str, out: &mut Vec<(usize, usize)>) {
                         i += 1;
                     }
                 } else if args.len() > i + 1
-                    && !RESERVED.contains(&text(args[i]))
-                    && RESERVED.contains(&text(args[i + 1]))
+                    && !opens_compound(text(args[i]))
+                    && opens_compound(text(args[i + 1]))
                 {
                     end = args[i].end_byte();
                     i += 1;
                 }
                 // `time { …`, `coproc NAME { …`, or a bare `time` before `( … )`.
-                let compound = args.get(i).is_some_and(|a| RESERVED.contains(&text(*a)));
+                let compound = args.get(i).is_some_and(|a| opens_compound(text(*a)));
                 let bare = args.len() == i
                     && n.next_sibling().is_some_and(|s| s.kind() == "subshell")
                     && n.end_byte() == end;
@@ -344,7 +376,7 @@ fn prefixes(root: Node, src: &str, out: &mut Vec<(usize, usize)>) {
                 let compound = kids.iter().any(|(_, k)| {
                     k.kind() == "command"
                         && k.child_by_field_name("name")
-                            .is_some_and(|name| RESERVED.contains(&text(name)))
+                            .is_some_and(|name| opens_compound(text(name)))
                 });
                 match kids.first() {
                     Some((_, bang)) if compound && text(*bang) == "!" => {

@@ -58,7 +58,7 @@ const EVASIONS: &[Case] = &[
     ("for ((i=0;i<1;i++)); do rm -rf /; done", &[RM], false),
     ("case x in x) rm -rf / ;; esac", &[RM], false),
     ("f() { rm -rf /; }; f", &[RM, &["f"]], false),
-    ("function f { kubectl delete ns prod; }; f", &[KDEL, &["f"]], false),
+    ("function f { kubectl delete ns prod; }; f", &[KDEL, &["f"], &["function", "f", "{", "kubectl", "delete", "ns", "prod"], &["}"]], false),
     ("! rm -rf /", &[RM], false),
     ("! ! rm -rf /", &[RM], false),
     ("time rm -rf /", &[RM], false),
@@ -843,6 +843,11 @@ const SEEN_AS_SHELLS_RUN_IT: &[Case] = &[
     // A lone `-` before a redirection is an argument.
     ("rm - <<EOF\nx\nEOF", &[&["rm", "-"]], false),
     ("git checkout - 2>/dev/null", &[&["git", "checkout", "-"]], false),
+    // dash has no `function` keyword: the substitutions in its words run.
+    ("function g { echo $(rm -rf /); }", &[RM, &["function", "g", "{", "echo", "$(rm -rf /)"], &["}"]], false),
+    // A group in a group behind a prefix (the grammar reads `{ {` as one word).
+    ("time { { rm -rf /; }; }", &[RM], false),
+    ("! { { ls; rm -rf /; }\nls; }", &[&["ls"], RM, &["ls"]], false),
     // The grammar reads `ls` NEWLINE `\rm …` as one command: opaque.
     ("ls\n\\rm -rf /", &[&["ls\nrm", "-rf", "/"]], true),
     ("b\n\\rm -rf /", &[&["b\nrm", "-rf", "/"]], true),
