@@ -90,7 +90,10 @@
 //! - variables and settings that load code gate cannot see: `LD_PRELOAD`, `BASH_ENV`,
 //!   `NODE_OPTIONS`, `PERL5OPT`, `git -c core.hooksPath=…`, `vim -S`;
 //! - a script that does not parse (tree-sitter ERROR/MISSING nodes, or text the grammar
-//!   skipped), a NUL byte, nesting deeper than 200 levels.
+//!   skipped), a NUL byte, nesting deeper than 200 levels;
+//! - work past the budgets: a script over 1 MiB, more than 4 MiB parsed in one analysis
+//!   (nested scripts re-read, dash's readings, function bodies at each call), more than 10,000
+//!   commands; the analysis stops there.
 //!
 //! The string literals of inline code are analysed as shell scripts too (and a literal list
 //! such as `["rm", "-rf", "/"]` as an argv); the commands found there are reported with origin

@@ -50,11 +50,32 @@ pub(crate) fn known_output(cmds: &[SimpleCommand]) -> Option<String> {
             Some(if escapes { unescape(&text) } else { text })
         }
         "printf" => {
+            // Exactly what printf prints, for formats of `%s` and `%%` only (the format is
+            // reused until the arguments are used up); anything else is unknown.
             let (fmt, rest) = args.split_first()?;
-            let mut text = unescape(fmt);
-            for a in rest {
-                text.push('\n');
-                text.push_str(a);
+            let fmt = unescape(fmt);
+            let mut text = String::new();
+            let mut args = rest.iter();
+            loop {
+                let mut used = false;
+                let mut chars = fmt.chars();
+                while let Some(c) = chars.next() {
+                    if c != '%' {
+                        text.push(c);
+                        continue;
+                    }
+                    match chars.next() {
+                        Some('%') => text.push('%'),
+                        Some('s') => {
+                            used = true;
+                            text.push_str(args.next().copied().unwrap_or(""));
+                        }
+                        _ => return None,
+                    }
+                }
+                if !used || args.len() == 0 {
+                    break;
+                }
             }
             Some(text)
         }

@@ -60,7 +60,18 @@ pub(crate) fn walk_script(cx: &mut Cx, src: &str, frame: &Frame) {
     if src.contains('\0') {
         cx.opaque("script contains a NUL byte", &src.replace('\0', "\\0"));
     }
-    let Some((src, tree)) = parse_blanking_prefixes(src) else {
+    if !cx.spend(src) {
+        return;
+    }
+    // More separators than the command budget could ever report: not worth parsing (the
+    // grammar is slow on a pipeline of 50,000 `|`), and opaque anyway.
+    let separators = memchr::memchr3_iter(b'|', b';', b'&', src.as_bytes()).count()
+        + memchr::memchr_iter(b'\n', src.as_bytes()).count();
+    if separators > 2 * super::unwrap::MAX_COMMANDS {
+        cx.stop("too many commands to analyse", src);
+        return;
+    }
+    let Some((src, tree)) = parse_blanking_prefixes(cx, src) else {
         cx.opaque("script does not parse", src);
         return;
     };
@@ -69,7 +80,12 @@ pub(crate) fn walk_script(cx: &mut Cx, src: &str, frame: &Frame) {
     if root.has_error() && frame.origin != Origin::InlineCode {
         cx.opaque("script does not parse", src);
     }
-    let mut w = Walker { cx, src, frame };
+    let mut w = Walker {
+        cx,
+        src,
+        frame,
+        extra_for: None,
+    };
     w.node(root, Stdin::Inherited);
     if let Some(dash) = dash_reading(src) {
         cx.dash_reading(&dash, frame);
@@ -78,10 +94,15 @@ pub(crate) fn walk_script(cx: &mut Cx, src: &str, frame: &Frame) {
 
 /// The same script as dash (Debian's `/bin/sh`) reads it, where that differs from bash's
 /// reading: `$'…'` and `$"…"` are a `$` followed by a quoted string, and `&>` is `&` (run in
-/// the background) followed by `>`. Written back in bash syntax, so the same grammar parses it
-/// (`\$'…'`, `& >`). `None` when the script holds none of these.
+/// the background) followed by `>`, and `function` is no keyword (`function g { …` is a command
+/// named `function`). Written back in bash syntax, so the same grammar parses it (`\$'…'`,
+/// `& >`, `\function`). `None` when the script holds none of these.
 pub(crate) fn dash_reading(src: &str) -> Option<String> {
-    if !(src.contains("$'") || src.contains("$\"") || src.contains("&>")) {
+    if !(src.contains("$'")
+        || src.contains("$\"")
+        || src.contains("&>")
+        || src.contains("function"))
+    {
         return None;
     }
     let b = src.as_bytes();
@@ -90,9 +111,61 @@ pub(crate) fn dash_reading(src: &str) -> Option<String> {
     let mut i = 0;
     let mut heredocs: Vec<(String, bool)> = Vec::new();
     let word_start = |i: usize| i == 0 || b"\t\n ;&|()<>".contains(&b[i - 1]);
+    // Where we are: `None` for a double-quoted string, `Some((depth, cases))` for shell syntax
+    // (the script itself, or a `$( … )` inside a string, `depth` counting its open parentheses
+    // and `cases` its open `case` statements, whose patterns end in an unmatched `)`).
+    let mut stack: Vec<Option<(usize, usize)>> = vec![Some((0, 0))];
+    let keyword = |i: usize, k: &str| {
+        word_start(i)
+            && src[i..].starts_with(k)
+            && b.get(i + k.len())
+                .is_none_or(|c| b"\t\n ;&|()<>".contains(c))
+    };
     while i < b.len() {
         let c = b[i];
         let next = b.get(i + 1).copied();
+        if stack.last() == Some(&None) {
+            // Inside "…": only `$( … )` is shell syntax again (`$'` is literal in both shells).
+            match c {
+                b'\\' => {
+                    let next_len = src[i + 1..].chars().next().map_or(0, char::len_utf8);
+                    out.push_str(&src[i..i + 1 + next_len]);
+                    i += 1 + next_len;
+                }
+                b'"' => {
+                    stack.pop();
+                    out.push('"');
+                    i += 1;
+                }
+                b'$' if next == Some(b'(') && b.get(i + 2) != Some(&b'(') => {
+                    stack.push(Some((1, 0)));
+                    out.push_str("$(");
+                    i += 2;
+                }
+                _ => {
+                    let ch = src[i..].chars().next().unwrap_or(' ');
+                    out.push(ch);
+                    i += ch.len_utf8();
+                }
+            }
+            continue;
+        }
+        let in_substitution = stack.len() > 1;
+        if let (true, Some(Some((depth, cases)))) = (in_substitution, stack.last_mut()) {
+            match c {
+                b'(' => *depth += 1,
+                b')' if *depth == 1 && *cases > 0 => {}
+                b')' => {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        stack.pop();
+                    }
+                }
+                b'c' if keyword(i, "case") => *cases += 1,
+                b'e' if keyword(i, "esac") => *cases = cases.saturating_sub(1),
+                _ => {}
+            }
+        }
         match c {
             b'\\' => {
                 let next_len = src[i + 1..].chars().next().map_or(0, char::len_utf8);
@@ -107,13 +180,9 @@ pub(crate) fn dash_reading(src: &str) -> Option<String> {
                 continue;
             }
             b'"' => {
-                let mut j = i + 1;
-                while j < b.len() && b[j] != b'"' {
-                    j += if b[j] == b'\\' { 2 } else { 1 };
-                }
-                let end = (j + 1).min(b.len());
-                out.push_str(&src[i..end]);
-                i = end;
+                stack.push(None);
+                out.push('"');
+                i += 1;
                 continue;
             }
             b'$' if matches!(next, Some(b'\'') | Some(b'"')) => {
@@ -126,6 +195,14 @@ pub(crate) fn dash_reading(src: &str) -> Option<String> {
                 out.push_str("& ");
                 changed = true;
                 i += 1;
+                continue;
+            }
+            b'f' if keyword(i, "function") && !function_with_parens(&src[i + 8..]) => {
+                // dash has no `function` keyword: `function g { cmd $(x); }` runs a command
+                // named `function` with the words (and substitutions) that follow.
+                out.push_str("\\function");
+                changed = true;
+                i += "function".len();
                 continue;
             }
             b'#' if word_start(i) => {
@@ -196,11 +273,33 @@ const RESERVED: &[&str] = &[
     "{", "if", "for", "while", "until", "case", "select", "[[", "!", "function", "((",
 ];
 
+/// After `function`: ` NAME ()` (dash rejects the line: nothing of it runs) rather than
+/// ` NAME {` (dash runs a command named `function`).
+fn function_with_parens(rest: &str) -> bool {
+    let rest = rest.trim_start_matches([' ', '\t']);
+    let name_end = rest
+        .find(|c: char| c.is_whitespace() || "(){};&|<>".contains(c))
+        .unwrap_or(rest.len());
+    rest[name_end..]
+        .trim_start_matches([' ', '\t'])
+        .starts_with('(')
+}
+
+/// Whether a word opens a compound command. The grammar reads `time { { a; }; }`'s `{ {` as one
+/// word.
+fn opens_compound(t: &str) -> bool {
+    RESERVED.contains(&t)
+        || (t.starts_with('{') && t.chars().all(|c| c == '{' || c.is_whitespace()))
+}
+
 /// Parse `src`; where a `time` / `time -p` / `!` / `coproc [NAME]` prefix stands in front of a
 /// compound command (`time { …; }`, `! if …`, `coproc NAME { …; }`), which the grammar reads
 /// as a simple command named `time` whose arguments are `{`, `rm`, …, blank the prefix out (same
 /// byte offsets) and parse again: the prefix only times, negates or backgrounds what follows.
-fn parse_blanking_prefixes(src: &str) -> Option<(std::borrow::Cow<'_, str>, Tree)> {
+fn parse_blanking_prefixes<'s>(
+    cx: &mut Cx,
+    src: &'s str,
+) -> Option<(std::borrow::Cow<'s, str>, Tree)> {
     let mut text = std::borrow::Cow::Borrowed(src);
     let mut tree = parse(&text)?;
     for _ in 0..16 {
@@ -215,6 +314,9 @@ fn parse_blanking_prefixes(src: &str) -> Option<(std::borrow::Cow<'_, str>, Tree
                 let spaces = " ".repeat(range.len());
                 owned.replace_range(s..e, &spaces);
             }
+        }
+        if !cx.spend(&text) {
+            break;
         }
         tree = parse(&text)?;
     }
@@ -252,14 +354,14 @@ fn prefixes(root: Node, src: &str, out: &mut Vec<(usize, usize)>) {
                         i += 1;
                     }
                 } else if args.len() > i + 1
-                    && !RESERVED.contains(&text(args[i]))
-                    && RESERVED.contains(&text(args[i + 1]))
+                    && !opens_compound(text(args[i]))
+                    && opens_compound(text(args[i + 1]))
                 {
                     end = args[i].end_byte();
                     i += 1;
                 }
                 // `time { …`, `coproc NAME { …`, or a bare `time` before `( … )`.
-                let compound = args.get(i).is_some_and(|a| RESERVED.contains(&text(*a)));
+                let compound = args.get(i).is_some_and(|a| opens_compound(text(*a)));
                 let bare = args.len() == i
                     && n.next_sibling().is_some_and(|s| s.kind() == "subshell")
                     && n.end_byte() == end;
@@ -274,7 +376,7 @@ fn prefixes(root: Node, src: &str, out: &mut Vec<(usize, usize)>) {
                 let compound = kids.iter().any(|(_, k)| {
                     k.kind() == "command"
                         && k.child_by_field_name("name")
-                            .is_some_and(|name| RESERVED.contains(&text(name)))
+                            .is_some_and(|name| opens_compound(text(name)))
                 });
                 match kids.first() {
                     Some((_, bang)) if compound && text(*bang) == "!" => {
@@ -300,6 +402,9 @@ struct Ev {
 /// What a simple command carries besides its words: argument words found after an enclosing
 /// redirection's target, the files its redirections write, and the text fed to its input
 /// (`None`: not redirected; `Some(None)`: redirected from something unknown).
+/// An argument word found after a redirection's target: (start, end, word).
+type Extra = (usize, usize, Ev);
+
 struct Pending {
     extra: Vec<(usize, usize, Ev)>,
     writes: Vec<(String, Word)>,
@@ -310,6 +415,10 @@ struct Walker<'c, 'w, 's> {
     cx: &'c mut Cx<'w>,
     src: &'s str,
     frame: &'s Frame,
+    /// Argument words the grammar gave to the redirection of an enclosing list or pipeline
+    /// (`a && b >out arg`, `! a >out arg`): they belong to the simple command with this id, the
+    /// last one of that list.
+    extra_for: Option<(usize, Vec<Extra>)>,
 }
 
 fn children<'t>(n: Node<'t>) -> Vec<(Option<&'t str>, Node<'t>)> {
@@ -387,7 +496,13 @@ impl<'s> Walker<'_, '_, 's> {
                 self.test_command(n);
                 self.generic(n, stdin);
             }
-            "command" => self.command(n, stdin),
+            "command" => match self.extra_for.take() {
+                Some((id, extra)) if id == n.id() => self.command_with(n, stdin, extra),
+                other => {
+                    self.extra_for = other;
+                    self.command(n, stdin)
+                }
+            },
             "declaration_command" | "unset_command" => self.declaration(n),
             "list" => {
                 // `a && b && c` nests to the left; walk its spine without recursing on it.
@@ -444,7 +559,22 @@ impl<'s> Walker<'_, '_, 's> {
                 // target (`cmd > out arg`) are the body command's arguments.
                 let mut writes = Vec::new();
                 let mut extra = Vec::new();
+                let mut pos = None;
                 for (_, k) in &kids {
+                    // The grammar skips a lone `-` before a redirection (`cat - <<EOF`,
+                    // `a - >/dev/null`): it is an argument of the command.
+                    if let Some(p) = pos {
+                        let gap = self.src.get(p..k.start_byte()).unwrap_or("");
+                        if gap.trim() == "-" {
+                            let at = p + gap.find('-').unwrap_or(0);
+                            let dash = Ev {
+                                text: "-".to_string(),
+                                ..Ev::default()
+                            };
+                            extra.push((at, at + 1, dash));
+                        }
+                    }
+                    pos = Some(k.end_byte());
                     if k.kind() == "file_redirect" {
                         extra.extend(self.file_redirect(*k, &mut writes));
                     }
@@ -452,19 +582,42 @@ impl<'s> Walker<'_, '_, 's> {
                 let first = self.cx.out.commands.len();
                 // `bash <<EOF … EOF`, `python3 - <<< '…'`: the text the body reads on its
                 // standard input, for a program that runs it (unwrap.rs decides).
+                // Only for a simple command: on a pipeline or list the redirection is the last
+                // command's (`a | b <<EOF`), which would not be the one to take the text, so
+                // the input stays unknown there.
                 let saved = self.cx.stdin_text.clone();
+                let body_is_command = kids
+                    .iter()
+                    .any(|(f, k)| *f == Some("body") && k.kind() == "command");
                 if let Some(text) = kids
                     .iter()
                     .rev()
                     .find_map(|(_, k)| redirect_stdin(*k, self.src).map(|_| self.fed_text(*k)))
                 {
-                    self.cx.stdin_text = text;
+                    self.cx.stdin_text = if body_is_command { text } else { None };
                 }
                 for (field, k) in kids {
                     if field == Some("body") {
                         if k.kind() == "command" && self.enter(k) {
                             self.command_with(k, inner, std::mem::take(&mut extra));
                             self.cx.leave();
+                        } else if !extra.is_empty() {
+                            // `a && b >out arg`, `a | b <in arg`, `! a >out arg`: the grammar
+                            // wraps the whole list in the redirection; bash gives the words
+                            // (and the redirection) to the last simple command.
+                            match last_simple_command(k) {
+                                Some(last) => {
+                                    let saved = self
+                                        .extra_for
+                                        .replace((last.id(), std::mem::take(&mut extra)));
+                                    self.node(k, inner);
+                                    self.extra_for = saved;
+                                }
+                                None => {
+                                    self.cx.opaque("script does not parse", self.text(n));
+                                    self.node(k, inner);
+                                }
+                            }
                         } else {
                             self.node(k, inner);
                         }
@@ -875,6 +1028,11 @@ impl<'s> Walker<'_, '_, 's> {
         match n.kind() {
             "word" => {
                 let raw = self.text(n);
+                // The grammar can read `ls` NEWLINE `\rm -rf /` as one command whose words hold
+                // the newline; a shell ends the command there. Not a reading to trust.
+                if has_unescaped_newline(raw) {
+                    self.cx.opaque("script does not parse", raw);
+                }
                 let mut ev = unquoted(raw);
                 if has_brace_expansion(raw) {
                     ev.dynamic = true;
@@ -950,6 +1108,14 @@ impl<'s> Walker<'_, '_, 's> {
                 }
             }
             "command_substitution" | "process_substitution" => {
+                if backticks_misread(n, self.src) {
+                    self.backticks_again(n);
+                    return Ev {
+                        text: self.text(n).to_string(),
+                        dynamic: true,
+                        glob: false,
+                    };
+                }
                 self.generic(n, Stdin::Inherited);
                 // `$(echo hello)`: the output of an echo of plain words is known. Only a
                 // single word is taken (unquoted, a longer output would be split).
@@ -1012,6 +1178,39 @@ impl<'s> Walker<'_, '_, 's> {
         Some(words.join(" "))
     }
 
+    /// Backticks the grammar misread (see [`backticks_misread`]): split the text at the
+    /// unescaped backticks; the pieces between an opening and a closing one are scripts, the
+    /// pieces between two substitutions are read as the inside of a double-quoted string.
+    fn backticks_again(&mut self, n: Node) {
+        let text = self.text(n);
+        let mut pieces = vec![String::new()];
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    let last = pieces.last_mut().expect("never empty");
+                    last.push(c);
+                    if let Some(next) = chars.next() {
+                        last.push(next);
+                    }
+                }
+                '`' => pieces.push(String::new()),
+                _ => pieces.last_mut().expect("never empty").push(c),
+            }
+        }
+        if pieces.len() % 2 == 0 {
+            // An unclosed backtick: the shell would not run this.
+            self.cx.opaque("script does not parse", text);
+        }
+        for (i, piece) in pieces.iter().enumerate() {
+            if i % 2 == 1 {
+                self.cx.script(&backtick_unescape(piece), self.frame);
+            } else if !piece.is_empty() {
+                walk_expanded(self.cx, piece, self.frame, "script does not parse");
+            }
+        }
+    }
+
     /// A double-quoted string: `\` escapes only `$`, `` ` ``, `"`, `\` and newline.
     fn dquoted(&mut self, n: Node) -> Ev {
         let mut ev = Ev::default();
@@ -1047,7 +1246,7 @@ impl<'s> Walker<'_, '_, 's> {
 /// (`$(…)`, backticks) run when the shell expands it. Used for unquoted here-document bodies and
 /// for values bash evaluates later (prompt strings, `${x@P}`, array subscripts, `compgen -W`).
 pub(crate) fn walk_expanded(cx: &mut Cx, text: &str, frame: &Frame, unparsed: &str) {
-    if !text.contains(['`', '$']) {
+    if !text.contains(['`', '$']) || !cx.spend(text) {
         return;
     }
     let synthetic = format!(": \"{}\"", escape_dquotes(text));
@@ -1061,6 +1260,7 @@ pub(crate) fn walk_expanded(cx: &mut Cx, text: &str, frame: &Frame, unparsed: &s
         cx,
         src: &synthetic,
         frame,
+        extra_for: None,
     };
     // The first string in the synthetic `: "…"` is the text.
     let mut cursor = tree.root_node().walk();
@@ -1097,6 +1297,80 @@ fn escape_dquotes(body: &str) -> String {
         out.push('\\');
     }
     out
+}
+
+/// tree-sitter-bash reads `` `a` `b` `` (two backtick substitutions with only blanks between
+/// them) as one substitution whose text holds a "``" token: `a` and `b` would be lost in a
+/// command named `` a` `b ``. Such a node is split again by [`Walker::backticks_again`].
+fn backticks_misread(n: Node, src: &str) -> bool {
+    if !src
+        .get(n.start_byte()..)
+        .is_some_and(|t| t.starts_with('`'))
+    {
+        return false;
+    }
+    let mut cursor = n.walk();
+    let mut depth = 0usize;
+    loop {
+        if cursor.node().kind() == "``" && depth > 0 {
+            return true;
+        }
+        if cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if depth == 0 {
+                return false;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            cursor.goto_parent();
+            depth -= 1;
+        }
+    }
+}
+
+/// Inside backticks a backslash escapes only `$`, `` ` `` and `\`.
+fn backtick_unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' && matches!(chars.peek(), Some('$' | '`' | '\\')) {
+            out.push(chars.next().expect("peeked"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The simple command that ends a list or pipeline (`a && b | c` -> `c`), if it ends with one.
+fn last_simple_command(n: Node) -> Option<Node> {
+    let mut cur = n;
+    loop {
+        match cur.kind() {
+            "command" => return Some(cur),
+            "list" | "pipeline" | "negated_command" => {
+                let count = cur.named_child_count();
+                cur = cur.named_child(u32::try_from(count.checked_sub(1)?).ok()?)?;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Whether unquoted text holds a newline that no backslash escapes.
+fn has_unescaped_newline(raw: &str) -> bool {
+    let mut backslashes = 0;
+    for c in raw.chars() {
+        if c == '\n' && backslashes % 2 == 0 {
+            return true;
+        }
+        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+    }
+    false
 }
 
 fn is_skipped_text(gap: &str) -> bool {

@@ -58,7 +58,7 @@ const EVASIONS: &[Case] = &[
     ("for ((i=0;i<1;i++)); do rm -rf /; done", &[RM], false),
     ("case x in x) rm -rf / ;; esac", &[RM], false),
     ("f() { rm -rf /; }; f", &[RM, &["f"]], false),
-    ("function f { kubectl delete ns prod; }; f", &[KDEL, &["f"]], false),
+    ("function f { kubectl delete ns prod; }; f", &[KDEL, &["f"], &["function", "f", "{", "kubectl", "delete", "ns", "prod"], &["}"]], false),
     ("! rm -rf /", &[RM], false),
     ("! ! rm -rf /", &[RM], false),
     ("time rm -rf /", &[RM], false),
@@ -319,7 +319,7 @@ const EVASIONS: &[Case] = &[
     ("bash <<< \"rm -rf /\"", &[&["rm", "-rf", "/"]], true),
     ("sh < script.sh", &[], true),
     ("echo 'rm -rf /' | python3", &[&["echo", "rm -rf /"], &["python3"]], true),
-    ("python3 - <<EOF\nimport os\nEOF", &[&["python3"]], false),
+    ("python3 - <<EOF\nimport os\nEOF", &[&["python3", "-"]], false),
     // Opaque: interpreter inline code, with its literals analysed.
     ("python3 -c \"import os; os.system('rm -rf /')\"", &[&["python3", "-c", "import os; os.system('rm -rf /')"], RM], false),
     ("python -c 'import subprocess; subprocess.run([\"kubectl\", \"delete\", \"ns\", \"prod\"])'", &[&["python", "-c", "import subprocess; subprocess.run([\"kubectl\", \"delete\", \"ns\", \"prod\"])"], KDEL], false),
@@ -613,10 +613,19 @@ fn deep_nesting_is_bounded() {
     }
     assert!(script(&s).is_opaque() || !script(&s).commands.is_empty());
 
-    let long = "a && ".repeat(20_000) + "rm -rf /";
+    // A long list is seen to its end, up to the command budget (MAX_COMMANDS)…
+    let long = "a && ".repeat(9_000) + "rm -rf /";
     let a = script(&long);
     assert!(a.commands.iter().any(|c| c.words[0].text == "rm"));
     assert!(!a.is_opaque());
+    // … and past it the analysis stops: opaque, never allowed as if it were seen.
+    let longer = "a && ".repeat(20_000) + "rm -rf /";
+    let a = script(&longer);
+    assert!(
+        a.opaque
+            .iter()
+            .any(|o| o.reason == "too many commands to analyse")
+    );
 }
 
 #[test]
@@ -821,6 +830,30 @@ const SEEN_AS_SHELLS_RUN_IT: &[Case] = &[
     ("loop() { loop; }; loop", &[&["loop"], &["loop"]], true),
     ("f() { rm -rf /; }; trap f EXIT", &[&["trap", "f", "EXIT"], RM, &["f"]], false),
     ("shopt -s expand_aliases\nalias x='rm -rf /'\nx", &[&["shopt", "-s", "expand_aliases"], &["alias", "x=rm -rf /"], RM, &["x"]], false),
+    // 5. Found by the differential test (tests/differential.rs).
+    // Two backtick substitutions with a blank between them (the grammar reads one).
+    ("echo `true` `rm -rf /`", &[&["true"], RM, &["echo", "`true` `rm -rf /`"]], false),
+    ("echo \"`id` `rm -rf /`\"", &[&["id"], RM, &["echo", "`id` `rm -rf /`"]], false),
+    ("cat <<EOF\n`id` `rm -rf /`\nEOF", &[&["cat"], &["id"], RM], false),
+    ("echo `ls \\`rm -rf /\\`` `id`", &[RM, &["ls", "`rm -rf /`"], &["id"], &["echo", "`ls \\`rm -rf /\\`` `id`"]], false),
+    // Words after a redirection that ends a list or pipeline (the grammar gives them to it).
+    ("ls && rm 2>/dev/null -rf /", &[&["ls"], RM], false),
+    ("ls | rm </dev/null -rf /", &[&["ls"], RM], false),
+    ("! rm >/dev/null -rf /", &[RM], false),
+    // A lone `-` before a redirection is an argument.
+    ("rm - <<EOF\nx\nEOF", &[&["rm", "-"]], false),
+    ("git checkout - 2>/dev/null", &[&["git", "checkout", "-"]], false),
+    // dash has no `function` keyword: the substitutions in its words run.
+    ("function g { echo $(rm -rf /); }", &[RM, &["function", "g", "{", "echo", "$(rm -rf /)"], &["}"]], false),
+    // A group in a group behind a prefix (the grammar reads `{ {` as one word).
+    ("time { { rm -rf /; }; }", &[RM], false),
+    ("! { { ls; rm -rf /; }\nls; }", &[&["ls"], RM, &["ls"]], false),
+    // The grammar reads `ls` NEWLINE `\rm …` as one command: opaque.
+    ("ls\n\\rm -rf /", &[&["ls\nrm", "-rf", "/"]], true),
+    ("b\n\\rm -rf /", &[&["b\nrm", "-rf", "/"]], true),
+    // dash's reading inside a double-quoted `$( … )`, also with a `case` in it.
+    ("echo \"$(ls &>/dev/null rm -rf /)\"", &[&["ls", "rm", "-rf", "/"], &["echo", "$(ls &>/dev/null rm -rf /)"], &["ls"], RM, &["echo", "$(ls & >/dev/null rm -rf /)"]], false),
+    ("echo \"$(case x in x) ls &>/dev/null rm -rf /;; esac)\"", &[&["ls", "rm", "-rf", "/"], &["echo", "$(case x in x) ls &>/dev/null rm -rf /;; esac)"], &["ls"], RM, &["echo", "$(case x in x) ls & >/dev/null rm -rf /;; esac)"]], false),
 ];
 
 /// Look-alikes of the features above that must stay plain.
@@ -990,7 +1023,7 @@ const ENV_AS_CODE_HARMLESS: &[Case] = &[
 #[rustfmt::skip]
 const STDIN_CODE: &[Case] = &[
     ("python3 /dev/stdin <<< 'import os; os.system(\"rm -rf ~\")'", &[&["python3", "/dev/stdin"], RMH], false),
-    ("python3 - <<'EOF'\nimport os\nos.system('rm -rf ~')\nEOF", &[&["python3"], RMH], false),
+    ("python3 - <<'EOF'\nimport os\nos.system('rm -rf ~')\nEOF", &[&["python3", "-"], RMH], false),
     ("echo 'import os; os.system(\"rm -rf ~\")' | python3", &[&["echo", "import os; os.system(\"rm -rf ~\")"], &["python3"], RMH], false),
     ("printf 'system(\"rm -rf ~\")' | perl", &[&["printf", "system(\"rm -rf ~\")"], &["perl"], RMH], false),
     ("node /dev/stdin <<< 'require(\"child_process\").execSync(\"rm -rf ~\")'", &[&["node", "/dev/stdin"], RMH], false),

@@ -16,6 +16,16 @@ pub(crate) const MAX_STACK: usize = 600;
 
 /// How many function calls one analysis follows into their bodies.
 const MAX_EXPANSIONS: usize = 256;
+/// A script longer than this is not analysed: opaque (`gate` asks). An agent's command line is
+/// rarely more than a few kilobytes; megabytes are a file written through a here-document, or
+/// an attempt to make the analysis slow.
+pub(crate) const MAX_SCRIPT_BYTES: usize = 1024 * 1024;
+/// Total bytes one analysis may parse, across every nested script (`bash -c "$(cat <<'E' …"`
+/// levels re-read their bodies), dash's readings, function bodies at each call and expanded
+/// here-document bodies. Past it the analysis stops: opaque.
+pub(crate) const MAX_PARSED_BYTES: usize = 4 * 1024 * 1024;
+/// Simple commands one analysis may report; past it the analysis stops: opaque.
+pub(crate) const MAX_COMMANDS: usize = 10_000;
 
 /// How many extra readings of scripts (as dash reads them) one analysis may make.
 const MAX_READINGS: usize = 64;
@@ -119,6 +129,10 @@ pub(crate) struct Cx<'w> {
     /// The text on the standard input of the command being analysed, when the script shows it
     /// (a here-document, a here-string, `echo LITERAL |`); set by the shell walker.
     pub stdin_text: Option<String>,
+    /// Bytes parsed so far ([`MAX_PARSED_BYTES`]).
+    parsed_bytes: usize,
+    /// A budget ran out: the analysis stops (already reported as opaque).
+    exhausted: bool,
     /// git aliases defined by `git config alias.NAME VALUE` earlier in the invocation.
     pub git_aliases: Vec<(String, Word)>,
     /// A program file set as git's ssh (`GIT_SSH_COMMAND=./x`, `core.sshCommand`): opaque for
@@ -415,6 +429,8 @@ impl<'w> Cx<'w> {
             too_deep_reported: false,
             seen_opaque: HashSet::new(),
             readings: 0,
+            parsed_bytes: 0,
+            exhausted: false,
             functions: Vec::new(),
             calling: Vec::new(),
             expansions: 0,
@@ -438,8 +454,36 @@ impl<'w> Cx<'w> {
         }
     }
 
+    /// Pay for parsing `text`; false (and opaque, once) when a budget has run out, and then
+    /// the analysis stops.
+    pub(crate) fn spend(&mut self, text: &str) -> bool {
+        if self.exhausted {
+            return false;
+        }
+        self.parsed_bytes = self.parsed_bytes.saturating_add(text.len());
+        let reason = if text.len() > MAX_SCRIPT_BYTES {
+            "script too large to analyse"
+        } else if self.parsed_bytes > MAX_PARSED_BYTES {
+            "too much to analyse (scripts nested in scripts)"
+        } else {
+            return true;
+        };
+        self.stop(reason, text);
+        false
+    }
+
+    /// Stop the analysis: what was found so far is kept, the line is opaque.
+    pub(crate) fn stop(&mut self, reason: &str, text: &str) {
+        self.exhausted = true;
+        let head: String = text.chars().take(200).collect();
+        self.opaque(reason, &head);
+    }
+
     /// Enter one level of recursion; false (and opaque, once) when too deep.
     pub fn enter(&mut self, frame: &Frame, text: impl FnOnce() -> String) -> bool {
+        if self.exhausted {
+            return false;
+        }
         let stack_bytes = self.stack_base.abs_diff(stack_position());
         if self.stack >= MAX_STACK || frame.depth > MAX_DEPTH || stack_bytes > MAX_STACK_BYTES {
             if !self.too_deep_reported {
@@ -482,8 +526,16 @@ impl<'w> Cx<'w> {
 
     /// Record a command that runs as it is.
     pub(crate) fn push(&mut self, words: Vec<Word>, frame: &Frame) {
-        if words.is_empty() {
+        if words.is_empty() || self.exhausted {
             return;
+        }
+        if self.out.commands.len() >= MAX_COMMANDS {
+            let text = words
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            return self.stop("too many commands to analyse", &text);
         }
         self.out.commands.push(SimpleCommand {
             words,

@@ -1,0 +1,1 @@
+coproc rm -rf x; coproc NAME { kubectl get pods; }; echo ${NAME[1]}
