@@ -1047,9 +1047,11 @@ impl<'w> Cx<'w> {
                 || w.text.starts_with("--delimiter")
                 || w.text.starts_with("--arg-file")
         });
-        let known = self
-            .fed_text(stdin)
-            .filter(|t| plain_input && !t.contains(['\'', '"', '\\']) && t.lines().count() <= 64);
+        let known = self.fed_text(stdin).filter(|t| {
+            // Quotes, escapes and expansions (an unquoted here-document's `$v`) would make
+            // the words other than they read here.
+            plain_input && !t.contains(['\'', '"', '\\', '$', '`']) && t.lines().count() <= 64
+        });
         let hop = frame.hop("xargs");
         match (&replace, known) {
             (Some(r), Some(text)) if !r.is_empty() => {
