@@ -29,7 +29,7 @@ unset CI GATE_POLICY GATE_LEDGER
 # holds no single quote, so it can be given to hyperfine inside one.
 # shellcheck disable=SC2016
 script20='set -euo pipefail
-cd "$HOME/project"
+cd app
 export RUST_LOG=info
 for f in src/*.rs; do
   wc -l "$f"
