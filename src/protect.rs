@@ -1488,7 +1488,7 @@ fn is_device(text: &str) -> bool {
 }
 
 /// `a/b/../c` → `a/c`, `//` and `/./` removed (no filesystem access).
-fn normalize(p: &Path) -> PathBuf {
+pub(crate) fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

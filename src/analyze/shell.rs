@@ -1309,27 +1309,7 @@ fn backticks_misread(n: Node, src: &str) -> bool {
     {
         return false;
     }
-    let mut cursor = n.walk();
-    let mut depth = 0usize;
-    loop {
-        if cursor.node().kind() == "``" && depth > 0 {
-            return true;
-        }
-        if cursor.goto_first_child() {
-            depth += 1;
-            continue;
-        }
-        loop {
-            if depth == 0 {
-                return false;
-            }
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            cursor.goto_parent();
-            depth -= 1;
-        }
-    }
+    any_below(n, |k| k.kind() == "``")
 }
 
 /// Inside backticks a backslash escapes only `$`, `` ` `` and `\`.
@@ -1381,17 +1361,25 @@ fn is_skipped_text(gap: &str) -> bool {
 
 /// Whether any node below `n` is an expansion or substitution (iterative: no recursion).
 fn holds_expansion(n: Node) -> bool {
-    let mut cursor = n.walk();
-    let mut depth = 0usize;
-    loop {
-        if matches!(
-            cursor.node().kind(),
+    let expansion = |k: Node| {
+        matches!(
+            k.kind(),
             "simple_expansion"
                 | "expansion"
                 | "command_substitution"
                 | "process_substitution"
                 | "arithmetic_expansion"
-        ) {
+        )
+    };
+    expansion(n) || any_below(n, expansion)
+}
+
+/// Whether `pred` holds for any node below `n` (not `n` itself), walked without recursion.
+fn any_below(n: Node, pred: impl Fn(Node) -> bool) -> bool {
+    let mut cursor = n.walk();
+    let mut depth = 0usize;
+    loop {
+        if depth > 0 && pred(cursor.node()) {
             return true;
         }
         if cursor.goto_first_child() {

@@ -18,9 +18,10 @@
 
 use std::io::Read as _;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::analyze::{self, Analysis, Opaque, ScriptKind, ScriptRef, Word, Wrappers};
+use crate::protect::normalize;
 
 /// The largest script file gate reads (256 KiB); a larger one stays opaque.
 pub const MAX_SCRIPT_BYTES: usize = 256 * 1024;
@@ -1022,21 +1023,6 @@ fn read_file(path: &Path, program: bool) -> Result<File, Failure> {
         executable,
         partial: false,
     })
-}
-
-/// `a/./b/../c` → `a/c`, without touching the filesystem.
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Write `bytes` to a sealed memory file (no more writes, growth, shrinking or seal changes)
