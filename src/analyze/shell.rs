@@ -542,7 +542,10 @@ impl<'s> Walker<'_, '_, 's> {
                             self.node(k, Stdin::Pipe);
                             self.cx.stdin_text = saved;
                         }
-                        known = super::runners::known_output(&self.cx.out.commands[before..]);
+                        known = super::runners::known_output(&self.cx.out.commands[before..])
+                            .filter(|_| {
+                                !self.cx.overridden("echo") && !self.cx.overridden("printf")
+                            });
                         first = false;
                     }
                 }
@@ -639,6 +642,16 @@ impl<'s> Walker<'_, '_, 's> {
                     .child_by_field_name("body")
                     .map(|k| self.text(k).to_string());
                 match (name, body) {
+                    // bash calls these itself (for any command it cannot find): judged now.
+                    (Some(name), Some(body))
+                        if matches!(
+                            name.as_str(),
+                            "command_not_found_handle" | "command_not_found_handler"
+                        ) =>
+                    {
+                        self.cx.functions.push((name, body));
+                        self.generic(n, stdin);
+                    }
                     (Some(name), Some(body)) => self.cx.functions.push((name, body)),
                     _ => self.generic(n, stdin),
                 }
@@ -1164,7 +1177,7 @@ impl<'s> Walker<'_, '_, 's> {
         for (field, k) in children(*cmd) {
             match (field, k.kind()) {
                 (Some("name"), _) => {
-                    if self.text(k) != "echo" {
+                    if self.text(k) != "echo" || self.cx.overridden("echo") {
                         return None;
                     }
                 }

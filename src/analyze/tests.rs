@@ -828,6 +828,11 @@ const SEEN_AS_SHELLS_RUN_IT: &[Case] = &[
     ("{ f() { rm -rf /; }; }; f", &[RM, &["f"]], false),
     ("f() { g; }; g() { rm -rf /; }; f", &[RM, &["g"], &["f"]], false),
     ("loop() { loop; }; loop", &[&["loop"], &["loop"]], true),
+    // What a function or alias named echo prints is not what echo prints.
+    ("echo() { printf rm; }; $(echo hi) -rf /", &[&["printf", "rm"], &["echo", "hi"]], true),
+    ("alias echo='printf rm #'\n$(echo x) -rf /", &[&["alias", "echo=printf rm #"], &["printf", "rm"], &["echo", "x"]], true),
+    ("echo() { printf /; }; echo x | xargs rm -rf", &[&["printf", "/"], &["echo", "x"], &["rm", "-rf", "<stdin>"]], false),
+    ("command_not_found_handle() { rm -rf /; }; nosuchcommand", &[RM, &["nosuchcommand"]], false),
     ("f() { rm -rf /; }; trap f EXIT", &[&["trap", "f", "EXIT"], RM, &["f"]], false),
     ("shopt -s expand_aliases\nalias x='rm -rf /'\nx", &[&["shopt", "-s", "expand_aliases"], &["alias", "x=rm -rf /"], RM, &["x"]], false),
     // 5. Found by the differential test (tests/differential.rs).

@@ -583,6 +583,18 @@ impl<'w> Cx<'w> {
         }
     }
 
+    /// Whether `name` may not be the builtin or program of that name: the line defines a
+    /// function or an alias called so (`echo() { printf rm; }`), so what it prints is unknown.
+    pub(crate) fn overridden(&self, name: &str) -> bool {
+        self.functions.iter().any(|(n, _)| n == name)
+            || self.out.commands.iter().any(|c| {
+                basename(&c.words[0].text) == "alias"
+                    && c.words[1..].iter().any(|w| {
+                        w.dynamic || w.text.split_once('=').is_some_and(|(n, _)| n == name)
+                    })
+            })
+    }
+
     /// The body of the function `name` as last defined.
     fn function(&self, name: &str) -> Option<String> {
         self.functions
