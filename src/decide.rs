@@ -109,15 +109,17 @@ impl<'p> Decider<'p> {
         // Every file a redirection writes is judged as the command `> FILE`, where the command
         // it belongs to runs: `echo x > /dev/sda` is a write to a disk.
         let commands = judged_commands(analysis);
+        // A `> FILE` is judged where the command it belongs to runs.
+        let written_by: Vec<usize> = analysis
+            .redirects
+            .iter()
+            .filter(|r| r.op != "<")
+            .map(|r| r.command)
+            .collect();
         let place_of = |ci: usize| -> &Place {
             let at = match ci.checked_sub(analysis.commands.len()) {
                 None => ci,
-                Some(r) => analysis
-                    .redirects
-                    .iter()
-                    .filter(|r| r.op != "<")
-                    .nth(r)
-                    .map_or(0, |r| r.command),
+                Some(r) => written_by[r],
             };
             &places[at.min(places.len() - 1)]
         };

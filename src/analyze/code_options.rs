@@ -7,15 +7,8 @@ use super::Word;
 use super::unwrap::{Cx, Frame};
 
 /// Variables whose value a program runs as a command line.
+/// (git's own, `GIT_SSH_COMMAND`, `GIT_PAGER`, …, are read by `git::env`.)
 const COMMAND_VARS: &[&str] = &[
-    "GIT_SSH_COMMAND",
-    "GIT_SSH",
-    "GIT_PAGER",
-    "GIT_EDITOR",
-    "GIT_SEQUENCE_EDITOR",
-    "GIT_EXTERNAL_DIFF",
-    "GIT_ASKPASS",
-    "GIT_PROXY_COMMAND",
     "SSH_ASKPASS",
     "SUDO_ASKPASS",
     "PAGER",
@@ -74,7 +67,7 @@ pub(crate) fn assignment(cx: &mut Cx, w: &Word, frame: &Frame) {
         command_value(cx, name, value, w.dynamic, frame);
     } else if LOADER_VARS.contains(&name) {
         // BASH_ENV is expanded (`$(…)` runs) before bash reads the file it names.
-        substitutions(cx, value, frame);
+        super::evaluated::expanded_later(cx, value, frame);
         cx.opaque(
             &format!("environment variable {name} loads code gate cannot see"),
             &w.text,
@@ -82,48 +75,14 @@ pub(crate) fn assignment(cx: &mut Cx, w: &Word, frame: &Frame) {
     } else if name == "ENV" && value.contains(['/', '$', '`', ' ', '~']) {
         // An interactive sh (and bash in POSIX mode) runs the file $ENV names: a path is
         // code; a word such as `production` is an application's setting.
-        substitutions(cx, value, frame);
+        super::evaluated::expanded_later(cx, value, frame);
         cx.opaque(
             "environment variable ENV names a file a shell runs",
             &w.text,
         );
     } else if matches!(name, "PS0" | "PS1" | "PS2" | "PS4") {
         // Prompts (and PS4, the `set -x` trace prefix) are expanded: their substitutions run.
-        substitutions(cx, value, frame);
-    }
-}
-
-/// The command substitutions of a value that is expanded later (`$(…)`, backticks).
-fn substitutions(cx: &mut Cx, value: &str, frame: &Frame) {
-    let b = value.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'$' && b.get(i + 1) == Some(&b'(') && b.get(i + 2) != Some(&b'(') {
-            let mut depth = 0;
-            let mut j = i + 1;
-            while j < b.len() {
-                match b[j] {
-                    b'(' => depth += 1,
-                    b')' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            let end = j.min(b.len());
-            cx.script(&value[i + 2..end], &frame.hop_script("$(…)"));
-            i = end + 1;
-        } else if b[i] == b'`' {
-            let end = value[i + 1..].find('`').map_or(b.len(), |e| i + 1 + e);
-            cx.script(&value[i + 1..end], &frame.hop_script("`…`"));
-            i = end + 1;
-        } else {
-            i += 1;
-        }
+        super::evaluated::expanded_later(cx, value, frame);
     }
 }
 

@@ -22,7 +22,15 @@ pub(crate) fn assigned_value(cx: &mut Cx, w: &Word, frame: &Frame) {
     if matches!(name, "PS0" | "PS1" | "PS2" | "PS4") {
         return;
     }
-    if !w.dynamic && value.contains(['`', '$']) && (value.contains("$(") || value.contains('`')) {
+    if !w.dynamic {
+        expanded_later(cx, value, frame);
+    }
+}
+
+/// The command substitutions (`$(…)`, backticks) of a value bash expands later: a prompt
+/// string, `BASH_ENV`, a value read by `${x@P}` or in arithmetic.
+pub(crate) fn expanded_later(cx: &mut Cx, value: &str, frame: &Frame) {
+    if value.contains("$(") || value.contains('`') {
         walk_expanded(
             cx,
             value,

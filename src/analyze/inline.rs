@@ -273,7 +273,7 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
         // No program given: it is read from the input, which gate sees only when the line
         // shows it (then that code is judged as `-c` code is).
         if !super::runners::interpreter_stdin(cx, frame, stdin, name) {
-            let src = stdin_source(stdin).unwrap_or("its input");
+            let src = stdin.feeds_code().unwrap_or("its input");
             cx.opaque(
                 &format!("interpreter reads its program from {src}"),
                 &join_words(words),
@@ -288,16 +288,6 @@ fn info_only(words: &[Word]) -> bool {
     words[1..]
         .iter()
         .any(|w| matches!(w.text.as_str(), "--version" | "-V" | "-v" | "--help" | "-h"))
-}
-
-fn stdin_source(stdin: Stdin) -> Option<&'static str> {
-    match stdin {
-        Stdin::Inherited => None,
-        Stdin::Pipe => Some("a pipe"),
-        Stdin::Heredoc => Some("a here-document"),
-        Stdin::Herestring => Some("a here-string"),
-        Stdin::File => Some("a redirected file"),
-    }
 }
 
 fn join_words(words: &[Word]) -> String {

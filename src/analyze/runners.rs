@@ -154,7 +154,7 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
             match cx.fed_text(stdin) {
                 Some(text) => ed_commands(cx, &text, frame),
                 None => {
-                    if let Some(src) = stdin_source(stdin) {
+                    if let Some(src) = stdin.feeds_code() {
                         cx.opaque(
                             &format!("ed reads its commands from {src}, which can run commands"),
                             &join(words),
@@ -167,16 +167,6 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
         _ => return false,
     }
     true
-}
-
-fn stdin_source(stdin: Stdin) -> Option<&'static str> {
-    match stdin {
-        Stdin::Inherited => None,
-        Stdin::Pipe => Some("a pipe"),
-        Stdin::Heredoc => Some("a here-document"),
-        Stdin::Herestring => Some("a here-string"),
-        Stdin::File => Some("a redirected file"),
-    }
 }
 
 /// Words joined and run by a shell (`watchexec 'CMD'`); an expansion in them is opaque.
@@ -805,7 +795,7 @@ fn sql_client(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, name: &s
 /// `ssh host <<EOF`), or a remote shell reading them (`ssh host bash -s <<EOF`): opaque, and
 /// the text, when known, is analysed as the remote script.
 pub(crate) fn ssh_stdin(cx: &mut Cx, remote: &[Word], frame: &Frame, stdin: Stdin) {
-    let Some(src) = stdin_source(stdin) else {
+    let Some(src) = stdin.feeds_code() else {
         return;
     };
     let remote_shell = remote.first().is_some_and(|w| {

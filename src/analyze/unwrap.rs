@@ -51,7 +51,8 @@ pub(crate) enum Stdin {
 }
 
 impl Stdin {
-    fn feeds_code(self) -> Option<&'static str> {
+    /// Where a command's input comes from, when it is not inherited ("a pipe", …).
+    pub(crate) fn feeds_code(self) -> Option<&'static str> {
         match self {
             Stdin::Inherited => None,
             Stdin::Pipe => Some("a pipe"),
