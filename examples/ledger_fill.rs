@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use gate::analyze::{Wrappers, analyze_argv};
 use gate::context::Requester;
 use gate::decide::{Decider, Facts};
-use gate::exec::Outcome;
-use gate::ledger::{Ledger, NewEvent, events, keyed};
+use gate::ledger::{Kind, Ledger, NewEvent, events, keyed};
+use gate::pipeline::decision_event;
 use gate::policy::{DEFAULT_POLICY, SyncMode, parse_str};
 use gate::redact::Redactor;
 
@@ -62,11 +62,7 @@ fn main() {
     };
     let mut ledger = Ledger::open(&path, SyncMode::Normal).unwrap();
     let key = vec![7u8; 32];
-    let outcome = Outcome {
-        exit_code: Some(0),
-        signal: None,
-        duration: Duration::from_millis(1234),
-    };
+    let finished = events::finished(Some(0), None, Duration::from_millis(1234));
     let started = Instant::now();
     let mut batch_data = Vec::new();
     let mut done = 0;
@@ -94,30 +90,14 @@ fn main() {
                 extra: None,
             });
             let id = format!("{:010}", done + i);
-            batch_data.push((id, request, events::decision(&verdict, &redactor)));
+            batch_data.push((id, request, decision_event(&verdict, &redactor)));
         }
         let mut batch = Vec::with_capacity(n * 4);
         for (id, request, decision) in &batch_data {
-            batch.push(NewEvent {
-                request: id,
-                kind: "request",
-                data: request.clone(),
-            });
-            batch.push(NewEvent {
-                request: id,
-                kind: "decision",
-                data: decision.clone(),
-            });
-            batch.push(NewEvent {
-                request: id,
-                kind: "started",
-                data: events::started(),
-            });
-            batch.push(NewEvent {
-                request: id,
-                kind: "finished",
-                data: events::finished(&outcome),
-            });
+            batch.push(NewEvent::new(id, Kind::Request, request.clone()));
+            batch.push(NewEvent::new(id, Kind::Decision, decision.clone()));
+            batch.push(NewEvent::new(id, Kind::Started, events::started()));
+            batch.push(NewEvent::new(id, Kind::Finished, finished.clone()));
         }
         ledger.append(&batch).unwrap();
         done += n;

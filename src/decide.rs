@@ -44,6 +44,9 @@ pub struct Verdict {
     pub commands: Vec<SimpleCommand>,
     /// Risk shown to approvers: the highest among the rules that made the decision.
     pub risk: Risk,
+    /// When the decision is ask: who may approve, where, for how long (see
+    /// [`Decider::settle`]).
+    pub ask: Option<AskTerms>,
 }
 
 impl Verdict {
@@ -69,15 +72,25 @@ pub struct AskTerms {
 /// Rules indexed by literal program name, so a decision looks only at the rules that can match.
 pub struct Decider<'p> {
     policy: &'p Policy,
+    /// The policy's rules, then the pack rules resolved for this invocation.
+    rules: Vec<&'p Rule>,
     by_program: HashMap<&'p str, Vec<usize>>,
     always: Vec<usize>,
 }
 
 impl<'p> Decider<'p> {
+    /// A decider on the policy's own rules (and the packs already loaded into it).
     pub fn new(policy: &'p Policy) -> Self {
+        Decider::with_rules(policy, &[])
+    }
+
+    /// A decider on the policy's rules and `packs`, the pack rules resolved for one invocation
+    /// (see [`Policy::pack_rules`]); the policy itself is not changed.
+    pub fn with_rules(policy: &'p Policy, packs: &'p [Rule]) -> Self {
+        let rules: Vec<&Rule> = policy.rules.iter().chain(packs).collect();
         let mut by_program: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut always = Vec::new();
-        for (i, rule) in policy.rules.iter().enumerate() {
+        for (i, rule) in rules.iter().enumerate() {
             match &rule.matcher {
                 Matcher::Command(p) | Matcher::Both(p, _)
                     if p.program.globs().iter().all(|g| g.is_literal())
@@ -92,9 +105,19 @@ impl<'p> Decider<'p> {
         }
         Decider {
             policy,
+            rules,
             by_program,
             always,
         }
+    }
+
+    fn rule(&self, id: &str) -> Option<&'p Rule> {
+        self.rules.iter().copied().find(|r| r.id == id)
+    }
+
+    /// Give a final verdict (after gate's own protections were applied) its ask terms.
+    pub fn settle(&self, verdict: &mut Verdict) {
+        verdict.ask = (verdict.decision == Decision::Ask).then(|| self.ask_terms(verdict));
     }
 
     pub fn decide(&self, analysis: &Analysis, facts: &Facts<'_>) -> Verdict {
@@ -152,7 +175,7 @@ impl<'p> Decider<'p> {
                     continue;
                 }
                 seen.push(ri);
-                let rule = &self.policy.rules[ri];
+                let rule = self.rules[ri];
                 let how = rule_match_at(rule, cmd, facts, place);
                 if how != Match::No {
                     // An unresolved argument matches (`rm -rf "$X"` is stopped); but what gate
@@ -196,6 +219,7 @@ impl<'p> Decider<'p> {
             opaque: analysis.opaque.clone(),
             commands,
             risk,
+            ask: None,
         }
     }
 
@@ -206,7 +230,7 @@ impl<'p> Decider<'p> {
             .hits
             .iter()
             .filter(|h| h.decision == Decision::Ask)
-            .filter_map(|h| self.policy.rule(&h.rule))
+            .filter_map(|h| self.rule(&h.rule))
             .collect();
         let timeout = asking
             .iter()

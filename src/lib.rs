@@ -15,6 +15,7 @@ pub mod exec;
 pub mod exit;
 pub mod hook;
 pub mod ledger;
+pub mod pipeline;
 pub mod policy;
 pub mod protect;
 pub mod redact;
@@ -36,7 +37,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if let Some(agent) = parse_hook(&args) {
         timer.mark("parsed the command line (hook)");
         return match dispatch_hook(agent) {
-            Ok(exit) => exit.into(),
+            Ok(exit) => exit.end(),
             Err(e) => {
                 ui::error(&e.to_string());
                 e.exit().into()
@@ -59,7 +60,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     match dispatch(cli) {
-        Ok(exit) => exit.into(),
+        Ok(exit) => exit.end(),
         Err(e) => {
             ui::error(&e.to_string());
             e.exit().into()
@@ -114,7 +115,7 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
             options,
             script,
             args,
-        }) => commands::run::run(options, commands::run::Target::Script { script, args }),
+        }) => commands::run::shell(options, script, args),
         Some(Command::Check {
             json,
             shell,

@@ -13,7 +13,6 @@
 //! approved by the same OS user from a terminal without that agent's markers; a person's own
 //! request (no agent) may not be approved by that person.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
@@ -21,20 +20,21 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{Channel, Message, Shared, Vote};
-use crate::ledger::{Event, Store, store};
+use crate::ledger::{Event, Kind, Store};
 
 /// The ledger event `gate approve` / `gate deny` append.
-pub const EVENT: &str = "local_vote";
+pub const EVENT: Kind = Kind::LocalVote;
 
 /// How often the waiting process looks for new votes: a vote is noticed within a second.
 const POLL: Duration = Duration::from_millis(250);
 
 pub struct Local {
-    ledger: PathBuf,
+    /// A reader of the ledger the request waits in.
+    ledger: Box<dyn Store + Send>,
 }
 
 impl Local {
-    pub fn open(ledger: PathBuf) -> Self {
+    pub fn open(ledger: Box<dyn Store + Send>) -> Self {
         Local { ledger }
     }
 }
@@ -137,17 +137,14 @@ impl Channel for Local {
                 message,
             });
         };
-        let ledger = match store::open_read(&self.ledger) {
-            Ok(l) => l,
-            Err(e) => return fail(format!("cannot read the ledger: {e}")),
-        };
+        let ledger = &*self.ledger;
         // From the request's opening for this channel on: a `gate approve` may have answered
         // between that event and this thread's first look.
         let mut seen = match ledger.events_of(&id) {
             Ok(evs) => evs
                 .iter()
                 .rev()
-                .find(|e| e.kind == "approval_requested")
+                .find(|e| e.kind == Kind::ApprovalRequested)
                 .or(evs.last())
                 .map(|e| e.seq)
                 .unwrap_or(0),
@@ -158,8 +155,8 @@ impl Channel for Local {
             super::terminal::format_remaining(shared.remaining())
         ));
         let mut errors = 0u32;
-        while !shared.wait(POLL) {
-            let events = match ledger.events_after(&id, seen) {
+        while !shared.is_done() {
+            let events = match ledger.wait_events(&id, seen, POLL, &|| shared.is_done()) {
                 Ok(evs) => {
                     errors = 0;
                     evs
@@ -171,6 +168,7 @@ impl Channel for Local {
                     if errors >= 40 {
                         return fail(format!("cannot read the ledger: {e}"));
                     }
+                    shared.wait(POLL);
                     continue;
                 }
             };
@@ -179,7 +177,7 @@ impl Channel for Local {
                 if ev.kind != EVENT {
                     continue;
                 }
-                let _ = tx.send(self.read(&*ledger, &shared, &ev));
+                let _ = tx.send(self.read(ledger, &shared, &ev));
             }
         }
     }

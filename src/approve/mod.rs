@@ -15,10 +15,11 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::context::{Ci, Requester};
 use crate::error::{Error, Result};
+use crate::ledger::{Kind, events};
 use crate::policy::Risk;
 
 /// What approvers are shown.
@@ -232,7 +233,7 @@ pub fn ask(
     request: Request,
     channels: Vec<Box<dyn Channel>>,
     terms: &Terms,
-    record: &mut dyn FnMut(&str, Value) -> Result<()>,
+    record: &mut dyn FnMut(Kind, Value) -> Result<()>,
 ) -> Result<Outcome> {
     let shared = Arc::new(Shared {
         request,
@@ -282,7 +283,7 @@ fn coordinate(
     rx: &Receiver<Message>,
     live: &mut Vec<String>,
     terms: &Terms,
-    record: &mut dyn FnMut(&str, Value) -> Result<()>,
+    record: &mut dyn FnMut(Kind, Value) -> Result<()>,
     interrupted: &AtomicBool,
 ) -> Result<Outcome> {
     let mut failures: Vec<String> = Vec::new();
@@ -291,18 +292,23 @@ fn coordinate(
     loop {
         if live.is_empty() {
             record(
-                "verdict",
-                json!({"outcome": "unavailable", "failures": failures}),
+                Kind::Verdict,
+                events::verdict(&events::Verdict::Unavailable {
+                    failures: &failures,
+                }),
             )?;
             return Ok(Outcome::Unavailable(failures));
         }
         if interrupted.load(Ordering::Relaxed) {
-            record("verdict", json!({"outcome": "cancelled", "by": "signal"}))?;
+            record(
+                Kind::Verdict,
+                events::verdict(&events::Verdict::Cancelled { by: "signal" }),
+            )?;
             return Ok(Outcome::Cancelled);
         }
         let now = Instant::now();
         if now >= deadline {
-            record("verdict", json!({"outcome": "expired"}))?;
+            record(Kind::Verdict, events::verdict(&events::Verdict::Expired))?;
             return Ok(Outcome::Expired);
         }
         let wait = (deadline - now).min(Duration::from_millis(100));
@@ -316,15 +322,15 @@ fn coordinate(
         };
         match msg {
             Message::Failed { channel, message } => {
-                record(
-                    "channel_failed",
-                    json!({"channel": channel, "error": message}),
-                )?;
+                record(Kind::ChannelFailed, events::channel_failed(&channel, &message))?;
                 failures.push(format!("{channel}: {message}"));
                 live.retain(|c| *c != channel);
             }
             Message::Cancel { channel } => {
-                record("verdict", json!({"outcome": "cancelled", "by": channel}))?;
+                record(
+                    Kind::Verdict,
+                    events::verdict(&events::Verdict::Cancelled { by: &channel }),
+                )?;
                 return Ok(Outcome::Cancelled);
             }
             Message::Refused {
@@ -335,14 +341,14 @@ fn coordinate(
             } => {
                 let verdict = if approve { "approve" } else { "deny" };
                 record(
-                    "vote",
-                    json!({
-                        "approver": approver,
-                        "channel": channel,
-                        "verdict": verdict,
-                        "comment": null,
-                        "accepted": false,
-                        "refused": reason,
+                    Kind::Vote,
+                    events::vote(&events::VoteData {
+                        approver: &approver,
+                        aliases: None,
+                        channel: &channel,
+                        approve,
+                        comment: None,
+                        refused: Some(&reason),
                     }),
                 )?;
                 crate::ui::note(&format!(
@@ -353,15 +359,14 @@ fn coordinate(
                 let check = terms.check(&vote, &shared.request);
                 let verdict = if vote.approve { "approve" } else { "deny" };
                 record(
-                    "vote",
-                    json!({
-                        "approver": vote.approver,
-                        "aliases": vote.aliases,
-                        "channel": vote.channel,
-                        "verdict": verdict,
-                        "comment": vote.comment,
-                        "accepted": check.is_ok(),
-                        "refused": check.as_ref().err(),
+                    Kind::Vote,
+                    events::vote(&events::VoteData {
+                        approver: &vote.approver,
+                        aliases: Some(&vote.aliases),
+                        channel: &vote.channel,
+                        approve: vote.approve,
+                        comment: vote.comment.as_deref(),
+                        refused: check.as_ref().err().map(String::as_str),
                     }),
                 )?;
                 if let Err(why) = check {
@@ -374,8 +379,11 @@ fn coordinate(
                 let who = normalize(&vote.approver).to_string();
                 if !vote.approve {
                     record(
-                        "verdict",
-                        json!({"outcome": "denied", "by": who, "channel": vote.channel}),
+                        Kind::Verdict,
+                        events::verdict(&events::Verdict::Denied {
+                            by: &who,
+                            channel: &vote.channel,
+                        }),
                     )?;
                     return Ok(Outcome::Denied {
                         by: who,
@@ -389,8 +397,11 @@ fn coordinate(
                 if approvals.len() as u32 >= terms.quorum.max(1) {
                     let by: Vec<String> = approvals.iter().map(|(a, _)| a.clone()).collect();
                     record(
-                        "verdict",
-                        json!({"outcome": "approved", "by": by, "channel": vote.channel}),
+                        Kind::Verdict,
+                        events::verdict(&events::Verdict::Approved {
+                            by: &by,
+                            channel: &vote.channel,
+                        }),
                     )?;
                     return Ok(Outcome::Approved {
                         by,

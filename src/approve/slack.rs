@@ -16,7 +16,6 @@
 //! polled (less often) as the fallback.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant, SystemTime};
@@ -65,8 +64,8 @@ pub struct Slack {
     http: Client,
     /// The app-level token (xapp-…) in socket mode.
     app_token: Option<String>,
-    /// The ledger, to count the requests polling Slack beside this one.
-    ledger: Option<PathBuf>,
+    /// A reader of the ledger, to count the requests polling Slack beside this one.
+    ledger: Option<Box<dyn crate::ledger::Store + Send>>,
 }
 
 /// The mean poll interval when `peers` requests (this one included) poll at once: never
@@ -343,7 +342,10 @@ enum Person {
 
 impl Slack {
     /// Check the configuration and the token's presence and shape (no network yet).
-    pub fn open(cfg: &SlackConfig, ledger: Option<PathBuf>) -> Result<Self, String> {
+    pub fn open(
+        cfg: &SlackConfig,
+        ledger: Option<Box<dyn crate::ledger::Store + Send>>,
+    ) -> Result<Self, String> {
         let token = match std::env::var(&cfg.token_env) {
             Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
             _ => {
@@ -833,10 +835,7 @@ impl Slack {
         ));
         let factor = if buttons { SOCKET_POLL_FACTOR } else { 1 };
         let mut errors = 0u32;
-        let ledger = self
-            .ledger
-            .as_deref()
-            .and_then(|p| crate::ledger::store::open_read(p).ok());
+        let ledger = self.ledger.as_deref();
         let mut peers = 1usize;
         let mut counted = Instant::now() - RECOUNT;
         let mut delay = (self.cfg.poll_interval * factor).mul_f64(jitter());
@@ -874,7 +873,7 @@ impl Slack {
                 }
             };
             errors = 0;
-            if let Some(l) = &ledger
+            if let Some(l) = ledger
                 && counted.elapsed() >= RECOUNT
             {
                 peers = l.waiting("slack").map(|w| w.len()).unwrap_or(peers);

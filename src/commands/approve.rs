@@ -17,14 +17,8 @@ use crate::approve::local::EVENT;
 use crate::context::{AgentProcess, Context, agent_from_env, ancestry};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::ledger::{Event, RequestRecord, Store, store};
+use crate::ledger::{Event, Kind, RequestRecord, Store, store};
 use crate::policy::SyncMode;
-
-fn ledger_path() -> Result<std::path::PathBuf> {
-    crate::dirs::ledger_path().ok_or_else(|| {
-        Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
-    })
-}
 
 fn expires(data: &Value) -> String {
     data.get("expires")
@@ -46,14 +40,13 @@ fn who(r: &RequestRecord) -> String {
 }
 
 pub fn pending(as_json: bool) -> Result<Exit> {
-    let path = ledger_path()?;
-    if !path.exists() {
+    if !store::exists()? {
         if !as_json {
             println!("no request is waiting for a local approval");
         }
         return Ok(Exit::Success);
     }
-    let ledger = store::open_read(&path)?;
+    let ledger = store::open_read()?;
     let waiting = ledger.pending()?;
     if as_json {
         for (rec, data) in &waiting {
@@ -167,7 +160,7 @@ fn refusal(rec: &RequestRecord, ctx: &Context, verdict: &str, me: &str) -> Optio
 /// Whether `me` may answer the request whose events these are: it still waits, and `me` is
 /// among the approvers its `approval_requested` names.
 fn still_answerable(id: &str, events: &[Event], me: &str) -> Result<Option<String>> {
-    if events.iter().any(|e| e.kind == "verdict") {
+    if events.iter().any(|e| e.kind == Kind::Verdict) {
         let rec = RequestRecord::from_events(id, events);
         return Err(Error::Usage(format!(
             "request {id} was settled meanwhile (status: {}); see `gate show {id}`",
@@ -177,7 +170,7 @@ fn still_answerable(id: &str, events: &[Event], me: &str) -> Result<Option<Strin
     let sets: Vec<Vec<String>> = events
         .iter()
         .rev()
-        .find(|e| e.kind == "approval_requested")
+        .find(|e| e.kind == Kind::ApprovalRequested)
         .and_then(|e| e.data.get("approvers"))
         .and_then(|a| serde_json::from_value(a.clone()).ok())
         .unwrap_or_default();
@@ -186,14 +179,13 @@ fn still_answerable(id: &str, events: &[Event], me: &str) -> Result<Option<Strin
 
 /// `gate approve ID` (`approve = true`) and `gate deny ID`.
 pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Exit> {
-    let path = ledger_path()?;
-    if !path.exists() {
+    if !store::exists()? {
         return Err(Error::NotFound(format!(
             "no ledger at {} yet: nothing is waiting for approval",
-            path.display()
+            store::location()?
         )));
     }
-    let mut ledger = store::open(&path, SyncMode::Normal)?;
+    let mut ledger = store::open(SyncMode::Normal)?;
     let rec = find_pending(&*ledger, prefix)?;
     let ctx = Context::detect(None);
     let me = ctx.requester.user.clone();
@@ -203,13 +195,13 @@ pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Ex
     // The check that the request still waits and that this approver may answer it, and the
     // vote, in one transaction; the ledger seals the vote, which is how the waiting gate knows
     // that gate wrote it.
-    let written = ledger.append_checked(&rec.id, &mut |events| {
+    let (written, _) = ledger.append_checked(&rec.id, &mut |events| {
         let refused = match &refused {
             Some(why) => Some(why.clone()),
             None => still_answerable(&rec.id, events, &me)?,
         };
         Ok(vec![(
-            EVENT.to_string(),
+            EVENT,
             json!({
                 "approver": me,
                 "agent": ctx.requester.agent,
@@ -221,7 +213,10 @@ pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Ex
         )])
     })?;
     let Some(vote) = written.first() else {
-        return Err(Error::ledger(&path, "the vote was not recorded"));
+        return Err(Error::Ledger {
+            path: ledger.location(),
+            message: "the vote was not recorded".into(),
+        });
     };
     if let Some(why) = vote.data.get("refused").and_then(Value::as_str) {
         crate::ui::error(&format!("refused: {why}"));
@@ -240,11 +235,11 @@ pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Ex
             .iter()
             .filter(|e| e.kind == EVENT && e.seq < mine)
             .count();
-        let verdict_event = all.iter().find(|e| e.kind == "verdict");
+        let verdict_event = all.iter().find(|e| e.kind == Kind::Verdict);
         let my_vote = all
             .iter()
             .filter(|e| {
-                e.kind == "vote" && e.data.get("channel").and_then(Value::as_str) == Some("local")
+                e.kind == Kind::Vote && e.data.get("channel").and_then(Value::as_str) == Some("local")
             })
             .nth(before);
         match (my_vote, verdict_event) {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::prepare;
+use crate::pipeline::prepare;
 use crate::context::Context;
 use crate::decide::Verdict;
 use crate::error::{Error, Result};
@@ -25,7 +25,7 @@ pub fn check(
         ));
     }
     let mut timer = crate::ui::Timer::start();
-    let mut policy = prepare::load_policy(policy_path)?;
+    let policy = prepare::load_policy(policy_path)?;
     timer.mark("loaded policy");
     let ctx = Context::detect(agent.as_deref());
     timer.mark("detected context");
@@ -39,7 +39,7 @@ pub fn check(
     timer.mark("analysed");
     prepare::read_scripts(&policy, &ctx, &mut analysis, None);
     timer.mark("read script files");
-    let verdict = prepare::decide(&mut policy, &ctx, &analysis)?;
+    let verdict = prepare::decide(&policy, &ctx, &analysis)?;
     timer.mark("decided");
     if json {
         println!("{}", verdict_json(&verdict));

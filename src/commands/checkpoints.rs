@@ -8,165 +8,52 @@
 //! (`slack SEQ` / `webhook SEQ` lines, the newest seq sent), so nothing is sent twice and a
 //! destination that was down catches up on the next run.
 
-use std::collections::BTreeMap;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::prepare;
+use crate::pipeline::prepare;
 use crate::approve::{slack::Slack, webhook::Webhook};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::ledger::{Store, checkpoint};
-use crate::policy::Policy;
+use crate::ledger::store;
+use crate::pipeline::has_destination;
 
 /// At most this many checkpoints go into one message (the newest ones; older unsent ones are
 /// summarised by count).
 const MAX_PER_MESSAGE: usize = 50;
 
-fn read_posted(path: &Path) -> BTreeMap<String, i64> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| {
-            let (dest, seq) = l.split_once(' ')?;
-            Some((dest.to_string(), seq.trim().parse().ok()?))
-        })
-        .collect()
-}
-
-fn write_posted(path: &Path, posted: &BTreeMap<String, i64>) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    let text: String = posted.iter().map(|(d, s)| format!("{d} {s}\n")).collect();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| Error::ledger(path, e))
-}
-
 /// Sends a batch of checkpoints (and how many older unsent ones it leaves out); says where.
 type Deliver<'a> = dyn Fn(&[(i64, Vec<u8>)], usize) -> std::result::Result<String, String> + 'a;
 
-/// Whether the policy names somewhere to send checkpoints.
-pub fn has_destination(policy: &Policy) -> bool {
-    policy.slack.is_some() || policy.webhook.is_some()
-}
-
-/// When the policy names a destination, post every checkpoint `ledger` writes from now on
-/// (`policy_override`: the `--policy` this gate was given, passed on to the poster).
-pub fn post_checkpoints_from(
-    ledger: &mut dyn Store,
-    policy: &Policy,
-    policy_override: Option<PathBuf>,
-) {
-    if has_destination(policy) {
-        ledger.on_checkpoint(Box::new(move || {
-            post_in_background(policy_override.as_deref())
-        }));
-    }
-}
-
-/// [`post_checkpoints_from`] for a process that has not loaded the policy (PostToolUse): it
-/// is loaded only if a checkpoint is written, to see whether it goes anywhere.
-pub fn post_checkpoints_lazily(ledger: &mut dyn Store, policy_override: Option<PathBuf>) {
-    ledger.on_checkpoint(Box::new(move || {
-        if let Ok(policy) = crate::commands::prepare::load_policy(policy_override.clone())
-            && has_destination(&policy)
-        {
-            post_in_background(policy_override.as_deref());
-        }
-    }));
-}
-
-/// Start `gate checkpoints post` in the background, detached from the terminal (its own
-/// process group, so a Ctrl-C meant for the command does not stop it) with its output
-/// discarded. Failing to start it loses nothing: the next one sends what this one would have.
-pub fn post_in_background(policy_override: Option<&Path>) {
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args(["checkpoints", "post", "--quiet"]);
-    if let Some(p) = policy_override {
-        cmd.arg("--policy").arg(p);
-    }
-    use std::os::unix::process::CommandExt;
-    cmd.stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .process_group(0);
-    if let Ok(mut child) = cmd.spawn() {
-        // Reap it if gate is still around when it ends; otherwise init does.
-        std::thread::spawn(move || child.wait());
-    }
-}
-
-/// How long `gate checkpoints post` waits for another poster to finish.
-const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
-
 pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exit> {
     let policy = prepare::load_policy(policy_path)?;
-    let ledger = crate::dirs::ledger_path().ok_or_else(|| {
-        Error::Usage("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
-    })?;
     if !has_destination(&policy) {
         return Err(Error::Config(
             "no [slack] or [webhook] section in the policy: there is nowhere to post checkpoints"
                 .into(),
         ));
     }
-    // One poster at a time; a second one has nothing to add.
-    let posted_file = crate::ledger::sibling(&ledger, ".checkpoints.posted");
-    let lock_path = crate::ledger::sibling(&ledger, ".checkpoints.posted.lock");
-    let lock = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&lock_path)
-        .map_err(|e| Error::ledger(&lock_path, e))?;
-    // The background poster (`--quiet`) leaves it to the one already posting; asked by hand,
-    // gate waits for that one to finish, then posts what is still unsent, so its answer is
-    // about every checkpoint there is.
-    let mut lock = lock;
-    let deadline = std::time::Instant::now() + LOCK_PATIENCE;
-    let _guard = loop {
-        match nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusiveNonblock) {
-            Ok(g) => break g,
-            Err((_, _)) if quiet => return Ok(Exit::Success),
-            Err((back, _)) if std::time::Instant::now() < deadline => {
-                lock = back;
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(_) => {
-                return Err(Error::Unavailable(format!(
-                    "another gate has been posting checkpoints for {} s and still holds {}; nothing was sent: try again later",
-                    LOCK_PATIENCE.as_secs(),
-                    lock_path.display()
-                )));
-            }
-        }
+    let ledger = store::open(policy.sync)?;
+    // One poster at a time; a second one has nothing to add. The background poster
+    // (`--quiet`) leaves it to the one already posting; asked by hand, gate waits for that one
+    // to finish, then posts what is still unsent, so its answer is about every checkpoint
+    // there is.
+    let Some(mut posted) = ledger.posting(!quiet)? else {
+        return Ok(Exit::Success);
     };
-    let all = checkpoint::read(&ledger)?;
-    let mut posted = read_posted(&posted_file);
+    let all = ledger.checkpoints()?;
     let host = nix::unistd::gethostname()
         .ok()
         .and_then(|h| h.into_string().ok())
         .unwrap_or_else(|| "localhost".into());
-    let ledger_name = ledger.display().to_string();
+    let ledger_name = ledger.location();
     let mut report = Vec::new();
     let mut failures = Vec::new();
     let mut open_failures = Vec::new();
 
     let mut send = |dest: &str, deliver: &Deliver<'_>| {
-        let last = posted.get(dest).copied().unwrap_or(0);
+        let last = posted.sent(dest);
         let unsent: Vec<(i64, Vec<u8>)> = all.iter().filter(|(s, _)| *s > last).cloned().collect();
         if unsent.is_empty() {
             report.push(json!({"destination": dest, "sent": 0, "upto": last}));
@@ -177,7 +64,7 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
         match deliver(batch, skipped) {
             Ok(place) => {
                 let upto = batch.last().map(|(s, _)| *s).unwrap_or(last);
-                posted.insert(dest.to_string(), upto);
+                posted.set_sent(dest, upto);
                 report.push(
                     json!({"destination": dest, "to": place, "sent": batch.len(), "upto": upto}),
                 );
@@ -223,7 +110,7 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
         }
     }
     failures.extend(open_failures);
-    write_posted(&posted_file, &posted)?;
+    posted.save()?;
 
     if json {
         println!(
@@ -253,9 +140,9 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
         Ok(Exit::Success)
     } else {
         Err(Error::Unavailable(format!(
-            "could not post checkpoints: {} (they stay in {} and are sent next time)",
+            "could not post checkpoints: {} (they stay beside the ledger, {}, and are sent next time)",
             failures.join("; "),
-            checkpoint::path(&ledger).display()
+            ledger.location()
         )))
     }
 }

@@ -10,10 +10,7 @@ use crate::ledger::query::{Filter, parse_time};
 use crate::ledger::{RequestRecord, Status, Store, store};
 
 fn open() -> Result<Box<dyn Store>> {
-    let path = crate::dirs::ledger_path().ok_or_else(|| {
-        Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
-    })?;
-    store::open_read(&path)
+    store::open_read()
 }
 
 fn status_colored(s: Status) -> String {
@@ -211,7 +208,7 @@ pub fn verify_command(id: &str, argv: &[std::ffi::OsString]) -> Result<Exit> {
             "request {id} has no keyed hash of its command line"
         )));
     };
-    if crate::ledger::keyed::matches(ledger.location(), argv, recorded)? {
+    if ledger.argv_matches(argv, recorded)? {
         println!("match: request {id} ran exactly this command line");
         Ok(Exit::Success)
     } else {
@@ -341,16 +338,13 @@ pub fn export(format: ExportFormat, args: &FilterArgs) -> Result<Exit> {
 }
 
 pub fn verify(as_json: bool) -> Result<Exit> {
-    let path = crate::dirs::ledger_path().ok_or_else(|| {
-        Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
-    })?;
-    let ledger = store::open_audit(&path)?;
+    let ledger = store::open_audit()?;
     let report = ledger.verify()?;
     if report.seals_unchecked > 0 {
         crate::ui::note(&format!(
             "warning: {} votes and verdicts were not checked: their seals need the ledger key, {}, which cannot be read",
             report.seals_unchecked,
-            crate::ledger::keyed::key_path(ledger.location()).display()
+            report.key.as_deref().unwrap_or("?")
         ));
     }
     if as_json {

@@ -6,8 +6,6 @@ pub mod checkpoints;
 pub mod init;
 pub mod log;
 pub mod meta;
-pub mod prepare;
 pub mod rules;
 pub mod run;
-pub mod script_files;
 pub mod shim;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::prepare;
+use crate::pipeline::prepare;
 use crate::cli::RulesCommand;
 use crate::decide::{Facts, rule_matches};
 use crate::error::{Error, Result};

@@ -23,15 +23,14 @@ use std::io::Read;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::cli::{HookAsk, RunOptions};
-use crate::commands::{prepare, run::seek_approval};
+use crate::approve::Outcome;
+use crate::cli::HookAsk;
 use crate::context::Context;
-use crate::decide::Decider;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::ledger::{NewEvent, events, intake, keyed, store};
+use crate::ledger::{Kind, NewEvent, events, store};
+use crate::pipeline::{self, Ask, Request, Target};
 use crate::policy::Decision;
-use crate::redact::Redactor;
 
 /// Hook input larger than this is refused (Claude Code's commands are far smaller).
 const MAX_INPUT: u64 = 4 * 1024 * 1024;
@@ -146,13 +145,8 @@ fn claude_answer(decision: &str, reason: &str) {
 /// The request id for a tool call: derived from the session and tool-use ids, so PostToolUse
 /// finds the request PreToolUse made without any lookup table.
 pub fn request_id(dialect: Dialect, session: &str, tool_use: &str) -> String {
-    const ALPHABET: &[u8] = b"23456789abcdefghijkmnpqrstuvwxyz";
     let digest = Sha256::digest(format!("{}\0{session}\0{tool_use}", dialect.agent()).as_bytes());
-    digest
-        .iter()
-        .take(10)
-        .map(|b| ALPHABET[(*b as usize) % 32] as char)
-        .collect()
+    pipeline::id_from_bytes(&digest)
 }
 
 /// Answer one hook call. Every error and every panic answers deny (exit status 2 with the
@@ -250,12 +244,6 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         .pointer("/tool_input/description")
         .and_then(Value::as_str);
 
-    let mut policy = match prepare::load_policy(opts.policy.clone()) {
-        Ok(p) => p,
-        Err(e) => return refuse(&format!("the policy is invalid, nothing may run:\n{e}")),
-    };
-    let redactor = Redactor::new(&policy.redact)
-        .map_err(|e| Error::Config(format!("[redact] patterns: {e}")))?;
     let mut ctx = Context::detect(opts.agent.as_deref());
     if ctx.requester.agent.is_none() {
         ctx.requester.agent = Some(d.agent().into());
@@ -263,213 +251,63 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     if let Some(cwd) = field("cwd").filter(|c| !c.is_empty()) {
         ctx.cwd = cwd.to_string();
     }
-    let (verdict, argv, script) = match &call {
-        Call::Shell(script) => {
-            let mut analysis = prepare::analyse_script(&policy, script);
-            prepare::read_scripts(&policy, &ctx, &mut analysis, None);
-            let verdict = match prepare::decide(&mut policy, &ctx, &analysis) {
-                Ok(v) => v,
-                Err(e) => return refuse(&format!("the policy is invalid, nothing may run:\n{e}")),
-            };
-            let argv = vec!["/bin/sh".to_string(), "-c".to_string(), script.to_string()];
-            (verdict, argv, Some(*script))
+    let target = match call {
+        Call::Shell(script) => Target::ToolScript(script.to_string()),
+        Call::FileWrite(tool, paths) => Target::FileWrite {
+            tool: tool.to_string(),
+            paths,
+        },
+    };
+    let ask = Ask {
+        options: pipeline::Options {
+            reason: description.map(str::to_string),
+            agent: ctx.requester.agent.clone(),
+            policy: opts.policy.clone(),
+            ..Default::default()
+        },
+        target,
+        ctx,
+        id: (!tool_use.is_empty()).then(|| request_id(d, session, tool_use)),
+        via: Some(json!({"adapter": d.agent(), "session_id": session, "tool_use_id": tool_use})),
+    };
+    let mut req = match Request::prepare(ask) {
+        Ok(Some(req)) => req,
+        // An ordinary file: the agent's own permissions apply, as for any other tool.
+        Ok(None) => return Ok(Exit::Success),
+        Err(e @ Error::Policy(_)) => {
+            return refuse(&format!("the policy is invalid, nothing may run:\n{e}"));
         }
-        Call::FileWrite(tool, paths) => {
-            let env = |k: &str| std::env::var(k).ok();
-            let scope = prepare::protection(&policy, &ctx, &env);
-            let findings: Vec<_> = paths
-                .iter()
-                .filter_map(|p| scope.check_file_write(p))
-                .collect();
-            if findings.is_empty() {
-                // An ordinary file: the agent's own permissions apply, as for any other tool.
-                return Ok(Exit::Success);
-            }
-            let mut argv = vec![tool.to_string()];
-            argv.extend(paths.iter().cloned());
-            let mut verdict = crate::decide::Verdict {
-                decision: Decision::Allow,
-                hits: Vec::new(),
-                opaque: Vec::new(),
-                commands: vec![crate::analyze::SimpleCommand {
-                    words: argv.iter().map(crate::analyze::Word::lit).collect(),
-                    origin: crate::analyze::Origin::Argv,
-                    via: Vec::new(),
-                }],
-                risk: crate::policy::Risk::Low,
-            };
-            crate::protect::apply(&mut verdict, findings);
-            (verdict, argv, None)
-        }
-    };
-
-    let id = if tool_use.is_empty() {
-        crate::commands::run::new_request_id()
-    } else {
-        request_id(d, session, tool_use)
-    };
-    let ledger_path = match crate::dirs::ledger_path() {
-        Some(p) => p,
-        None => return refuse("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER"),
-    };
-    // Allowed and denied calls go to the intake (see `ledger::intake`): one line, no SQLite.
-    // The first call ever, and a call that finds the intake long, open the ledger itself.
-    let quick = matches!(verdict.decision, Decision::Allow | Decision::Deny)
-        && ledger_is_writable_file(&ledger_path)
-        && intake::waiting_bytes(&ledger_path) < intake::FOLD_AT
-        && !intake::blocked(&ledger_path);
-    let mut ledger = if quick {
-        None
-    } else {
-        match store::open(&ledger_path, policy.sync) {
-            Ok(mut l) => {
-                crate::commands::checkpoints::post_checkpoints_from(
-                    &mut *l,
-                    &policy,
-                    opts.policy.clone(),
-                );
-                Some(l)
-            }
-            Err(e) => return refuse(&format!("{e}; nothing may run unrecorded")),
-        }
-    };
-    let key = match keyed::load_key(&ledger_path) {
-        Ok(k) => k,
         Err(e) => return refuse(&format!("{e}; nothing may run unrecorded")),
     };
-    let os_argv: Vec<std::ffi::OsString> = argv.iter().map(Into::into).collect();
-    let hmac = keyed::argv_hmac_with(&key, &os_argv);
-    let masked_script = script.map(|s| redactor.text(s));
-    let masked_command = redactor.argv(&argv);
-    let reason = description.map(|d| redactor.text(d));
-    let request = events::request(&events::RequestData {
-        requester: &ctx.requester,
-        cwd: &ctx.cwd,
-        command: &masked_command,
-        script: masked_script.as_deref(),
-        reason: reason.as_deref(),
-        ci: ctx.ci.as_ref(),
-        argv_hmac: &hmac,
-        policy_sources: &policy.sources,
-        protect_except: &policy.protect_except,
-        extra: Some(json!({"adapter": d.agent(), "session_id": session, "tool_use_id": tool_use})),
-    });
-    let decision = events::decision(&verdict, &redactor);
     // The agent runs the command itself: an allowed request is `started` when gate answers.
-    let batch = events::opening(&id, request, decision, verdict.decision == Decision::Allow);
-    let rules: Vec<String> = verdict
-        .deciding()
-        .map(|h| match &h.message {
-            Some(m) => format!("{} ({m})", h.rule),
-            None => h.rule.clone(),
-        })
-        .collect();
-    let why = if rules.is_empty() {
-        verdict
-            .opaque
-            .first()
-            .map(|o| format!("gate cannot see what runs: {}", o.reason))
-            .unwrap_or_default()
-    } else {
-        rules.join("; ")
-    };
-    // The answer to an allowed or denied call, once it is recorded.
-    let answer_decided = || {
-        if verdict.decision == Decision::Allow {
-            d.allow(&format!("gate: allowed by policy (request {id})"))
-        } else {
-            d.deny(&format!("gate denied this command (request {id}): {why}"))
-        }
-    };
-    let Some(ledger) = &mut ledger else {
-        if let Err(e) = intake::append(&ledger_path, &key, &batch, policy.sync) {
-            return refuse(&format!("{e}; nothing may run unrecorded"));
-        }
-        return Ok(answer_decided());
-    };
-    match verdict.decision {
-        Decision::Allow | Decision::Deny => {
-            if let Err(e) = ledger.append(&batch) {
-                return refuse(&format!("{e}; nothing may run unrecorded"));
-            }
-            Ok(answer_decided())
-        }
-        Decision::Ask => {
-            if let Err(e) = ledger.append(&batch) {
-                return refuse(&format!("{e}; nothing may run unrecorded"));
-            }
-            match opts.ask {
-                HookAsk::Claude if d.can_ask() => {
-                    ledger.append(&[NewEvent {
-                        request: &id,
-                        kind: "verdict",
-                        data: json!({"outcome": "handed-over", "to": "claude-code"}),
-                    }])?;
-                    claude_answer(
-                        "ask",
-                        &format!("gate: needs approval (request {id}): {why}"),
-                    );
-                    Ok(Exit::Success)
-                }
-                HookAsk::Claude | HookAsk::Gate => {
-                    let run_opts = RunOptions {
-                        reason: reason.clone(),
-                        agent: ctx.requester.agent.clone(),
-                        ..RunOptions::default()
-                    };
-                    let display = masked_script
-                        .clone()
-                        .unwrap_or_else(|| masked_command.join(" "));
-                    let terms = Decider::new(&policy).ask_terms(&verdict);
-                    let outcome = seek_approval(
-                        &policy,
-                        &ctx,
-                        &verdict,
-                        &terms,
-                        &run_opts,
-                        None,
-                        &id,
-                        &display,
-                        &redactor,
-                        &mut **ledger,
-                    );
-                    match outcome {
-                        Ok(crate::approve::Outcome::Approved { by, channel }) => {
-                            ledger.append(&[NewEvent {
-                                request: &id,
-                                kind: "started",
-                                data: json!({"by": d.agent()}),
-                            }])?;
-                            Ok(d.allow(&format!(
-                                "gate: approved in {channel} by {} (request {id})",
-                                by.join(", ")
-                            )))
-                        }
-                        Ok(other) => Ok(
-                            d.deny(&format!("gate: {} (request {id}); {why}", other.describe()))
-                        ),
-                        Err(e) => refuse(&format!("approval could not be asked: {e}")),
-                    }
-                }
-            }
-        }
+    if let Err(e) = req.open() {
+        return refuse(&format!("{e}; nothing may run unrecorded"));
     }
-}
-
-/// Whether the ledger is a regular SQLite file its owner may write: anything else (missing, a
-/// directory, made read-only, not SQLite) takes the slow path, which opens it and fails closed
-/// there.
-fn ledger_is_writable_file(path: &std::path::Path) -> bool {
-    use std::io::Read;
-    use std::os::unix::fs::PermissionsExt;
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return false;
-    };
-    let mut magic = [0u8; 16];
-    file.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o200 != 0)
-        && file.read_exact(&mut magic).is_ok()
-        && &magic == b"SQLite format 3\0"
+    let id = req.id.clone();
+    let why = req.why();
+    match req.decision() {
+        Decision::Allow => Ok(d.allow(&format!("gate: allowed by policy (request {id})"))),
+        Decision::Deny => Ok(d.deny(&format!(
+            "gate denied this command (request {id}): {why}"
+        ))),
+        Decision::Ask if opts.ask == HookAsk::Claude && d.can_ask() => {
+            let verdict = events::Verdict::HandedOver { to: "claude-code" };
+            req.note(Kind::Verdict, events::verdict(&verdict))?;
+            claude_answer("ask", &format!("gate: needs approval (request {id}): {why}"));
+            Ok(Exit::Success)
+        }
+        Decision::Ask => match req.approve() {
+            Ok(Outcome::Approved { by, channel }) => {
+                req.note(Kind::Started, events::started_by(d.agent()))?;
+                Ok(d.allow(&format!(
+                    "gate: approved in {channel} by {} (request {id})",
+                    by.join(", ")
+                )))
+            }
+            Ok(other) => Ok(d.deny(&format!("gate: {} (request {id}); {why}", other.describe()))),
+            Err(e) => refuse(&format!("approval could not be asked: {e}")),
+        },
+    }
 }
 
 /// What an agent is about to do.
@@ -541,23 +379,19 @@ fn post_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         return Ok(Exit::Success);
     };
     let id = request_id(d, session, tool_use);
-    let path =
-        crate::dirs::ledger_path().ok_or_else(|| Error::Config("cannot find the ledger".into()))?;
-    // Opening chains what PreToolUse left in the intake, this call's request among it.
-    let mut ledger = store::open(&path, crate::policy::SyncMode::Normal)?;
-    crate::commands::checkpoints::post_checkpoints_lazily(&mut *ledger, opts.policy.clone());
+    // Reading chains what PreToolUse left in the intake, this call's request among it.
+    let mut ledger = store::open(crate::policy::SyncMode::Normal)?;
+    let mut appended = store::Appended::default();
     if ledger.events_of(&id)?.is_empty() {
         // A command ran that the ledger holds no request for: its PreToolUse line was erased
         // from the intake before it was chained, or no PreToolUse recorded it. `gate verify`
         // reports this event as a break.
-        ledger.append(&[NewEvent {
-            request: &id,
-            kind: "orphan_outcome",
-            data: json!({"tool_use_id": tool_use, "session_id": session, "by": d.agent()}),
-        }])?;
+        let data = events::orphan_outcome(session, tool_use, d.agent());
+        appended = ledger.append(&[NewEvent::new(&id, Kind::OrphanOutcome, data)])?;
         eprintln!(
             "gate: no PreToolUse request for tool use {tool_use}: recorded as an outcome without a request"
         );
+        post_checkpoints(appended, opts);
         return Ok(Exit::Success);
     }
     let resp = input.get("tool_response").cloned().unwrap_or(Value::Null);
@@ -570,16 +404,24 @@ fn post_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
         .unwrap_or(false);
     // Output is not stored: it may hold secrets. Its size says enough for an audit trail.
     let len = |k: &str| resp.get(k).and_then(Value::as_str).map(str::len);
-    ledger.append(&[NewEvent {
-        request: &id,
-        kind: "finished",
-        data: json!({
-            "exit_code": exit_code,
-            "interrupted": interrupted,
-            "stdout_bytes": len("stdout"),
-            "stderr_bytes": len("stderr"),
-            "by": d.agent(),
-        }),
-    }])?;
+    let data = events::tool_finished(&events::ToolOutcome {
+        exit_code,
+        interrupted,
+        stdout_bytes: len("stdout"),
+        stderr_bytes: len("stderr"),
+        by: d.agent(),
+    });
+    appended = appended.and(ledger.append(&[NewEvent::new(&id, Kind::Finished, data)])?);
+    post_checkpoints(appended, opts);
     Ok(Exit::Success)
+}
+
+/// Post a checkpoint an append wrote, if the policy (loaded only then) says where.
+fn post_checkpoints(appended: store::Appended, opts: &Options) {
+    if appended.checkpoint
+        && let Ok(policy) = pipeline::prepare::load_policy(opts.policy.clone())
+        && pipeline::has_destination(&policy)
+    {
+        pipeline::post_in_background(opts.policy.as_deref());
+    }
 }

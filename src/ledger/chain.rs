@@ -206,6 +206,9 @@ pub struct Report {
     /// Sealed events (votes, verdicts) whose seal could not be checked: no ledger key.
     #[serde(skip_serializing_if = "is_zero")]
     pub seals_unchecked: u64,
+    /// Where the key those seals need is, for the message about them.
+    #[serde(skip)]
+    pub key: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -349,6 +352,7 @@ impl Checker {
             head: hex::encode(self.last_hash.unwrap_or(GENESIS)),
             first_broken: self.broken,
             seals_unchecked: self.seals_unchecked,
+            key: None,
         }
     }
 }

@@ -453,7 +453,7 @@ fn try_append(path: &Path, key: &[u8], events: &[NewEvent<'_>], sync: SyncMode) 
         .map(|e| Entry {
             request: e.request.to_string(),
             time: time.clone(),
-            kind: e.kind.to_string(),
+            kind: e.kind.as_str().to_string(),
             data: chain::canonical_value(&e.data),
         })
         .collect();
@@ -874,10 +874,10 @@ mod tests {
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
 
-    fn ev<'a>(request: &'a str, kind: &'a str, n: i64) -> NewEvent<'a> {
+    fn ev<'a>(request: &'a str, kind: &str, n: i64) -> NewEvent<'a> {
         NewEvent {
             request,
-            kind,
+            kind: super::super::Kind::parse(kind).expect("a known kind"),
             data: json!({"n": n, "text": "tab\there \"quoted\"\nnewline \"seq\":7}"}),
         }
     }

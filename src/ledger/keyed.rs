@@ -95,35 +95,25 @@ pub fn read_key(ledger: &Path) -> Result<Option<Vec<u8>>> {
 }
 
 /// `hmac-sha256:<hex>` over the argv, each argument followed by a NUL byte.
-pub fn argv_hmac(ledger: &Path, argv: &[OsString]) -> Result<String> {
-    Ok(argv_hmac_with(&load_or_create_key(ledger)?, argv))
-}
-
-/// [`argv_hmac`] with the key already loaded.
 pub fn argv_hmac_with(key: &[u8], argv: &[OsString]) -> String {
     format!("hmac-sha256:{}", compute(key, argv))
 }
 
 pub fn compute(key: &[u8], argv: &[OsString]) -> String {
+    hex::encode(mac(key, argv).finalize().into_bytes())
+}
+
+fn mac(key: &[u8], argv: &[OsString]) -> Hmac<Sha256> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     for a in argv {
         mac.update(a.as_bytes());
         mac.update(&[0]);
     }
-    hex::encode(mac.finalize().into_bytes())
+    mac
 }
 
 /// Whether `argv` is the command line recorded with `recorded` (`hmac-sha256:<hex>`).
-pub fn matches(ledger: &Path, argv: &[OsString], recorded: &str) -> Result<bool> {
-    let key = load_or_create_key(ledger)?;
+pub fn matches(key: &[u8], argv: &[OsString], recorded: &str) -> bool {
     let want = recorded.strip_prefix("hmac-sha256:").unwrap_or(recorded);
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
-    for a in argv {
-        mac.update(a.as_bytes());
-        mac.update(&[0]);
-    }
-    let Ok(want) = hex::decode(want) else {
-        return Ok(false);
-    };
-    Ok(mac.verify_slice(&want).is_ok())
+    hex::decode(want).is_ok_and(|want| mac(key, argv).verify_slice(&want).is_ok())
 }

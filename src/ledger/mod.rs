@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod events;
 pub mod intake;
 pub mod keyed;
+pub mod posting;
 pub mod query;
 pub mod record;
 pub mod seal;
@@ -24,6 +25,7 @@ use serde_json::Value;
 
 pub use chain::{GENESIS, canonical, event_hash};
 pub use record::{Approval, RequestRecord, Status};
+pub use events::Kind;
 pub use store::Store;
 
 use crate::error::{Error, Result};
@@ -57,8 +59,18 @@ pub struct Event {
 /// An event about to be appended.
 pub struct NewEvent<'a> {
     pub request: &'a str,
-    pub kind: &'a str,
+    pub kind: Kind,
     pub data: Value,
+}
+
+impl<'a> NewEvent<'a> {
+    pub fn new(request: &'a str, kind: Kind, data: Value) -> Self {
+        NewEvent {
+            request,
+            kind,
+            data,
+        }
+    }
 }
 
 fn hex_bytes<S: serde::Serializer>(b: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -70,11 +82,9 @@ pub struct Ledger {
     path: PathBuf,
     writer: bool,
     sync: SyncMode,
-    /// Called after a checkpoint is written (to post it elsewhere).
-    on_checkpoint: Option<Box<dyn FnMut()>>,
-    /// A checkpoint was written before anyone asked to hear of it (while opening, when the
-    /// intake was chained): told to the first `on_checkpoint`.
-    unannounced_checkpoint: bool,
+    /// A checkpoint was written (by an append, or while opening, when the intake was chained)
+    /// since [`Ledger::take_checkpoint`] last asked.
+    checkpoint_written: bool,
 }
 
 /// How long a writer waits for another one before giving up with "locked".
@@ -220,8 +230,7 @@ impl Ledger {
             path: path.to_path_buf(),
             writer: !read_only,
             sync,
-            on_checkpoint: None,
-            unannounced_checkpoint: false,
+            checkpoint_written: false,
         };
         if !read_only {
             // WAL is a persistent property of the file (header bytes 18 and 19 are 2). Setting
@@ -339,12 +348,9 @@ impl Ledger {
         tx.commit().map_err(err)
     }
 
-    /// Call `f` whenever an append writes a checkpoint.
-    pub fn on_checkpoint(&mut self, mut f: Box<dyn FnMut()>) {
-        if std::mem::take(&mut self.unannounced_checkpoint) {
-            f();
-        }
-        self.on_checkpoint = Some(f);
+    /// Whether a checkpoint was written since the last call (to post it elsewhere).
+    pub fn take_checkpoint(&mut self) -> bool {
+        std::mem::take(&mut self.checkpoint_written)
     }
 
     pub fn path(&self) -> &Path {
@@ -466,20 +472,20 @@ impl Ledger {
                     && let Some(mark) = plan.mark
                 {
                     let data = chain::canonical_value(&mark.data());
-                    put("", &time, "intake_chained", &data)?;
+                    put("", &time, Kind::IntakeChained.as_str(), &data)?;
                 }
                 settle = Some((key, plan.mark));
             }
             let time = now_rfc3339();
             for ev in events {
                 let data = chain::canonical_value(&ev.data);
-                put(ev.request, &time, ev.kind, &data)?;
+                put(ev.request, &time, ev.kind.as_str(), &data)?;
             }
             if let Some((request, decide)) = checked {
                 let current = query_events(&tx, &path, request, 0)?;
                 for (kind, data) in decide(&current)? {
                     let data = chain::canonical_value(&data);
-                    let mut ev = put(request, &time, &kind, &data)?;
+                    let mut ev = put(request, &time, kind.as_str(), &data)?;
                     ev.data = serde_json::from_str(&ev.raw).unwrap_or(Value::Null);
                     written.push(ev);
                 }
@@ -502,10 +508,7 @@ impl Ledger {
         // CHECKPOINT_EVERY, so that truncating the newest events is caught by `gate verify`.
         if first_seq / checkpoint::EVERY != seq / checkpoint::EVERY {
             checkpoint::append(&self.path, seq, &prev)?;
-            match &mut self.on_checkpoint {
-                Some(f) => f(),
-                None => self.unannounced_checkpoint = true,
-            }
+            self.checkpoint_written = true;
         }
         Ok(written)
     }
@@ -842,7 +845,7 @@ fn begin_seals(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<()> {
 
 /// What [`Ledger::append_checked`] asks: given the request's events, the events to append
 /// (kind, data), or an error that appends nothing.
-pub type Decide<'a> = dyn FnMut(&[Event]) -> Result<Vec<(String, Value)>> + 'a;
+pub type Decide<'a> = dyn FnMut(&[Event]) -> Result<Vec<(Kind, Value)>> + 'a;
 
 /// The events of `request` after `seq`, oldest first.
 fn query_events(conn: &Connection, path: &Path, request: &str, seq: i64) -> Result<Vec<Event>> {

@@ -297,6 +297,39 @@ impl Policy {
         }
     }
 
+    /// The rules of enabled packs not parsed yet that speak about any of `commands`, parsed for
+    /// this invocation: the policy is left as loaded, and a decision takes them with
+    /// [`crate::decide::Decider::with_rules`]. Parsing every pack costs more than the rest of
+    /// a run, so a command only pays for the packs that speak about its programs.
+    pub fn pack_rules(&self, commands: &[packs::Invocation<'_>]) -> Result<Vec<Rule>, Problems> {
+        let mut problems = Vec::new();
+        let mut out = Vec::new();
+        for pack in &self.pending_packs {
+            let needed: Vec<_> = pack
+                .rules
+                .iter()
+                .filter(|r| r.concerns(commands))
+                .cloned()
+                .collect();
+            let parsed = if needed.is_empty() {
+                Ok(Vec::new())
+            } else if needed.len() == pack.rules.len() {
+                load::parse_pack(pack.name)
+            } else {
+                load::parse_pack_rules(pack.name, &needed)
+            };
+            match parsed {
+                Ok(mut rules) => out.append(&mut rules),
+                Err(p) => problems.extend(p.0),
+            }
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(Problems(problems))
+        }
+    }
+
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }

@@ -185,7 +185,7 @@ mod tests {
             for (entry, rule) in rules(name).iter().zip(parse_pack(name).unwrap()) {
                 for (hit, _) in &rule.tests.hit {
                     let analysis = crate::analyze::analyze_script(hit, &wrappers);
-                    let invocations = crate::commands::prepare::invocations(&analysis);
+                    let invocations = crate::pipeline::prepare::invocations(&analysis);
                     assert!(
                         entry.concerns(&invocations),
                         "pack {name}: rule {} would be skipped for its own hit example `{hit}`",

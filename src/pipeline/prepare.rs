@@ -1,4 +1,4 @@
-//! What `run`, `shell` and `check` share: policy, analysis, decision.
+//! The first step of a request, shared with `gate check`: policy, analysis, decision.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -120,12 +120,11 @@ pub fn invocations(analysis: &Analysis) -> Vec<Invocation<'_>> {
     out
 }
 
-/// Decide, parsing first the packs that speak about the programs this invocation runs.
-pub fn decide(policy: &mut Policy, ctx: &Context, analysis: &Analysis) -> Result<Verdict> {
+/// Decide, with the rules of the packs that speak about the programs this invocation runs
+/// (parsed for it; the policy stays as loaded). An ask carries its terms.
+pub fn decide(policy: &Policy, ctx: &Context, analysis: &Analysis) -> Result<Verdict> {
     let invocations = invocations(analysis);
-    policy
-        .load_packs(Some(&invocations))
-        .map_err(Error::Policy)?;
+    let packs = policy.pack_rules(&invocations).map_err(Error::Policy)?;
     let env = |k: &str| std::env::var(k).ok();
     let resolve = |p: &str| resolve_program(p);
     let facts = Facts {
@@ -137,10 +136,50 @@ pub fn decide(policy: &mut Policy, ctx: &Context, analysis: &Analysis) -> Result
         home: ctx.home.as_deref(),
         resolve: &resolve,
     };
-    let mut verdict = Decider::new(policy).decide(analysis, &facts);
+    let decider = Decider::with_rules(policy, &packs);
+    let mut verdict = decider.decide(analysis, &facts);
     let scope = protection(policy, ctx, &env);
     crate::protect::apply(&mut verdict, scope.check(analysis));
+    decider.settle(&mut verdict);
     Ok(verdict)
+}
+
+/// A file tool about to write `paths`: a verdict when one of them is a file gate protects,
+/// `None` when they are ordinary files (the agent's own permissions apply, as for any tool).
+pub fn judge_file_write(
+    policy: &Policy,
+    ctx: &Context,
+    tool: &str,
+    paths: &[String],
+) -> Option<Verdict> {
+    let env = |k: &str| std::env::var(k).ok();
+    let scope = protection(policy, ctx, &env);
+    let findings: Vec<_> = paths
+        .iter()
+        .filter_map(|p| scope.check_file_write(p))
+        .collect();
+    if findings.is_empty() {
+        return None;
+    }
+    let words = std::iter::once(tool)
+        .chain(paths.iter().map(String::as_str))
+        .map(crate::analyze::Word::lit)
+        .collect();
+    let mut verdict = Verdict {
+        decision: crate::policy::Decision::Allow,
+        hits: Vec::new(),
+        opaque: Vec::new(),
+        commands: vec![crate::analyze::SimpleCommand {
+            words,
+            origin: crate::analyze::Origin::Argv,
+            via: Vec::new(),
+        }],
+        risk: crate::policy::Risk::Low,
+        ask: None,
+    };
+    crate::protect::apply(&mut verdict, findings);
+    Decider::new(policy).settle(&mut verdict);
+    Some(verdict)
 }
 
 /// gate's built-in protections as they stand for this process and policy.
