@@ -70,7 +70,10 @@ fn raise_default(sig: i32) {
     let Ok(signal_) = Signal::try_from(sig) else {
         return;
     };
-    if matches!(signal_, Signal::SIGSTOP | Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU) {
+    if matches!(
+        signal_,
+        Signal::SIGSTOP | Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU
+    ) {
         return;
     }
     // What the child dumped is its own; gate has nothing to add to it.

@@ -775,11 +775,13 @@ fn checkpoints_are_posted_to_slack_and_the_webhook_in_the_background() {
     let env = Env::new(&checkpoint_policy(&fake.url, &format!("{url}/hook")))
         .var("GATE_SLACK_TOKEN", slack::TOKEN)
         .var("GATE_WEBHOOK_SECRET", SECRET);
-    // Four events a run (request, decision, started, finished): the ninth run crosses event 32.
+    // Four events a run (request, decision, started, finished): the ninth run crosses event 32
+    // once its events are chained (allowed runs leave them in the intake; a reader chains them).
     for i in 0..9 {
         let out = env.run(&["--", "true"]);
         assert_eq!(out.code, 0, "run {i}: {}", out.stderr);
     }
+    assert_eq!(env.run(&["log"]).code, 0);
     let lines = checkpoint_lines(&env);
     assert_eq!(lines.len(), 1, "{lines:?}");
     let (seq, hash) = lines[0].clone();
@@ -836,6 +838,11 @@ fn a_destination_that_is_down_fails_69_and_catches_up_later() {
     for _ in 0..9 {
         assert_eq!(env.run(&["--", "true"]).code, 0);
     }
+    assert_eq!(
+        env.run(&["log"]).code,
+        0,
+        "a reader chains the runs' events"
+    );
     // Wait for the background poster to finish with Slack, then post by hand.
     let deadline = Instant::now() + Duration::from_secs(15);
     while fake.calls("chat.postMessage").is_empty() {
@@ -896,6 +903,11 @@ fn a_post_by_hand_waits_for_the_one_in_progress() {
     for _ in 0..9 {
         assert_eq!(env.run(&["--", "true"]).code, 0);
     }
+    assert_eq!(
+        env.run(&["log"]).code,
+        0,
+        "a reader chains the runs' events"
+    );
     let mut by_hand = env.cmd(&["checkpoints", "post"]);
     by_hand
         .stdout(std::process::Stdio::piped())

@@ -41,11 +41,28 @@ fn wait_all(children: Vec<std::process::Child>) {
     }
 }
 
+/// `n` allowed runs, then a reader (`gate log`), which chains what they left in the intake:
+/// every event is in the database afterwards.
 fn runs(env: &Env, n: usize) {
     for i in 0..n {
         let out = env.gate(&["--", "echo", &format!("run {i}")]);
         assert_eq!(code(&out), 0, "{}", stderr(&out));
     }
+    fold(env);
+}
+
+/// `n` allowed runs, their events left in the intake.
+fn quick_runs(env: &Env, n: usize) {
+    for i in 0..n {
+        let out = env.gate(&["--", "echo", &format!("run {i}")]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+    }
+}
+
+/// A reader, which chains what waits in the intake first.
+fn fold(env: &Env) {
+    let out = env.gate(&["log"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
 
 #[test]
@@ -53,8 +70,8 @@ fn tampering_by_direct_sql_is_named() {
     // (what the attacker runs, the first event verify must name)
     let cases: &[(&str, i64)] = &[
         (
-            "DROP TRIGGER events_append_only_update; UPDATE events SET data = replace(data, 'run 3', 'run 9') WHERE seq = 13;",
-            13,
+            "DROP TRIGGER events_append_only_update; UPDATE events SET data = replace(data, 'run 3', 'run 9') WHERE seq = 14;",
+            14,
         ),
         (
             "DROP TRIGGER events_append_only_update; UPDATE events SET kind = 'finished' WHERE seq = 7;",
@@ -70,8 +87,8 @@ fn tampering_by_direct_sql_is_named() {
         ),
         // A forged event appended with a copied hash.
         (
-            "INSERT INTO events (seq, request, time, kind, data, hash) SELECT 21, request, time, kind, data, hash FROM events WHERE seq = 3;",
-            21,
+            "INSERT INTO events (seq, request, time, kind, data, hash) SELECT 23, request, time, kind, data, hash FROM events WHERE seq = 3;",
+            23,
         ),
     ];
     for (sql, want) in cases {
@@ -484,8 +501,9 @@ fn a_fold_that_died_before_emptying_the_intake_chains_nothing_twice() {
     runs(&env, 1);
     let (_, a, _) = env.hook(&pre_tool_use("git status", "tu-1"));
     assert_eq!(decision(&a), "allow");
+    quick_runs(&env, 1);
     let waiting = std::fs::read(intake(&env)).unwrap();
-    runs(&env, 1);
+    fold(&env);
     // As if that writer had been killed between its commit and emptying the intake; then
     // another call is added after the stale line.
     std::fs::write(intake(&env), &waiting).unwrap();
@@ -567,7 +585,8 @@ fn a_ledger_that_cannot_take_the_intake_makes_the_hook_fail_closed() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     env.sql("PRAGMA user_version = 99").unwrap();
-    let out = env.gate(&["--", "true"]);
+    // (An allowed `gate --` would leave its lines in the intake too; a reader chains it.)
+    let out = env.gate(&["log"]);
     assert_eq!(code(&out), 74, "{}", stderr(&out));
     // From then on the hook does not pile decisions up in the intake: it denies, saying why.
     let (rc, a, err) = env.hook(&pre_tool_use("git log", "tu-2"));
@@ -695,8 +714,9 @@ fn a_removed_intake_breaks_verify() {
     std::fs::remove_file(intake(&env)).unwrap();
     let (_, problem) = first_break(&env);
     assert!(problem.contains("intake was erased"), "{problem}");
+    // Three hook calls, then the run's two lines (opening, finished).
     assert!(
-        problem.contains("#3"),
+        problem.contains("#5"),
         "names the last line chained: {problem}"
     );
 
@@ -846,8 +866,9 @@ fn a_fold_that_died_while_rewriting_the_intake_chains_nothing_twice() {
     let env = Env::new();
     runs(&env, 1);
     hook_calls(&env, 1..=2);
+    quick_runs(&env, 1);
     let before = std::fs::read(intake(&env)).unwrap();
-    runs(&env, 1);
+    fold(&env);
     let after = std::fs::read(intake(&env)).unwrap();
     let mut torn = after.clone();
     torn.extend_from_slice(&before[after.len().min(before.len())..]);

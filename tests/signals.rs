@@ -13,6 +13,9 @@ fn a_child_killed_by_sigterm_gives_143_and_is_recorded() {
     write_exec(&script, "#!/bin/sh\nkill -TERM $$\nsleep 5\n");
     let out = env.gate(&["--", script.to_str().unwrap()]);
     assert_eq!(code(&out), 143, "{}", stderr(&out));
+    // Killed the way its command was, once that is recorded: a parent sees the signal.
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(15), "{:?}", out.status);
     let r = &env.log()[0];
     assert_eq!(r["signal"], 15);
     assert_eq!(r["status"], "ran");
@@ -58,6 +61,12 @@ fn sigterm_to_gate_reaches_the_child() {
     .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(code(&out), 3, "gate must exit with the child's status");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        None,
+        "a command that exits is not a signal"
+    );
     assert!(marker.exists(), "the child never saw SIGTERM");
     assert_eq!(env.log()[0]["exit_code"], 3);
 }
@@ -75,6 +84,8 @@ fn sigterm_kills_a_default_child_and_gate_reports_143() {
     .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(code(&out), 143);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(15), "{:?}", out.status);
     assert!(start.elapsed() < Duration::from_secs(20));
     let r = &env.log()[0];
     assert_eq!(r["signal"], 15);

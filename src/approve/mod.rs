@@ -322,7 +322,10 @@ fn coordinate(
         };
         match msg {
             Message::Failed { channel, message } => {
-                record(Kind::ChannelFailed, events::channel_failed(&channel, &message))?;
+                record(
+                    Kind::ChannelFailed,
+                    events::channel_failed(&channel, &message),
+                )?;
                 failures.push(format!("{channel}: {message}"));
                 live.retain(|c| *c != channel);
             }

@@ -46,7 +46,8 @@ pub fn pending(as_json: bool) -> Result<Exit> {
         }
         return Ok(Exit::Success);
     }
-    let ledger = store::open_read()?;
+    let mut ledger = store::open_read()?;
+    crate::pipeline::post_written(ledger.take_written(), None);
     let waiting = ledger.pending()?;
     if as_json {
         for (rec, data) in &waiting {
@@ -195,7 +196,7 @@ pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Ex
     // The check that the request still waits and that this approver may answer it, and the
     // vote, in one transaction; the ledger seals the vote, which is how the waiting gate knows
     // that gate wrote it.
-    let (written, _) = ledger.append_checked(&rec.id, &mut |events| {
+    let (written, appended) = ledger.append_checked(&rec.id, &mut |events| {
         let refused = match &refused {
             Some(why) => Some(why.clone()),
             None => still_answerable(&rec.id, events, &me)?,
@@ -212,6 +213,7 @@ pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Ex
             }),
         )])
     })?;
+    crate::pipeline::post_written(appended.and(ledger.take_written()), None);
     let Some(vote) = written.first() else {
         return Err(Error::Ledger {
             path: ledger.location(),
@@ -239,7 +241,8 @@ pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Ex
         let my_vote = all
             .iter()
             .filter(|e| {
-                e.kind == Kind::Vote && e.data.get("channel").and_then(Value::as_str) == Some("local")
+                e.kind == Kind::Vote
+                    && e.data.get("channel").and_then(Value::as_str) == Some("local")
             })
             .nth(before);
         match (my_vote, verdict_event) {

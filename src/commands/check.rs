@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::pipeline::prepare;
 use crate::context::Context;
 use crate::decide::Verdict;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::pipeline::prepare;
 use crate::policy::Decision;
 
 pub fn check(

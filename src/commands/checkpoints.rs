@@ -12,12 +12,12 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::pipeline::prepare;
 use crate::approve::{slack::Slack, webhook::Webhook};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::ledger::store;
 use crate::pipeline::has_destination;
+use crate::pipeline::prepare;
 
 /// At most this many checkpoints go into one message (the newest ones; older unsent ones are
 /// summarised by count).

@@ -9,8 +9,12 @@ use crate::exit::Exit;
 use crate::ledger::query::{Filter, parse_time};
 use crate::ledger::{RequestRecord, Status, Store, store};
 
+/// Open the ledger to read; a checkpoint written while chaining what waited in the hook's
+/// intake is posted where the policy says.
 fn open() -> Result<Box<dyn Store>> {
-    store::open_read()
+    let mut ledger = store::open_read()?;
+    crate::pipeline::post_written(ledger.take_written(), None);
+    Ok(ledger)
 }
 
 fn status_colored(s: Status) -> String {
@@ -338,7 +342,8 @@ pub fn export(format: ExportFormat, args: &FilterArgs) -> Result<Exit> {
 }
 
 pub fn verify(as_json: bool) -> Result<Exit> {
-    let ledger = store::open_audit()?;
+    let mut ledger = store::open_audit()?;
+    crate::pipeline::post_written(ledger.take_written(), None);
     let report = ledger.verify()?;
     if report.seals_unchecked > 0 {
         crate::ui::note(&format!(

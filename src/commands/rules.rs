@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::pipeline::prepare;
 use crate::cli::RulesCommand;
 use crate::decide::{Facts, rule_matches};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::pipeline::prepare;
 use crate::policy::{self, Origin, Policy, Problems, Rule, When};
 
 pub fn rules(cmd: RulesCommand) -> Result<Exit> {

@@ -287,13 +287,14 @@ fn pre_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     let why = req.why();
     match req.decision() {
         Decision::Allow => Ok(d.allow(&format!("gate: allowed by policy (request {id})"))),
-        Decision::Deny => Ok(d.deny(&format!(
-            "gate denied this command (request {id}): {why}"
-        ))),
+        Decision::Deny => Ok(d.deny(&format!("gate denied this command (request {id}): {why}"))),
         Decision::Ask if opts.ask == HookAsk::Claude && d.can_ask() => {
             let verdict = events::Verdict::HandedOver { to: "claude-code" };
             req.note(Kind::Verdict, events::verdict(&verdict))?;
-            claude_answer("ask", &format!("gate: needs approval (request {id}): {why}"));
+            claude_answer(
+                "ask",
+                &format!("gate: needs approval (request {id}): {why}"),
+            );
             Ok(Exit::Success)
         }
         Decision::Ask => match req.approve() {
@@ -381,8 +382,9 @@ fn post_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     let id = request_id(d, session, tool_use);
     // Reading chains what PreToolUse left in the intake, this call's request among it.
     let mut ledger = store::open(crate::policy::SyncMode::Normal)?;
-    let mut appended = store::Appended::default();
-    if ledger.events_of(&id)?.is_empty() {
+    let found = ledger.events_of(&id)?;
+    let mut appended = ledger.take_written();
+    if found.is_empty() {
         // A command ran that the ledger holds no request for: its PreToolUse line was erased
         // from the intake before it was chained, or no PreToolUse recorded it. `gate verify`
         // reports this event as a break.
@@ -416,12 +418,7 @@ fn post_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Post a checkpoint an append wrote, if the policy (loaded only then) says where.
+/// Post a checkpoint an append (or the fold opening did) wrote, if the policy says where.
 fn post_checkpoints(appended: store::Appended, opts: &Options) {
-    if appended.checkpoint
-        && let Ok(policy) = pipeline::prepare::load_policy(opts.policy.clone())
-        && pipeline::has_destination(&policy)
-    {
-        pipeline::post_in_background(opts.policy.as_deref());
-    }
+    pipeline::post_written(appended, opts.policy.clone());
 }

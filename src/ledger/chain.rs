@@ -219,6 +219,8 @@ fn is_zero(n: &u64) -> bool {
 pub struct Checker {
     events: u64,
     last_seq: i64,
+    /// The highest seq in the ledger, when known.
+    end: Option<i64>,
     last_hash: Option<[u8; 32]>,
     buf: Vec<u8>,
     broken: Option<Broken>,
@@ -329,22 +331,40 @@ impl Checker {
         None
     }
 
+    /// The highest seq in the ledger (the walk may stop before it, at the first break).
+    pub fn with_end(mut self, end: i64) -> Self {
+        self.end = Some(end);
+        self
+    }
+
     pub fn finish(mut self) -> Report {
-        if self.broken.is_none()
-            && let Some((seq, _)) = self
-                .checkpoints
-                .iter()
-                .rev()
-                .find(|(seq, _)| *seq > self.last_seq)
-        {
-            self.broken = Some(Broken {
-                seq: self.last_seq + 1,
-                request: String::new(),
-                problem: format!(
-                    "the ledger ends at event #{} but a checkpoint records event #{seq}: the newest events were truncated",
-                    self.last_seq
-                ),
-            });
+        let end = self.end.unwrap_or(self.last_seq).max(self.last_seq);
+        let beyond = self
+            .checkpoints
+            .iter()
+            .rev()
+            .find(|(seq, _)| *seq > end)
+            .map(|(seq, _)| *seq);
+        match (&mut self.broken, beyond) {
+            (None, Some(seq)) => {
+                self.broken = Some(Broken {
+                    seq: self.last_seq + 1,
+                    request: String::new(),
+                    problem: format!(
+                        "the ledger ends at event #{} but a checkpoint records event #{seq}: the newest events were truncated",
+                        self.last_seq
+                    ),
+                });
+            }
+            // Cutting the newest events off also cuts off where the ledger stood in the hook's
+            // intake, so the next fold reports the intake as erased: name the cause first.
+            (Some(b), Some(seq)) if b.request.is_empty() => {
+                b.problem = format!(
+                    "the ledger ends at event #{end} but a checkpoint records event #{seq}: the newest events were truncated (and then {})",
+                    b.problem
+                );
+            }
+            _ => {}
         }
         Report {
             ok: self.broken.is_none(),

@@ -234,18 +234,29 @@ pub enum Verdict<'a> {
         channel: &'a str,
     },
     /// Approved by reusing `from`'s approval.
-    Reused { by: &'a [String], from: &'a str },
+    Reused {
+        by: &'a [String],
+        from: &'a str,
+    },
     Denied {
         by: &'a str,
         channel: &'a str,
     },
     /// Denied by the policy before anyone was asked.
-    DeniedByPolicy { why: &'a str },
+    DeniedByPolicy {
+        why: &'a str,
+    },
     Expired,
-    Cancelled { by: &'a str },
-    Unavailable { failures: &'a [String] },
+    Cancelled {
+        by: &'a str,
+    },
+    Unavailable {
+        failures: &'a [String],
+    },
     /// Handed to the agent, which asks its own user.
-    HandedOver { to: &'a str },
+    HandedOver {
+        to: &'a str,
+    },
 }
 
 pub fn verdict(v: &Verdict<'_>) -> Value {

@@ -24,8 +24,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use serde_json::Value;
 
 pub use chain::{GENESIS, canonical, event_hash};
-pub use record::{Approval, RequestRecord, Status};
 pub use events::Kind;
+pub use record::{Approval, RequestRecord, Status};
 pub use store::Store;
 
 use crate::error::{Error, Result};
@@ -183,16 +183,20 @@ impl Ledger {
                 path.display()
             )));
         }
-        if waiting > 0
-            && let Err(e) = Self::open(path, SyncMode::Normal)
-        {
-            crate::ui::note(&format!(
-                "warning: {} bytes of hook decisions in {} are not chained into the ledger yet, and are not shown: {e}",
-                waiting,
-                intake::path(path).display()
-            ));
+        let mut checkpoint = false;
+        if waiting > 0 {
+            match Self::open(path, SyncMode::Normal) {
+                Ok(mut writer) => checkpoint = writer.take_checkpoint(),
+                Err(e) => crate::ui::note(&format!(
+                    "warning: {} bytes of hook decisions in {} are not chained into the ledger yet, and are not shown: {e}",
+                    waiting,
+                    intake::path(path).display()
+                )),
+            }
         }
-        Self::connect(path, SyncMode::Normal, true)
+        let mut reader = Self::connect(path, SyncMode::Normal, true)?;
+        reader.checkpoint_written = checkpoint;
+        Ok(reader)
     }
 
     /// [`Ledger::open_read`] for `gate verify`: the hook's intake is first checked against the
@@ -202,8 +206,14 @@ impl Ledger {
         if !path.exists() {
             return Self::open_read(path);
         }
-        match Self::open(path, SyncMode::Normal).and_then(|mut l| l.settle_intake(false)) {
-            Ok(()) => Self::open_read(path),
+        let settled = Self::open(path, SyncMode::Normal)
+            .and_then(|mut l| l.settle_intake(false).map(|_| l.take_checkpoint()));
+        match settled {
+            Ok(checkpoint) => {
+                let mut reader = Self::open_read(path)?;
+                reader.checkpoint_written |= checkpoint;
+                Ok(reader)
+            }
             Err(e) => {
                 crate::ui::note(&format!(
                     "warning: the hook's intake {} was not checked against the ledger, and what waits in it is not shown: {e}",
@@ -403,6 +413,8 @@ impl Ledger {
         // What to leave in the intake once committed: (key, the ledger's mark in it).
         let mut settle = None;
         let mut written = Vec::new();
+        // The chain head at every multiple of `checkpoint::EVERY` this step reaches.
+        let mut crossed: Vec<(i64, [u8; 32])> = Vec::new();
         {
             let mut insert = tx
                 .prepare_cached(
@@ -426,6 +438,9 @@ impl Ledger {
                 };
                 let hash = event_hash(&prev, seq, request, time, kind, data);
                 prev = hash;
+                if seq % checkpoint::EVERY == 0 {
+                    crossed.push((seq, hash));
+                }
                 insert
                     .execute(params![seq, request, time, kind, data, &hash[..]])
                     .map_err(err)?;
@@ -501,13 +516,11 @@ impl Ledger {
                 intake::path(&path).display()
             ));
         }
-        if seq == first_seq {
-            return Ok(written);
-        }
-        // Checkpoint the head outside the database whenever this append crossed a multiple of
-        // CHECKPOINT_EVERY, so that truncating the newest events is caught by `gate verify`.
-        if first_seq / checkpoint::EVERY != seq / checkpoint::EVERY {
-            checkpoint::append(&self.path, seq, &prev)?;
+        // Checkpoint the head outside the database at every multiple of `checkpoint::EVERY`
+        // this step reached (a fold of the intake may reach several), so that truncating the
+        // newest events is caught by `gate verify`.
+        for (at, hash) in &crossed {
+            checkpoint::append(&self.path, *at, hash)?;
             self.checkpoint_written = true;
         }
         Ok(written)
@@ -631,9 +644,15 @@ impl Ledger {
             Some(key) => self.seals_begin(key)?,
             None => None,
         };
-        let mut checker = chain::Checker::with_checkpoints(checkpoints).with_key(key, seals_begin);
-        // Borrowed rows, nothing parsed: this walks every event of the ledger.
         let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
+        let end: i64 = self
+            .conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
+            .map_err(err)?;
+        let mut checker = chain::Checker::with_checkpoints(checkpoints)
+            .with_key(key, seals_begin)
+            .with_end(end);
+        // Borrowed rows, nothing parsed: this walks every event of the ledger.
         let mut stmt = self
             .conn
             .prepare("SELECT seq, request, time, kind, data, hash FROM events ORDER BY seq")

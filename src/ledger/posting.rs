@@ -94,7 +94,11 @@ impl Posted for File {
         let tmp = self
             .path
             .with_extension(format!("tmp.{}", std::process::id()));
-        let text: String = self.sent.iter().map(|(d, s)| format!("{d} {s}\n")).collect();
+        let text: String = self
+            .sent
+            .iter()
+            .map(|(d, s)| format!("{d} {s}\n"))
+            .collect();
         std::fs::OpenOptions::new()
             .write(true)
             .create(true)

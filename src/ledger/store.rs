@@ -70,6 +70,10 @@ pub trait Store {
         decide: &mut Decide<'_>,
     ) -> Result<(Vec<Event>, Appended)>;
 
+    /// Checkpoints written by this handle that no append reported: while opening, by chaining
+    /// what waited in the hook's intake (a reader does that too). Reported once.
+    fn take_written(&mut self) -> Appended;
+
     /// `hmac-sha256:<hex>`: the keyed hash of an exact argv (the key never leaves the store).
     fn argv_hmac(&self, argv: &[OsString]) -> Result<String>;
 
@@ -228,6 +232,10 @@ impl Sqlite {
         if let Some(k) = self.key.get() {
             return Ok(k);
         }
+        if self.ledger.get().is_none() && !self.path.exists() {
+            // A first run: the ledger (and its private directory) comes first.
+            self.ledger()?;
+        }
         let k = keyed::load_key(&self.path)?;
         Ok(self.key.get_or_init(|| k))
     }
@@ -273,6 +281,9 @@ impl Store for Sqlite {
     ) -> Result<(Vec<Event>, Appended)> {
         let events = self.ledger_mut()?.append_checked(request, decide)?;
         Ok((events, self.appended()))
+    }
+    fn take_written(&mut self) -> Appended {
+        self.appended()
     }
     fn argv_hmac(&self, argv: &[OsString]) -> Result<String> {
         Ok(keyed::argv_hmac_with(self.key()?, argv))

@@ -80,10 +80,7 @@ pub enum Target {
     /// `gate -- ARGV`: gate runs it.
     Argv(Vec<OsString>),
     /// `gate shell -c SCRIPT [NAME ARGS...]`: gate runs `/bin/sh -c SCRIPT NAME ARGS...`.
-    Script {
-        script: String,
-        args: Vec<OsString>,
-    },
+    Script { script: String, args: Vec<OsString> },
     /// An agent's shell tool call: the agent runs `sh -c SCRIPT` itself once gate answers.
     ToolScript(String),
     /// An agent's file tool about to write these paths: only writes to what gate protects
@@ -188,8 +185,19 @@ impl Request {
                 let argv = strings.iter().map(OsString::from).collect();
                 let store = store::open(policy.sync)?;
                 return Ok(Some(Request::new(
-                    id, options, policy, redactor, ctx, verdict, argv, strings, None,
-                    Default::default(), via, store, false,
+                    id,
+                    options,
+                    policy,
+                    redactor,
+                    ctx,
+                    verdict,
+                    argv,
+                    strings,
+                    None,
+                    Default::default(),
+                    via,
+                    store,
+                    false,
                 )));
             }
         };
@@ -260,7 +268,10 @@ impl Request {
 
     /// The reason given, masked.
     pub fn masked_reason(&self) -> Option<String> {
-        self.options.reason.as_deref().map(|r| self.redactor.text(r))
+        self.options
+            .reason
+            .as_deref()
+            .map(|r| self.redactor.text(r))
     }
 
     /// The rules that made the decision, each with its message: `id (message); …`; for a
@@ -387,6 +398,24 @@ impl Request {
         self.record_decided(&[NewEvent::new(&id, Kind::Error, data)])?;
         ui::error(message);
         Ok(exit)
+    }
+}
+
+/// For a process that has not loaded the policy (a reader, a post-tool hook): post a
+/// checkpoint that was written, if the policy (loaded only then) names somewhere to send it.
+pub fn post_written(appended: Appended, policy_override: Option<PathBuf>) {
+    if !appended.checkpoint {
+        return;
+    }
+    let policy_override = policy_override.or_else(|| {
+        std::env::var_os("GATE_POLICY")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+    });
+    if let Ok(policy) = prepare::load_policy(policy_override.clone())
+        && has_destination(&policy)
+    {
+        post_in_background(policy_override.as_deref());
     }
 }
 

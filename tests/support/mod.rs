@@ -184,8 +184,14 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The exit status as a shell's `$?` gives it: 128+N for a process killed by signal N (gate
+/// ends by the signal that ended its command).
 pub fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
+    use std::os::unix::process::ExitStatusExt;
+    o.status
+        .code()
+        .or_else(|| o.status.signal().map(|s| 128 + s))
+        .unwrap_or(-1)
 }
 
 pub fn write_exec(path: &Path, body: &str) {
