@@ -2,7 +2,8 @@
 //! each walked into what it says (`walk`, `rules`), and merged into one validated [`Policy`] with
 //! every problem and its position.
 //!
-//! - `trust`: the system policy counts only when root owns it and nobody else can write it;
+//! - `trust`: the system policy counts only when root owns it and nobody else can write it or
+//!   its directory (checked on the descriptors it is then read from);
 //! - `walk`: the TOML walker (types, unknown keys, `[defaults]`, `[[wrapper]]`, channels, …);
 //! - `rules`: `[[rule]]` tables.
 
