@@ -4,7 +4,7 @@
 //! that load code gate cannot see (`LD_PRELOAD`, `BASH_ENV`, `core.hooksPath`) are opaque.
 
 use super::Word;
-use super::unwrap::{Cx, Frame};
+use super::cx::{Cx, Frame};
 
 /// Variables whose value a program runs as a command line.
 /// (git's own, `GIT_SSH_COMMAND`, `GIT_PAGER`, …, are read by `git::env`.)

@@ -7,8 +7,8 @@
 //! word list. Each such text is analysed as what bash makes of it (it can only add commands).
 
 use super::Word;
+use super::cx::{Cx, Frame, Stdin};
 use super::shell::walk_expanded;
-use super::unwrap::{Cx, Frame, Stdin};
 
 const UNPARSED: &str = "text bash evaluates does not parse";
 

@@ -4,7 +4,7 @@
 //! may stand before the subcommand (`git -- reset --hard`).
 
 use super::Word;
-use super::unwrap::{Cx, Frame};
+use super::cx::{Cx, Frame, Stdin};
 
 /// Aliases git expands before these many hops are reported as they are (git stops loops too).
 const MAX_ALIAS_HOPS: usize = 10;
@@ -526,10 +526,6 @@ fn ext_url(cx: &mut Cx, w: &Word, frame: &Frame) {
     }
     words.retain(|w| !w.text.is_empty() || w.dynamic);
     if !words.is_empty() && !words[0].dynamic {
-        cx.command(
-            words,
-            &frame.hop("git ext::"),
-            super::unwrap::Stdin::Inherited,
-        );
+        cx.command(words, &frame.hop("git ext::"), Stdin::Inherited);
     }
 }

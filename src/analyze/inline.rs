@@ -4,7 +4,7 @@
 //! (a plain quote scanner, since the code is not shell) and each is analysed as a shell script,
 //! so that `os.system('rm -rf /')` still shows `rm -rf /`.
 
-use super::unwrap::{Cx, Frame, Stdin};
+use super::cx::{Cx, Frame, Stdin};
 use super::{Word, snippet};
 
 /// How one interpreter takes its program.

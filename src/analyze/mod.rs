@@ -30,7 +30,7 @@
 //!   leading `VAR=value` assignments, `nice`, `ionice`, `nohup`, `time`, `timeout` (then the
 //!   DURATION), `stdbuf`, `setsid`, `chrt` (PRIO), `taskset` (MASK or `-c` LIST), `flock` (FILE),
 //!   `chroot` (DIR), `nsenter`, `unshare`, `pkexec`, `run0`, `runuser -u`, `systemd-run`, `setarch`, `prlimit`, `setpriv`, `fakeroot`,
-//!   `numactl`, `faketime`, `xvfb-run`, `sshpass`, `retry`, … (see the table below), `gdb --args`,
+//!   `numactl`, `faketime`, `xvfb-run`, `sshpass`, `retry`, … (see the table in `wrappers.rs`), `gdb --args`,
 //!   `perf stat`, `docker`/`podman run|exec` (host bind mounts mapped to host paths),
 //!   `strace`, `ltrace`, `unbuffer`, `firejail`, `proxychains`, `torsocks`, `caffeinate`,
 //!   `command` (`command -v`/`-V` runs nothing), `builtin`, `exec` (`-a NAME -c -l`), `coproc`,
@@ -107,6 +107,7 @@
 //! bodies fed to a shell (which is opaque).
 
 mod code_options;
+mod cx;
 mod evaluated;
 mod git;
 mod inline;
@@ -115,11 +116,13 @@ mod runners;
 mod script_file;
 mod shell;
 mod unwrap;
+mod wrappers;
 
 #[cfg(test)]
 mod tests;
 
 pub use script_file::{ScriptKind, ScriptRef, Shebang, analyze_python, shebang};
+pub use wrappers::{WrapperSpec, Wrappers};
 
 /// One word of a simple command after quote removal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,421 +217,20 @@ impl Analysis {
     }
 }
 
-/// A wrapper program: it runs another command given in its arguments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WrapperSpec {
-    /// Base name, e.g. "sudo".
-    pub program: String,
-    /// Options that take a separate value: "-u", "--user" (`--user=x` and `-ux` are understood too).
-    pub value_options: Vec<String>,
-    /// Positional arguments before the wrapped command (`timeout DURATION` -> 1).
-    pub skip_positionals: usize,
-}
-
-impl WrapperSpec {
-    fn new(program: &str, value_options: &[&str], skip_positionals: usize) -> Self {
-        WrapperSpec {
-            program: program.to_string(),
-            value_options: value_options.iter().map(|s| s.to_string()).collect(),
-            skip_positionals,
-        }
-    }
-}
-
-/// The wrapper table: the built-in generic wrappers plus the policy's own.
-///
-/// Wrappers with their own semantics (env, xargs, find, shells, ssh, watch, parallel, busybox,
-/// sudo -s, command -v, …) are handled in code; the table holds the ones described fully by
-/// [`WrapperSpec`]. A policy spec replaces a table entry of the same name; programs handled in
-/// code (shells, env, xargs, find, ssh, …) keep their own handling, which is stricter.
-#[derive(Debug, Clone)]
-pub struct Wrappers {
-    specs: Vec<WrapperSpec>,
-}
-
-impl Wrappers {
-    /// The built-in wrappers.
-    pub fn builtin() -> Self {
-        let specs = vec![
-            WrapperSpec::new(
-                "sudo",
-                &[
-                    "-u",
-                    "-g",
-                    "-h",
-                    "-p",
-                    "-C",
-                    "-D",
-                    "-r",
-                    "-t",
-                    "-U",
-                    "-T",
-                    "-R",
-                    "--user",
-                    "--group",
-                    "--host",
-                    "--prompt",
-                    "--close-from",
-                    "--chdir",
-                    "--role",
-                    "--type",
-                    "--other-user",
-                    "--command-timeout",
-                    "--chroot",
-                ],
-                0,
-            ),
-            WrapperSpec::new("doas", &["-u", "-C"], 0),
-            WrapperSpec::new("nice", &["-n", "--adjustment"], 0),
-            WrapperSpec::new("ionice", &["-c", "-n", "-p", "--class", "--classdata"], 0),
-            WrapperSpec::new("nohup", &[], 0),
-            WrapperSpec::new("time", &["-f", "-o", "--format", "--output"], 0),
-            WrapperSpec::new("timeout", &["-s", "-k", "--signal", "--kill-after"], 1),
-            WrapperSpec::new(
-                "stdbuf",
-                &["-i", "-o", "-e", "--input", "--output", "--error"],
-                0,
-            ),
-            WrapperSpec::new("setsid", &[], 0),
-            WrapperSpec::new(
-                "chrt",
-                &[
-                    "-T",
-                    "-P",
-                    "-D",
-                    "--sched-runtime",
-                    "--sched-period",
-                    "--sched-deadline",
-                ],
-                1,
-            ),
-            WrapperSpec::new("taskset", &[], 1),
-            WrapperSpec::new("command", &[], 0),
-            WrapperSpec::new("builtin", &[], 0),
-            WrapperSpec::new("exec", &["-a"], 0),
-            WrapperSpec::new("coproc", &[], 0),
-            WrapperSpec::new("unbuffer", &[], 0),
-            WrapperSpec::new("caffeinate", &["-t", "-w"], 0),
-            WrapperSpec::new(
-                "flock",
-                &["-w", "-E", "--timeout", "--conflict-exit-code"],
-                1,
-            ),
-            WrapperSpec::new(
-                "systemd-run",
-                &[
-                    "-p",
-                    "--property",
-                    "-u",
-                    "--unit",
-                    "-M",
-                    "--machine",
-                    "-H",
-                    "--host",
-                    "-C",
-                    "--capsule",
-                    "--slice",
-                    "--uid",
-                    "--gid",
-                    "--nice",
-                    "--working-directory",
-                    "-E",
-                    "--setenv",
-                    "--description",
-                    "--service-type",
-                    "--on-active",
-                    "--on-boot",
-                    "--on-startup",
-                    "--on-unit-active",
-                    "--on-unit-inactive",
-                    "--on-calendar",
-                    "--timer-property",
-                    "--path-property",
-                    "--socket-property",
-                ],
-                0,
-            ),
-            WrapperSpec::new("prlimit", &["-p", "--pid", "-o", "--output"], 0),
-            WrapperSpec::new(
-                "setpriv",
-                &[
-                    "--reuid",
-                    "--regid",
-                    "--ruid",
-                    "--rgid",
-                    "--euid",
-                    "--egid",
-                    "--groups",
-                    "--inh-caps",
-                    "--ambient-caps",
-                    "--bounding-set",
-                    "--securebits",
-                    "--pdeathsig",
-                    "--selinux-label",
-                    "--apparmor-profile",
-                    "--landlock-access",
-                    "--landlock-rule",
-                    "--seccomp-filter",
-                ],
-                0,
-            ),
-            WrapperSpec::new("ssh-agent", &["-a", "-E", "-O", "-P", "-t"], 0),
-            WrapperSpec::new("dbus-run-session", &["--config-file", "--dbus-daemon"], 0),
-            WrapperSpec::new("fakeroot", &["-l", "--lib", "--faked", "-s", "-i", "-b"], 0),
-            WrapperSpec::new("eatmydata", &[], 0),
-            WrapperSpec::new("valgrind", &[], 0),
-            WrapperSpec::new(
-                "numactl",
-                &[
-                    "-N",
-                    "--cpunodebind",
-                    "-m",
-                    "--membind",
-                    "-C",
-                    "--physcpubind",
-                    "-p",
-                    "--preferred",
-                    "-P",
-                    "--preferred-many",
-                    "-i",
-                    "--interleave",
-                    "-w",
-                    "--weighted-interleave",
-                ],
-                0,
-            ),
-            WrapperSpec::new("faketime", &["-p", "--date-prog"], 1),
-            WrapperSpec::new(
-                "xvfb-run",
-                &[
-                    "-e",
-                    "--error-file",
-                    "-f",
-                    "--auth-file",
-                    "-n",
-                    "--server-num",
-                    "-p",
-                    "--xauth-protocol",
-                    "-s",
-                    "--server-args",
-                    "-w",
-                    "--wait",
-                ],
-                0,
-            ),
-            WrapperSpec::new("chronic", &[], 0),
-            WrapperSpec::new(
-                "rlwrap",
-                &[
-                    "-b",
-                    "--break-chars",
-                    "-C",
-                    "--command-name",
-                    "-D",
-                    "--history-no-dupes",
-                    "-e",
-                    "--extra-char-after-completion",
-                    "-f",
-                    "--file",
-                    "-F",
-                    "--history-format",
-                    "-g",
-                    "--forget-matching",
-                    "-H",
-                    "--history-filename",
-                    "-l",
-                    "--logfile",
-                    "-O",
-                    "--only-cook",
-                    "-P",
-                    "--pre-given",
-                    "-q",
-                    "--quote-characters",
-                    "-s",
-                    "--histsize",
-                    "-S",
-                    "--substitute-prompt",
-                    "-t",
-                    "--set-term-name",
-                    "-w",
-                    "--polling",
-                    "-z",
-                    "--filter",
-                ],
-                0,
-            ),
-            WrapperSpec::new("cgexec", &["-g"], 0),
-            WrapperSpec::new(
-                "chpst",
-                &[
-                    "-u", "-U", "-b", "-e", "-/", "-C", "-n", "-l", "-L", "-m", "-d", "-o", "-p",
-                    "-f", "-c", "-r", "-t",
-                ],
-                0,
-            ),
-            WrapperSpec::new("sshpass", &["-p", "-f", "-d", "-P"], 0),
-            WrapperSpec::new(
-                "retry",
-                &[
-                    "-t",
-                    "--times",
-                    "--tries",
-                    "-d",
-                    "--delay",
-                    "-m",
-                    "--max-time",
-                    "-b",
-                    "--backoff",
-                    "-x",
-                    "--until",
-                    "--retries",
-                    "--sleep",
-                ],
-                0,
-            ),
-            WrapperSpec::new("flatpak-spawn", &[], 0),
-            WrapperSpec::new("firejail", &[], 0),
-            WrapperSpec::new("proxychains", &["-f"], 0),
-            WrapperSpec::new("proxychains4", &["-f"], 0),
-            WrapperSpec::new("torsocks", &[], 0),
-            WrapperSpec::new("chroot", &["--userspec", "--groups"], 1),
-            WrapperSpec::new(
-                "nsenter",
-                &[
-                    "-t", "--target", "-S", "--setuid", "-G", "--setgid", "--wd", "-w",
-                ],
-                0,
-            ),
-            WrapperSpec::new(
-                "unshare",
-                &[
-                    "--map-user",
-                    "--map-group",
-                    "--map-users",
-                    "--map-groups",
-                    "--setuid",
-                    "--setgid",
-                    "-S",
-                    "-G",
-                    "-R",
-                    "--root",
-                    "-w",
-                    "--wd",
-                    "--propagation",
-                    "--setgroups",
-                    "--monotonic",
-                    "--boottime",
-                    "--load-interp",
-                ],
-                0,
-            ),
-            WrapperSpec::new("pkexec", &["--user"], 0),
-            WrapperSpec::new(
-                "run0",
-                &[
-                    "-u",
-                    "--user",
-                    "-g",
-                    "--group",
-                    "-D",
-                    "--chdir",
-                    "--setenv",
-                    "--unit",
-                    "--property",
-                    "--nice",
-                    "--slice",
-                ],
-                0,
-            ),
-            WrapperSpec::new(
-                "strace",
-                &[
-                    "-a",
-                    "-b",
-                    "-e",
-                    "-E",
-                    "-I",
-                    "-o",
-                    "-O",
-                    "-p",
-                    "-P",
-                    "-S",
-                    "-s",
-                    "-u",
-                    "-U",
-                    "-X",
-                    "--columns",
-                    "--detach-on",
-                    "--env",
-                    "--interruptible",
-                    "--output",
-                    "--attach",
-                    "--trace-path",
-                    "--summary-sort-by",
-                    "--string-limit",
-                    "--user",
-                    "--summary-columns",
-                    "--const-print-style",
-                    "--trace",
-                    "--signal",
-                    "--status",
-                    "--abbrev",
-                    "--verbose",
-                    "--raw",
-                    "--read",
-                    "--write",
-                    "--fault",
-                    "--inject",
-                    "--kvm",
-                ],
-                0,
-            ),
-            WrapperSpec::new(
-                "ltrace",
-                &[
-                    "-a", "-e", "-o", "-p", "-s", "-u", "-n", "-x", "-F", "-A", "-D",
-                ],
-                0,
-            ),
-        ];
-        Wrappers { specs }
-    }
-
-    /// The built-in wrappers plus policy-defined ones (which win on a name clash).
-    pub fn with_extra(extra: Vec<WrapperSpec>) -> Self {
-        let mut w = Self::builtin();
-        for spec in extra {
-            w.specs.retain(|s| s.program != spec.program);
-            w.specs.push(spec);
-        }
-        w
-    }
-
-    fn get(&self, program: &str) -> Option<&WrapperSpec> {
-        self.specs.iter().find(|s| s.program == program)
-    }
-}
-
-impl Default for Wrappers {
-    fn default() -> Self {
-        Self::builtin()
-    }
-}
-
 /// Every simple command an argv would run. Never touches the shell parser unless a wrapper in
 /// the argv runs a shell script (`bash -c`, `ssh host cmd`, `watch`, …).
 pub fn analyze_argv(argv: &[String], wrappers: &Wrappers) -> Analysis {
-    let mut cx = unwrap::Cx::new(wrappers);
+    let mut cx = cx::Cx::new(wrappers);
     let words: Vec<Word> = argv.iter().map(|a| Word::lit(a.as_str())).collect();
-    let frame = unwrap::Frame::root(Origin::Argv);
-    cx.command(words, &frame, unwrap::Stdin::Inherited);
+    let frame = cx::Frame::root(Origin::Argv);
+    cx.command(words, &frame, cx::Stdin::Inherited);
     cx.out
 }
 
 /// Every simple command a shell script would run.
 pub fn analyze_script(script: &str, wrappers: &Wrappers) -> Analysis {
-    let mut cx = unwrap::Cx::new(wrappers);
-    let frame = unwrap::Frame::root(Origin::Script);
+    let mut cx = cx::Cx::new(wrappers);
+    let frame = cx::Frame::root(Origin::Script);
     cx.script(script, &frame);
     cx.out
 }

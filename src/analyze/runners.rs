@@ -3,16 +3,9 @@
 //! `hyperfine 'CMD'…`, `watchexec`, `parallel … ::: …` (its jobs substituted), `ed`'s `!cmd`,
 //! `sqlite3 .shell`, `psql \!`, `mysql system`, and `ssh HOST` reading its script on stdin.
 
-use super::unwrap::{Cx, Frame, SHELLS, Stdin, basename, peel};
+use super::cx::{Cx, Frame, Stdin, basename, join};
+use super::wrappers::{SHELLS, peel};
 use super::{SimpleCommand, Word, code_options, inline};
-
-fn join(words: &[Word]) -> String {
-    words
-        .iter()
-        .map(|w| w.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 /// The name of the hop for text fed on standard input.
 pub(crate) fn fed_label(stdin: Stdin) -> &'static str {

@@ -7,7 +7,8 @@
 //! analysis of `python3 -c`), and a file run by path with the interpreter its [`shebang`]
 //! names.
 
-use super::unwrap::{Cx, Frame};
+use super::cx::{Cx, Frame, basename};
+use super::wrappers::SH_FAMILY;
 use super::{Analysis, Origin, Word, Wrappers, snippet};
 
 /// How a script file is read.
@@ -100,7 +101,7 @@ impl Shebang {
     /// The shell it names, directly (`#!/bin/sh`) or through `env` (`#!/usr/bin/env bash`,
     /// `#!/usr/bin/env -S bash -e`): its base name.
     pub fn shell(&self) -> Option<String> {
-        let base = super::unwrap::basename(&self.interpreter);
+        let base = basename(&self.interpreter);
         let name = if base == "env" {
             let arg = self.arg.as_deref()?;
             let mut words = arg.split_whitespace();
@@ -113,7 +114,7 @@ impl Shebang {
                     // Other `env` options (`-i`, `-u NAME`): read no further.
                     return None;
                 }
-                break super::unwrap::basename(w).to_string();
+                break basename(w).to_string();
             }
         } else {
             base.to_string()
@@ -121,12 +122,6 @@ impl Shebang {
         SH_FAMILY.contains(&name.as_str()).then_some(name)
     }
 }
-
-/// Shells whose scripts tree-sitter-bash reads (csh and fish speak another language).
-pub const SH_FAMILY: &[&str] = &[
-    "sh", "bash", "dash", "zsh", "ksh", "mksh", "pdksh", "ash", "yash", "rbash", "posh", "ksh93",
-    "oksh", "loksh",
-];
 
 /// The shebang of a file's first bytes, if it has one.
 pub fn shebang(head: &[u8]) -> Option<Shebang> {

@@ -7,7 +7,7 @@ use tree_sitter::{Node, Parser, Tree};
 
 use super::Origin;
 use super::Word;
-use super::unwrap::{Cx, Frame, Stdin};
+use super::cx::{Cx, Frame, Stdin};
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -67,7 +67,7 @@ pub(crate) fn walk_script(cx: &mut Cx, src: &str, frame: &Frame) {
     // grammar is slow on a pipeline of 50,000 `|`), and opaque anyway.
     let separators = memchr::memchr3_iter(b'|', b';', b'&', src.as_bytes()).count()
         + memchr::memchr_iter(b'\n', src.as_bytes()).count();
-    if separators > 2 * super::unwrap::MAX_COMMANDS {
+    if separators > 2 * super::cx::MAX_COMMANDS {
         cx.stop("too many commands to analyse", src);
         return;
     }
