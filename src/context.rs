@@ -31,11 +31,6 @@ pub fn agent_from_env(get: &dyn Fn(&str) -> Option<String>) -> Option<String> {
         .map(|(_, name)| name.to_string())
 }
 
-/// True when the environment carries any agent marker (used to refuse `gate approve` from an agent).
-pub fn has_agent_markers(get: &dyn Fn(&str) -> Option<String>) -> bool {
-    agent_from_env(get).is_some()
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct Ci {
     pub provider: String,

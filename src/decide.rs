@@ -282,9 +282,7 @@ impl<'p> Decider<'p> {
     }
 }
 
-pub fn basename(program: &str) -> &str {
-    program.rsplit('/').next().unwrap_or(program)
-}
+pub use crate::analyze::basename;
 
 /// The name a program is matched by: its base name (after `/`, and after `\` for a Windows
 /// path), and, where it is written in capitals or ends in `.exe`, its lower-case name without

@@ -143,7 +143,7 @@ pub(crate) struct Cx<'w> {
 }
 
 /// The base name of a program path.
-pub(crate) fn basename(program: &str) -> &str {
+pub fn basename(program: &str) -> &str {
     program.rsplit('/').next().unwrap_or(program)
 }
 

@@ -142,7 +142,7 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
         if w.dynamic {
             cx.opaque(
                 "interpreter runs a program given by an expansion",
-                &join_words(words),
+                &super::cx::join(words),
             );
             positional = true;
             break;
@@ -255,7 +255,7 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
                 words,
                 i,
                 frame,
-                &join_words(words),
+                &super::cx::join(words),
             );
         }
         break;
@@ -276,7 +276,7 @@ pub(crate) fn handle(cx: &mut Cx, words: &[Word], frame: &Frame, stdin: Stdin, n
             let src = stdin.feeds_code().unwrap_or("its input");
             cx.opaque(
                 &format!("interpreter reads its program from {src}"),
-                &join_words(words),
+                &super::cx::join(words),
             );
         }
     }
@@ -288,14 +288,6 @@ fn info_only(words: &[Word]) -> bool {
     words[1..]
         .iter()
         .any(|w| matches!(w.text.as_str(), "--version" | "-V" | "-v" | "--help" | "-h"))
-}
-
-fn join_words(words: &[Word]) -> String {
-    words
-        .iter()
-        .map(|w| w.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Opaque, plus every string literal of the code analysed as a shell script.
@@ -477,11 +469,11 @@ fn awk(cx: &mut Cx, words: &[Word], frame: &Frame, name: &str) {
     }
     cx.push(words.to_vec(), frame);
     if from_file {
-        cx.opaque("runs a script file", &join_words(words));
+        cx.opaque("runs a script file", &super::cx::join(words));
     }
     for p in &program {
         if p.dynamic {
-            cx.opaque("awk program is an expansion", &join_words(words));
+            cx.opaque("awk program is an expansion", &super::cx::join(words));
         } else if awk_runs_commands(&p.text) {
             report_code(
                 cx,
@@ -614,11 +606,11 @@ fn sed(cx: &mut Cx, words: &[Word], frame: &Frame) {
     }
     cx.push(words.to_vec(), frame);
     if from_file {
-        cx.opaque("runs a script file", &join_words(words));
+        cx.opaque("runs a script file", &super::cx::join(words));
     }
     for s in &scripts {
         if s.dynamic {
-            cx.opaque("sed script is an expansion", &join_words(words));
+            cx.opaque("sed script is an expansion", &super::cx::join(words));
         } else if sed_executes(&s.text) {
             cx.opaque("sed script runs commands", &s.text);
         }

@@ -121,6 +121,7 @@ mod wrappers;
 #[cfg(test)]
 mod tests;
 
+pub use cx::basename;
 pub use script_file::{ScriptKind, ScriptRef, Shebang, analyze_python, shebang};
 pub use wrappers::{WrapperSpec, Wrappers};
 

@@ -27,18 +27,6 @@ fn expires(data: &Value) -> String {
         .to_string()
 }
 
-fn who(r: &RequestRecord) -> String {
-    let user = r
-        .requester
-        .get("user")
-        .and_then(Value::as_str)
-        .unwrap_or("?");
-    match r.requester.get("agent").and_then(Value::as_str) {
-        Some(agent) => format!("{user}/{agent}"),
-        None => user.to_string(),
-    }
-}
-
 pub fn pending(as_json: bool) -> Result<Exit> {
     if !store::exists()? {
         if !as_json {
@@ -64,7 +52,7 @@ pub fn pending(as_json: bool) -> Result<Exit> {
         return Ok(Exit::Success);
     }
     for (rec, data) in &waiting {
-        println!("{}  {}  {}", rec.id, who(rec), rec.command.join(" "));
+        println!("{}  {}  {}", rec.id, rec.who(), rec.command.join(" "));
         let rules: Vec<&str> = rec
             .rules
             .iter()

@@ -37,18 +37,6 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-fn who(r: &RequestRecord) -> String {
-    let user = r
-        .requester
-        .get("user")
-        .and_then(|v| v.as_str())
-        .unwrap_or("?");
-    match r.requester.get("agent").and_then(|v| v.as_str()) {
-        Some(agent) => format!("{user}/{agent}"),
-        None => user.to_string(),
-    }
-}
-
 fn command_text(r: &RequestRecord) -> String {
     r.command.join(" ")
 }
@@ -128,7 +116,7 @@ pub fn log(args: &LogArgs) -> Result<Exit> {
             "{:<10}  {:<24}  {:<16}  {:<6}  {:<9}  {:>4}  {}",
             r.id,
             r.time,
-            truncate(&who(r), 16),
+            truncate(&r.who(), 16),
             r.decision,
             // pad before colouring so the escape codes do not break alignment
             status_colored(r.status) + &" ".repeat(9usize.saturating_sub(r.status.as_str().len())),
@@ -152,7 +140,7 @@ pub fn show(id: &str, as_json: bool) -> Result<Exit> {
     }
     println!("{} {}", "request".bold(), record.id);
     println!("  time       {}", record.time);
-    println!("  requester  {}", who(&record));
+    println!("  requester  {}", record.who());
     if let Some(host) = record.requester.get("host").and_then(|v| v.as_str()) {
         println!("  host       {host}");
     }

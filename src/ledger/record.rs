@@ -74,6 +74,16 @@ fn s(v: &Value, key: &str) -> Option<String> {
 }
 
 impl RequestRecord {
+    /// Who asked: `user`, or `user/agent` when an agent did.
+    pub fn who(&self) -> String {
+        let text = |k: &str| self.requester.get(k).and_then(Value::as_str);
+        let user = text("user").unwrap_or("?");
+        match text("agent") {
+            Some(agent) => format!("{user}/{agent}"),
+            None => user.to_string(),
+        }
+    }
+
     /// Fold a request's events (oldest first) into its record.
     pub fn from_events(id: &str, events: &[Event]) -> Self {
         let mut rec = RequestRecord {

@@ -86,6 +86,7 @@ impl Redactor {
     }
 
     /// true if `argv(...)` would change anything.
+    #[cfg(test)]
     pub fn is_sensitive(&self, argv: &[String]) -> bool {
         self.argv_pass(argv).is_some()
     }
