@@ -11,8 +11,7 @@ fn a_child_killed_by_sigterm_gives_143_and_is_recorded() {
     let env = Env::new();
     let script = env.work().join("selfkill.sh");
     write_exec(&script, "#!/bin/sh\nkill -TERM $$\nsleep 5\n");
-    let out = env.gate(&["--", script.to_str().unwrap()]);
-    assert_eq!(code(&out), 143, "{}", stderr(&out));
+    env.gate().arg("--").arg(&script).status(143).run();
     let r = &env.log()[0];
     assert_eq!(r["signal"], 15);
     assert_eq!(r["status"], "ran");
@@ -22,8 +21,8 @@ fn wait_for_started(env: &Env) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if env.ledger().exists() {
-            let out = env.gate(&["log", "--json"]);
-            if stdout(&out).contains("\"status\":\"running\"") {
+            let out = env.gate().args(["log", "--json"]).run();
+            if out.stdout.contains("\"status\":\"running\"") {
                 return;
             }
         }
@@ -44,11 +43,7 @@ fn sigterm_to_gate_reaches_the_child() {
             marker.display()
         ),
     );
-    let child = env
-        .command()
-        .args(["--", script.to_str().unwrap()])
-        .spawn()
-        .unwrap();
+    let child = env.gate().arg("--").arg(&script).spawn();
     wait_for_started(&env);
     std::thread::sleep(Duration::from_millis(200));
     nix::sys::signal::kill(
@@ -56,8 +51,8 @@ fn sigterm_to_gate_reaches_the_child() {
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(code(&out), 3, "gate must exit with the child's status");
+    let out = finish(child);
+    assert_eq!(out.code, 3, "gate must exit with the child's status");
     assert!(marker.exists(), "the child never saw SIGTERM");
     assert_eq!(env.log()[0]["exit_code"], 3);
 }
@@ -66,15 +61,14 @@ fn sigterm_to_gate_reaches_the_child() {
 fn sigterm_kills_a_default_child_and_gate_reports_143() {
     let env = Env::new();
     let start = Instant::now();
-    let child = env.command().args(["--", "sleep", "30"]).spawn().unwrap();
+    let child = env.gate().args(["--", "sleep", "30"]).spawn();
     wait_for_started(&env);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(code(&out), 143);
+    assert_eq!(finish(child).code, 143);
     assert!(start.elapsed() < Duration::from_secs(20));
     let r = &env.log()[0];
     assert_eq!(r["signal"], 15);
