@@ -3,17 +3,13 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::Stdio;
-
 use serde_json::{Value, json};
 use support::*;
 
 /// Who a hook's requests come from: the hook's agent, unless the test runner itself runs under
 /// an agent, which is then the nearest one in the process tree.
 fn hook_agent(dialect: &'static str) -> &'static str {
-    support::runner::agent_above_runner(std::path::Path::new(gate_bin()))
-        .map_or(dialect, |a| a.name.as_str())
+    agent_above_runner().map_or(dialect, |a| a.name.as_str())
 }
 
 #[test]
@@ -59,22 +55,12 @@ fn ask_is_handed_to_claude_codes_prompt() {
 fn ask_through_gate_channels_fails_closed_without_one() {
     let env = Env::new();
     env.policy(ASK_TOUCH);
-    let mut child = env
-        .command()
+    let out = env
+        .gate()
         .args(["hook", "claude-code", "--ask", "gate"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(pre_tool_use("touch x", "tu-4").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let answer: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+        .stdin(pre_tool_use("touch x", "tu-4"))
+        .run();
+    let answer: Value = serde_json::from_str(out.stdout.lines().next().unwrap()).unwrap();
     assert_eq!(
         answer["hookSpecificOutput"]["permissionDecision"], "deny",
         "{answer}"
@@ -109,8 +95,7 @@ fn post_tool_use_records_the_outcome_on_the_same_request() {
     assert_eq!(log.len(), 1, "PostToolUse must not create a new request");
     assert_eq!(log[0]["status"], "ran");
     assert_eq!(log[0]["exit_code"], 0);
-    let kinds = env.event_kinds(log[0]["id"].as_str().unwrap());
-    assert_eq!(kinds, ["request", "decision", "started", "finished"]);
+    env.assert_last_event_kinds(&["request", "decision", "started", "finished"]);
 }
 
 #[test]
@@ -287,24 +272,34 @@ fn gemini_reads_a_top_level_decision() {
 #[test]
 fn gate_shell_runs_the_exact_script_with_its_status_and_stdio() {
     let env = Env::new();
-    let out = env.gate(&["shell", "-c", "echo out; echo err >&2; exit 5"]);
-    assert_eq!(code(&out), 5);
-    assert_eq!(stdout(&out), "out\n");
-    assert!(stderr(&out).contains("err"));
-    let out = env.gate(&[
-        "shell",
-        "-c",
-        "printf '%s|' \"$0\" \"$1\"",
-        "name",
-        "arg one",
-    ]);
-    assert_eq!(stdout(&out), "name|arg one|");
+    env.gate()
+        .args(["shell", "-c", "echo out; echo err >&2; exit 5"])
+        .status(5)
+        .stdout("out\n")
+        .stderr_contains("err")
+        .run();
+    env.gate()
+        .args([
+            "shell",
+            "-c",
+            "printf '%s|' \"$0\" \"$1\"",
+            "name",
+            "arg one",
+        ])
+        .stdout("name|arg one|")
+        .run();
     env.policy(ASK_TOUCH);
-    let out = env.gate(&["shell", "-c", "echo fine && rm -rf notes"]);
-    assert_eq!(code(&out), 77);
-    assert_eq!(stdout(&out), "", "nothing of a denied script may run");
-    let out = env.gate(&["--", "sh", "-c", "true; rm x"]);
-    assert_eq!(code(&out), 77, "gate -- sh -c analyses the script");
+    // Nothing of a denied script may run.
+    env.gate()
+        .args(["shell", "-c", "echo fine && rm -rf notes"])
+        .status(77)
+        .stdout("")
+        .run();
+    // gate -- sh -c analyses the script.
+    env.gate()
+        .args(["--", "sh", "-c", "true; rm x"])
+        .status(77)
+        .run();
 }
 
 #[test]
@@ -324,101 +319,68 @@ fn shims_route_through_gate_and_never_call_themselves() {
         shims.display(),
         bin.display()
     );
-    let run = |args: &[&str]| {
-        env.command()
+    // gate, or a shim, with the shim dir set and on PATH.
+    let shimmed = |program: &std::path::Path| {
+        env.program(program)
             .env("GATE_SHIM_DIR", &shims)
             .env("PATH", &path)
-            .args(args)
-            .output()
-            .unwrap()
     };
-    let out = run(&["shim", "install", "deploytool", "rm"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("deploytool ->"));
+    let run = |args: &[&str]| shimmed(gate_bin()).args(args);
+    run(&["shim", "install", "deploytool", "rm"])
+        .status(0)
+        .stdout_contains("deploytool ->")
+        .run();
     // Through the shim, as a tool would call it (the shim dir is on PATH twice).
-    let out = std::process::Command::new(shims.join("deploytool"))
-        .env_clear()
-        .env("PATH", &path)
-        .env("HOME", env.home())
-        .env("XDG_CONFIG_HOME", env.path("config"))
-        .env("XDG_DATA_HOME", env.path("data"))
-        .env("GATE_SHIM_DIR", &shims)
+    shimmed(&shims.join("deploytool"))
         .args(["--prod", "v2"])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(stdout(&out), "real deploytool --prod v2\n");
+        .status(0)
+        .stdout("real deploytool --prod v2\n")
+        .run();
     let victim = env.work().join("victim");
     std::fs::write(&victim, "x").unwrap();
-    let out = std::process::Command::new(shims.join("rm"))
-        .env_clear()
-        .env("PATH", &path)
-        .env("HOME", env.home())
-        .env("XDG_CONFIG_HOME", env.path("config"))
-        .env("XDG_DATA_HOME", env.path("data"))
-        .env("GATE_SHIM_DIR", &shims)
-        .arg(&victim)
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 77, "the shimmed rm must be denied by policy");
+    // The shimmed rm must be denied by policy.
+    shimmed(&shims.join("rm")).arg(&victim).status(77).run();
     assert!(victim.exists());
     // A shim copied elsewhere on PATH is recognised as a shim, not as the real program.
     let decoy = env.path("decoy");
     std::fs::create_dir_all(&decoy).unwrap();
     std::fs::copy(shims.join("deploytool"), decoy.join("ghosttool")).unwrap();
-    let out = run(&["shim", "install", "ghosttool"]);
-    assert!(
-        stdout(&out).contains("no `ghosttool` found"),
-        "{}",
-        stdout(&out)
-    );
-    let out = std::process::Command::new(shims.join("ghosttool"))
-        .env_clear()
+    run(&["shim", "install", "ghosttool"])
+        .stdout_contains("no `ghosttool` found")
+        .run();
+    // A shim must not find another shim.
+    shimmed(&shims.join("ghosttool"))
         .env(
             "PATH",
             format!("{}:{}:/usr/bin:/bin", shims.display(), decoy.display()),
         )
-        .env("HOME", env.home())
-        .env("XDG_DATA_HOME", env.path("data"))
-        .env("GATE_SHIM_DIR", &shims)
-        .output()
-        .unwrap();
-    assert_eq!(
-        code(&out),
-        127,
-        "a shim must not find another shim: {}",
-        stderr(&out)
-    );
-    let out = run(&["shim", "list"]);
-    assert!(stdout(&out).contains("deploytool"));
-    let out = run(&["shim", "remove", "deploytool"]);
-    assert_eq!(code(&out), 0);
+        .env_remove("XDG_CONFIG_HOME")
+        .status(127)
+        .run();
+    run(&["shim", "list"]).stdout_contains("deploytool").run();
+    run(&["shim", "remove", "deploytool"]).status(0).run();
     assert!(!shims.join("deploytool").exists());
     // Never overwrite or remove something that is not a gate shim.
     std::fs::write(shims.join("mine"), "#!/bin/sh\n").unwrap();
-    assert_eq!(code(&run(&["shim", "install", "mine"])), 64);
-    assert_eq!(code(&run(&["shim", "remove", "mine"])), 64);
+    run(&["shim", "install", "mine"]).status(64).run();
+    run(&["shim", "remove", "mine"]).status(64).run();
     assert!(shims.join("mine").exists());
 }
 
 #[test]
 fn ci_context_is_recorded_and_ci_never_prompts() {
     let env = Env::new();
-    let out = env
-        .command()
-        .envs([
-            ("CI", "true"),
-            ("GITHUB_ACTIONS", "true"),
-            ("GITHUB_SERVER_URL", "https://github.com"),
-            ("GITHUB_REPOSITORY", "acme/app"),
-            ("GITHUB_RUN_ID", "77"),
-            ("GITHUB_REF", "refs/heads/main"),
-            ("GITHUB_ACTOR", "octocat"),
-        ])
+    env.gate()
+        .env("CI", "true")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_RUN_ID", "77")
+        .env("GITHUB_REF", "refs/heads/main")
+        .env("GITHUB_ACTOR", "octocat")
         .args(["--", "true"])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 0);
+        .status(0)
+        .run();
     let r = &env.log()[0];
     assert_eq!(r["ci"]["provider"], "github-actions");
     assert_eq!(
@@ -433,11 +395,7 @@ fn ci_context_is_recorded_and_ci_never_prompts() {
         ("CIRCLECI", "true", "circleci"),
     ] {
         let env = Env::new();
-        env.command()
-            .env(var, val)
-            .args(["--", "true"])
-            .output()
-            .unwrap();
+        env.gate().env(var, val).args(["--", "true"]).run();
         assert_eq!(env.log()[0]["ci"]["provider"], provider);
     }
 }
@@ -445,22 +403,13 @@ fn ci_context_is_recorded_and_ci_never_prompts() {
 #[test]
 fn agent_identity_comes_from_as_env_or_markers() {
     let env = Env::new();
-    env.gate(&["--as", "deploy-bot", "--", "true"]);
-    env.command()
+    env.gate().args(["--as", "deploy-bot", "--", "true"]).run();
+    env.gate()
         .env("GATE_AGENT", "nightly")
         .args(["--", "true"])
-        .output()
-        .unwrap();
-    env.command()
-        .env("CLAUDECODE", "1")
-        .args(["--", "true"])
-        .output()
-        .unwrap();
-    env.command()
-        .env("GEMINI_CLI", "1")
-        .args(["--", "true"])
-        .output()
-        .unwrap();
+        .run();
+    env.gate().env("CLAUDECODE", "1").args(["--", "true"]).run();
+    env.gate().env("GEMINI_CLI", "1").args(["--", "true"]).run();
     let agents: Vec<Value> = env
         .log()
         .iter()

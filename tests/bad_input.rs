@@ -12,10 +12,12 @@
 //! (A line above 128 KiB cannot be passed as one argument on Linux, so the large ones are timed
 //! through the hook, which reads the command from standard input as an agent sends it.)
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use gate::analyze::{Wrappers, analyze_script};
+use support::Env;
 
 /// `bash -c "$(cat <<'E1' … E1\n)"`, `depth` levels, the innermost body padded to about
 /// `bytes` bytes of data lines.
@@ -56,26 +58,11 @@ fn unbalanced(n: usize) -> String {
     "$(\"'`{[(".repeat(n)
 }
 
-fn gate() -> String {
-    std::env::var("GATE_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_gate").to_string())
-}
-
 /// `gate check --json --shell LINE` with the default policy: (exit code, JSON).
 fn check(line: &str) -> (Option<i32>, serde_json::Value) {
-    let home = tempfile::tempdir().unwrap();
-    let out = Command::new(gate())
-        .args(["check", "--json", "--shell", line])
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env_remove("GATE_POLICY")
-        .env_remove("GATE_LEDGER")
-        .env_remove("GATE_AGENT")
-        .env_remove("GATE_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let json = serde_json::from_slice(&out.stdout)
+    let env = Env::new();
+    let out = env.gate().args(["check", "--json", "--shell", line]).run();
+    let json = serde_json::from_str(&out.stdout)
         .unwrap_or_else(|e| panic!("no JSON from gate check ({e}): {out:?}"));
     (out.status.code(), json)
 }

@@ -1,7 +1,6 @@
 //! The approval channels end to end: the real binary against a fake Slack, a fake webhook
 //! receiver, and `gate approve` from another process under a PTY.
 
-#[path = "support_channels/mod.rs"]
 mod support;
 
 use std::sync::{Arc, Mutex};
@@ -10,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::http::{self, HttpRequest, HttpResponse};
 use support::slack::{self, FakeSlack, Script, react};
-use support::{Env, events};
+use support::{Env, events, finish, skip_under_agent};
 
 fn slack_policy(api_base: &str, channel: &str, quorum: u32, timeout: &str) -> String {
     format!(
@@ -43,7 +42,7 @@ quorum = {quorum}
 }
 
 fn slack_env(fake: &FakeSlack, quorum: u32) -> Env {
-    Env::new(&slack_policy(&fake.url, slack::CHANNEL, quorum, "5s"))
+    Env::with_policy(&slack_policy(&fake.url, slack::CHANNEL, quorum, "5s"))
         .var("GATE_SLACK_TOKEN", slack::TOKEN)
 }
 
@@ -68,16 +67,19 @@ fn slack_approval_runs_the_command_and_updates_the_message() {
         ..Script::default()
     });
     let env = slack_env(&fake, 1);
-    let out = env.run(&[
-        "--reason",
-        "ping <@U999> & friends",
-        "--",
-        "echo",
-        "<@U123>",
-        "<!channel>",
-        "--password=hunter2",
-    ]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = env
+        .gate()
+        .args([
+            "--reason",
+            "ping <@U999> & friends",
+            "--",
+            "echo",
+            "<@U123>",
+            "<!channel>",
+            "--password=hunter2",
+        ])
+        .status(0)
+        .run();
     assert!(out.stdout.contains("<@U123> <!channel>"));
 
     // What was posted: escaped, masked, with the request's context.
@@ -117,13 +119,11 @@ fn slack_denial_exits_77() {
         ..Script::default()
     });
     let env = slack_env(&fake, 1);
-    let out = env.run(&["--", "echo", "hi"]);
-    assert_eq!(out.code, 77, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("denied in slack by slack:UALICE"),
-        "{}",
-        out.stderr
-    );
+    env.gate()
+        .args(["--", "echo", "hi"])
+        .status(77)
+        .stderr_contains("denied in slack by slack:UALICE")
+        .run();
     assert!(
         fake.updates()
             .last()
@@ -149,8 +149,7 @@ fn slack_requester_and_strangers_are_refused_and_gate_keeps_waiting() {
         ..Script::default()
     });
     let env = slack_env(&fake, 1);
-    let out = env.run(&["--", "echo", "hi"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    env.gate().args(["--", "echo", "hi"]).status(0).run();
     let show = env.last();
     let v = votes(&show);
     let refused = |who: &str| {
@@ -191,8 +190,7 @@ fn slack_quorum_of_two_needs_two_people() {
         ..Script::default()
     });
     let env = slack_env(&fake, 2);
-    let out = env.run(&["--", "echo", "hi"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    env.gate().args(["--", "echo", "hi"]).status(0).run();
     let show = env.last();
     let approvers: Vec<&str> = show["approvals"]
         .as_array()
@@ -210,10 +208,9 @@ fn slack_quorum_of_two_needs_two_people() {
 #[test]
 fn slack_nobody_answers_expires_with_75_and_says_so() {
     let fake = FakeSlack::start(Script::default());
-    let env = Env::new(&slack_policy(&fake.url, slack::CHANNEL, 1, "1500ms"))
+    let env = Env::with_policy(&slack_policy(&fake.url, slack::CHANNEL, 1, "1500ms"))
         .var("GATE_SLACK_TOKEN", slack::TOKEN);
-    let out = env.run(&["--", "echo", "hi"]);
-    assert_eq!(out.code, 75, "{}", out.stderr);
+    env.gate().args(["--", "echo", "hi"]).status(75).run();
     assert!(fake.updates().last().unwrap().contains("Expired"));
     let show = env.last();
     assert_eq!(show["status"], "expired");
@@ -223,9 +220,7 @@ fn slack_nobody_answers_expires_with_75_and_says_so() {
 fn slack_ctrl_c_cancels_with_130_and_updates_the_message() {
     let fake = FakeSlack::start(Script::default());
     let env = slack_env(&fake, 1);
-    let mut cmd = env.cmd(&["--", "echo", "hi"]);
-    cmd.stderr(std::process::Stdio::piped());
-    let child = cmd.spawn().unwrap();
+    let child = env.gate().args(["--", "echo", "hi"]).spawn();
     let end = Instant::now() + Duration::from_secs(5);
     while fake.calls("reactions.get").is_empty() && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(50));
@@ -249,8 +244,7 @@ fn slack_429_retry_after_is_honoured() {
         ..Script::default()
     });
     let env = slack_env(&fake, 1);
-    let out = env.run(&["--", "echo", "hi"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    env.gate().args(["--", "echo", "hi"]).status(0).run();
     let polls = fake.calls("reactions.get");
     assert!(polls.len() >= 2);
     let gap = polls[1].at - polls[0].at;
@@ -258,8 +252,7 @@ fn slack_429_retry_after_is_honoured() {
 }
 
 fn slack_fails(env: &Env, needle: &str) {
-    let out = env.run(&["--", "echo", "hi"]);
-    assert_eq!(out.code, 69, "{}", out.stderr);
+    let out = env.gate().args(["--", "echo", "hi"]).status(69).run();
     assert!(
         out.stderr.contains(needle),
         "{needle:?} not in {}",
@@ -286,12 +279,12 @@ fn slack_bad_token_missing_channel_and_dead_server_exit_69() {
         "invalid_auth",
     );
     slack_fails(
-        &Env::new(&slack_policy(&fake.url, "C0NOPE", 1, "5s"))
+        &Env::with_policy(&slack_policy(&fake.url, "C0NOPE", 1, "5s"))
             .var("GATE_SLACK_TOKEN", slack::TOKEN),
         "channel_not_found",
     );
     slack_fails(
-        &Env::new(&slack_policy(
+        &Env::with_policy(&slack_policy(
             "http://127.0.0.1:9/api",
             slack::CHANNEL,
             1,
@@ -301,7 +294,7 @@ fn slack_bad_token_missing_channel_and_dead_server_exit_69() {
         "cannot reach Slack",
     );
     slack_fails(
-        &Env::new(&slack_policy(&fake.url, slack::CHANNEL, 1, "5s")),
+        &Env::with_policy(&slack_policy(&fake.url, slack::CHANNEL, 1, "5s")),
         "GATE_SLACK_TOKEN is not set",
     );
     slack_fails(
@@ -340,11 +333,10 @@ fn slack_socket_mode_buttons_approve_after_a_reconnect() {
         "poll_interval = \"200ms\"",
         "poll_interval = \"200ms\"\nmode = \"socket\"",
     );
-    let env = Env::new(&policy)
+    let env = Env::with_policy(&policy)
         .var("GATE_SLACK_TOKEN", slack::TOKEN)
         .var("GATE_SLACK_APP_TOKEN", slack::APP_TOKEN);
-    let out = env.run(&["--", "echo", "hi"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    env.gate().args(["--", "echo", "hi"]).status(0).run();
     // Slack asked the first connection to reconnect; the clicks came on the second.
     assert_eq!(fake.ws_connections(), 2);
     assert_eq!(fake.acks(), ["env-0", "env-1", "env-2"]);
@@ -378,11 +370,11 @@ fn slack_socket_mode_needs_an_app_token() {
         "poll_interval = \"200ms\"\nmode = \"socket\"",
     );
     slack_fails(
-        &Env::new(&policy).var("GATE_SLACK_TOKEN", slack::TOKEN),
+        &Env::with_policy(&policy).var("GATE_SLACK_TOKEN", slack::TOKEN),
         "GATE_SLACK_APP_TOKEN is not set",
     );
     slack_fails(
-        &Env::new(&policy)
+        &Env::with_policy(&policy)
             .var("GATE_SLACK_TOKEN", slack::TOKEN)
             .var("GATE_SLACK_APP_TOKEN", "xapp-wrong"),
         "invalid_auth",
@@ -457,9 +449,12 @@ fn webhook_200_approves_and_the_payload_is_signed_and_masked() {
             json!({"decision": "approve", "approver": "alice", "comment": "lgtm"}),
         )
     });
-    let env = Env::new(&webhook_policy(&format!("{url}/hook"))).var("GATE_WEBHOOK_SECRET", SECRET);
-    let out = env.run(&["--reason", "deploy", "--", "echo", "--password=hunter2"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let env = Env::with_policy(&webhook_policy(&format!("{url}/hook")))
+        .var("GATE_WEBHOOK_SECRET", SECRET);
+    env.gate()
+        .args(["--reason", "deploy", "--", "echo", "--password=hunter2"])
+        .status(0)
+        .run();
     let got = seen.lock().unwrap()[0].clone();
     assert_eq!(got.method, "POST");
     let body: Value = serde_json::from_slice(&got.body).unwrap();
@@ -495,10 +490,13 @@ fn webhook_202_is_polled_until_a_decision() {
             json!({"decision": "deny", "approver": "bob", "comment": "not today"}),
         ),
     });
-    let env = Env::new(&webhook_policy(&format!("{url}/hook"))).var("GATE_WEBHOOK_SECRET", SECRET);
-    let out = env.run(&["--", "echo", "hi"]);
-    assert_eq!(out.code, 77, "{}", out.stderr);
-    assert!(out.stderr.contains("not today"), "{}", out.stderr);
+    let env = Env::with_policy(&webhook_policy(&format!("{url}/hook")))
+        .var("GATE_WEBHOOK_SECRET", SECRET);
+    env.gate()
+        .args(["--", "echo", "hi"])
+        .status(77)
+        .stderr_contains("not today")
+        .run();
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 4);
     assert!(
@@ -511,33 +509,37 @@ fn webhook_202_is_polled_until_a_decision() {
 #[test]
 fn webhook_garbage_redirect_and_missing_secret_exit_69() {
     let (url, _) = receiver(|_, _| HttpResponse::text(200, "<html>hello</html>"));
-    let env = Env::new(&webhook_policy(&url)).var("GATE_WEBHOOK_SECRET", SECRET);
-    let out = env.run(&["--", "echo", "hi"]);
-    assert_eq!(out.code, 69, "{}", out.stderr);
-    assert!(out.stderr.contains("not JSON"), "{}", out.stderr);
+    let env = Env::with_policy(&webhook_policy(&url)).var("GATE_WEBHOOK_SECRET", SECRET);
+    env.gate()
+        .args(["--", "echo", "hi"])
+        .status(69)
+        .stderr_contains("not JSON")
+        .run();
 
     let (url, _) = receiver(|_, _| {
         HttpResponse::text(302, "").with_header("Location", "http://127.0.0.1:9/elsewhere")
     });
-    let env = Env::new(&webhook_policy(&url)).var("GATE_WEBHOOK_SECRET", SECRET);
-    let out = env.run(&["--", "echo", "hi"]);
-    assert_eq!(out.code, 69, "{}", out.stderr);
-    assert!(out.stderr.contains("redirect"), "{}", out.stderr);
+    let env = Env::with_policy(&webhook_policy(&url)).var("GATE_WEBHOOK_SECRET", SECRET);
+    env.gate()
+        .args(["--", "echo", "hi"])
+        .status(69)
+        .stderr_contains("redirect")
+        .run();
 
-    let env = Env::new(&webhook_policy(&url));
-    let out = env.run(&["--", "echo", "hi"]);
-    assert_eq!(out.code, 69, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("GATE_WEBHOOK_SECRET is not set"),
-        "{}",
-        out.stderr
-    );
+    let env = Env::with_policy(&webhook_policy(&url));
+    env.gate()
+        .args(["--", "echo", "hi"])
+        .status(69)
+        .stderr_contains("GATE_WEBHOOK_SECRET is not set")
+        .run();
 
     let (url, _) = receiver(|_, _| HttpResponse::json(200, json!({"decision": "maybe"})));
-    let env = Env::new(&webhook_policy(&url)).var("GATE_WEBHOOK_SECRET", SECRET);
-    let out = env.run(&["--", "echo", "hi"]);
-    assert_eq!(out.code, 69, "{}", out.stderr);
-    assert!(out.stderr.contains("valid decision"), "{}", out.stderr);
+    let env = Env::with_policy(&webhook_policy(&url)).var("GATE_WEBHOOK_SECRET", SECRET);
+    env.gate()
+        .args(["--", "echo", "hi"])
+        .status(69)
+        .stderr_contains("valid decision")
+        .run();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -556,11 +558,12 @@ decision = "ask"
 
 /// `gate ARGS` from a real terminal (a PTY is its controlling terminal): its exit code.
 fn from_terminal(env: &Env, args: &[&str], extra_env: &[(&str, &str)]) -> (i32, String) {
-    let mut cmd = env.base(args);
+    let mut cmd = env.gate().args(args);
     for (k, v) in extra_env {
-        cmd.env(k, v);
+        cmd = cmd.env(k, v);
     }
-    let mut p = rexpect::session::spawn_command(cmd, Some(8000)).expect("spawn under a PTY");
+    let mut p =
+        rexpect::session::spawn_command(cmd.command(), Some(8000)).expect("spawn under a PTY");
     let text = p.exp_eof().unwrap_or_default();
     let code = match p.process().wait() {
         Ok(rexpect::process::WaitStatus::Exited(_, c)) => c,
@@ -570,33 +573,18 @@ fn from_terminal(env: &Env, args: &[&str], extra_env: &[(&str, &str)]) -> (i32, 
 }
 
 fn spawn_waiting(env: &Env, args: &[&str]) -> std::process::Child {
-    let mut cmd = env.cmd(args);
-    cmd.stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    cmd.spawn().expect("spawn gate")
-}
-
-fn finish(child: std::process::Child) -> support::Output {
-    let out = child.wait_with_output().unwrap();
-    support::Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    env.gate().args(args).spawn()
 }
 
 #[test]
 fn local_agent_request_is_approved_from_another_terminal() {
-    if support::runner::skip_under_agent(
-        "local_agent_request_is_approved_from_another_terminal",
-        support::gate(),
-    ) {
+    if skip_under_agent("local_agent_request_is_approved_from_another_terminal") {
         return;
     }
-    let env = Env::new(LOCAL_POLICY);
+    let env = Env::with_policy(LOCAL_POLICY);
     let waiting = spawn_waiting(&env, &["--as", "claude-code", "--", "true"]);
     let id = env.wait_pending();
-    let listed = env.run(&["pending"]);
+    let listed = env.gate().args(["pending"]).run();
     assert!(listed.stdout.contains(&id) && listed.stdout.contains("true-ask"));
 
     let started = Instant::now();
@@ -616,18 +604,21 @@ fn local_agent_request_is_approved_from_another_terminal() {
     assert_eq!(show["approvals"][0]["channel"], "local");
     assert_eq!(show["approvals"][0]["comment"], "fine");
     assert_eq!(events(&show, "local_vote").len(), 1);
-    assert!(env.run(&["pending", "--json"]).stdout.is_empty());
+    assert!(
+        env.gate()
+            .args(["pending", "--json"])
+            .run()
+            .stdout
+            .is_empty()
+    );
 }
 
 #[test]
 fn local_approve_refuses_agents_and_missing_terminals() {
-    if support::runner::skip_under_agent(
-        "local_approve_refuses_agents_and_missing_terminals",
-        support::gate(),
-    ) {
+    if skip_under_agent("local_approve_refuses_agents_and_missing_terminals") {
         return;
     }
-    let env = Env::new(LOCAL_POLICY);
+    let env = Env::with_policy(LOCAL_POLICY);
     let waiting = spawn_waiting(&env, &["--as", "claude-code", "--", "true"]);
     let id = env.wait_pending();
 
@@ -636,13 +627,11 @@ fn local_approve_refuses_agents_and_missing_terminals() {
     assert_eq!(code, 77, "{text}");
     assert!(text.contains("agent"), "{text}");
     // No controlling terminal: refused.
-    let out = env.run(&["approve", &id]);
-    assert_eq!(out.code, 77, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("no controlling terminal"),
-        "{}",
-        out.stderr
-    );
+    env.gate()
+        .args(["approve", &id])
+        .status(77)
+        .stderr_contains("no controlling terminal")
+        .run();
     // Still waiting; a person denies it.
     assert_eq!(env.wait_pending(), id);
     let (code, text) = from_terminal(&env, &["deny", &id, "--comment", "no"], &[]);
@@ -662,13 +651,10 @@ fn local_approve_refuses_agents_and_missing_terminals() {
 
 #[test]
 fn local_person_cannot_approve_their_own_request() {
-    if support::runner::skip_under_agent(
-        "local_person_cannot_approve_their_own_request",
-        support::gate(),
-    ) {
+    if skip_under_agent("local_person_cannot_approve_their_own_request") {
         return;
     }
-    let env = Env::new(LOCAL_POLICY);
+    let env = Env::with_policy(LOCAL_POLICY);
     let waiting = spawn_waiting(&env, &["--", "true"]);
     let id = env.wait_pending();
     let (code, text) = from_terminal(&env, &["approve", &id], &[]);
@@ -688,11 +674,13 @@ fn local_person_cannot_approve_their_own_request() {
 
 #[test]
 fn local_answers_to_unknown_or_settled_requests_are_usage_errors() {
-    let env = Env::new(LOCAL_POLICY);
-    let out = env.run(&["pending"]);
-    assert_eq!(out.code, 0);
-    assert!(out.stdout.contains("no request is waiting"));
-    let out = env.run(&["approve", "zzzz"]);
+    let env = Env::with_policy(LOCAL_POLICY);
+    env.gate()
+        .arg("pending")
+        .status(0)
+        .stdout_contains("no request is waiting")
+        .run();
+    let out = env.gate().args(["approve", "zzzz"]).run();
     assert_ne!(out.code, 0);
 }
 
@@ -712,12 +700,15 @@ fn slack_socket_click_to_command_start() {
         "poll_interval = \"200ms\"",
         "poll_interval = \"200ms\"\nmode = \"socket\"",
     );
-    let env = Env::new(&policy)
+    let env = Env::with_policy(&policy)
         .var("GATE_SLACK_TOKEN", slack::TOKEN)
         .var("GATE_SLACK_APP_TOKEN", slack::APP_TOKEN);
     // The policy asks for `echo`; `date` inside reports when the approved script started.
-    let out = env.run(&["--", "sh", "-c", "echo $(date +%s%N)"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = env
+        .gate()
+        .args(["--", "sh", "-c", "echo $(date +%s%N)"])
+        .status(0)
+        .run();
     let started_ns: u128 = out.stdout.trim().parse().expect("date printed nanoseconds");
     let clicked = *fake.clicks_sent().last().expect("a click was sent");
     let clicked_ns = clicked
@@ -754,7 +745,7 @@ url = "{webhook_url}"
 
 /// The checkpoints file beside the ledger, as (seq, hash hex).
 fn checkpoint_lines(env: &Env) -> Vec<(i64, String)> {
-    let path = env.home().join(".local/share/gate/ledger.db.checkpoints");
+    let path = env.state("ledger.db.checkpoints");
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
@@ -772,16 +763,16 @@ fn checkpoint_lines(env: &Env) -> Vec<(i64, String)> {
 fn checkpoints_are_posted_to_slack_and_the_webhook_in_the_background() {
     let fake = FakeSlack::start(Script::default());
     let (url, seen) = receiver(|_, _| HttpResponse::json(200, json!({})));
-    let env = Env::new(&checkpoint_policy(&fake.url, &format!("{url}/hook")))
+    let env = Env::with_policy(&checkpoint_policy(&fake.url, &format!("{url}/hook")))
         .var("GATE_SLACK_TOKEN", slack::TOKEN)
         .var("GATE_WEBHOOK_SECRET", SECRET);
     // Four events a run (request, decision, started, finished): the ninth run crosses event 32
     // once its events are chained (allowed runs leave them in the intake; a reader chains them).
     for i in 0..9 {
-        let out = env.run(&["--", "true"]);
+        let out = env.gate().args(["--", "true"]).run();
         assert_eq!(out.code, 0, "run {i}: {}", out.stderr);
     }
-    assert_eq!(env.run(&["log"]).code, 0);
+    env.gate().arg("log").status(0).run();
     let lines = checkpoint_lines(&env);
     assert_eq!(lines.len(), 1, "{lines:?}");
     let (seq, hash) = lines[0].clone();
@@ -809,8 +800,11 @@ fn checkpoints_are_posted_to_slack_and_the_webhook_in_the_background() {
     assert!(slack_text.contains("event 32"), "{slack_text}");
 
     // Everything sent is remembered: posting again sends nothing.
-    let out = env.run(&["checkpoints", "post", "--json"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = env
+        .gate()
+        .args(["checkpoints", "post", "--json"])
+        .status(0)
+        .run();
     let report: Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(
         report["posted"]
@@ -832,17 +826,14 @@ fn a_destination_that_is_down_fails_69_and_catches_up_later() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}/hook", l.local_addr().unwrap())
     };
-    let env = Env::new(&checkpoint_policy(&fake.url, &dead))
+    let env = Env::with_policy(&checkpoint_policy(&fake.url, &dead))
         .var("GATE_SLACK_TOKEN", slack::TOKEN)
         .var("GATE_WEBHOOK_SECRET", SECRET);
     for _ in 0..9 {
-        assert_eq!(env.run(&["--", "true"]).code, 0);
+        env.gate().args(["--", "true"]).status(0).run();
     }
-    assert_eq!(
-        env.run(&["log"]).code,
-        0,
-        "a reader chains the runs' events"
-    );
+    // A reader chains the runs' events.
+    env.gate().arg("log").status(0).run();
     // Wait for the background poster to finish with Slack, then post by hand.
     let deadline = Instant::now() + Duration::from_secs(15);
     while fake.calls("chat.postMessage").is_empty() {
@@ -852,21 +843,19 @@ fn a_destination_that_is_down_fails_69_and_catches_up_later() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let out = env.run(&["checkpoints", "post"]);
-    assert_eq!(out.code, 69, "{}", out.stderr);
-    assert!(out.stderr.contains("webhook"), "{}", out.stderr);
-    assert!(out.stderr.contains("sent next time"), "{}", out.stderr);
+    let out = env
+        .gate()
+        .args(["checkpoints", "post"])
+        .status(69)
+        .stderr_contains("webhook")
+        .stderr_contains("sent next time")
+        .run();
     assert!(out.stdout.contains("slack: nothing new"), "{}", out.stdout);
 
     // The receiver comes back (here: at a new address): the next post catches up.
     let (url, seen) = receiver(|_, _| HttpResponse::json(200, json!({})));
-    std::fs::write(
-        env.dir.path().join("policy.toml"),
-        checkpoint_policy(&fake.url, &format!("{url}/hook")),
-    )
-    .unwrap();
-    let out = env.run(&["checkpoints", "post"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    env.policy(&checkpoint_policy(&fake.url, &format!("{url}/hook")));
+    let out = env.gate().args(["checkpoints", "post"]).status(0).run();
     assert!(
         out.stdout.contains("webhook: posted 1 checkpoint(s)"),
         "{}",
@@ -884,12 +873,10 @@ fn a_post_by_hand_waits_for_the_one_in_progress() {
     use std::os::unix::fs::OpenOptionsExt;
     let fake = FakeSlack::start(Script::default());
     let (url, seen) = receiver(|_, _| HttpResponse::json(200, json!({})));
-    let env = Env::new(&checkpoint_policy(&fake.url, &format!("{url}/hook")))
+    let env = Env::with_policy(&checkpoint_policy(&fake.url, &format!("{url}/hook")))
         .var("GATE_SLACK_TOKEN", slack::TOKEN)
         .var("GATE_WEBHOOK_SECRET", SECRET);
-    let lock_path = env
-        .home()
-        .join(".local/share/gate/ledger.db.checkpoints.posted.lock");
+    let lock_path = env.state("ledger.db.checkpoints.posted.lock");
     std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
     // Hold the posters' lock, as a poster in progress does, before any checkpoint exists.
     let lock = std::fs::OpenOptions::new()
@@ -901,18 +888,11 @@ fn a_post_by_hand_waits_for_the_one_in_progress() {
         .unwrap();
     let held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive).unwrap();
     for _ in 0..9 {
-        assert_eq!(env.run(&["--", "true"]).code, 0);
+        env.gate().args(["--", "true"]).status(0).run();
     }
-    assert_eq!(
-        env.run(&["log"]).code,
-        0,
-        "a reader chains the runs' events"
-    );
-    let mut by_hand = env.cmd(&["checkpoints", "post"]);
-    by_hand
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = by_hand.spawn().unwrap();
+    // A reader chains the runs' events.
+    env.gate().arg("log").status(0).run();
+    let mut child = env.gate().args(["checkpoints", "post"]).spawn();
     std::thread::sleep(Duration::from_millis(500));
     assert!(
         child.try_wait().unwrap().is_none(),

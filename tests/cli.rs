@@ -7,9 +7,11 @@ use support::*;
 #[test]
 fn runs_an_allowed_command_and_records_it() {
     let env = Env::new();
-    let out = env.gate(&["--", "echo", "hello"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(stdout(&out), "hello\n");
+    env.gate()
+        .args(["--", "echo", "hello"])
+        .status(0)
+        .stdout("hello\n")
+        .run();
     let log = env.log();
     assert_eq!(log.len(), 1);
     let r = &log[0];
@@ -34,55 +36,40 @@ fn runs_an_allowed_command_and_records_it() {
     assert_eq!(r["status"], "ran");
     assert_eq!(r["exit_code"], 0);
     assert!(r["requester"]["user"].as_str().is_some());
-    let kinds = env.event_kinds(r["id"].as_str().unwrap());
-    assert_eq!(kinds, ["request", "decision", "started", "finished"]);
+    env.assert_last_event_kinds(&["request", "decision", "started", "finished"]);
 }
 
 #[test]
 fn the_command_status_passes_through() {
     let env = Env::new();
-    assert_eq!(code(&env.gate(&["--", "false"])), 1);
-    assert_eq!(code(&env.gate(&["run", "--", "true"])), 0);
+    env.gate().args(["--", "false"]).status(1).run();
+    env.gate().args(["run", "--", "true"]).status(0).run();
     let script = env.work().join("exit7.sh");
     write_exec(&script, "#!/bin/sh\nexit 7\n");
-    assert_eq!(code(&env.gate(&["--", script.to_str().unwrap()])), 7);
+    env.gate().arg("--").arg(&script).status(7).run();
 }
 
 #[test]
 fn stdin_and_stdout_belong_to_the_command() {
-    use std::io::Write;
     let env = Env::new();
-    let mut child = env
-        .command()
+    env.gate()
         .args(["--", "cat"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"piped through\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(stdout(&out), "piped through\n");
+        .stdin("piped through\n")
+        .stdout("piped through\n")
+        .run();
 }
 
 #[test]
 fn not_found_is_127_and_not_executable_is_126() {
     let env = Env::new();
-    let out = env.gate(&["--", "no-such-program-xyz"]);
-    assert_eq!(code(&out), 127);
-    assert!(
-        stderr(&out).contains("no-such-program-xyz: command not found"),
-        "{}",
-        stderr(&out)
-    );
+    env.gate()
+        .args(["--", "no-such-program-xyz"])
+        .status(127)
+        .stderr_contains("no-such-program-xyz: command not found")
+        .run();
     let file = env.work().join("plain.txt");
     std::fs::write(&file, "not a program").unwrap();
-    let out = env.gate(&["--", file.to_str().unwrap()]);
-    assert_eq!(code(&out), 126, "{}", stderr(&out));
+    env.gate().arg("--").arg(&file).status(126).run();
     let log = env.log();
     assert!(log.iter().all(|r| r["status"] == "error"), "{log:?}");
 }
@@ -93,12 +80,16 @@ fn a_denied_command_never_runs_and_says_why() {
     env.policy(ASK_TOUCH);
     let target = env.work().join("victim");
     std::fs::write(&target, "x").unwrap();
-    let out = env.gate(&["--", "rm", target.to_str().unwrap()]);
-    assert_eq!(code(&out), 77);
+    let out = env
+        .gate()
+        .args(["--", "rm"])
+        .arg(&target)
+        .status(77)
+        .stderr_contains("no-rm")
+        .stderr_contains("Use trash instead of rm.")
+        .run();
     assert!(target.exists(), "a denied command ran");
-    let err = stderr(&out);
-    assert!(err.contains("no-rm"), "{err}");
-    assert!(err.contains("Use trash instead of rm."), "{err}");
+    let err = out.stderr;
     assert!(
         err.lines().count() <= 2,
         "denial should take one or two lines: {err}"
@@ -112,28 +103,43 @@ fn a_denied_command_never_runs_and_says_why() {
 fn json_prints_the_decision_on_stderr() {
     let env = Env::new();
     env.policy(ASK_TOUCH);
-    let out = env.gate(&["--json", "--", "rm", "x"]);
-    assert_eq!(code(&out), 77);
-    let first = stderr(&out).lines().next().unwrap().to_string();
+    let out = env
+        .gate()
+        .args(["--json", "--", "rm", "x"])
+        .status(77)
+        .run();
+    let first = out.stderr.lines().next().unwrap().to_string();
     let v: serde_json::Value = serde_json::from_str(&first).expect("first stderr line is JSON");
     assert_eq!(v["decision"], "deny");
     assert_eq!(v["rules"][0]["rule"], "no-rm");
     assert_eq!(v["rules"][0]["message"], "Use trash instead of rm.");
-    let out = env.gate(&["--json", "--", "echo", "hi"]);
-    assert_eq!(stdout(&out), "hi\n", "the JSON line must not go to stdout");
-    let v: serde_json::Value = serde_json::from_str(stderr(&out).lines().next().unwrap()).unwrap();
+    // The JSON line must not go to stdout.
+    let out = env
+        .gate()
+        .args(["--json", "--", "echo", "hi"])
+        .stdout("hi\n")
+        .run();
+    let v: serde_json::Value = serde_json::from_str(out.stderr.lines().next().unwrap()).unwrap();
     assert_eq!(v["decision"], "allow");
 }
 
 #[test]
 fn usage_errors_are_64() {
     let env = Env::new();
-    let out = env.gate(&["--"]);
-    assert_eq!(code(&out), 64);
-    assert!(stderr(&out).contains("nothing to run"), "{}", stderr(&out));
-    assert_eq!(code(&env.gate(&[])), 64);
-    assert_eq!(code(&env.gate(&["--bogus-flag", "--", "true"])), 64);
-    assert_eq!(code(&env.gate(&["--timeout", "soon", "--", "true"])), 64);
+    env.gate()
+        .arg("--")
+        .status(64)
+        .stderr_contains("nothing to run")
+        .run();
+    env.gate().status(64).run();
+    env.gate()
+        .args(["--bogus-flag", "--", "true"])
+        .status(64)
+        .run();
+    env.gate()
+        .args(["--timeout", "soon", "--", "true"])
+        .status(64)
+        .run();
 }
 
 #[test]
@@ -141,32 +147,21 @@ fn no_terminal_and_no_channel_is_69_and_nothing_runs() {
     let env = Env::new();
     env.policy(ASK_TOUCH);
     let target = env.work().join("made");
-    let out = env
-        .command()
-        .args(["--", "touch", target.to_str().unwrap()])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    env.gate()
+        .args(["--", "touch"])
+        .arg(&target)
+        .status(69)
+        .stderr_contains("no approval channel")
+        .run();
     assert!(!target.exists());
-    assert!(
-        stderr(&out).contains("no approval channel"),
-        "{}",
-        stderr(&out)
-    );
     // In CI gate never prompts, and says what to configure.
-    let out = env
-        .command()
+    env.gate()
         .env("CI", "true")
-        .args(["--", "touch", target.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 69);
-    assert!(
-        stderr(&out).contains("[slack] or [webhook]"),
-        "{}",
-        stderr(&out)
-    );
+        .args(["--", "touch"])
+        .arg(&target)
+        .status(69)
+        .stderr_contains("[slack] or [webhook]")
+        .run();
     let log = env.log();
     assert!(log.iter().all(|r| r["status"] == "error"), "{log:?}");
 }
@@ -176,14 +171,20 @@ fn check_decides_without_running() {
     let env = Env::new();
     env.policy(ASK_TOUCH);
     let target = env.work().join("t");
-    let out = env.gate(&["check", "--", "touch", target.to_str().unwrap()]);
-    assert_eq!(code(&out), 1);
+    env.gate()
+        .args(["check", "--", "touch"])
+        .arg(&target)
+        .status(1)
+        .stdout_contains("touch-asks")
+        .run();
     assert!(!target.exists());
-    assert!(stdout(&out).contains("touch-asks"), "{}", stdout(&out));
-    assert_eq!(code(&env.gate(&["check", "--", "rm", "x"])), 2);
-    assert_eq!(code(&env.gate(&["check", "--", "ls"])), 0);
-    let out = env.gate(&["check", "--json", "--", "rm", "-f", "x"]);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    env.gate().args(["check", "--", "rm", "x"]).status(2).run();
+    env.gate().args(["check", "--", "ls"]).status(0).run();
+    let v = env
+        .gate()
+        .args(["check", "--json", "--", "rm", "-f", "x"])
+        .run()
+        .json();
     assert_eq!(v["decision"], "deny");
     assert_eq!(v["rules"][0]["rule"], "no-rm");
     assert_eq!(v["rules"][0]["message"], "Use trash instead of rm.");
@@ -194,22 +195,23 @@ fn check_decides_without_running() {
 fn shells_with_scripts_are_never_silently_allowed() {
     let env = Env::new();
     env.policy("[defaults]\ndecision = \"allow\"\nopaque = \"ask\"\n[[rule]]\nid = \"no-rm\"\ncommand = \"rm\"\ndecision = \"deny\"\n");
-    let out = env.gate(&["check", "--", "bash", "-c", "rm -rf /tmp/x"]);
+    let out = env
+        .gate()
+        .args(["check", "--", "bash", "-c", "rm -rf /tmp/x"])
+        .run();
     assert_ne!(
-        code(&out),
-        0,
+        out.code, 0,
         "a shell script hiding rm must not be allowed: {}",
-        stdout(&out)
+        out.stdout
     );
 }
 
 fn policy_error(text: &str) -> String {
     let env = Env::new();
     let path = env.policy(text);
-    let out = env.gate(&["--", "true"]);
-    assert_eq!(code(&out), 78, "expected 78 for {text:?}: {}", stderr(&out));
+    let out = env.gate().args(["--", "true"]).status(78).run();
     assert!(!env.ledger().exists(), "nothing may run with a bad policy");
-    stderr(&out).replace(path.to_str().unwrap(), "P")
+    out.stderr.replace(path.to_str().unwrap(), "P")
 }
 
 #[test]
@@ -282,20 +284,16 @@ fn several_problems_are_all_listed() {
 #[test]
 fn a_missing_policy_override_is_78() {
     let env = Env::new();
-    let out = env.gate(&["--policy", "/nonexistent/policy.toml", "--", "true"]);
-    assert_eq!(code(&out), 78);
-    assert!(
-        stderr(&out).contains("/nonexistent/policy.toml:1:1: policy file not found"),
-        "{}",
-        stderr(&out)
-    );
-    let out = env
-        .command()
+    env.gate()
+        .args(["--policy", "/nonexistent/policy.toml", "--", "true"])
+        .status(78)
+        .stderr_contains("/nonexistent/policy.toml:1:1: policy file not found")
+        .run();
+    env.gate()
         .env("GATE_POLICY", "/nonexistent/p.toml")
         .args(["--", "true"])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 78);
+        .status(78)
+        .run();
 }
 
 #[test]
@@ -307,55 +305,48 @@ fn rules_lint_and_test_run_inline_tests() {
         "[[rule]]\nid = \"k\"\ncommand = \"kubectl delete\"\nunless = [\"--dry-run*\"]\ndecision = \"ask\"\ntests = { hit = [\"kubectl delete ns prod\", \"kubectl -n x delete pod y\"], miss = [\"kubectl get ns\", \"kubectl delete ns x --dry-run=client\"] }\n",
     )
     .unwrap();
-    let out = env.gate(&["rules", "lint", good.to_str().unwrap()]);
-    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
-    let out = env.gate(&["rules", "test", good.to_str().unwrap()]);
-    assert_eq!(code(&out), 0);
-    assert!(
-        stdout(&out).contains("4 passed, 0 failed"),
-        "{}",
-        stdout(&out)
-    );
+    env.gate()
+        .args(["rules", "lint"])
+        .arg(&good)
+        .status(0)
+        .run();
+    env.gate()
+        .args(["rules", "test"])
+        .arg(&good)
+        .status(0)
+        .stdout_contains("4 passed, 0 failed")
+        .run();
     let bad = env.work().join("bad.toml");
     std::fs::write(&bad, "[[rule]]\nid = \"k\"\ncommand = \"kubectl delete\"\ndecision = \"ask\"\ntests = { hit = [\"kubectl get ns\"] }\n").unwrap();
-    let out = env.gate(&["rules", "lint", bad.to_str().unwrap()]);
-    assert_eq!(code(&out), 78);
-    assert!(
-        stderr(&out).contains("bad.toml:5:18: rule `k` should match `kubectl get ns`"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(
-        code(&env.gate(&["rules", "test", bad.to_str().unwrap()])),
-        1
-    );
+    env.gate()
+        .args(["rules", "lint"])
+        .arg(&bad)
+        .status(78)
+        .stderr_contains("bad.toml:5:18: rule `k` should match `kubectl get ns`")
+        .run();
+    env.gate().args(["rules", "test"]).arg(&bad).status(1).run();
 }
 
 #[test]
 fn init_writes_the_default_policy_once() {
     let env = Env::new();
-    let out = env.gate(&["init"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let path = env.path("config/gate/policy.toml");
+    env.gate().arg("init").status(0).run();
     assert!(
-        std::fs::read_to_string(&path)
+        std::fs::read_to_string(env.policy_path())
             .unwrap()
             .contains("[defaults]")
     );
-    assert_eq!(
-        code(&env.gate(&["init"])),
-        64,
-        "init must not overwrite without --force"
-    );
-    assert_eq!(code(&env.gate(&["init", "--force"])), 0);
-    assert_eq!(code(&env.gate(&["rules", "lint"])), 0);
+    // init must not overwrite without --force.
+    env.gate().arg("init").status(64).run();
+    env.gate().args(["init", "--force"]).status(0).run();
+    env.gate().args(["rules", "lint"]).status(0).run();
 }
 
 #[test]
 fn the_ledger_is_private_wal_and_append_only() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
-    assert_eq!(code(&env.gate(&["--", "true"])), 0);
+    env.gate().args(["--", "true"]).status(0).run();
     let mode = std::fs::metadata(env.ledger())
         .unwrap()
         .permissions()
@@ -379,47 +370,44 @@ fn the_ledger_is_private_wal_and_append_only() {
 fn verify_names_the_first_changed_or_removed_event() {
     let env = Env::new();
     for _ in 0..3 {
-        assert_eq!(code(&env.gate(&["--", "true"])), 0);
+        env.gate().args(["--", "true"]).status(0).run();
     }
-    let out = env.gate(&["verify", "--json"]);
-    assert_eq!(code(&out), 0);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = env.gate().args(["verify", "--json"]).status(0).run().json();
     assert_eq!(v["ok"], true);
     // Three runs of four events; the second and third went through the intake, which adds its
     // marks (set up, then folded by verify).
     assert_eq!(v["events"], 14, "{v}");
 
     env.sql("DROP TRIGGER events_append_only_update; UPDATE events SET time = '2000-01-01T00:00:00.000Z' WHERE seq = 6;").unwrap();
-    let out = env.gate(&["verify", "--json"]);
-    assert_eq!(code(&out), 1);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = env.gate().args(["verify", "--json"]).status(1).run().json();
     assert_eq!(v["ok"], false);
     assert_eq!(v["first_broken"]["seq"], 6, "{v}");
 
     let env = Env::new();
     for _ in 0..3 {
-        env.gate(&["--", "true"]);
+        env.gate().args(["--", "true"]).run();
     }
     // What waits in the intake is chained by any reader.
-    env.gate(&["log"]);
+    env.gate().arg("log").status(0).run();
     env.sql("DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE seq = 7;")
         .unwrap();
-    let out = env.gate(&["verify"]);
-    assert_eq!(code(&out), 1);
-    assert!(stdout(&out).contains("event #8"), "{}", stdout(&out));
+    env.gate()
+        .arg("verify")
+        .status(1)
+        .stdout_contains("event #8")
+        .run();
 }
 
 #[test]
 fn an_unwritable_ledger_is_74_and_nothing_runs() {
     let env = Env::new();
     let marker = env.work().join("ran");
-    let out = env
-        .command()
+    env.gate()
         .env("GATE_LEDGER", "/dev/null/ledger.db")
-        .args(["--", "touch", marker.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 74, "{}", stderr(&out));
+        .args(["--", "touch"])
+        .arg(&marker)
+        .status(74)
+        .run();
     assert!(!marker.exists());
     let junk = env.work().join("junk.db");
     std::fs::write(
@@ -427,18 +415,13 @@ fn an_unwritable_ledger_is_74_and_nothing_runs() {
         "this is not a database, just text that is long enough to have a header ......",
     )
     .unwrap();
-    let out = env
-        .command()
+    env.gate()
         .env("GATE_LEDGER", &junk)
-        .args(["--", "touch", marker.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 74, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("not a SQLite database"),
-        "{}",
-        stderr(&out)
-    );
+        .args(["--", "touch"])
+        .arg(&marker)
+        .status(74)
+        .stderr_contains("not a SQLite database")
+        .run();
     assert!(!marker.exists());
 }
 
@@ -447,35 +430,26 @@ fn parallel_writers_lose_nothing() {
     let env = Env::new();
     let procs = 8;
     let runs = 40;
-    let handles: Vec<_> = (0..procs)
-        .map(|_| {
-            let cmd_env: Vec<(String, std::path::PathBuf)> = vec![
-                ("HOME".into(), env.home()),
-                ("XDG_CONFIG_HOME".into(), env.path("config")),
-                ("XDG_DATA_HOME".into(), env.path("data")),
-            ];
-            std::thread::spawn(move || {
-                let mut failures = Vec::new();
-                for _ in 0..runs {
-                    let out = std::process::Command::new(gate_bin())
-                        .env_clear()
-                        .env("PATH", "/usr/bin:/bin")
-                        .envs(cmd_env.iter().map(|(k, v)| (k, v)))
-                        .args(["--", "true"])
-                        .output()
-                        .unwrap();
-                    if !out.status.success() {
-                        failures.push(stderr(&out));
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..procs)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut failures = Vec::new();
+                    for _ in 0..runs {
+                        let out = env.gate().args(["--", "true"]).run();
+                        if !out.status.success() {
+                            failures.push(out.stderr);
+                        }
                     }
-                }
-                failures
+                    failures
+                })
             })
-        })
-        .collect();
-    let failures: Vec<String> = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap())
-        .collect();
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
     assert!(
         failures.is_empty(),
         "{} runs failed, e.g. {}",
@@ -485,33 +459,37 @@ fn parallel_writers_lose_nothing() {
     let log = env.log();
     assert_eq!(log.len(), procs * runs);
     assert!(log.iter().all(|r| r["status"] == "ran"));
-    let out = env.gate(&["verify", "--json"]);
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    env.gate().args(["verify", "--json"]).status(0).run();
 }
 
 #[test]
 fn show_accepts_a_prefix_and_log_reads_as_a_table() {
     let env = Env::new();
-    env.gate(&["--", "echo", "one"]);
+    env.gate().args(["--", "echo", "one"]).run();
     let id = env.log()[0]["id"].as_str().unwrap().to_string();
-    let out = env.gate(&["show", &id[..6]]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("echo one"));
-    let out = env.gate(&["log"]);
-    assert!(stdout(&out).contains("STATUS"));
-    assert!(stdout(&out).contains(&id));
-    assert_eq!(code(&env.gate(&["show", "zzzzzz"])), 1);
+    env.gate()
+        .args(["show", &id[..6]])
+        .status(0)
+        .stdout_contains("echo one")
+        .run();
+    env.gate()
+        .arg("log")
+        .stdout_contains("STATUS")
+        .stdout_contains(&id)
+        .run();
+    env.gate().args(["show", "zzzzzz"]).status(1).run();
 }
 
 #[test]
 fn version_and_help() {
     let env = Env::new();
-    let out = env.gate(&["--version"]);
-    assert_eq!(code(&out), 0);
-    assert!(stdout(&out).starts_with("gate "));
-    let out = env.gate(&["--help"]);
-    assert_eq!(code(&out), 0);
-    assert!(stdout(&out).contains("Examples:"));
+    let out = env.gate().arg("--version").status(0).run();
+    assert!(out.stdout.starts_with("gate "));
+    env.gate()
+        .arg("--help")
+        .status(0)
+        .stdout_contains("Examples:")
+        .run();
 }
 
 #[test]
@@ -520,31 +498,17 @@ fn policy_wrappers_are_unwrapped() {
     env.policy(
         "[[wrapper]]\nprogram = \"with-creds\"\nvalue_options = [\"-p\"]\nskip_positionals = 1\n\n[[rule]]\nid = \"no-destroy\"\ncommand = \"terraform destroy\"\ndecision = \"deny\"\n",
     );
-    let out = env.gate(&[
-        "check",
-        "--json",
-        "--",
-        "with-creds",
-        "-p",
-        "prod",
-        "ACCOUNT",
-        "terraform",
-        "destroy",
-    ]);
-    assert_eq!(code(&out), 2, "{}", stdout(&out));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = env
+        .gate()
+        .args(["check", "--json", "--", "with-creds", "-p", "prod"])
+        .args(["ACCOUNT", "terraform", "destroy"])
+        .status(2)
+        .run()
+        .json();
     assert_eq!(v["commands"][0]["via"][0], "with-creds");
-    assert_eq!(
-        code(&env.gate(&[
-            "check",
-            "--",
-            "with-creds",
-            "-p",
-            "prod",
-            "ACCOUNT",
-            "terraform",
-            "plan"
-        ])),
-        0
-    );
+    env.gate()
+        .args(["check", "--", "with-creds", "-p", "prod"])
+        .args(["ACCOUNT", "terraform", "plan"])
+        .status(0)
+        .run();
 }

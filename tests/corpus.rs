@@ -1,16 +1,16 @@
 //! End-to-end evasion corpus: every case in `tests/corpus.toml` is run through the real binary
-//! (`gate check --json --shell LINE`) under the built-in default policy, with HOME and the XDG
-//! directories pointing at a fresh temporary directory so that no policy file is found.
+//! (`gate check --json --shell LINE`) under the built-in default policy, in a fresh test
+//! environment (tests/support) where no policy file is found.
 //!
 //! A case passes when the exit code is the expected one (0 allow, 1 ask, 2 deny) and, for ask and
 //! deny, the expected rule id appears in `rules[].rule` of the JSON output. Cases marked
 //! `known_gap` are gaps of the analyser or matcher today: they are reported, never failed; one
 //! that expects ask/deny is counted as "held" while gate at least does not allow it.
 
-use std::path::Path;
-use std::process::Command;
+mod support;
 
 use serde::Deserialize;
+use support::Env;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,22 +45,9 @@ fn decision_of(code: Option<i32>) -> &'static str {
     }
 }
 
-fn check(home: &Path, line: &str) -> Outcome {
-    let output = Command::new(
-        std::env::var("GATE_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_gate").to_string()),
-    )
-    .args(["check", "--json", "--shell", line])
-    .env("HOME", home)
-    .env("XDG_CONFIG_HOME", home.join("config"))
-    .env("XDG_DATA_HOME", home.join("data"))
-    .env_remove("GATE_POLICY")
-    .env_remove("GATE_LEDGER")
-    .env_remove("GATE_AGENT")
-    .env_remove("GATE_LOG")
-    .env("NO_COLOR", "1")
-    .output()
-    .expect("run gate");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+fn check(env: &Env, line: &str) -> Outcome {
+    let output = env.gate().args(["check", "--json", "--shell", line]).run();
+    let stdout = output.stdout;
     let rules = serde_json::from_str::<serde_json::Value>(&stdout)
         .ok()
         .and_then(|v| {
@@ -78,7 +65,7 @@ fn check(home: &Path, line: &str) -> Outcome {
             "exit {:?}; stdout: {}; stderr: {}",
             output.status.code(),
             stdout.trim(),
-            String::from_utf8_lossy(&output.stderr).trim()
+            output.stderr.trim()
         ),
     }
 }
@@ -92,7 +79,7 @@ fn evasion_corpus() {
         "the corpus must hold at least 100 cases, it has {}",
         corpus.case.len()
     );
-    let home = tempfile::tempdir().expect("temp dir");
+    let env = Env::new();
     let mut failures = Vec::new();
     let mut gaps = Vec::new();
     for case in &corpus.case {
@@ -102,7 +89,7 @@ fn evasion_corpus() {
             case.expect,
             case.line
         );
-        let got = check(home.path(), &case.line);
+        let got = check(&env, &case.line);
         let rule_ok = match &case.rule {
             Some(rule) if case.expect != "allow" => got.rules.iter().any(|r| r == rule),
             _ => true,

@@ -7,17 +7,16 @@ use support::*;
 
 fn check(args: &[&str], path: &str) {
     let env = Env::new();
-    let out = env.gate(args);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = env.gate().args(args).status(0).run();
     let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     if std::env::var_os("GATE_UPDATE_GENERATED").is_some() {
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(&full, &out.stdout).unwrap();
+        std::fs::write(&full, &out.stdout_bytes).unwrap();
         return;
     }
     let committed = std::fs::read(&full).unwrap_or_default();
     assert!(
-        committed == out.stdout,
+        committed == out.stdout_bytes,
         "{path} is stale: run `GATE_UPDATE_GENERATED=1 cargo test --test generated` and commit the result"
     );
 }

@@ -9,60 +9,51 @@ use serde_json::Value;
 use support::*;
 
 fn verify(env: &Env) -> (i32, Value) {
-    let out = env.gate(&["verify", "--json"]);
-    (
-        code(&out),
-        serde_json::from_str(&stdout(&out)).expect("verify --json"),
-    )
+    let out = env.gate().args(["verify", "--json"]).run();
+    (out.code, out.json())
 }
 
-/// `/bin/sh -c SCRIPT` with gate as `$0` and `args` as `$1`…, in this test's HOME and XDG
-/// directories: one of many writers started at once.
+/// `/bin/sh -c SCRIPT` with gate as `$0` and `args` as `$1`…, in this test's environment: one
+/// of many writers started at once.
 fn gate_shell(env: &Env, script: &str, args: &[&str]) -> std::process::Child {
-    std::process::Command::new("/bin/sh")
-        .env_clear()
+    env.program("/bin/sh")
         .env("PATH", "/usr/bin:/bin")
-        .env("HOME", env.home())
-        .env("XDG_CONFIG_HOME", env.path("config"))
-        .env("XDG_DATA_HOME", env.path("data"))
-        .args(["-c", script, gate_bin()])
+        .arg("-c")
+        .arg(script)
+        .arg(gate_bin())
         .args(args)
-        .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap()
 }
 
 /// Every writer ends well, and none was turned away by a lock.
 fn wait_all(children: Vec<std::process::Child>) {
     for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "a writer failed: {}", stderr(&out));
-        assert!(!stderr(&out).contains("locked"), "{}", stderr(&out));
+        let out = finish(c);
+        assert!(out.status.success(), "a writer failed: {}", out.stderr);
+        assert!(!out.stderr.contains("locked"), "{}", out.stderr);
     }
 }
 
 /// `n` allowed runs, then a reader (`gate log`), which chains what they left in the intake:
 /// every event is in the database afterwards.
 fn runs(env: &Env, n: usize) {
-    for i in 0..n {
-        let out = env.gate(&["--", "echo", &format!("run {i}")]);
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
-    }
+    quick_runs(env, n);
     fold(env);
 }
 
 /// `n` allowed runs, their events left in the intake.
 fn quick_runs(env: &Env, n: usize) {
     for i in 0..n {
-        let out = env.gate(&["--", "echo", &format!("run {i}")]);
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        env.gate()
+            .args(["--", "echo", &format!("run {i}")])
+            .status(0)
+            .run();
     }
 }
 
 /// A reader, which chains what waits in the intake first.
 fn fold(env: &Env) {
-    let out = env.gate(&["log"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    env.gate().arg("log").status(0).run();
 }
 
 #[test]
@@ -117,7 +108,7 @@ fn a_forged_event_with_a_recomputed_hash_still_breaks_the_chain_after_it() {
 fn truncating_the_newest_events_is_caught_by_the_checkpoints() {
     let env = Env::new();
     runs(&env, 20); // 80 events: checkpoints at 32 and 64
-    let cp = std::fs::read_to_string(env.path("data/gate/ledger.db.checkpoints")).unwrap();
+    let cp = std::fs::read_to_string(env.state("ledger.db.checkpoints")).unwrap();
     assert_eq!(cp.lines().count(), 2, "{cp}");
     env.sql("DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE seq > 40;")
         .unwrap();
@@ -137,7 +128,7 @@ fn kill_9_at_random_points_never_breaks_the_chain() {
     let env = Env::new();
     let mut delays = 0u64;
     for i in 0..40u64 {
-        let mut child = env.command().args(["--", "sleep", "0.02"]).spawn().unwrap();
+        let mut child = env.gate().args(["--", "sleep", "0.02"]).spawn();
         // Spread the kills over start-up, the ledger writes and the run.
         delays = (delays * 7 + 3 + i) % 60;
         std::thread::sleep(Duration::from_millis(delays));
@@ -145,7 +136,7 @@ fn kill_9_at_random_points_never_breaks_the_chain() {
         let _ = child.wait();
     }
     // The ledger stays writable after the kills, and the chain is whole.
-    assert_eq!(code(&env.gate(&["--", "true"])), 0);
+    env.gate().args(["--", "true"]).status(0).run();
     let (rc, v) = verify(&env);
     assert_eq!(rc, 0, "chain broken after kill -9: {v}");
     {
@@ -189,13 +180,13 @@ fn export_round_trips_every_request() {
     let env = Env::new();
     env.policy(ASK_TOUCH);
     runs(&env, 3);
-    env.gate(&["--", "rm", "x"]);
-    let out = env.gate(&["export", "--format", "jsonl"]);
-    assert_eq!(code(&out), 0);
-    let exported: Vec<Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    env.gate().args(["--", "rm", "x"]).run();
+    let exported = env
+        .gate()
+        .args(["export", "--format", "jsonl"])
+        .status(0)
+        .run()
+        .json_lines();
     let mut logged = env.log();
     logged.reverse();
     assert_eq!(exported.len(), 4);
@@ -204,8 +195,7 @@ fn export_round_trips_every_request() {
         "export (oldest first) must equal log (newest first) reversed"
     );
 
-    let out = env.gate(&["export", "--format", "csv"]);
-    let csv = stdout(&out);
+    let csv = env.gate().args(["export", "--format", "csv"]).run().stdout;
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
@@ -215,48 +205,46 @@ fn export_round_trips_every_request() {
     assert_eq!(rows.len(), 4);
     assert!(rows[3].contains(",deny,no-rm,"), "{}", rows[3]);
 
-    let out = env.gate(&["export", "--status", "denied"]);
-    assert_eq!(stdout(&out).lines().count(), 1);
-    let out = env.gate(&["log", "--json", "--grep", "RUN 1"]);
-    assert_eq!(stdout(&out).lines().count(), 1);
-    let out = env.gate(&["log", "--json", "--since", "1h", "--decision", "allow"]);
-    assert_eq!(stdout(&out).lines().count(), 3);
-    let out = env.gate(&["log", "--json", "--until", "2000-01-01"]);
-    assert_eq!(stdout(&out).lines().count(), 0);
-    assert_eq!(code(&env.gate(&["log", "--status", "bogus"])), 64);
-    assert_eq!(code(&env.gate(&["log", "--since", "yesterday-ish"])), 64);
+    let lines = |args: &[&str]| env.gate().args(args).run().stdout.lines().count();
+    assert_eq!(lines(&["export", "--status", "denied"]), 1);
+    assert_eq!(lines(&["log", "--json", "--grep", "RUN 1"]), 1);
+    assert_eq!(
+        lines(&["log", "--json", "--since", "1h", "--decision", "allow"]),
+        3
+    );
+    assert_eq!(lines(&["log", "--json", "--until", "2000-01-01"]), 0);
+    env.gate()
+        .args(["log", "--status", "bogus"])
+        .status(64)
+        .run();
+    env.gate()
+        .args(["log", "--since", "yesterday-ish"])
+        .status(64)
+        .run();
 }
 
 #[test]
 fn verify_command_proves_the_exact_argv() {
     let env = Env::new();
-    env.gate(&["--", "echo", "--token=s3cret", "a b"]);
+    env.gate()
+        .args(["--", "echo", "--token=s3cret", "a b"])
+        .run();
     let r = &env.log()[0];
     let id = r["id"].as_str().unwrap();
     assert!(
         !r.to_string().contains("s3cret"),
         "a secret reached the ledger: {r}"
     );
-    assert_eq!(
-        code(&env.gate(&["verify-command", id, "--", "echo", "--token=s3cret", "a b"])),
-        0
-    );
-    assert_eq!(
-        code(&env.gate(&["verify-command", id, "--", "echo", "--token=other", "a b"])),
-        1
-    );
-    assert_eq!(
-        code(&env.gate(&[
-            "verify-command",
-            id,
-            "--",
-            "echo",
-            "--token=s3cret",
-            "a",
-            "b"
-        ])),
-        1
-    );
+    let verify_command = |argv: &[&str]| {
+        env.gate()
+            .args(["verify-command", id, "--"])
+            .args(argv)
+            .run()
+            .code
+    };
+    assert_eq!(verify_command(&["echo", "--token=s3cret", "a b"]), 0);
+    assert_eq!(verify_command(&["echo", "--token=other", "a b"]), 1);
+    assert_eq!(verify_command(&["echo", "--token=s3cret", "a", "b"]), 1);
 }
 
 #[test]
@@ -267,13 +255,11 @@ fn ledgers_gate_must_not_touch_are_74_and_left_as_they_were() {
     let body =
         "just some text, long enough to look like a header of something else entirely".repeat(100);
     std::fs::write(&junk, &body).unwrap();
-    let out = env
-        .command()
+    env.gate()
         .env("GATE_LEDGER", &junk)
         .args(["--", "true"])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 74, "{}", stderr(&out));
+        .status(74)
+        .run();
     assert_eq!(
         std::fs::read_to_string(&junk).unwrap(),
         body,
@@ -284,14 +270,16 @@ fn ledgers_gate_must_not_touch_are_74_and_left_as_they_were() {
     let env = Env::new();
     runs(&env, 1);
     env.sql("PRAGMA user_version = 99").unwrap();
-    let out = env.gate(&["--", "true"]);
-    assert_eq!(code(&out), 74);
-    assert!(stderr(&out).contains("newer gate"), "{}", stderr(&out));
+    env.gate()
+        .args(["--", "true"])
+        .status(74)
+        .stderr_contains("newer gate")
+        .run();
 
     // Read-only.
     let env = Env::new();
     runs(&env, 1);
-    let dir = env.path("data/gate");
+    let dir = env.state("");
     let ro = env.path("ro");
     std::fs::create_dir_all(&ro).unwrap();
     std::fs::copy(env.ledger(), ro.join("ledger.db")).unwrap();
@@ -300,14 +288,14 @@ fn ledgers_gate_must_not_touch_are_74_and_left_as_they_were() {
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
     let marker = env.work().join("ran");
     let out = env
-        .command()
+        .gate()
         .env("GATE_LEDGER", ro.join("ledger.db"))
-        .args(["--", "touch", marker.to_str().unwrap()])
-        .output()
-        .unwrap();
+        .args(["--", "touch"])
+        .arg(&marker)
+        .run();
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o700)).unwrap();
     if !nix::unistd::getuid().is_root() {
-        assert_eq!(code(&out), 74, "{}", stderr(&out));
+        assert_eq!(out.code, 74, "{}", out.stderr);
         assert!(!marker.exists());
     }
     let _ = dir;
@@ -319,21 +307,16 @@ fn a_ledger_locked_by_another_program_is_waited_for_then_refused() {
     runs(&env, 1);
     let conn = rusqlite::Connection::open(env.ledger()).unwrap();
     conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let mut child = env
-        .command()
-        .args(["--", "echo", "after the lock"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = env.gate().args(["--", "echo", "after the lock"]).spawn();
     std::thread::sleep(Duration::from_millis(500));
     assert!(
         child.try_wait().unwrap().is_none(),
         "gate must wait for the lock, not fail"
     );
     conn.execute_batch("COMMIT").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(code(&out), 0);
-    assert_eq!(stdout(&out), "after the lock\n");
+    let out = finish(child);
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stdout, "after the lock\n");
 }
 
 #[test]
@@ -363,7 +346,7 @@ fn the_wal_stays_small_across_many_short_lived_processes() {
 // without opening SQLite, and chained by the next writer or reader.
 
 fn intake(env: &Env) -> std::path::PathBuf {
-    env.path("data/gate/ledger.db.intake")
+    env.state("ledger.db.intake")
 }
 
 fn intake_len(env: &Env) -> u64 {
@@ -382,7 +365,7 @@ fn waiting_lines(env: &Env) -> usize {
 /// The `intake_chained` events: where the ledger stands in the intake, one when it was set up
 /// and one per fold that chained lines.
 fn marks(env: &Env) -> i64 {
-    kinds_in_ledger(env, "intake_chained")
+    env.count_events("intake_chained")
 }
 
 /// The command of each request, oldest first.
@@ -423,8 +406,9 @@ fn hook_decisions_wait_in_the_intake_and_are_chained_before_anything_later() {
     assert_eq!(v["events"], 4 + 3 + 2 + 4 + marks(&env), "{v}");
 
     // Each event keeps the time it was decided at.
-    let out = env.gate(&["export", "--format", "jsonl"]);
-    let times: Vec<String> = stdout(&out)
+    let out = env.gate().args(["export", "--format", "jsonl"]).run();
+    let times: Vec<String> = out
+        .stdout
         .lines()
         .map(|l| {
             serde_json::from_str::<Value>(l).unwrap()["time"]
@@ -484,14 +468,12 @@ fn an_intake_line_altered_before_it_is_chained_breaks_verify() {
     );
     // Nothing was dropped: the altered line is kept as found, the intact one is chained.
     assert_eq!(commands(&env), ["run 0", "git log"]);
-    let conn = rusqlite::Connection::open(env.ledger()).unwrap();
-    let kept: String = conn
-        .query_row(
-            "SELECT data FROM events WHERE seq = 6 AND kind = 'intake_rejected'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let kept = env
+        .ledger_events()
+        .into_iter()
+        .find(|e| e.seq == 6 && e.kind == "intake_rejected")
+        .expect("event 6 is intake_rejected")
+        .data;
     assert!(kept.contains("git stash"), "{kept}");
 }
 
@@ -586,8 +568,7 @@ fn a_ledger_that_cannot_take_the_intake_makes_the_hook_fail_closed() {
         .unwrap();
     env.sql("PRAGMA user_version = 99").unwrap();
     // (An allowed `gate --` would leave its lines in the intake too; a reader chains it.)
-    let out = env.gate(&["log"]);
-    assert_eq!(code(&out), 74, "{}", stderr(&out));
+    env.gate().arg("log").status(74).run();
     // From then on the hook does not pile decisions up in the intake: it denies, saying why.
     let (rc, a, err) = env.hook(&pre_tool_use("git log", "tu-2"));
     assert_eq!(decision(&a), "deny");
@@ -598,7 +579,7 @@ fn a_ledger_that_cannot_take_the_intake_makes_the_hook_fail_closed() {
     env.sql(&format!("PRAGMA user_version = {schema}")).unwrap();
     let (_, a, _) = env.hook(&pre_tool_use("git diff", "tu-3"));
     assert_eq!(decision(&a), "allow");
-    assert!(!env.path("data/gate/ledger.db.intake.error").exists());
+    assert!(!env.state("ledger.db.intake.error").exists());
     let (_, a, _) = env.hook(&pre_tool_use("git show", "tu-4"));
     assert_eq!(decision(&a), "allow");
     assert_eq!(waiting_lines(&env), 1, "back to the intake");
@@ -617,13 +598,7 @@ fn first_runs_at_once_on_a_new_ledger_all_succeed() {
     for _ in 0..20 {
         let env = Env::new();
         let children: Vec<_> = (0..8)
-            .map(|_| {
-                env.command()
-                    .args(["--", "true"])
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
+            .map(|_| env.gate().args(["--", "true"]).spawn())
             .collect();
         wait_all(children);
         assert_eq!(env.log().len(), 8);
@@ -677,14 +652,6 @@ fn first_break(env: &Env) -> (i64, String) {
     )
 }
 
-fn kinds_in_ledger(env: &Env, kind: &str) -> i64 {
-    let conn = rusqlite::Connection::open(env.ledger()).unwrap();
-    conn.query_row("SELECT count(*) FROM events WHERE kind = ?1", [kind], |r| {
-        r.get(0)
-    })
-    .unwrap()
-}
-
 #[test]
 fn an_emptied_intake_breaks_verify() {
     let env = Env::new();
@@ -700,7 +667,7 @@ fn an_emptied_intake_breaks_verify() {
     assert_eq!(commands(&env), ["run 0", "git log -n 4", "run 0"]);
     let (_, again) = first_break(&env);
     assert_eq!(again, problem);
-    assert_eq!(kinds_in_ledger(&env, "intake_erased"), 1, "reported once");
+    assert_eq!(env.count_events("intake_erased"), 1, "reported once");
 }
 
 #[test]
@@ -714,8 +681,8 @@ fn a_removed_intake_breaks_verify() {
     std::fs::remove_file(intake(&env)).unwrap();
     let (_, problem) = first_break(&env);
     assert!(problem.contains("intake was erased"), "{problem}");
-    // Three hook calls, then the run's two lines (opening, finished).
     assert!(
+        // Three hook calls, then the run's two lines (opening, finished).
         problem.contains("#5"),
         "names the last line chained: {problem}"
     );
@@ -732,7 +699,7 @@ fn a_removed_intake_breaks_verify() {
             "git log -n 6"
         ]
     );
-    assert_eq!(kinds_in_ledger(&env, "intake_erased"), 1, "reported once");
+    assert_eq!(env.count_events("intake_erased"), 1, "reported once");
 }
 
 #[test]
@@ -805,7 +772,7 @@ fn an_outcome_whose_request_is_not_in_the_ledger_breaks_verify() {
         problem.contains("a command ran whose request is not in the ledger"),
         "{problem}"
     );
-    assert_eq!(kinds_in_ledger(&env, "orphan_outcome"), 1);
+    assert_eq!(env.count_events("orphan_outcome"), 1);
 
     // A PostToolUse for a call no PreToolUse ever recorded is reported the same way.
     let env = Env::new();
@@ -829,7 +796,7 @@ fn a_tail_line_dropped_before_its_outcome_arrives_breaks_verify() {
     assert_eq!(rc, 0, "{err}");
     let (rc, v) = verify(&env);
     assert_eq!(rc, 1, "{v}");
-    assert_eq!(kinds_in_ledger(&env, "orphan_outcome"), 1);
+    assert_eq!(env.count_events("orphan_outcome"), 1);
 }
 
 /// Controls: hook sessions with their outcomes, folds by runs and readers, and verify at every
@@ -901,8 +868,9 @@ fn hooks_killed_at_random_points_are_no_false_alarm() {
     let mut delay = 0u64;
     for i in 0..30u32 {
         let mut child = env
-            .command()
+            .gate()
             .args(["hook", "claude-code"])
+            .command()
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -937,7 +905,7 @@ fn an_old_ledger_and_its_old_intake_are_taken_over() {
     runs(&env, 1);
     env.sql("DROP INDEX events_intake_marks; PRAGMA user_version = 1")
         .unwrap();
-    let key = std::fs::read(env.path("data/gate/ledger.db.key")).unwrap();
+    let key = std::fs::read(env.state("ledger.db.key")).unwrap();
     let mut old = String::new();
     let mut prev = [0u8; 32];
     for (i, command) in ["git status", "git diff"].iter().enumerate() {

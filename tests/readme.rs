@@ -29,13 +29,11 @@ fn every_toml_example_is_a_valid_policy_whose_tests_pass() {
     for (i, block) in toml.iter().enumerate() {
         let file = env.work().join(format!("example{i}.toml"));
         std::fs::write(&file, block).unwrap();
-        let out = env.gate(&["rules", "lint", file.to_str().unwrap()]);
+        let out = env.gate().args(["rules", "lint"]).arg(&file).run();
         assert_eq!(
-            code(&out),
-            0,
+            out.code, 0,
             "README toml block {i} fails lint:\n{block}\n{}{}",
-            stdout(&out),
-            stderr(&out)
+            out.stdout, out.stderr
         );
     }
 }
@@ -52,38 +50,32 @@ fn every_json_example_parses() {
 fn the_readme_examples_behave_as_described() {
     let env = Env::new();
     // gate -- rm -rf /: denied, never runs.
-    assert_eq!(code(&env.gate(&["check", "--", "rm", "-rf", "/"])), 2);
-    assert_eq!(
-        code(&env.gate(&["check", "--", "git", "push", "--force", "origin", "main"])),
-        1
-    );
-    assert_eq!(
-        code(&env.gate(&["check", "--", "kubectl", "delete", "ns", "prod"])),
-        1
-    );
-    assert_eq!(
-        code(&env.gate(&["check", "--shell", "cd /srv && sudo bash -lc \"rm -rf /\""])),
-        2
-    );
-    assert_eq!(
-        code(&env.gate(&[
-            "check",
-            "--shell",
-            "python3 -c \"import os; os.system('rm -rf /')\""
-        ])),
-        2
-    );
+    env.gate()
+        .args(["check", "--", "rm", "-rf", "/"])
+        .status(2)
+        .run();
+    env.gate()
+        .args(["check", "--", "git", "push", "--force", "origin", "main"])
+        .status(1)
+        .run();
+    env.gate()
+        .args(["check", "--", "kubectl", "delete", "ns", "prod"])
+        .status(1)
+        .run();
+    let shell = |line: &str| env.gate().args(["check", "--shell", line]);
+    shell("cd /srv && sudo bash -lc \"rm -rf /\"")
+        .status(2)
+        .run();
+    shell("python3 -c \"import os; os.system('rm -rf /')\"")
+        .status(2)
+        .run();
     for harmless in [
         "echo \"rm -rf /\"",
         "git commit -m \"kubectl delete ns prod\"",
         "grep 'rm -rf' notes.md",
         "rm -rf ./build",
     ] {
-        assert_eq!(
-            code(&env.gate(&["check", "--shell", harmless])),
-            0,
-            "{harmless}"
-        );
+        shell(harmless).status(0).run();
     }
     let readme =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
@@ -103,10 +95,8 @@ fn the_agent_hook_recipes_register_the_right_commands() {
     let accepted = |cmd: &str| {
         let words: Vec<&str> = cmd.split_whitespace().collect();
         assert_eq!(&words[..2], ["gate", "hook"], "{cmd}");
-        let mut args = words[1..].to_vec();
-        args.push("--help");
-        let out = env.gate(&args);
-        assert!(out.status.success(), "{cmd}: {}", stderr(&out));
+        let out = env.gate().args(&words[1..]).arg("--help").run();
+        assert!(out.status.success(), "{cmd}: {}", out.stderr);
     };
     // Claude Code and Gemini CLI: JSON settings.
     let mut seen = Vec::new();

@@ -3,7 +3,6 @@
 //! symlinked program is decided as its target; `gate -- bash x.sh` runs exactly the bytes
 //! analysed. Real files in a temp dir per test, each with its own HOME.
 
-#[path = "support_channels/mod.rs"]
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
@@ -11,8 +10,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use support::Env;
 use support::http::{self, HttpRequest, HttpResponse};
+use support::{Env, Output};
 
 /// One rule of our own; `rm -rf /` and `rm -rf ~` are denied by gate's built-in protection of
 /// its own state.
@@ -36,18 +35,8 @@ fn write_exec(dir: &Path, name: &str, body: &str) {
     std::fs::set_permissions(dir.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// The working directory of a test: beside the policy file, not holding it (a command given
-/// the directory of a gate policy is gate's business).
-fn work(env: &Env) -> std::path::PathBuf {
-    let w = env.dir.path().join("work");
-    std::fs::create_dir_all(&w).unwrap();
-    w
-}
-
-fn run(env: &Env, args: &[&str]) -> support::Output {
-    let mut cmd = env.cmd(args);
-    cmd.current_dir(work(env));
-    support::output(cmd)
+fn run(env: &Env, args: &[&str]) -> Output {
+    env.gate().args(args).run()
 }
 
 fn check(env: &Env, line: &str) -> Value {
@@ -85,20 +74,22 @@ fn assert_decision(env: &Env, line: &str, want: &str) -> Value {
 
 #[test]
 fn a_harmless_script_file_is_allowed_and_runs_at_once() {
-    let env = Env::new(PLAIN);
-    let dir = &work(&env);
+    let env = Env::with_policy(PLAIN);
+    let dir = &env.work();
     write(dir, "run-tests.sh", "echo ran \"$0\" \"$@\"\ntrue\n");
     assert_decision(&env, "bash ./run-tests.sh", "allow");
-    let out = run(&env, &["--", "bash", "./run-tests.sh", "a b", "c"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
     // `$0` and `$@` are the script's, also when gate runs it from a sealed copy.
-    assert_eq!(out.stdout, "ran ./run-tests.sh a b c\n");
+    env.gate()
+        .args(["--", "bash", "./run-tests.sh", "a b", "c"])
+        .status(0)
+        .stdout("ran ./run-tests.sh a b c\n")
+        .run();
 }
 
 #[test]
 fn a_script_file_that_deletes_the_root_is_denied() {
-    let env = Env::new(PLAIN);
-    let dir = &work(&env);
+    let env = Env::with_policy(PLAIN);
+    let dir = &env.work();
     write(dir, "deploy.sh", "set -e\necho deploying\nrm -rf /\n");
     for line in [
         "bash deploy.sh",
@@ -115,8 +106,8 @@ fn a_script_file_that_deletes_the_root_is_denied() {
 
 #[test]
 fn a_program_file_is_read_as_its_shebang_says() {
-    let env = Env::new(PLAIN);
-    let dir = &work(&env);
+    let env = Env::with_policy(PLAIN);
+    let dir = &env.work();
     write_exec(dir, "env-bash.sh", "#!/usr/bin/env bash\nrm -rf ~\n");
     write_exec(
         dir,
@@ -132,19 +123,17 @@ fn a_program_file_is_read_as_its_shebang_says() {
     // execve refuses a text file without a shebang; the calling shell runs it as a script.
     assert_decision(&env, "./no-shebang", "deny");
     assert_decision(&env, "./fine.sh", "allow");
-    let out = run(&env, &["--", "./fine.sh"]);
-    assert_eq!(
-        (out.code, out.stdout.as_str()),
-        (0, "fine\n"),
-        "{}",
-        out.stderr
-    );
+    env.gate()
+        .args(["--", "./fine.sh"])
+        .status(0)
+        .stdout("fine\n")
+        .run();
 }
 
 #[test]
 fn files_gate_cannot_read_stay_opaque_with_the_reason() {
-    let env = Env::new(PLAIN);
-    let dir = &work(&env);
+    let env = Env::with_policy(PLAIN);
+    let dir = &env.work();
     std::fs::write(dir.join("bin.sh"), b"echo hi\0\x01\x02").unwrap();
     write(dir, "big.sh", &"echo hi\n".repeat(40_000));
     write(dir, "secret.sh", "echo hi\n");
@@ -176,8 +165,8 @@ fn files_gate_cannot_read_stay_opaque_with_the_reason() {
 
 #[test]
 fn python_files_are_read_like_inline_code() {
-    let env = Env::new(PLAIN);
-    let dir = &work(&env);
+    let env = Env::with_policy(PLAIN);
+    let dir = &env.work();
     write(
         dir,
         "setup.py",
@@ -191,8 +180,8 @@ fn python_files_are_read_like_inline_code() {
 
 #[test]
 fn package_scripts_are_read_with_their_pre_and_post_scripts() {
-    let env = Env::new(PLAIN);
-    let dir = &work(&env);
+    let env = Env::with_policy(PLAIN);
+    let dir = &env.work();
     write(
         dir,
         "package.json",
@@ -219,8 +208,8 @@ fn package_scripts_are_read_with_their_pre_and_post_scripts() {
 
 #[test]
 fn nested_script_files_are_followed_a_bounded_depth() {
-    let env = Env::new(PLAIN);
-    let dir = &work(&env);
+    let env = Env::with_policy(PLAIN);
+    let dir = &env.work();
     write(dir, "a.sh", "bash ./b.sh\n");
     write(dir, "b.sh", "sh ./c.sh\n");
     write(dir, "c.sh", "rm -rf /\n");
@@ -238,8 +227,8 @@ fn nested_script_files_are_followed_a_bounded_depth() {
 
 #[test]
 fn a_script_file_after_cd_is_read_where_it_runs() {
-    let env = Env::new(PLAIN);
-    let dir = &work(&env);
+    let env = Env::with_policy(PLAIN);
+    let dir = &env.work();
     write(dir, "x.sh", "echo harmless\n");
     write(dir, "sub/x.sh", "rm -rf ~\n");
     assert_decision(&env, "bash x.sh", "allow");
@@ -250,8 +239,8 @@ fn a_script_file_after_cd_is_read_where_it_runs() {
 
 #[test]
 fn functions_exported_to_a_script_keep_it_opaque() {
-    let env = Env::new(PLAIN);
-    let dir = &work(&env);
+    let env = Env::with_policy(PLAIN);
+    let dir = &env.work();
     write(dir, "x.sh", "f\n");
     assert_decision(&env, "bash x.sh", "allow");
     for line in [
@@ -267,8 +256,8 @@ fn functions_exported_to_a_script_keep_it_opaque() {
 
 #[test]
 fn a_line_that_writes_a_file_and_runs_it_is_opaque() {
-    let env = Env::new(PLAIN);
-    let dir = &work(&env);
+    let env = Env::with_policy(PLAIN);
+    let dir = &env.work();
     write(dir, "run.sh", "echo old content\n");
     write(dir, "Makefile", "all:\n\techo ok\n");
     write(dir, "package.json", r#"{"scripts":{"build":"tsc"}}"#);
@@ -300,8 +289,8 @@ fn a_line_that_writes_a_file_and_runs_it_is_opaque() {
 
 #[test]
 fn look_alike_lines_stay_allowed() {
-    let env = Env::new(PLAIN);
-    let dir = &work(&env);
+    let env = Env::with_policy(PLAIN);
+    let dir = &env.work();
     write(dir, "run-tests.sh", "cargo test\n");
     write_exec(dir, "configure", "#!/bin/sh\necho configured\n");
     write(dir, "setup.py", "print(\"1.0\")\n");
@@ -323,8 +312,8 @@ fn look_alike_lines_stay_allowed() {
 
 #[test]
 fn a_symlinked_program_is_decided_as_its_target() {
-    let env = Env::new(PLAIN);
-    let dir = &work(&env);
+    let env = Env::with_policy(PLAIN);
+    let dir = &env.work();
     // A stand-in kubectl: a binary, so gate does not read it as a script.
     std::fs::create_dir(dir.join("bin")).unwrap();
     std::fs::write(dir.join("bin/kubectl"), b"\x7fELF\0\0\0").unwrap();
@@ -388,11 +377,11 @@ fn the_script_that_runs_is_the_one_analysed_even_if_the_file_changes() {
             "#!/bin/sh -e\necho ORIGINAL \"$0\" \"$1\"\n",
         ),
     ] {
-        let env = Env::new(PLAIN).var("GATE_WEBHOOK_SECRET", "s3cret");
-        let script = work(&env).join("script.sh");
+        let env = Env::with_policy(PLAIN).var("GATE_WEBHOOK_SECRET", "s3cret");
+        let script = env.work().join("script.sh");
         let url = swapping_webhook(script.clone(), "#!/bin/sh\necho SWAPPED\n");
-        std::fs::write(env.dir.path().join("policy.toml"), webhook_policy(&url)).unwrap();
-        write_exec(&work(&env), "script.sh", body);
+        env.policy(&webhook_policy(&url));
+        write_exec(&env.work(), "script.sh", body);
         let out = run(&env, &[&["--"], &argv[..]].concat());
         assert_eq!(out.code, 0, "{argv:?}: {}", out.stderr);
         assert_eq!(

@@ -5,20 +5,16 @@
 //! arguments as a child, as Claude Code runs a tool call, with Claude Code's markers in its
 //! environment, which the tool call then strips (`env -u CLAUDECODE`, `env -i`).
 
-#[path = "support_channels/mod.rs"]
 mod support;
 
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use rexpect::process::WaitStatus;
 use rexpect::session::{PtySession, spawn_command};
 use rusqlite::OptionalExtension;
 use serde_json::{Value, json};
-use support::runner::skip_under_agent;
-use support::{Env, events};
+use support::{Cmd, Env, agent_above_runner, events, finish, skip_under_agent};
 
 const TERMINAL: &str = r#"
 [defaults]
@@ -80,39 +76,14 @@ impl FakeAgent {
         text.trim().parse().unwrap()
     }
 
-    /// `claude sh -c SCRIPT sh ARGS…` with `like`'s environment and directory, and Claude
-    /// Code's markers.
-    fn sh(&self, like: &Command, script: &str, args: &[&str]) -> Command {
-        let mut cmd = Command::new(self.dir.path().join("claude"));
-        cmd.env_clear()
-            .envs(
-                like.get_envs()
-                    .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
-            )
+    /// `claude sh -c SCRIPT sh ARGS…` in `env`, with Claude Code's markers.
+    fn sh<'e>(&self, env: &'e Env, script: &str, args: &[&str]) -> Cmd<'e> {
+        env.program(self.dir.path().join("claude"))
             .env("CLAUDECODE", "1")
             .env("CLAUDE_CODE_ENTRYPOINT", "cli")
             .args(["sh", "-c", script, "sh"])
-            .args(args);
-        if let Some(dir) = like.get_current_dir() {
-            cmd.current_dir(dir);
-        }
-        cmd
+            .args(args)
     }
-}
-
-/// Run without a controlling terminal (a session of its own) and with stdin from /dev/null.
-fn detached(mut cmd: Command) -> Command {
-    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::unistd::setsid().map_err(std::io::Error::from)?;
-            Ok(())
-        });
-    }
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
 }
 
 fn exit_code(p: &PtySession) -> i32 {
@@ -123,11 +94,11 @@ fn exit_code(p: &PtySession) -> i32 {
 }
 
 fn gate() -> &'static str {
-    support::gate().to_str().unwrap()
+    support::gate_bin().to_str().unwrap()
 }
 
 fn target(env: &Env, name: &str) -> PathBuf {
-    env.dir.path().join(name)
+    env.work().join(name)
 }
 
 fn me() -> String {
@@ -140,26 +111,15 @@ fn me() -> String {
 /// `gate approve|deny ID` typed by a person in a terminal of their own (a PTY this test
 /// process makes: no agent above it).
 fn answer_from_own_terminal(env: &Env, args: &[&str]) -> (i32, String) {
-    let mut p = spawn_command(env.base(args), Some(10_000)).expect("spawn under a PTY");
+    let mut p =
+        spawn_command(env.gate().args(args).command(), Some(10_000)).expect("spawn under a PTY");
     let text = p.exp_eof().unwrap_or_default();
     (exit_code(&p), text)
 }
 
-/// `/bin/sh -c SCRIPT ARGS…` (`$0` is the first of ARGS) with `like`'s environment and
-/// directory.
-fn shell(like: &Command, script: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new("/bin/sh");
-    cmd.env_clear()
-        .envs(
-            like.get_envs()
-                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
-        )
-        .args(["-c", script])
-        .args(args);
-    if let Some(dir) = like.get_current_dir() {
-        cmd.current_dir(dir);
-    }
-    cmd
+/// `/bin/sh -c SCRIPT ARGS…` (`$0` is the first of ARGS) in `env`.
+fn shell<'e>(env: &'e Env, script: &str, args: &[&str]) -> Cmd<'e> {
+    env.program("/bin/sh").args(["-c", script]).args(args)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -169,15 +129,15 @@ fn shell(like: &Command, script: &str, args: &[&str]) -> Command {
 /// finds the agent among its ancestors and does not prompt there at all.
 #[test]
 fn a_terminal_under_an_agent_takes_no_answer_even_without_its_markers() {
-    let env = Env::new(TERMINAL);
+    let env = Env::with_policy(TERMINAL);
     let agent = FakeAgent::new();
     let touched = target(&env, "touched");
     let cmd = agent.sh(
-        &env.base(&[]),
+        &env,
         &format!("{STRIP} \"$@\""),
         &[gate(), "--", "touch", touched.to_str().unwrap()],
     );
-    let mut p = spawn_command(cmd, Some(10_000)).unwrap();
+    let mut p = spawn_command(cmd.command(), Some(10_000)).unwrap();
     for _ in 0..10 {
         p.send("y").unwrap();
         p.flush().unwrap();
@@ -202,16 +162,16 @@ fn a_terminal_under_an_agent_takes_no_answer_even_without_its_markers() {
 /// (b) The attack from the issue: a PTY of the agent's own (`script`) fed `y` from a pipe.
 #[test]
 fn a_pty_the_agent_made_and_feeds_approves_nothing() {
-    let env = Env::new(TERMINAL);
+    let env = Env::with_policy(TERMINAL);
     let agent = FakeAgent::new();
     let touched = target(&env, "touched");
     let cmd = agent.sh(
-        &env.base(&[]),
+        &env,
         &format!("(sleep 1; printf y) | script -qefc \"{STRIP} $1 -- touch $2\" /dev/null"),
         &[gate(), touched.to_str().unwrap()],
     );
-    let out = detached(cmd).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let out = cmd.run();
+    let text = &out.stdout;
     assert_eq!(out.status.code(), Some(69), "{text}");
     assert!(!touched.exists(), "the agent approved its own request");
     assert_eq!(env.last()["requester"]["agent"], "claude-code");
@@ -221,26 +181,18 @@ fn a_pty_the_agent_made_and_feeds_approves_nothing() {
 /// other (gate cannot tell it from a person's), and `y` approves.
 #[test]
 fn control_a_pty_with_no_agent_above_it_still_approves() {
-    if skip_under_agent(
-        "control_a_pty_with_no_agent_above_it_still_approves",
-        support::gate(),
-    ) {
+    if skip_under_agent("control_a_pty_with_no_agent_above_it_still_approves") {
         return;
     }
-    let env = Env::new(TERMINAL);
+    let env = Env::with_policy(TERMINAL);
     let touched = target(&env, "touched");
     let sh = shell(
-        &env.base(&[]),
+        &env,
         "(sleep 1; printf y) | script -qefc \"$0 -- touch $1\" /dev/null",
         &[gate(), touched.to_str().unwrap()],
     );
-    let out = detached(sh).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let out = sh.run();
+    assert_eq!(out.status.code(), Some(0), "{}", out.stdout);
     assert!(touched.exists());
     let rec = env.last();
     assert!(rec["requester"].get("agent").is_none(), "{rec}");
@@ -251,15 +203,15 @@ fn control_a_pty_with_no_agent_above_it_still_approves() {
 /// so from a terminal of their own (control: an agent's request can still be approved).
 #[test]
 fn an_agents_request_is_approved_from_a_persons_own_terminal() {
-    let env = Env::new(TERMINAL_AND_LOCAL);
+    let env = Env::with_policy(TERMINAL_AND_LOCAL);
     let agent = FakeAgent::new();
     let touched = target(&env, "touched");
     let cmd = agent.sh(
-        &env.base(&[]),
+        &env,
         &format!("{STRIP} \"$@\""),
         &[gate(), "--", "touch", touched.to_str().unwrap()],
     );
-    let mut p = spawn_command(cmd, Some(15_000)).unwrap();
+    let mut p = spawn_command(cmd.command(), Some(15_000)).unwrap();
     let id = env.wait_pending();
     p.exp_string(&format!(
         "approve it from another terminal: `gate approve {id}`"
@@ -269,10 +221,7 @@ fn an_agents_request_is_approved_from_a_persons_own_terminal() {
     p.flush().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     assert!(!touched.exists(), "the agent approved its own request");
-    if skip_under_agent(
-        "an_agents_request_is_approved_from_a_persons_own_terminal",
-        support::gate(),
-    ) {
+    if skip_under_agent("an_agents_request_is_approved_from_a_persons_own_terminal") {
         let (code, _) = answer_from_own_terminal(&env, &["deny", &id]);
         assert_eq!(code, 77);
         return;
@@ -291,16 +240,16 @@ fn an_agents_request_is_approved_from_a_persons_own_terminal() {
 /// the terminal right there (the hook's stdin is the agent's JSON, its tty the agent's).
 #[test]
 fn a_hook_request_is_not_asked_on_the_terminal() {
-    let env = Env::new(TERMINAL);
+    let env = Env::with_policy(TERMINAL);
     let touched = target(&env, "touched");
-    let input = env.dir.path().join("input.json");
+    let input = env.path("input.json");
     std::fs::write(
         &input,
         json!({
             "hook_event_name": "PreToolUse",
             "tool_name": "Bash",
             "tool_input": {"command": format!("touch {}", touched.display())},
-            "cwd": env.dir.path(),
+            "cwd": env.work(),
             "session_id": "s",
             "tool_use_id": "t1",
         })
@@ -308,11 +257,11 @@ fn a_hook_request_is_not_asked_on_the_terminal() {
     )
     .unwrap();
     let sh = shell(
-        &env.base(&[]),
+        &env,
         "exec \"$0\" hook codex < \"$1\"",
         &[gate(), input.to_str().unwrap()],
     );
-    let mut p = spawn_command(sh, Some(10_000)).unwrap();
+    let mut p = spawn_command(sh.command(), Some(10_000)).unwrap();
     for _ in 0..5 {
         p.send("y").unwrap();
         p.flush().unwrap();
@@ -332,7 +281,7 @@ fn a_hook_request_is_not_asked_on_the_terminal() {
 /// approve's ancestors. A person's `gate approve` from elsewhere then succeeds.
 #[test]
 fn gate_approve_under_the_requesting_agent_is_refused_even_with_env_i() {
-    let env = Env::new(LOCAL);
+    let env = Env::with_policy(LOCAL);
     let agent = FakeAgent::new();
     let touched = target(&env, "touched");
     let script = format!(
@@ -346,18 +295,14 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 echo "request=$id."
-env -i PATH="$PATH" HOME="$HOME" XDG_CONFIG_HOME="$XDG_CONFIG_HOME" XDG_DATA_HOME="$XDG_DATA_HOME" GATE_POLICY="$GATE_POLICY" NO_COLOR=1 "$G" approve "$id"
+env -i PATH="$PATH" HOME="$HOME" XDG_CONFIG_HOME="$XDG_CONFIG_HOME" XDG_DATA_HOME="$XDG_DATA_HOME" NO_COLOR=1 "$G" approve "$id"
 echo "approve-exit=$?."
 wait "$request"
 echo "request-exit=$?."
 "#
     );
-    let cmd = agent.sh(
-        &env.base(&[]),
-        &script,
-        &[gate(), touched.to_str().unwrap()],
-    );
-    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    let cmd = agent.sh(&env, &script, &[gate(), touched.to_str().unwrap()]);
+    let mut p = spawn_command(cmd.command(), Some(20_000)).unwrap();
     let (_, id) = p.exp_regex("request=[a-z0-9]+\\.").unwrap();
     let id = id["request=".len()..id.len() - 1].to_string();
     let before = p.exp_string("approve-exit=77.").unwrap();
@@ -374,10 +319,7 @@ echo "request-exit=$?."
     assert_eq!(refused.len(), 1, "{show}");
     assert!(refused[0]["refused"].as_str().unwrap().contains("process"));
 
-    if skip_under_agent(
-        "gate_approve_under_the_requesting_agent_is_refused_even_with_env_i",
-        support::gate(),
-    ) {
+    if skip_under_agent("gate_approve_under_the_requesting_agent_is_refused_even_with_env_i") {
         p.exp_string("request-exit=75.").unwrap();
         return;
     }
@@ -395,35 +337,36 @@ echo "request-exit=$?."
 /// Any agent above `gate approve` is refused, not only the one that asked.
 #[test]
 fn gate_approve_under_any_agent_is_refused() {
-    let env = Env::new(LOCAL);
+    let env = Env::with_policy(LOCAL);
     let touched = target(&env, "touched");
-    let waiting = detached(env.base(&[
-        "--as",
-        "deploy-bot",
-        "--",
-        "touch",
-        touched.to_str().unwrap(),
-    ]))
-    .spawn()
-    .unwrap();
+    let waiting = env
+        .gate()
+        .args([
+            "--as",
+            "deploy-bot",
+            "--",
+            "touch",
+            touched.to_str().unwrap(),
+        ])
+        .spawn();
     let id = env.wait_pending();
     let agent = FakeAgent::new();
     let cmd = agent.sh(
-        &env.base(&[]),
-        "exec env -i PATH=\"$PATH\" HOME=\"$HOME\" XDG_DATA_HOME=\"$XDG_DATA_HOME\" GATE_POLICY=\"$GATE_POLICY\" \"$@\"",
+        &env,
+        "exec env -i PATH=\"$PATH\" HOME=\"$HOME\" XDG_CONFIG_HOME=\"$XDG_CONFIG_HOME\" XDG_DATA_HOME=\"$XDG_DATA_HOME\" \"$@\"",
         &[gate(), "approve", &id],
     );
-    let mut p = spawn_command(cmd, Some(10_000)).unwrap();
+    let mut p = spawn_command(cmd.command(), Some(10_000)).unwrap();
     let text = p.exp_eof().unwrap_or_default();
     assert_eq!(exit_code(&p), 77, "{text}");
     // Under a runner that itself runs under an agent, that agent made the request too.
-    let why = match support::runner::agent_above_runner(support::gate()) {
+    let why = match agent_above_runner() {
         None => format!("runs under agent claude-code (process {}", agent.pid()),
         Some(_) => "runs inside the agent that made request".into(),
     };
     assert!(text.contains(&why), "{text}");
     let (code, _) = answer_from_own_terminal(&env, &["deny", &id]);
-    let out = waiting.wait_with_output().unwrap();
+    let out = finish(waiting);
     if code == 0 {
         assert_eq!(out.status.code(), Some(77));
     }
@@ -436,8 +379,7 @@ fn gate_approve_under_any_agent_is_refused() {
 /// Append an event to the ledger by hand, as anything with write access to the file can:
 /// the chain hash is computed, so only what gate alone can make (its MAC) is missing.
 fn forge(env: &Env, request: &str, kind: &str, data: &Value) -> i64 {
-    let path = env.home().join(".local/share/gate/ledger.db");
-    let mut conn = rusqlite::Connection::open(path).unwrap();
+    let mut conn = rusqlite::Connection::open(env.ledger()).unwrap();
     conn.busy_timeout(Duration::from_secs(10)).unwrap();
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -467,7 +409,7 @@ fn forge(env: &Env, request: &str, kind: &str, data: &Value) -> i64 {
 /// two allowed approvers do not make a quorum of two, and `gate verify` names the first.
 #[test]
 fn hand_written_local_votes_do_not_count_and_verify_reports_them() {
-    let env = Env::new(
+    let env = Env::with_policy(
         r#"
 [defaults]
 channels = ["local"]
@@ -485,15 +427,16 @@ quorum = 2
 "#,
     );
     let touched = target(&env, "touched");
-    let waiting = detached(env.base(&[
-        "--as",
-        "claude-code",
-        "--",
-        "touch",
-        touched.to_str().unwrap(),
-    ]))
-    .spawn()
-    .unwrap();
+    let waiting = env
+        .gate()
+        .args([
+            "--as",
+            "claude-code",
+            "--",
+            "touch",
+            touched.to_str().unwrap(),
+        ])
+        .spawn();
     let id = env.wait_pending();
     let first = forge(
         &env,
@@ -507,8 +450,8 @@ quorum = 2
         "local_vote",
         &json!({"approver": "bob", "verdict": "approve", "mac": "00".repeat(32)}),
     );
-    let out = waiting.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = finish(waiting);
+    let stderr = &out.stderr;
     assert_eq!(out.status.code(), Some(75), "{stderr}");
     assert!(!touched.exists(), "hand-written votes approved the request");
     assert!(stderr.contains("not written by gate"), "{stderr}");
@@ -528,8 +471,7 @@ quorum = 2
     }
     assert!(show["approvals"].as_array().unwrap().is_empty());
 
-    let verify = env.run(&["verify"]);
-    assert_eq!(verify.code, 1, "{}", verify.stdout);
+    let verify = env.gate().args(["verify"]).status(1).run();
     assert!(
         verify
             .stdout
@@ -538,7 +480,7 @@ quorum = 2
         verify.stdout
     );
     assert!(verify.stdout.contains("local_vote"), "{}", verify.stdout);
-    let json = env.run(&["verify", "--json"]);
+    let json = env.gate().args(["verify", "--json"]).run();
     let report: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(report["first_broken"]["seq"], first);
 }
@@ -547,7 +489,7 @@ quorum = 2
 /// verdict gate sealed, and `gate verify` names the first hand-written row.
 #[test]
 fn a_hand_written_approval_is_not_reused() {
-    let env = Env::new(
+    let env = Env::with_policy(
         r#"
 [defaults]
 channels = ["local"]
@@ -568,8 +510,7 @@ reuse = "10m"
         "touch",
         touched.to_str().unwrap(),
     ];
-    let out = env.run(&args);
-    assert_eq!(out.code, 75, "{}", out.stderr);
+    env.gate().args(args).status(75).run();
     let first = env.last();
     let id = first["id"].as_str().unwrap();
     let vote = forge(
@@ -584,11 +525,9 @@ reuse = "10m"
         "verdict",
         &json!({"by": ["alice"], "channel": "local", "outcome": "approved"}),
     );
-    let out = env.run(&args);
-    assert_eq!(out.code, 75, "{}", out.stderr);
+    env.gate().args(args).status(75).run();
     assert!(!touched.exists(), "a hand-written approval was reused");
-    let verify = env.run(&["verify"]);
-    assert_eq!(verify.code, 1, "{}", verify.stdout);
+    let verify = env.gate().args(["verify"]).status(1).run();
     assert!(
         verify.stdout.contains(&format!("event #{vote} ")),
         "{}",
@@ -600,14 +539,11 @@ reuse = "10m"
 /// name (its MAC no longer matches) does not make the second of two.
 #[test]
 fn a_sealed_vote_counts_and_a_copy_under_another_name_does_not() {
-    if skip_under_agent(
-        "a_sealed_vote_counts_and_a_copy_under_another_name_does_not",
-        support::gate(),
-    ) {
+    if skip_under_agent("a_sealed_vote_counts_and_a_copy_under_another_name_does_not") {
         return;
     }
     let me = me();
-    let env = Env::new(&format!(
+    let env = Env::with_policy(&format!(
         r#"
 [defaults]
 channels = ["local"]
@@ -625,15 +561,16 @@ quorum = 2
 "#
     ));
     let touched = target(&env, "touched");
-    let waiting = detached(env.base(&[
-        "--as",
-        "claude-code",
-        "--",
-        "touch",
-        touched.to_str().unwrap(),
-    ]))
-    .spawn()
-    .unwrap();
+    let waiting = env
+        .gate()
+        .args([
+            "--as",
+            "claude-code",
+            "--",
+            "touch",
+            touched.to_str().unwrap(),
+        ])
+        .spawn();
     let id = env.wait_pending();
     let (code, text) = answer_from_own_terminal(&env, &["approve", &id]);
     assert_eq!(code, 0, "{text}");
@@ -643,13 +580,8 @@ quorum = 2
     assert!(copy["mac"].is_string(), "{copy}");
     copy["approver"] = json!("bob");
     forge(&env, &id, "local_vote", &copy);
-    let out = waiting.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(75),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = finish(waiting);
+    assert_eq!(out.status.code(), Some(75), "{}", out.stderr);
     assert!(!touched.exists());
     let show = env.show(&id);
     let approvals = show["approvals"].as_array().unwrap();
@@ -662,8 +594,8 @@ quorum = 2
 /// reported, and setting the schema back by hand does not make gate excuse them.
 #[test]
 fn a_ledger_from_before_seals_verifies_and_later_hand_written_votes_do_not() {
-    let env = Env::new(LOCAL);
-    let path = env.home().join(".local/share/gate/ledger.db");
+    let env = Env::with_policy(LOCAL);
+    let path = env.ledger();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
@@ -695,19 +627,9 @@ fn a_ledger_from_before_seals_verifies_and_later_hand_written_votes_do_not() {
     ] {
         forge(&env, old, kind, &data);
     }
-    assert_eq!(env.run(&["--", "true"]).code, 0);
-    let verify = env.run(&["verify"]);
-    assert_eq!(verify.code, 0, "{}", verify.stdout);
-    let begins = || -> i64 {
-        rusqlite::Connection::open(&path)
-            .unwrap()
-            .query_row(
-                "SELECT count(*) FROM events WHERE kind = 'seals_begin'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap()
-    };
+    env.gate().args(["--", "true"]).status(0).run();
+    env.gate().args(["verify"]).status(0).run();
+    let begins = || env.count_events("seals_begin");
     assert_eq!(begins(), 1);
 
     let forged = forge(
@@ -717,8 +639,7 @@ fn a_ledger_from_before_seals_verifies_and_later_hand_written_votes_do_not() {
         &json!({"approver": "alice", "verdict": "approve"}),
     );
     let broken = |env: &Env| {
-        let out = env.run(&["verify", "--json"]);
-        assert_eq!(out.code, 1, "{}", out.stdout);
+        let out = env.gate().args(["verify", "--json"]).status(1).run();
         let report: Value = serde_json::from_str(&out.stdout).unwrap();
         report["first_broken"]["seq"].as_i64().unwrap()
     };
@@ -727,7 +648,7 @@ fn a_ledger_from_before_seals_verifies_and_later_hand_written_votes_do_not() {
         .unwrap()
         .execute_batch("DROP INDEX events_seals_begin; PRAGMA user_version = 1;")
         .unwrap();
-    assert_eq!(env.run(&["--", "true"]).code, 0);
+    env.gate().args(["--", "true"]).status(0).run();
     assert_eq!(begins(), 1, "a second start of sealing");
     assert_eq!(broken(&env), forged);
 }

@@ -9,32 +9,28 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{Value, json};
-use support::{Env, code, feed, stderr, stdout, write_exec};
+use support::{Cmd, Env, write_exec};
 
 /// gate with HOME pointing at the test's home and no XDG variables.
-fn gate_in_home(env: &Env) -> Command {
-    let mut c = env.command();
-    c.env_remove("XDG_CONFIG_HOME")
+fn gate_in_home(env: &Env) -> Cmd<'_> {
+    env.gate()
+        .env_remove("XDG_CONFIG_HOME")
         .env_remove("XDG_DATA_HOME")
-        .current_dir(env.work());
-    c
 }
 
 fn check(env: &Env, line: &str) -> (&'static str, Vec<String>, String) {
     let out = gate_in_home(env)
         .args(["check", "--json", "--shell", line])
-        .output()
-        .unwrap();
-    let decision = match code(&out) {
+        .run();
+    let decision = match out.code {
         0 => "allow",
         1 => "ask",
         2 => "deny",
         _ => "error",
     };
-    let rules = serde_json::from_str::<Value>(&stdout(&out))
+    let rules = serde_json::from_str::<Value>(&out.stdout)
         .ok()
         .and_then(|v| {
             v["rules"].as_array().map(|r| {
@@ -44,7 +40,7 @@ fn check(env: &Env, line: &str) -> (&'static str, Vec<String>, String) {
             })
         })
         .unwrap_or_default();
-    (decision, rules, format!("{}{}", stdout(&out), stderr(&out)))
+    (decision, rules, format!("{}{}", out.stdout, out.stderr))
 }
 
 /// (line, decision, a rule that must be among the matches)
@@ -629,8 +625,14 @@ fn everyday_work_around_gates_files_stays_allowed() {
 #[test]
 fn protected_paths_follow_xdg_and_gate_ledger() {
     let env = Env::new();
+    // XDG directories away from their defaults under HOME.
     let config = env.path("config");
     let data = env.path("data");
+    let gate = || {
+        env.gate()
+            .env("XDG_CONFIG_HOME", &config)
+            .env("XDG_DATA_HOME", &data)
+    };
     let custom = env.path("elsewhere/audit.db");
     let cases = [
         (
@@ -647,16 +649,12 @@ fn protected_paths_follow_xdg_and_gate_ledger() {
         ("echo x > ~/.config/gate/notes.txt".to_string(), "allow"),
     ];
     for (line, want) in &cases {
-        let out = env
-            .command()
-            .args(["check", "--shell", line])
-            .output()
-            .unwrap();
-        let got = ["allow", "ask", "deny"][code(&out).clamp(0, 2) as usize];
-        assert_eq!(got, *want, "{line}: {}", stderr(&out));
+        let out = gate().args(["check", "--shell", line]).run();
+        let got = ["allow", "ask", "deny"][out.code.clamp(0, 2) as usize];
+        assert_eq!(got, *want, "{line}: {}", out.stderr);
     }
     // GATE_LEDGER and GATE_POLICY name files the protection then covers.
-    let policy = env.path("work/team.toml");
+    let policy = env.work().join("team.toml");
     std::fs::write(&policy, "[defaults]\ndecision = \"allow\"\n").unwrap();
     for (line, want) in [
         (format!("rm {}-wal", custom.display()), "deny"),
@@ -664,15 +662,13 @@ fn protected_paths_follow_xdg_and_gate_ledger() {
         ("echo x > team.toml".to_string(), "deny"),
         ("echo x > other.toml".to_string(), "allow"),
     ] {
-        let out = env
-            .command()
+        let out = gate()
             .env("GATE_LEDGER", &custom)
             .env("GATE_POLICY", &policy)
             .args(["check", "--shell", &line])
-            .output()
-            .unwrap();
-        let got = ["allow", "ask", "deny"][code(&out).clamp(0, 2) as usize];
-        assert_eq!(got, want, "{line}: {}", stderr(&out));
+            .run();
+        let got = ["allow", "ask", "deny"][out.code.clamp(0, 2) as usize];
+        assert_eq!(got, want, "{line}: {}", out.stderr);
     }
 }
 
@@ -714,10 +710,8 @@ fn file_tool(tool: &str, input: Value) -> String {
 }
 
 fn hook(env: &Env, agent: &str, input: &str) -> (i32, String, String) {
-    let mut cmd = gate_in_home(env);
-    cmd.args(["hook", agent]);
-    let out = feed(&mut cmd, input);
-    (code(&out), stdout(&out), stderr(&out))
+    let out = gate_in_home(env).args(["hook", agent]).stdin(input).run();
+    (out.code, out.stdout, out.stderr)
 }
 
 fn claude_decision(stdout: &str) -> String {
@@ -792,11 +786,10 @@ fn agent_file_tools_cannot_write_protected_files() {
         assert_eq!((status, out.as_str()), (0, ""), "{tool} {input}: {err}");
     }
     // The denials are in the ledger.
-    let log = gate_in_home(&env).args(["log", "--json"]).output().unwrap();
+    let log = gate_in_home(&env).args(["log", "--json"]).run().stdout;
     assert!(
-        stdout(&log).contains("gate.protect.state") || stdout(&log).contains("\"denied\""),
-        "{}",
-        stdout(&log)
+        log.contains("gate.protect.state") || log.contains("\"denied\""),
+        "{log}"
     );
     // A write tool that names no path is refused.
     let (status, out, _) = hook(
@@ -891,36 +884,31 @@ fn an_agent_cannot_loosen_the_policy_then_delete_a_namespace() {
             "tool_use_id": format!("step-{i}"),
         })
         .to_string();
-        let mut c = gate_in_home(&env);
-        c.env("PATH", &path);
-        c.args(["hook", "claude-code"]);
-        let out = feed(&mut c, &input);
-        let decision = claude_decision(&stdout(&out));
-        assert_ne!(decision, "", "step {step}: {}", stderr(&out));
+        let out = gate_in_home(&env)
+            .env("PATH", &path)
+            .args(["hook", "claude-code"])
+            .stdin(&input)
+            .run();
+        let decision = claude_decision(&out.stdout);
+        assert_ne!(decision, "", "step {step}: {}", out.stderr);
         if decision == "allow" {
             // The agent runs what it was allowed, as Claude Code would.
-            let ran = Command::new("sh")
+            env.program("sh")
                 .args(["-c", step])
-                .env("HOME", env.home())
                 .env("PATH", &path)
-                .current_dir(env.work())
-                .output()
-                .unwrap();
-            let _ = ran;
+                .run();
         }
         if i < 4 {
             assert_eq!(
-                decision,
-                "deny",
+                decision, "deny",
                 "step {step} must be denied: {}",
-                stdout(&out)
+                out.stdout
             );
         } else {
             assert_eq!(
-                decision,
-                "ask",
+                decision, "ask",
                 "the delete still needs a person: {}",
-                stdout(&out)
+                out.stdout
             );
         }
     }
@@ -936,21 +924,21 @@ fn every_hook_error_path_denies_with_exit_2() {
     // Unwritable intake: a directory where the intake file goes.
     let env = Env::new();
     assert_eq!(env.hook(&allowed("first")).0, 0);
-    std::fs::create_dir_all(env.path("data/gate/ledger.db.intake/x")).unwrap();
+    std::fs::create_dir_all(env.state("ledger.db.intake/x")).unwrap();
     let (status, answer, err) = env.hook(&allowed("t2"));
     assert_eq!(status, 2, "unwritable intake: {err}");
     assert_eq!(support::decision(&answer), "deny");
 
     // Unwritable ledger: a directory where the ledger goes.
     let env = Env::new();
-    std::fs::create_dir_all(env.path("data/gate/ledger.db/x")).unwrap();
+    std::fs::create_dir_all(env.state("ledger.db/x")).unwrap();
     let (status, answer, err) = env.hook(&allowed("t3"));
     assert_eq!(status, 2, "unwritable ledger: {err}");
     assert_eq!(support::decision(&answer), "deny");
 
     // Corrupt ledger.
     let env = Env::new();
-    std::fs::create_dir_all(env.path("data/gate")).unwrap();
+    std::fs::create_dir_all(env.state("")).unwrap();
     std::fs::write(env.ledger(), vec![0x5a; 8192]).unwrap();
     let (status, answer, err) = env.hook(&allowed("t4"));
     assert_eq!(status, 2, "corrupt ledger: {err}");
@@ -972,17 +960,13 @@ fn every_hook_error_path_denies_with_exit_2() {
     // A full disk: no byte can be written (file size limit 0), on the first call and later.
     let env = Env::new();
     for tool_use in ["full-1", "full-2"] {
-        let mut c = Command::new("sh");
-        c.args(["-c", "ulimit -f 0; exec \"$GATE_BIN\" hook claude-code"])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+        env.program("sh")
+            .args(["-c", "ulimit -f 0; exec \"$GATE_BIN\" hook claude-code"])
             .env("GATE_BIN", support::gate_bin())
-            .env("HOME", env.home())
-            .env("XDG_CONFIG_HOME", env.path("config"))
-            .env("XDG_DATA_HOME", env.path("data"));
-        let out = feed(&mut c, &allowed(tool_use));
-        assert_eq!(code(&out), 2, "full disk ({tool_use}): {}", stderr(&out));
-        assert!(stdout(&out).contains("\"deny\""), "{}", stdout(&out));
+            .stdin(allowed(tool_use))
+            .status(2)
+            .stdout_contains("\"deny\"")
+            .run();
     }
 
     // A bad policy.

@@ -2,6 +2,7 @@
 
 mod support;
 
+use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -11,10 +12,8 @@ fn a_child_killed_by_sigterm_gives_143_and_is_recorded() {
     let env = Env::new();
     let script = env.work().join("selfkill.sh");
     write_exec(&script, "#!/bin/sh\nkill -TERM $$\nsleep 5\n");
-    let out = env.gate(&["--", script.to_str().unwrap()]);
-    assert_eq!(code(&out), 143, "{}", stderr(&out));
+    let out = env.gate().arg("--").arg(&script).status(143).run();
     // Killed the way its command was, once that is recorded: a parent sees the signal.
-    use std::os::unix::process::ExitStatusExt;
     assert_eq!(out.status.signal(), Some(15), "{:?}", out.status);
     let r = &env.log()[0];
     assert_eq!(r["signal"], 15);
@@ -25,8 +24,8 @@ fn wait_for_started(env: &Env) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if env.ledger().exists() {
-            let out = env.gate(&["log", "--json"]);
-            if stdout(&out).contains("\"status\":\"running\"") {
+            let out = env.gate().args(["log", "--json"]).run();
+            if out.stdout.contains("\"status\":\"running\"") {
                 return;
             }
         }
@@ -47,11 +46,7 @@ fn sigterm_to_gate_reaches_the_child() {
             marker.display()
         ),
     );
-    let child = env
-        .command()
-        .args(["--", script.to_str().unwrap()])
-        .spawn()
-        .unwrap();
+    let child = env.gate().arg("--").arg(&script).spawn();
     wait_for_started(&env);
     std::thread::sleep(Duration::from_millis(200));
     nix::sys::signal::kill(
@@ -59,14 +54,9 @@ fn sigterm_to_gate_reaches_the_child() {
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(code(&out), 3, "gate must exit with the child's status");
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(
-        out.status.signal(),
-        None,
-        "a command that exits is not a signal"
-    );
+    let out = finish(child);
+    assert_eq!(out.code, 3, "gate must exit with the child's status");
+    assert_eq!(out.status.signal(), None, "a command that exits is no signal");
     assert!(marker.exists(), "the child never saw SIGTERM");
     assert_eq!(env.log()[0]["exit_code"], 3);
 }
@@ -75,16 +65,15 @@ fn sigterm_to_gate_reaches_the_child() {
 fn sigterm_kills_a_default_child_and_gate_reports_143() {
     let env = Env::new();
     let start = Instant::now();
-    let child = env.command().args(["--", "sleep", "30"]).spawn().unwrap();
+    let child = env.gate().args(["--", "sleep", "30"]).spawn();
     wait_for_started(&env);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(code(&out), 143);
-    use std::os::unix::process::ExitStatusExt;
+    let out = finish(child);
+    assert_eq!(out.code, 143);
     assert_eq!(out.status.signal(), Some(15), "{:?}", out.status);
     assert!(start.elapsed() < Duration::from_secs(20));
     let r = &env.log()[0];

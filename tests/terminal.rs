@@ -10,14 +10,7 @@ use rexpect::session::{PtySession, spawn_command};
 use support::*;
 
 fn spawn(env: &Env, args: &[&str]) -> PtySession {
-    let mut cmd = env.command();
-    cmd.args(args);
-    spawn_command(cmd, Some(15_000)).expect("spawn gate in a pty")
-}
-
-/// Whether `test` must be skipped: the runner runs under an agent (see `support::runner`).
-fn skip(test: &str) -> bool {
-    support::runner::skip_under_agent(test, std::path::Path::new(gate_bin()))
+    spawn_command(env.gate().args(args).command(), Some(15_000)).expect("spawn gate in a pty")
 }
 
 fn exit_code(p: &PtySession) -> i32 {
@@ -29,7 +22,7 @@ fn exit_code(p: &PtySession) -> i32 {
 
 #[test]
 fn y_approves_and_the_command_runs() {
-    if skip("y_approves_and_the_command_runs") {
+    if skip_under_agent("y_approves_and_the_command_runs") {
         return;
     }
     let env = Env::new();
@@ -75,7 +68,7 @@ fn y_approves_and_the_command_runs() {
 
 #[test]
 fn anything_else_denies() {
-    if skip("anything_else_denies") {
+    if skip_under_agent("anything_else_denies") {
         return;
     }
     let env = Env::new();
@@ -92,7 +85,7 @@ fn anything_else_denies() {
 
 #[test]
 fn nobody_answering_expires_with_75() {
-    if skip("nobody_answering_expires_with_75") {
+    if skip_under_agent("nobody_answering_expires_with_75") {
         return;
     }
     let env = Env::new();
@@ -110,7 +103,7 @@ fn nobody_answering_expires_with_75() {
 
 #[test]
 fn ctrl_c_cancels_with_130() {
-    if skip("ctrl_c_cancels_with_130") {
+    if skip_under_agent("ctrl_c_cancels_with_130") {
         return;
     }
     let env = Env::new();
@@ -126,7 +119,7 @@ fn ctrl_c_cancels_with_130() {
 
 #[test]
 fn the_prompt_never_reads_stdin() {
-    if skip("the_prompt_never_reads_stdin") {
+    if skip_under_agent("the_prompt_never_reads_stdin") {
         return;
     }
     let env = Env::new();
@@ -134,24 +127,14 @@ fn the_prompt_never_reads_stdin() {
     let target = env.work().join("stdin");
     let yes = env.work().join("yes.txt");
     std::fs::write(&yes, "y\ny\ny\n").unwrap();
-    let mut cmd = env.command();
     // stdin is a file full of "y"; the controlling terminal is the pty.
-    cmd.env("GATE_BIN", gate_bin());
-    let mut sh = std::process::Command::new("/bin/sh");
-    sh.env_clear()
-        .envs(
-            cmd.get_envs()
-                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
-        )
-        .current_dir(env.work())
-        .args([
-            "-c",
-            "exec \"$GATE_BIN\" -- touch \"$1\" < \"$2\"",
-            "sh",
-            target.to_str().unwrap(),
-            yes.to_str().unwrap(),
-        ]);
-    let mut p = spawn_command(sh, Some(15_000)).unwrap();
+    let sh = env
+        .program("/bin/sh")
+        .env("GATE_BIN", gate_bin())
+        .args(["-c", "exec \"$GATE_BIN\" -- touch \"$1\" < \"$2\"", "sh"])
+        .arg(&target)
+        .arg(&yes);
+    let mut p = spawn_command(sh.command(), Some(15_000)).unwrap();
     p.exp_string("Approve? [y/N]").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(!target.exists(), "gate approved from stdin");
@@ -163,7 +146,7 @@ fn the_prompt_never_reads_stdin() {
 
 #[test]
 fn an_approval_is_reused_for_the_identical_command_within_the_window() {
-    if skip("an_approval_is_reused_for_the_identical_command_within_the_window") {
+    if skip_under_agent("an_approval_is_reused_for_the_identical_command_within_the_window") {
         return;
     }
     let env = Env::new();
@@ -178,24 +161,22 @@ fn an_approval_is_reused_for_the_identical_command_within_the_window() {
     p.flush().unwrap();
     assert_eq!(exit_code(&p), 0);
     // The same argv, cwd and requester: no prompt (there is no terminal here at all).
-    let out = env
-        .command()
-        .args(["--", "touch", target.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stderr(&out).contains("reused"), "{}", stderr(&out));
+    env.gate()
+        .args(["--", "touch"])
+        .arg(&target)
+        .status(0)
+        .stderr_contains("reused")
+        .run();
     let log = env.log();
     assert_eq!(log[0]["approvals"][0]["channel"], "reuse");
-    let kinds = env.event_kinds(log[0]["id"].as_str().unwrap());
+    let kinds = env.last_event_kinds();
     assert!(kinds.contains(&"reused".to_string()), "{kinds:?}");
     // A different argument is a different command: it must ask (and fail without a terminal).
     let other = env.work().join("other");
-    let out = env
-        .command()
-        .args(["--", "touch", other.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 69);
+    env.gate()
+        .args(["--", "touch"])
+        .arg(&other)
+        .status(69)
+        .run();
     assert!(!other.exists());
 }

@@ -4,8 +4,6 @@
 //! (past the test harness's capture) and passes. CI has no agent above it and runs them all.
 
 use std::io::Write;
-use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 
 /// A known agent above the test runner.
@@ -16,29 +14,16 @@ pub struct RunnerAgent {
     pub description: String,
 }
 
-/// The agent above this test process as the gate under test sees it: one `gate -- true` with
-/// an empty environment in a temporary home, and the requester it recorded.
-pub fn agent_above_runner(gate: &Path) -> Option<&'static RunnerAgent> {
+/// The agent above this test process as the gate under test sees it: one `gate -- true` in an
+/// [`Env`](super::Env) of its own, and the requester it recorded.
+pub fn agent_above_runner() -> Option<&'static RunnerAgent> {
     static FOUND: OnceLock<Option<RunnerAgent>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let run = |args: &[&str]| {
-                Command::new(gate)
-                    .args(args)
-                    .env_clear()
-                    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                    .env("HOME", dir.path())
-                    .env("XDG_CONFIG_HOME", dir.path().join("config"))
-                    .env("XDG_DATA_HOME", dir.path().join("data"))
-                    .current_dir(dir.path())
-                    .output()
-                    .expect("run gate")
-            };
-            assert!(run(&["--", "true"]).status.success(), "gate -- true failed");
-            let log = run(&["log", "-n", "1", "--json"]);
-            let rec: serde_json::Value =
-                serde_json::from_slice(&log.stdout).expect("gate log --json");
+            let env = super::Env::new();
+            let ran = env.gate().args(["--", "true"]).run();
+            assert!(ran.status.success(), "gate -- true failed");
+            let rec = env.gate().args(["log", "-n", "1", "--json"]).run().json();
             let p = &rec["requester"]["agent_process"];
             p.is_object().then(|| {
                 let name = p["name"].as_str().unwrap_or("?").to_string();
@@ -56,8 +41,8 @@ pub fn agent_above_runner(gate: &Path) -> Option<&'static RunnerAgent> {
 }
 
 /// True (after saying so) when `test` cannot run here because the runner is under an agent.
-pub fn skip_under_agent(test: &str, gate: &Path) -> bool {
-    let Some(agent) = agent_above_runner(gate) else {
+pub fn skip_under_agent(test: &str) -> bool {
+    let Some(agent) = agent_above_runner() else {
         return false;
     };
     let _ = writeln!(
