@@ -62,7 +62,7 @@ pub struct RunOptions {
     pub json: bool,
 
     /// Policy file to use instead of the user policy (the system policy still applies)
-    #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
+    #[arg(long, value_name = "FILE", env = crate::env_vars::GATE_POLICY)]
     pub policy: Option<PathBuf>,
 }
 
@@ -106,7 +106,7 @@ pub enum Command {
         #[arg(long, value_name = "SCRIPT", conflicts_with = "command")]
         shell: Option<String>,
         /// Policy file to use instead of the user policy
-        #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
+        #[arg(long, value_name = "FILE", env = crate::env_vars::GATE_POLICY)]
         policy: Option<PathBuf>,
         /// The agent name to decide for (for `when.agent`)
         #[arg(long = "as", value_name = "NAME")]
@@ -303,7 +303,7 @@ pub enum HookAgent {
     ClaudeCode {
         /// Who answers a command that needs approval: `claude` hands it to Claude Code's own
         /// prompt; `gate` asks gate's channels (Slack, webhook, local) within the hook's time
-        #[arg(long, value_enum, default_value_t = HookAsk::Claude, env = "GATE_HOOK_ASK")]
+        #[arg(long, value_enum, default_value_t = HookAsk::Claude, env = crate::env_vars::GATE_HOOK_ASK)]
         ask: HookAsk,
         #[command(flatten)]
         args: HookArgs,
@@ -326,7 +326,7 @@ pub enum HookAgent {
 #[derive(Debug, Args, Clone)]
 pub struct HookArgs {
     /// Policy file to use instead of the user policy
-    #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
+    #[arg(long, value_name = "FILE", env = crate::env_vars::GATE_POLICY)]
     pub policy: Option<PathBuf>,
     /// The agent name to record [default: the agent's own: claude-code, codex, gemini-cli]
     #[arg(long = "as", value_name = "NAME")]
@@ -366,7 +366,7 @@ pub enum CheckpointsCommand {
         /// Print nothing on success
         #[arg(long)]
         quiet: bool,
-        #[arg(long, value_name = "FILE", env = "GATE_POLICY")]
+        #[arg(long, value_name = "FILE", env = crate::env_vars::GATE_POLICY)]
         policy: Option<PathBuf>,
     },
 }

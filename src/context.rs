@@ -22,7 +22,7 @@ const AGENT_MARKERS: &[(&str, &str)] = &[
 
 /// The environment variables whose presence marks a process as running inside an agent.
 pub fn agent_from_env(get: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    if let Some(name) = get("GATE_AGENT").filter(|v| !v.is_empty()) {
+    if let Some(name) = get(crate::env_vars::GATE_AGENT).filter(|v| !v.is_empty()) {
         return Some(name);
     }
     AGENT_MARKERS
@@ -186,7 +186,7 @@ impl Context {
                 uid: uid.as_raw(),
             },
             cwd,
-            home: crate::dirs::home_dir().map(|h| h.display().to_string()),
+            home: crate::env_vars::home_dir().map(|h| h.display().to_string()),
             ci: ci_from_env(&get),
         }
     }

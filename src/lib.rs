@@ -9,7 +9,7 @@ pub mod cli;
 pub(crate) mod commands;
 pub mod context;
 pub mod decide;
-pub mod dirs;
+pub mod env_vars;
 pub mod error;
 pub mod exec;
 pub mod exit;

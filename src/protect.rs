@@ -32,6 +32,7 @@
 //! Only the system policy may narrow this set, with `[protect] except = ["rule-id", …]`; `gate
 //! rules lint` reports it and every request records it.
 
+use crate::env_vars as ev;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::OnceLock;
@@ -62,9 +63,9 @@ pub const RULES: &[&str] = &[
 ];
 
 /// Variables that point gate at another policy or ledger: never set by a command.
-const GATE_VARS: &[&str] = &["GATE_POLICY", "GATE_LEDGER", "GATE_SHIM_DIR"];
+const GATE_VARS: &[&str] = &[ev::GATE_POLICY, ev::GATE_LEDGER, ev::GATE_SHIM_DIR];
 /// Variables that move gate's files when set for a gate command.
-const HOME_VARS: &[&str] = &["HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"];
+const HOME_VARS: &[&str] = &[ev::HOME, ev::XDG_CONFIG_HOME, ev::XDG_DATA_HOME];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
@@ -247,13 +248,13 @@ impl<'a> Scope<'a> {
             "gate's system policy",
         );
         add(
-            xdg("XDG_CONFIG_HOME", ".config").map(|d| d.join("gate").join("policy.toml")),
+            xdg(ev::XDG_CONFIG_HOME, ".config").map(|d| d.join("gate").join("policy.toml")),
             Exact,
             State,
             "gate's user policy",
         );
         add(
-            xdg("XDG_CONFIG_HOME", ".config").map(|d| d.join("gate")),
+            xdg(ev::XDG_CONFIG_HOME, ".config").map(|d| d.join("gate")),
             Within,
             State,
             "gate's user policy",
@@ -268,7 +269,7 @@ impl<'a> Scope<'a> {
             );
             add(Some(file), Exact, State, "a gate policy in force");
         }
-        if let Some(p) = var(env, "GATE_POLICY") {
+        if let Some(p) = var(env, ev::GATE_POLICY) {
             add(
                 Some(absolute(cwd, Path::new(&p))),
                 Exact,
@@ -277,7 +278,7 @@ impl<'a> Scope<'a> {
             );
         }
         add(
-            xdg("XDG_DATA_HOME", ".local/share").map(|d| d.join("gate")),
+            xdg(ev::XDG_DATA_HOME, ".local/share").map(|d| d.join("gate")),
             Within,
             State,
             "gate's data directory (ledger, shims)",
@@ -293,7 +294,7 @@ impl<'a> Scope<'a> {
             );
             add(Some(ledger), Prefix, State, "gate's ledger");
         }
-        if let Some(d) = var(env, "GATE_SHIM_DIR") {
+        if let Some(d) = var(env, ev::GATE_SHIM_DIR) {
             add(
                 Some(absolute(cwd, Path::new(&d))),
                 Within,
@@ -351,7 +352,7 @@ impl<'a> Scope<'a> {
             );
         }
         add(
-            xdg("XDG_CONFIG_HOME", ".config").map(|d| d.join("fish")),
+            xdg(ev::XDG_CONFIG_HOME, ".config").map(|d| d.join("fish")),
             Within,
             Persistence,
             "fish's configuration (persistence)",

@@ -4,10 +4,11 @@ use std::io::IsTerminal;
 
 /// Colour on when the stream is a terminal, unless NO_COLOR; CLICOLOR_FORCE forces it.
 pub fn color_enabled() -> bool {
-    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+    if std::env::var_os(crate::env_vars::NO_COLOR).is_some_and(|v| !v.is_empty()) {
         return false;
     }
-    if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
+    if std::env::var_os(crate::env_vars::CLICOLOR_FORCE).is_some_and(|v| !v.is_empty() && v != "0")
+    {
         return true;
     }
     std::io::stderr().is_terminal()
@@ -33,7 +34,7 @@ pub fn error(msg: &str) {
 }
 
 pub fn debug_enabled() -> bool {
-    std::env::var("GATE_LOG").is_ok_and(|v| v.eq_ignore_ascii_case("debug"))
+    std::env::var(crate::env_vars::GATE_LOG).is_ok_and(|v| v.eq_ignore_ascii_case("debug"))
 }
 
 pub fn debug(msg: &str) {

@@ -56,7 +56,11 @@ fn sigterm_to_gate_reaches_the_child() {
     .unwrap();
     let out = finish(child);
     assert_eq!(out.code, 3, "gate must exit with the child's status");
-    assert_eq!(out.status.signal(), None, "a command that exits is no signal");
+    assert_eq!(
+        out.status.signal(),
+        None,
+        "a command that exits is no signal"
+    );
     assert!(marker.exists(), "the child never saw SIGTERM");
     assert_eq!(env.log()[0]["exit_code"], 3);
 }

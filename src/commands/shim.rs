@@ -18,10 +18,10 @@ const MARKER: &str = "# gate-shim v1";
 
 /// `GATE_SHIM_DIR`, else `$XDG_DATA_HOME/gate/shims`.
 pub fn shim_dir() -> Result<PathBuf> {
-    if let Some(d) = std::env::var_os("GATE_SHIM_DIR").filter(|d| !d.is_empty()) {
+    if let Some(d) = crate::env_vars::non_empty(crate::env_vars::GATE_SHIM_DIR) {
         return Ok(PathBuf::from(d));
     }
-    crate::dirs::data_dir()
+    crate::env_vars::data_dir()
         .map(|d| d.join("gate").join("shims"))
         .ok_or_else(|| {
             Error::Config(
@@ -181,10 +181,8 @@ pub fn exec(program: &str, args: Vec<OsString>) -> Result<Exit> {
     let mut argv: Vec<OsString> = vec![real.into_os_string()];
     argv.extend(args);
     let opts = RunOptions {
-        reason: std::env::var("GATE_REASON").ok().filter(|r| !r.is_empty()),
-        policy: std::env::var_os("GATE_POLICY")
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from),
+        reason: crate::env_vars::text(crate::env_vars::GATE_REASON),
+        policy: crate::env_vars::non_empty(crate::env_vars::GATE_POLICY).map(PathBuf::from),
         ..RunOptions::default()
     };
     run::run(opts, Target::Argv(argv))

@@ -150,9 +150,9 @@ pub trait Store {
 /// How often a waiting reader looks again.
 const POLL: Duration = Duration::from_millis(50);
 
-/// The SQLite file's path, from the environment (see [`crate::dirs::ledger_path`]).
+/// The SQLite file's path, from the environment (see [`crate::env_vars::ledger_path`]).
 fn path() -> Result<PathBuf> {
-    crate::dirs::ledger_path().ok_or_else(|| {
+    crate::env_vars::ledger_path().ok_or_else(|| {
         Error::Config("cannot find the ledger: set HOME, XDG_DATA_HOME or GATE_LEDGER".into())
     })
 }

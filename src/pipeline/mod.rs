@@ -407,11 +407,8 @@ pub fn post_written(appended: Appended, policy_override: Option<PathBuf>) {
     if !appended.checkpoint {
         return;
     }
-    let policy_override = policy_override.or_else(|| {
-        std::env::var_os("GATE_POLICY")
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-    });
+    let policy_override = policy_override
+        .or_else(|| crate::env_vars::non_empty(crate::env_vars::GATE_POLICY).map(PathBuf::from));
     if let Ok(policy) = prepare::load_policy(policy_override.clone())
         && has_destination(&policy)
     {

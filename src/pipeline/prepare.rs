@@ -197,7 +197,7 @@ pub fn protection<'a>(
             .filter(|s| !s.starts_with('(') && !s.starts_with("pack:"))
             .map(PathBuf::from)
             .collect(),
-        ledger: crate::dirs::ledger_path(),
+        ledger: crate::env_vars::ledger_path(),
         except: &policy.protect_except,
     })
 }

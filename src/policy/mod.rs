@@ -351,5 +351,5 @@ impl Policy {
 
 /// The user policy path: `$XDG_CONFIG_HOME/gate/policy.toml`.
 pub fn user_policy_path() -> Option<PathBuf> {
-    crate::dirs::config_dir().map(|d| d.join("gate").join("policy.toml"))
+    crate::env_vars::config_dir().map(|d| d.join("gate").join("policy.toml"))
 }

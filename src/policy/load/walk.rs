@@ -533,9 +533,9 @@ impl<'a> Cx<'a> {
         let mut cfg = SlackConfig {
             channel: String::new(),
             api_base: "https://slack.com/api".into(),
-            token_env: "GATE_SLACK_TOKEN".into(),
+            token_env: crate::env_vars::GATE_SLACK_TOKEN.into(),
             mode: SlackMode::Poll,
-            app_token_env: "GATE_SLACK_APP_TOKEN".into(),
+            app_token_env: crate::env_vars::GATE_SLACK_APP_TOKEN.into(),
             poll_interval: Duration::from_secs(3),
         };
         for (k, v) in table.iter() {
@@ -598,7 +598,7 @@ impl<'a> Cx<'a> {
         let mut url = None;
         let mut cfg = WebhookConfig {
             url: String::new(),
-            secret_env: "GATE_WEBHOOK_SECRET".into(),
+            secret_env: crate::env_vars::GATE_WEBHOOK_SECRET.into(),
             poll_interval: Duration::from_secs(2),
         };
         for (k, v) in table.iter() {

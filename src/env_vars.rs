@@ -1,0 +1,75 @@
+//! Every environment variable gate itself reads, named in one place, and the directories
+//! they choose (XDG base directories, SPEC §3). Variables of other programs that the analysis
+//! judges (`LESSOPEN`, `BASH_ENV`, `GIT_*`) belong to the analysis, not here.
+
+use std::path::PathBuf;
+
+/// A policy file instead of the user policy (`--policy`).
+pub const GATE_POLICY: &str = "GATE_POLICY";
+/// The ledger file instead of `$XDG_DATA_HOME/gate/ledger.db`.
+pub const GATE_LEDGER: &str = "GATE_LEDGER";
+/// The requesting agent's or job's name (`--as`).
+pub const GATE_AGENT: &str = "GATE_AGENT";
+/// Who asks a person when a hook's command needs approval: `claude` or `gate`.
+pub const GATE_HOOK_ASK: &str = "GATE_HOOK_ASK";
+/// `debug`: timings and details on stderr.
+pub const GATE_LOG: &str = "GATE_LOG";
+/// The reason a shimmed command gives (`--reason` for shims).
+pub const GATE_REASON: &str = "GATE_REASON";
+/// Where `gate shim` writes its shims.
+pub const GATE_SHIM_DIR: &str = "GATE_SHIM_DIR";
+/// The default names of the variables holding the Slack tokens and the webhook secret (the
+/// policy may name others).
+pub const GATE_SLACK_TOKEN: &str = "GATE_SLACK_TOKEN";
+pub const GATE_SLACK_APP_TOKEN: &str = "GATE_SLACK_APP_TOKEN";
+pub const GATE_WEBHOOK_SECRET: &str = "GATE_WEBHOOK_SECRET";
+/// Base directories.
+pub const HOME: &str = "HOME";
+pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+pub const XDG_DATA_HOME: &str = "XDG_DATA_HOME";
+/// Colour: off with `NO_COLOR`, forced with `CLICOLOR_FORCE`.
+pub const NO_COLOR: &str = "NO_COLOR";
+pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
+
+/// A variable's value when set and not empty.
+pub fn non_empty(var: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(var).filter(|v| !v.is_empty())
+}
+
+/// A variable's value as text when set, not empty and valid UTF-8.
+pub fn text(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.is_empty())
+}
+
+fn home() -> Option<PathBuf> {
+    non_empty(HOME).map(PathBuf::from)
+}
+
+fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(v) if !v.is_empty() && PathBuf::from(&v).is_absolute() => Some(PathBuf::from(v)),
+        _ => home().map(|h| h.join(fallback)),
+    }
+}
+
+/// `$XDG_CONFIG_HOME`, default `~/.config`.
+pub fn config_dir() -> Option<PathBuf> {
+    xdg(XDG_CONFIG_HOME, ".config")
+}
+
+/// `$XDG_DATA_HOME`, default `~/.local/share`.
+pub fn data_dir() -> Option<PathBuf> {
+    xdg(XDG_DATA_HOME, ".local/share")
+}
+
+/// The ledger path: `GATE_LEDGER`, else `$XDG_DATA_HOME/gate/ledger.db`.
+pub fn ledger_path() -> Option<PathBuf> {
+    match non_empty(GATE_LEDGER) {
+        Some(p) => Some(PathBuf::from(p)),
+        None => data_dir().map(|d| d.join("gate").join("ledger.db")),
+    }
+}
+
+pub fn home_dir() -> Option<PathBuf> {
+    home()
+}
