@@ -1,17 +1,20 @@
 //! Spawn the approved argv exactly, forward signals to it, and report how it ended (SPEC §7).
+//!
+//! As sudo does, with no thread and no signal handler: the signals gate forwards (and
+//! SIGCHLD) are blocked before the command is spawned, the command starts with the signal mask
+//! and dispositions gate itself was given (`posix_spawnp`, which reports a failed `exec` as its
+//! error), and gate waits for those signals with `sigwaitinfo`, passing each one on until
+//! SIGCHLD says the command ended.
 
-use std::ffi::OsString;
-use std::io;
-use std::os::unix::process::ExitStatusExt;
-use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
-use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
-use signal_hook::iterator::SignalsInfo;
-use signal_hook::iterator::exfiltrator::WithOrigin;
+use nix::errno::Errno;
+use nix::libc;
+use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags, posix_spawnp};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
@@ -38,98 +41,154 @@ pub enum SpawnError {
     Other(String),
 }
 
-const FORWARDED: &[i32] = &[SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGINT];
+const FORWARDED: &[Signal] = &[
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+    Signal::SIGINT,
+];
 
 /// Run `argv` with inherited stdio and wait for it. Signals that reach gate meanwhile are passed
-/// on, except a terminal-generated SIGINT/SIGQUIT, which the child (in the same foreground process
-/// group) already received: forwarding it would deliver it twice.
+/// on, except a terminal-generated SIGINT/SIGQUIT, which the child (in the same foreground
+/// process group) already received: forwarding it would deliver it twice.
+///
+/// The forwarded signals stay blocked in gate afterwards: one that arrives once the command
+/// has ended must not stop gate before it records how the command ended (gate exits soon
+/// after, which discards it).
 pub fn run(argv: &[OsString]) -> Result<Outcome, SpawnError> {
-    let (program, args) = argv
+    let (program, _) = argv
         .split_first()
         .ok_or_else(|| SpawnError::Other("empty command".into()))?;
-    // Listen before spawning, so a signal that arrives in between is not lost and does not kill
-    // gate (which would leave the child without a recorded outcome).
     let mut timer = crate::ui::Timer::start();
-    let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED)
-        .map_err(|e| SpawnError::Other(format!("cannot install signal handlers: {e}")))?;
-    let handle = signals.handle();
-    let child_pid: Arc<Mutex<(Option<i32>, Vec<i32>)>> = Arc::new(Mutex::new((None, Vec::new())));
-    let forward_state = Arc::clone(&child_pid);
-    let forwarder = std::thread::spawn(move || {
-        for info in signals.forever() {
-            let from_terminal = info.process.is_none();
-            if matches!(info.signal, SIGINT | SIGQUIT) && from_terminal {
-                continue;
-            }
-            let mut state = forward_state.lock().unwrap_or_else(|e| e.into_inner());
-            match state.0 {
-                Some(pid) => forward(pid, info.signal),
-                None => state.1.push(info.signal),
-            }
-        }
-    });
+    let other = |what: &str, e: Errno| SpawnError::Other(format!("{what}: {e}"));
+    let cstrings = |items: Vec<&[u8]>| -> Result<Vec<CString>, SpawnError> {
+        items
+            .into_iter()
+            .map(|b| {
+                CString::new(b).map_err(|_| {
+                    SpawnError::NotExecutable(format!(
+                        "{}: cannot execute: an argument holds a NUL byte",
+                        program.to_string_lossy()
+                    ))
+                })
+            })
+            .collect()
+    };
+    let args = cstrings(argv.iter().map(|a| a.as_bytes()).collect())?;
+    let env_pairs: Vec<Vec<u8>> = std::env::vars_os()
+        .map(|(k, v)| {
+            let mut kv = k.as_bytes().to_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            kv
+        })
+        .collect();
+    let env = cstrings(env_pairs.iter().map(Vec::as_slice).collect())?;
 
-    timer.mark("signal forwarding set up");
+    // Blocked before the spawn, so a signal that arrives in between waits for `sigwaitinfo`
+    // instead of killing gate (which would leave the command without a recorded outcome).
+    let mut waited = SigSet::empty();
+    for s in FORWARDED {
+        waited.add(*s);
+    }
+    waited.add(Signal::SIGCHLD);
+    let mut before = SigSet::empty();
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&waited), Some(&mut before))
+        .map_err(|e| other("cannot block signals", e))?;
+
+    // The command gets the mask gate was started with, and SIGPIPE back at its default (the
+    // Rust runtime ignores it in gate).
+    let mut attr = PosixSpawnAttr::init().map_err(|e| other("posix_spawnattr_init", e))?;
+    let mut defaults = SigSet::empty();
+    defaults.add(Signal::SIGPIPE);
+    attr.set_sigmask(&before)
+        .and_then(|_| attr.set_sigdefault(&defaults))
+        .and_then(|_| {
+            attr.set_flags(
+                PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF,
+            )
+        })
+        .map_err(|e| other("posix_spawnattr", e))?;
+    let actions =
+        PosixSpawnFileActions::init().map_err(|e| other("posix_spawn_file_actions", e))?;
+    timer.mark("signals blocked");
     let started = Instant::now();
-    let spawned = Command::new(program).args(args).spawn();
+    let spawned = posix_spawnp(&args[0], &actions, &attr, &args, &env);
     timer.mark("spawned");
-    let mut child = match spawned {
-        Ok(child) => child,
+    let pid = match spawned {
+        Ok(pid) => pid,
         Err(e) => {
-            handle.close();
-            let _ = forwarder.join();
+            let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&before), None);
             let name = program.to_string_lossy().into_owned();
-            return Err(match e.kind() {
-                io::ErrorKind::NotFound => {
+            return Err(match e {
+                Errno::ENOENT | Errno::ENOTDIR => {
                     SpawnError::NotFound(format!("{name}: command not found"))
                 }
-                io::ErrorKind::PermissionDenied => {
+                Errno::EACCES | Errno::EPERM => {
                     SpawnError::NotExecutable(format!("{name}: permission denied"))
                 }
-                _ if e.raw_os_error() == Some(libc_enoexec()) => {
+                Errno::ENOEXEC => {
                     SpawnError::NotExecutable(format!("{name}: cannot execute: exec format error"))
                 }
-                _ => SpawnError::NotExecutable(format!("{name}: cannot execute: {e}")),
+                e => SpawnError::NotExecutable(format!("{name}: cannot execute: {}", e.desc())),
             });
         }
     };
-    {
-        let mut state = child_pid.lock().unwrap_or_else(|e| e.into_inner());
-        state.0 = Some(child.id() as i32);
-        for sig in state.1.drain(..) {
-            forward(child.id() as i32, sig);
-        }
-    }
     let status = loop {
-        match child.wait() {
-            Ok(status) => break status,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                handle.close();
-                let _ = forwarder.join();
-                return Err(SpawnError::Other(format!(
-                    "cannot wait for the command: {e}"
-                )));
+        match wait_signal(&waited) {
+            Ok((libc::SIGCHLD, _)) => {
+                match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+                    Ok(WaitStatus::StillAlive) => continue,
+                    Ok(WaitStatus::Exited(_, code)) => break (Some(code), None),
+                    Ok(WaitStatus::Signaled(_, s, _)) => break (None, Some(s as i32)),
+                    // Stopped or continued (not asked for), or another child's SIGCHLD.
+                    Ok(_) => continue,
+                    Err(Errno::EINTR) => continue,
+                    Err(e) => return Err(other("cannot wait for the command", e)),
+                }
+            }
+            Ok((sig, from_process)) => {
+                if matches!(sig, libc::SIGINT | libc::SIGQUIT) && !from_process {
+                    continue;
+                }
+                if let Ok(signal) = Signal::try_from(sig) {
+                    let _ = kill(pid, signal);
+                }
+            }
+            Err(Errno::EINTR) => continue,
+            Err(_) => {
+                // Still wait for it: a command must not outlive gate unrecorded.
+                match waitpid(pid, None) {
+                    Ok(WaitStatus::Exited(_, code)) => break (Some(code), None),
+                    Ok(WaitStatus::Signaled(_, s, _)) => break (None, Some(s as i32)),
+                    Ok(_) => continue,
+                    Err(e) => return Err(other("cannot wait for the command", e)),
+                }
             }
         }
     };
     let duration = started.elapsed();
     timer.mark("command finished");
-    handle.close();
-    let _ = forwarder.join();
     Ok(Outcome {
-        exit_code: status.code(),
-        signal: status.signal(),
+        exit_code: status.0,
+        signal: status.1,
         duration,
     })
 }
 
-fn forward(pid: i32, sig: i32) {
-    if let Ok(signal) = Signal::try_from(sig) {
-        let _ = kill(Pid::from_raw(pid), signal);
+/// The next of `set`'s signals, and whether a process sent it (`kill`, `sigqueue`) rather than
+/// the kernel (a terminal's Ctrl-C, a child's end).
+fn wait_signal(set: &SigSet) -> Result<(i32, bool), Errno> {
+    let mut info = std::mem::MaybeUninit::<libc::siginfo_t>::zeroed();
+    // SAFETY: `set` is a valid signal set and `info` is writable for one siginfo_t.
+    let sig = unsafe { libc::sigwaitinfo(set.as_ref(), info.as_mut_ptr()) };
+    if sig < 0 {
+        return Err(Errno::last());
     }
-}
-
-const fn libc_enoexec() -> i32 {
-    nix::errno::Errno::ENOEXEC as i32
+    // SAFETY: sigwaitinfo filled it in.
+    let code = unsafe { info.assume_init() }.si_code;
+    Ok((sig, code <= 0))
 }

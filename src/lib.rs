@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod pipeline;
 pub mod policy;
 pub mod protect;
+pub mod random;
 pub mod redact;
 pub mod ui;
 
@@ -37,6 +38,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if let Some(agent) = parse_hook(&args) {
         timer.mark("parsed the command line (hook)");
         return match dispatch_hook(agent) {
+            Ok(exit) => exit.end(),
+            Err(e) => {
+                ui::error(&e.to_string());
+                e.exit().into()
+            }
+        };
+    }
+    if let Some(run) = parse_bare_run(&args) {
+        timer.mark("parsed the command line (gate -- …)");
+        return match commands::run::run(run.options, commands::run::Target::Argv(run.command)) {
             Ok(exit) => exit.end(),
             Err(e) => {
                 ui::error(&e.to_string());
@@ -84,6 +95,19 @@ fn parse_hook(args: &[OsString]) -> Option<cli::HookAgent> {
     );
     let matches = cmd.try_get_matches_from(&args[1..]).ok()?;
     cli::HookAgent::from_arg_matches(&matches).ok()
+}
+
+/// `gate -- CMD…`, the form CI scripts and shims use on every step, is parsed with only the
+/// run options (what the full parser gives it, since nothing may come before `--`), without
+/// building every subcommand.
+fn parse_bare_run(args: &[OsString]) -> Option<cli::RunArgs> {
+    use clap::{Args, FromArgMatches};
+    if args.get(1).is_none_or(|a| a != "--") {
+        return None;
+    }
+    let cmd = cli::RunArgs::augment_args(clap::Command::new("gate").no_binary_name(false));
+    let matches = cmd.try_get_matches_from(args).ok()?;
+    cli::RunArgs::from_arg_matches(&matches).ok()
 }
 
 fn dispatch_hook(agent: cli::HookAgent) -> error::Result<Exit> {
@@ -194,6 +218,33 @@ mod tests {
         for line in others {
             let args: Vec<OsString> = line.iter().map(OsString::from).collect();
             assert!(parse_hook(&args).is_none(), "{line:?}");
+        }
+    }
+
+    /// The `gate -- …` parser reads those lines as the full parser does.
+    #[test]
+    fn the_bare_run_parser_agrees_with_the_full_one() {
+        let lines: &[&[&str]] = &[
+            &["gate", "--", "true"],
+            &["gate", "--", "kubectl", "delete", "ns", "prod", "--force"],
+            &["gate", "--", "sh", "-c", "echo --reason x"],
+            &["gate", "--", "--", "x"],
+            &["gate", "--", "hook", "claude-code"],
+        ];
+        for line in lines {
+            let args: Vec<OsString> = line.iter().map(OsString::from).collect();
+            let fast = parse_bare_run(&args).expect("the bare run parser accepts it");
+            let full = Cli::try_parse_from(&args).unwrap();
+            assert!(full.command.is_none(), "{line:?}");
+            assert_eq!(format!("{fast:?}"), format!("{:?}", full.run), "{line:?}");
+        }
+        for line in [
+            &["gate", "--reason", "x", "--", "true"][..],
+            &["gate", "log"],
+            &["gate"],
+        ] {
+            let args: Vec<OsString> = line.iter().map(OsString::from).collect();
+            assert!(parse_bare_run(&args).is_none(), "{line:?}");
         }
     }
 }

@@ -83,3 +83,60 @@ fn sigterm_kills_a_default_child_and_gate_reports_143() {
     let r = &env.log()[0];
     assert_eq!(r["signal"], 15);
 }
+
+/// gate blocks the signals it forwards while it waits; the command must not inherit that: it
+/// starts with the signal mask gate was given and SIGPIPE at its default (the Rust runtime
+/// ignores SIGPIPE in gate itself).
+#[test]
+fn the_command_starts_with_the_callers_signal_state() {
+    let env = Env::new();
+    let out = env
+        .gate()
+        .args(["--", "grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status"])
+        .status(0)
+        .run();
+    assert!(
+        out.stdout.contains("SigBlk:\t0000000000000000"),
+        "{}",
+        out.stdout
+    );
+    // SIGPIPE (13) is not ignored: the bit 1<<12 of SigIgn is clear.
+    let ign = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:\t"))
+        .map(|h| u64::from_str_radix(h.trim(), 16).unwrap())
+        .unwrap();
+    assert_eq!(ign & (1 << 12), 0, "{}", out.stdout);
+    // So a writer into a closed pipe dies of SIGPIPE, as it would without gate.
+    env.gate()
+        .args([
+            "--",
+            "bash",
+            "-c",
+            "yes | head -n 1 >/dev/null; echo ${PIPESTATUS[0]}",
+        ])
+        .status(0)
+        .stdout("141\n")
+        .run();
+}
+
+/// A control: a signal that gate forwards and the command ignores changes nothing; the command
+/// ends on its own and gate with it.
+#[test]
+fn a_forwarded_signal_the_command_ignores_is_harmless() {
+    let env = Env::new();
+    let child = env
+        .gate()
+        .args(["--", "sh", "-c", "trap '' USR1; sleep 1; exit 4"])
+        .spawn();
+    wait_for_started(&env);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGUSR1,
+    )
+    .unwrap();
+    let out = finish(child);
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert_eq!(out.status.signal(), None);
+}

@@ -21,19 +21,17 @@ pub fn rules(cmd: RulesCommand) -> Result<Exit> {
 fn load(file: Option<PathBuf>) -> std::result::Result<Policy, Problems> {
     match file {
         Some(path) => policy::load_file(&path),
-        None => prepare::load_policy(None)
-            .and_then(|mut p| p.load_packs(None).map(|_| p).map_err(Error::Policy))
-            .map_err(|e| match e {
-                Error::Policy(p) => p,
-                other => Problems(vec![policy::Problem {
-                    origin: Origin {
-                        file: "(policy)".into(),
-                        line: 1,
-                        column: 1,
-                    },
-                    message: other.to_string(),
-                }]),
-            }),
+        None => prepare::load_policy_whole(None).map_err(|e| match e {
+            Error::Policy(p) => p,
+            other => Problems(vec![policy::Problem {
+                origin: Origin {
+                    file: "(policy)".into(),
+                    line: 1,
+                    column: 1,
+                },
+                message: other.to_string(),
+            }]),
+        }),
     }
 }
 

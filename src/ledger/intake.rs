@@ -137,7 +137,7 @@ impl Mark {
     /// to, so that no other intake (nor an earlier one of this ledger) continues from it.
     pub fn fresh() -> Result<Mark> {
         let mut mac = [0u8; 32];
-        getrandom::fill(&mut mac)
+        crate::random::fill(&mut mac)
             .map_err(|e| Error::Io(format!("no randomness for the hook's intake: {e}")))?;
         Ok(Mark { seq: 0, mac })
     }

@@ -34,7 +34,7 @@ fn load_or_create_key(ledger: &Path) -> Result<Vec<u8>> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut key = vec![0u8; 32];
-            getrandom::fill(&mut key)
+            crate::random::fill(&mut key)
                 .map_err(|e| Error::ledger(&path, format!("no randomness: {e}")))?;
             // Written whole under a temporary name, then linked into place: a concurrent gate
             // either finds no key or the complete key, never a half-written one. `link` fails

@@ -197,6 +197,9 @@ pub struct Sqlite {
     sync: SyncMode,
     ledger: OnceCell<Ledger>,
     key: OnceCell<Vec<u8>>,
+    /// Whether the database is a writable SQLite file and no writer was refused by it (checked
+    /// once a process: see [`Sqlite::intake_will_do`]).
+    intake_usable: OnceCell<bool>,
 }
 
 impl Sqlite {
@@ -206,6 +209,7 @@ impl Sqlite {
             sync,
             ledger: OnceCell::new(),
             key: OnceCell::new(),
+            intake_usable: OnceCell::new(),
         }
     }
 
@@ -246,9 +250,10 @@ impl Sqlite {
     /// to open the database with decisions waiting.
     fn intake_will_do(&self) -> bool {
         self.ledger.get().is_none()
-            && is_writable_sqlite_file(&self.path)
+            && *self
+                .intake_usable
+                .get_or_init(|| is_writable_sqlite_file(&self.path) && !intake::blocked(&self.path))
             && intake::waiting_bytes(&self.path) < intake::FOLD_AT
-            && !intake::blocked(&self.path)
     }
 
     fn appended(&mut self) -> Appended {

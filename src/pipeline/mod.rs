@@ -438,10 +438,9 @@ pub fn post_in_background(policy_override: Option<&std::path::Path>) {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .process_group(0);
-    if let Ok(mut child) = cmd.spawn() {
-        // Reap it if gate is still around when it ends; otherwise init does.
-        std::thread::spawn(move || child.wait());
-    }
+    // Not waited for: it outlives gate, and init reaps it. (A thread waiting for it would
+    // also be a thread a signal meant for gate could land on while gate runs a command.)
+    drop(cmd.spawn());
 }
 
 /// The sealed copy of a script and its descriptor number.
@@ -492,7 +491,7 @@ pub fn id_from_bytes(bytes: &[u8]) -> String {
 /// A new random request id: 10 characters.
 pub fn new_request_id() -> String {
     let mut bytes = [0u8; 10];
-    if getrandom::fill(&mut bytes).is_err() {
+    if crate::random::fill(&mut bytes).is_err() {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::SystemTime::UNIX_EPOCH)
             .map(|d| d.as_nanos())

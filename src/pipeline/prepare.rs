@@ -26,6 +26,14 @@ pub fn load_policy(override_path: Option<PathBuf>) -> Result<Policy> {
     Ok(policy)
 }
 
+/// The policy with every rule of its packs parsed (`gate rules`), not only those a command
+/// needs.
+pub fn load_policy_whole(override_path: Option<PathBuf>) -> Result<Policy> {
+    let mut policy = load_policy(override_path)?;
+    policy.load_every_pack().map_err(Error::Policy)?;
+    Ok(policy)
+}
+
 pub fn wrappers(policy: &Policy) -> Wrappers {
     Wrappers::with_extra(policy.wrappers.clone())
 }

@@ -998,11 +998,19 @@ fn read_file(path: &Path, program: bool) -> Result<File, Failure> {
     let mut bytes = Vec::new();
     let mut f = f;
     if program {
-        // A program: a script only when it starts like one.
-        (&mut f)
-            .take(512)
-            .read_to_end(&mut bytes)
-            .map_err(|e| Failure::Unreadable(e.to_string()))?;
+        // A program: a script only when it starts like one. One read of up to 512 bytes (a
+        // regular file gives what it has), not a growing buffer's several.
+        let mut head = [0u8; 512];
+        let mut got = 0;
+        while got < head.len() {
+            match f.read(&mut head[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Failure::Unreadable(e.to_string())),
+            }
+        }
+        bytes.extend_from_slice(&head[..got]);
         let script = bytes.starts_with(b"#!") || looks_like_text(&bytes);
         if !script || !executable {
             return Ok(File {

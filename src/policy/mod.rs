@@ -252,42 +252,22 @@ pub struct Policy {
     pub sync: SyncMode,
     /// The files that made this policy, highest precedence first; `(built-in default)` when none.
     pub sources: Vec<String>,
-    /// Rules of enabled packs that are not parsed yet (see [`Policy::load_packs`]).
+    /// Rules of enabled packs that are not parsed yet (see [`Policy::pack_rules`]).
     pub pending_packs: Vec<packs::PendingPack>,
     /// Built-in protection rules the system policy turned off (`[protect] except`).
     pub protect_except: Vec<String>,
 }
 
 impl Policy {
-    /// Parse the enabled packs that have rules for any of `programs` (every pending pack with
-    /// `None`). Parsing every pack costs more than the rest of a run, so a command only
-    /// pays for the packs that speak about its programs.
-    pub fn load_packs(
-        &mut self,
-        commands: Option<&[packs::Invocation<'_>]>,
-    ) -> Result<(), Problems> {
+    /// Parse every rule of the enabled packs into the policy: part of loading it whole (`gate
+    /// rules`, `gate rules lint FILE`, [`parse_str`]). A request does not: it takes the rules
+    /// its commands need with [`Policy::pack_rules`], and the policy stays as loaded.
+    pub(crate) fn load_every_pack(&mut self) -> Result<(), Problems> {
         let mut problems = Vec::new();
-        let pending = std::mem::take(&mut self.pending_packs);
-        for mut pack in pending {
-            let total = pack.rules.len();
-            let (needed, rest): (Vec<_>, Vec<_>) = pack
-                .rules
-                .drain(..)
-                .partition(|r| commands.is_none_or(|list| r.concerns(list)));
-            let parsed = if needed.is_empty() {
-                Ok(Vec::new())
-            } else if needed.len() == total {
-                load::parse_pack(pack.name)
-            } else {
-                load::parse_pack_rules(pack.name, &needed)
-            };
-            match parsed {
+        for pack in std::mem::take(&mut self.pending_packs) {
+            match load::parse_pack(pack.name) {
                 Ok(mut rules) => self.rules.append(&mut rules),
                 Err(p) => problems.extend(p.0),
-            }
-            if !rest.is_empty() {
-                pack.rules = rest;
-                self.pending_packs.push(pack);
             }
         }
         if problems.is_empty() {

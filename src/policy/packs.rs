@@ -102,7 +102,7 @@ impl RuleEntry {
     }
 }
 
-/// Rules of an enabled pack that are not parsed yet (see `Policy::load_packs`).
+/// Rules of an enabled pack that are not parsed yet (see `Policy::pack_rules`).
 #[derive(Debug, Clone)]
 pub struct PendingPack {
     pub name: &'static str,

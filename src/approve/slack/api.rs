@@ -75,7 +75,7 @@ fn explain(code: &str, method: &str, cfg: &SlackConfig) -> Option<String> {
 /// ±20 %: a value in [0.8, 1.2).
 pub(super) fn jitter() -> f64 {
     let mut b = [0u8; 4];
-    let _ = getrandom::fill(&mut b);
+    let _ = crate::random::fill(&mut b);
     0.8 + 0.4 * (u32::from_le_bytes(b) as f64 / (u32::MAX as f64 + 1.0))
 }
 

@@ -79,7 +79,7 @@ pub fn load_file(path: &Path) -> Result<Policy, Problems> {
     let mut layer = read_layer(path, true)?;
     layer.system = path == Path::new(crate::policy::SYSTEM_POLICY);
     let mut policy = build(&[layer])?;
-    policy.load_packs(None)?;
+    policy.load_every_pack()?;
     Ok(policy)
 }
 
@@ -90,7 +90,7 @@ pub fn parse_str(name: &str, text: &str) -> Result<Policy, Problems> {
         text: text.into(),
         system: false,
     }])?;
-    policy.load_packs(None)?;
+    policy.load_every_pack()?;
     Ok(policy)
 }
 
@@ -278,7 +278,7 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
     d.require_reason = reason.unwrap_or(false);
     policy.sync = sync.unwrap_or_default();
 
-    // Packs are not parsed here: `Policy::load_packs` parses the rules a command needs, found
+    // Packs are not parsed here: `Policy::pack_rules` parses the rules a command needs, found
     // in the build-time index. Their rule ids still take part in the duplicate check.
     policy.pending_packs = policy
         .packs
