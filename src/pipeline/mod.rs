@@ -147,12 +147,14 @@ impl Request {
         timer.mark("policy loaded");
         let redactor = Redactor::new(&policy.redact)
             .map_err(|e| Error::Config(format!("[redact] patterns: {e}")))?;
-        let (argv, strings, script, analysis, read) = match target {
+        let decide = |analysis: &crate::analyze::Analysis| prepare::decide(&policy, &ctx, analysis);
+        let (argv, strings, script, read, verdict) = match target {
             Target::Argv(argv) => {
                 let (strings, bad) = prepare::argv_strings(&argv);
                 let mut analysis = prepare::analyse_argv(&policy, &strings, bad);
                 let read = prepare::read_scripts(&policy, &ctx, &mut analysis, Some(&strings));
-                (argv, strings, None, analysis, read)
+                timer.mark("context and analysis");
+                (argv, strings, None, read, decide(&analysis)?)
             }
             Target::Script { script, args } => {
                 let mut argv: Vec<OsString> =
@@ -167,14 +169,16 @@ impl Request {
                     });
                 }
                 let read = prepare::read_scripts(&policy, &ctx, &mut analysis, None);
-                (argv, strings, Some(script), analysis, read)
+                timer.mark("context and analysis");
+                (argv, strings, Some(script), read, decide(&analysis)?)
             }
             Target::ToolScript(script) => {
                 let strings = vec!["/bin/sh".to_string(), "-c".to_string(), script.clone()];
                 let mut analysis = prepare::analyse_script(&policy, &script);
                 let read = prepare::read_scripts(&policy, &ctx, &mut analysis, None);
                 let argv = strings.iter().map(OsString::from).collect();
-                (argv, strings, Some(script), analysis, read)
+                timer.mark("context and analysis");
+                (argv, strings, Some(script), read, decide(&analysis)?)
             }
             Target::FileWrite { tool, paths } => {
                 let Some(verdict) = prepare::judge_file_write(&policy, &ctx, &tool, &paths) else {
@@ -183,28 +187,12 @@ impl Request {
                 let mut strings = vec![tool];
                 strings.extend(paths);
                 let argv = strings.iter().map(OsString::from).collect();
-                let store = store::open(policy.sync)?;
-                return Ok(Some(Request::new(
-                    id,
-                    options,
-                    policy,
-                    redactor,
-                    ctx,
-                    verdict,
-                    argv,
-                    strings,
-                    None,
-                    Default::default(),
-                    via,
-                    store,
-                    false,
-                )));
+                (argv, strings, None, Default::default(), verdict)
             }
         };
-        timer.mark("context and analysis");
-        let verdict = prepare::decide(&policy, &ctx, &analysis)?;
         timer.mark("decided");
-        let agent_script = via.is_some();
+        // An agent's tool call is shown as the script it wrote; gate's own runs as the argv.
+        let show_script = via.is_some();
         let store = store::open(policy.sync)?;
         Ok(Some(Request::new(
             id,
@@ -219,7 +207,7 @@ impl Request {
             read,
             via,
             store,
-            agent_script,
+            show_script,
         )))
     }
 
