@@ -156,6 +156,61 @@ fn kill_9_at_random_points_never_breaks_the_chain() {
     }
 }
 
+/// The allow path at the floor: once the ledger and its intake exist, an allowed `gate --`
+/// records its request, decision, `started` and `finished` as two intake lines and does not
+/// open the database (its WAL and index files stay as they were); the next reader chains them.
+#[test]
+fn an_allowed_run_records_through_the_intake_without_opening_the_database() {
+    let env = Env::new();
+    quick_runs(&env, 2); // creates the ledger, then sets up the intake
+    fold(&env);
+    let stamp = |suffix: &str| {
+        let p = env.state(&format!("ledger.db{suffix}"));
+        std::fs::metadata(&p)
+            .ok()
+            .map(|m| (m.len(), m.modified().unwrap()))
+    };
+    let before: Vec<_> = ["", "-wal", "-shm"].iter().map(|s| stamp(s)).collect();
+    env.gate()
+        .args(["--", "echo", "quick"])
+        .status(0)
+        .stdout("quick\n")
+        .run();
+    let after: Vec<_> = ["", "-wal", "-shm"].iter().map(|s| stamp(s)).collect();
+    assert_eq!(before, after, "the database was opened");
+    assert_eq!(
+        waiting_lines(&env),
+        2,
+        "opening and finished wait in the intake"
+    );
+    let last = &env.log()[0];
+    assert_eq!(last["command"][1], "quick");
+    assert_eq!(last["status"], "ran");
+    assert_eq!(last["exit_code"], 0);
+    let (rc, v) = verify(&env);
+    assert_eq!(rc, 0, "{v}");
+}
+
+/// A denied `gate --` takes the same quick path and still never runs.
+#[test]
+fn a_denied_run_is_recorded_through_the_intake_and_does_not_run() {
+    let env = Env::new();
+    quick_runs(&env, 2);
+    let marker = env.work().join("ran");
+    env.gate()
+        .args(["--", "sh", "-c"])
+        .arg(format!("touch {} && rm -rf /", marker.display()))
+        .status(77)
+        .run();
+    assert!(!marker.exists());
+    assert_eq!(
+        waiting_lines(&env),
+        3,
+        "the second run's two lines, then the denial"
+    );
+    assert_eq!(env.log()[0]["status"], "denied");
+}
+
 #[test]
 fn sixty_four_writers_at_once_lose_nothing() {
     let env = Env::new();
