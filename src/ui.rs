@@ -18,18 +18,39 @@ pub fn init_color() {
     colored::control::set_override(color_enabled());
 }
 
+/// Where notices for a person go: stderr (the default), or, when stderr is read by an agent's
+/// model (a hook's), the controlling terminal if there is one and nowhere otherwise.
+static NOTES_TO_TERMINAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on, send notices for a person to the terminal, not to stderr: in a hook, stderr is
+/// what the agent hands its model, which must read only the one-line answer.
+pub fn notes_to_terminal() {
+    NOTES_TO_TERMINAL.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn for_a_person(text: &str) {
+    if NOTES_TO_TERMINAL.load(std::sync::atomic::Ordering::Relaxed) {
+        use std::io::Write;
+        if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+            let _ = writeln!(tty, "{text}");
+        }
+    } else {
+        eprintln!("{text}");
+    }
+}
+
 pub fn note(msg: &str) {
-    eprintln!("gate: {msg}");
+    for_a_person(&format!("gate: {msg}"));
 }
 
 pub fn error(msg: &str) {
     use colored::Colorize;
     let mut lines = msg.lines();
     if let Some(first) = lines.next() {
-        eprintln!("{} {first}", "gate: error:".red().bold());
+        for_a_person(&format!("{} {first}", "gate: error:".red().bold()));
     }
     for line in lines {
-        eprintln!("{line}");
+        for_a_person(line);
     }
 }
 

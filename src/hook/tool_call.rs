@@ -67,10 +67,20 @@ impl Dialect {
         }
     }
 
-    fn after_event(self) -> &'static str {
+    /// The events that report how a tool call ended.
+    fn after_events(self) -> &'static [&'static str] {
         match self {
-            Dialect::ClaudeCode | Dialect::Codex => "PostToolUse",
-            Dialect::Gemini => "AfterTool",
+            Dialect::ClaudeCode => &["PostToolUse", "PostToolUseFailure"],
+            Dialect::Codex => &["PostToolUse"],
+            Dialect::Gemini => &["AfterTool"],
+        }
+    }
+
+    fn command_name(self) -> &'static str {
+        match self {
+            Dialect::ClaudeCode => "claude-code",
+            Dialect::Codex => "codex",
+            Dialect::Gemini => "gemini",
         }
     }
 
@@ -95,38 +105,54 @@ impl Dialect {
         Exit::Success
     }
 
+    /// What the agent's model reads: one line.
     fn deny(self, reason: &str) -> Exit {
+        let reason = one_line(reason);
         match self {
             Dialect::ClaudeCode => {
-                claude_answer("deny", reason);
+                claude_answer("deny", &reason);
                 Exit::Success
             }
+            // Codex blocks on exit 2 and hands the model the whole of stderr: the reason alone.
             Dialect::Codex => {
                 eprintln!("{reason}");
                 Exit::HookBlock
             }
+            // Gemini honours the JSON decision with exit 0 and logs any other exit as a failed
+            // hook.
             Dialect::Gemini => {
                 println!("{}", json!({"decision": "deny", "reason": reason}));
-                eprintln!("{reason}");
-                Exit::HookBlock
+                Exit::Success
             }
         }
     }
 
-    /// Refuse: a deny answer the agent cannot miss, the reason on stderr, exit status 2.
+    /// Refuse: a deny answer the agent cannot miss, the reason on stderr, exit status 2
+    /// (Gemini: its JSON deny with exit 0, which it honours).
     fn refuse(self, reason: &str) -> Result<Exit> {
         let reason = format!("gate: {reason}");
         match self {
             Dialect::ClaudeCode => {
-                claude_answer("deny", &reason);
+                claude_answer("deny", &one_line(&reason));
                 eprintln!("{reason}");
+                Ok(Exit::HookBlock)
             }
-            Dialect::Codex | Dialect::Gemini => {
-                self.deny(&reason);
-            }
+            Dialect::Codex | Dialect::Gemini => Ok(self.deny(&reason)),
         }
-        Ok(Exit::HookBlock)
     }
+
+    /// No decision: the agent's own permissions apply (an event gate does not handle).
+    fn no_decision(self) -> Exit {
+        if self == Dialect::Gemini {
+            println!("{{}}");
+        }
+        Exit::Success
+    }
+}
+
+/// Text for a model: one line, blanks collapsed.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn claude_answer(decision: &str, reason: &str) {
@@ -153,6 +179,9 @@ pub fn request_id(dialect: Dialect, session: &str, tool_use: &str) -> String {
 /// reason): an agent reads any other exit as "go ahead".
 pub fn run(opts: Options) -> Exit {
     let d = opts.dialect;
+    // The agent hands stderr to its model (Codex: all of it): notices meant for a person (where
+    // to approve, which channel is down) go to the terminal instead.
+    crate::ui::notes_to_terminal();
     // A write past the file-size limit must fail with EFBIG (and so deny), not kill gate with
     // SIGXFSZ: a hook killed by a signal reads as "go ahead".
     // SAFETY: setting a signal to be ignored runs no handler code.
@@ -195,24 +224,20 @@ fn answer(opts: &Options) -> Result<Exit> {
         .unwrap_or("");
     if event == d.before_event() {
         pre_tool_use(&input, opts)
-    } else if event == d.after_event() {
-        match d {
-            Dialect::Gemini => Ok(Exit::Success),
-            Dialect::ClaudeCode | Dialect::Codex => post_tool_use(&input, opts),
-        }
+    } else if d.after_events().contains(&event) {
+        post_tool_use(&input, opts, event)
     } else if event.is_empty() {
         d.refuse("the hook input has no hook_event_name")
     } else {
-        d.refuse(&format!(
-            "unknown hook event `{event}`: `gate hook {}` handles {} and {} (register it only for those)",
-            match d {
-                Dialect::ClaudeCode => "claude-code",
-                Dialect::Codex => "codex",
-                Dialect::Gemini => "gemini",
-            },
+        // Not a tool call gate judges: no decision, so the agent goes on as it would without
+        // gate (a block here would break the agent on every such event).
+        eprintln!(
+            "gate: warning: `gate hook {}` does not handle the event `{event}` (it handles {} and {}): no decision; register gate only for those",
+            d.command_name(),
             d.before_event(),
-            d.after_event()
-        ))
+            d.after_events().join(", ")
+        );
+        Ok(d.no_decision())
     }
 }
 
@@ -369,53 +394,213 @@ fn file_tool_paths(
     })
 }
 
-fn post_tool_use(input: &Value, opts: &Options) -> Result<Exit> {
+fn post_tool_use(input: &Value, opts: &Options, event: &str) -> Result<Exit> {
     let d = opts.dialect;
     let field = |k: &str| input.get(k).and_then(Value::as_str);
     if field("tool_name") != Some(d.shell_tool()) {
-        return Ok(Exit::Success);
+        return Ok(d.no_decision());
     }
-    let (Some(session), Some(tool_use)) = (field("session_id"), field("tool_use_id")) else {
-        eprintln!("gate: PostToolUse input without session_id/tool_use_id: outcome not recorded");
-        return Ok(Exit::Success);
+    let Some(session) = field("session_id") else {
+        eprintln!("gate: {event} input without session_id: outcome not recorded");
+        return Ok(d.no_decision());
     };
-    let id = request_id(d, session, tool_use);
-    // Reading chains what PreToolUse left in the intake, this call's request among it.
+    // Reading chains what the pre-tool call left in the intake, this call's request among it.
     let mut ledger = store::open(crate::policy::SyncMode::Normal)?;
+    let (id, tool_use) = match field("tool_use_id") {
+        Some(tool_use) => (request_id(d, session, tool_use), tool_use.to_string()),
+        // Gemini sends no tool-use id: the oldest request of this session for this command
+        // that has no outcome yet is the one.
+        None => {
+            let command = input
+                .pointer("/tool_input/command")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            match unfinished_request(&*ledger, d, session, command)? {
+                Some(id) => (id, String::new()),
+                None => {
+                    eprintln!(
+                        "gate: {event}: no request of session {session} for this command waits for its outcome: not recorded"
+                    );
+                    return Ok(d.no_decision());
+                }
+            }
+        }
+    };
     let found = ledger.events_of(&id)?;
     let mut appended = ledger.take_written();
     if found.is_empty() {
         // A command ran that the ledger holds no request for: its PreToolUse line was erased
         // from the intake before it was chained, or no PreToolUse recorded it. `gate verify`
         // reports this event as a break.
-        let data = events::orphan_outcome(session, tool_use, d.agent());
+        let data = events::orphan_outcome(session, &tool_use, d.agent());
         appended = ledger.append(&[NewEvent::new(&id, Kind::OrphanOutcome, data)])?;
         eprintln!(
             "gate: no PreToolUse request for tool use {tool_use}: recorded as an outcome without a request"
         );
         post_checkpoints(appended, opts);
-        return Ok(Exit::Success);
+        return Ok(d.no_decision());
     }
-    let resp = input.get("tool_response").cloned().unwrap_or(Value::Null);
-    let exit_code = ["exit_code", "exitCode", "returnCode"]
-        .iter()
-        .find_map(|k| resp.get(k).and_then(Value::as_i64));
-    let interrupted = resp
-        .get("interrupted")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    // Output is not stored: it may hold secrets. Its size says enough for an audit trail.
-    let len = |k: &str| resp.get(k).and_then(Value::as_str).map(str::len);
+    let outcome = read_outcome(input, event);
+    // Masked with the built-in patterns (the policy is not loaded here), and kept short.
+    let error = outcome.error.as_deref().map(|e| {
+        let masked = crate::redact::Redactor::new(&[])
+            .map(|r| r.text(e))
+            .unwrap_or_else(|_| "(the error text could not be masked)".into());
+        masked.chars().take(300).collect::<String>()
+    });
     let data = events::tool_finished(&events::ToolOutcome {
-        exit_code,
-        interrupted,
-        stdout_bytes: len("stdout"),
-        stderr_bytes: len("stderr"),
+        exit_code: outcome.exit_code,
+        interrupted: outcome.interrupted,
+        stdout_bytes: outcome.stdout_bytes,
+        stderr_bytes: outcome.stderr_bytes,
+        duration_ms: outcome.duration_ms,
+        error: error.as_deref(),
         by: d.agent(),
     });
     appended = appended.and(ledger.append(&[NewEvent::new(&id, Kind::Finished, data)])?);
     post_checkpoints(appended, opts);
-    Ok(Exit::Success)
+    Ok(d.no_decision())
+}
+
+/// How a tool call ended, as its post-tool event tells.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ToolEnd {
+    exit_code: Option<i64>,
+    interrupted: bool,
+    stdout_bytes: Option<usize>,
+    stderr_bytes: Option<usize>,
+    duration_ms: Option<u64>,
+    /// The failure's text, when it gives no exit code.
+    error: Option<String>,
+}
+
+/// Read the outcome from each agent's post-tool input:
+/// - Claude Code `PostToolUse`: success (exit 0); `tool_response.interrupted`; `duration_ms`.
+/// - Claude Code `PostToolUseFailure`: `error` (`Exit code N` …), `is_interrupt`, `duration_ms`.
+/// - Codex `PostToolUse`: `tool_response` with an exit code field when it gives one.
+/// - Gemini `AfterTool`: `tool_response` text holding `Exit Code: N`.
+///
+/// Output itself is never stored (it may hold secrets); its size says enough for an audit.
+fn read_outcome(input: &Value, event: &str) -> ToolEnd {
+    let resp = input.get("tool_response").cloned().unwrap_or(Value::Null);
+    let len = |k: &str| resp.get(k).and_then(Value::as_str).map(str::len);
+    let duration_ms = input.get("duration_ms").and_then(Value::as_u64);
+    let stated = ["exit_code", "exitCode", "returnCode"]
+        .iter()
+        .find_map(|k| resp.get(k).and_then(Value::as_i64));
+    match event {
+        "PostToolUseFailure" => {
+            let error = input.get("error").and_then(Value::as_str).unwrap_or("");
+            let interrupted = input
+                .get("is_interrupt")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let exit_code = stated.or_else(|| number_after(error, "Exit code "));
+            ToolEnd {
+                exit_code,
+                interrupted,
+                duration_ms,
+                error: (exit_code.is_none() && !error.is_empty()).then(|| error.to_string()),
+                ..ToolEnd::default()
+            }
+        }
+        "AfterTool" => {
+            // Gemini's shell tool reports `Exit Code: N` in its text (and nothing, or
+            // `(none)`, when the command succeeded).
+            let text = response_text(&resp);
+            let error = resp
+                .get("error")
+                .filter(|e| !e.is_null())
+                .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string));
+            let exit_code = stated
+                .or_else(|| number_after(&text, "Exit Code: "))
+                .or(if error.is_none() { Some(0) } else { None });
+            ToolEnd {
+                exit_code,
+                duration_ms,
+                error: exit_code.is_none().then_some(error).flatten(),
+                ..ToolEnd::default()
+            }
+        }
+        _ => ToolEnd {
+            // PostToolUse comes only for a call that succeeded: exit 0 unless it says
+            // otherwise.
+            exit_code: stated.or(Some(0)),
+            interrupted: resp
+                .get("interrupted")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            stdout_bytes: len("stdout"),
+            stderr_bytes: len("stderr"),
+            duration_ms,
+            error: None,
+        },
+    }
+}
+
+/// Every string in a tool response, joined (Gemini nests its text in `llmContent` parts).
+fn response_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a.iter().map(response_text).collect::<Vec<_>>().join("\n"),
+        Value::Object(o) => o.values().map(response_text).collect::<Vec<_>>().join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// The integer right after the first `prefix` in `text`.
+fn number_after(text: &str, prefix: &str) -> Option<i64> {
+    let rest = &text[text.find(prefix)? + prefix.len()..];
+    let end = rest
+        .char_indices()
+        .find(|(i, c)| !(c.is_ascii_digit() || (*i == 0 && *c == '-')))
+        .map_or(rest.len(), |(i, _)| i);
+    rest[..end].parse().ok()
+}
+
+/// The oldest request of `session` for `command` made through this dialect that has no
+/// outcome yet (within the last day). The command is compared by its keyed hash, which the
+/// request holds unmasked.
+fn unfinished_request(
+    ledger: &dyn crate::ledger::Store,
+    d: Dialect,
+    session: &str,
+    command: &str,
+) -> Result<Option<String>> {
+    let since = ledger
+        .now()
+        .checked_sub(std::time::Duration::from_secs(24 * 3600))
+        .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+    let filter = crate::ledger::query::Filter {
+        since: Some(humantime::format_rfc3339_millis(since).to_string()),
+        ..Default::default()
+    };
+    let argv: Vec<std::ffi::OsString> = ["/bin/sh", "-c", command].iter().map(Into::into).collect();
+    let hmac = ledger.argv_hmac(&argv)?;
+    let mut found = None;
+    ledger.query(&filter, false, usize::MAX, &mut |r| {
+        if found.is_some() || r.decision != "allow" && !r.approved {
+            return;
+        }
+        let via = |k: &str| {
+            r.via
+                .as_ref()
+                .and_then(|v| v.get(k))
+                .and_then(Value::as_str)
+        };
+        let waiting = matches!(
+            r.status,
+            crate::ledger::Status::Unknown | crate::ledger::Status::Running
+        );
+        if waiting
+            && via("adapter") == Some(d.agent())
+            && via("session_id") == Some(session)
+            && r.argv_hmac.as_deref() == Some(hmac.as_str())
+        {
+            found = Some(r.id.clone());
+        }
+    })?;
+    Ok(found)
 }
 
 /// Post a checkpoint an append (or the fold opening did) wrote, if the policy says where.

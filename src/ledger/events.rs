@@ -209,17 +209,28 @@ pub struct ToolOutcome<'a> {
     pub interrupted: bool,
     pub stdout_bytes: Option<usize>,
     pub stderr_bytes: Option<usize>,
+    /// How long the agent says the call took.
+    pub duration_ms: Option<u64>,
+    /// What the agent reported of a failure it gave no exit code for (masked, short).
+    pub error: Option<&'a str>,
     pub by: &'a str,
 }
 
 pub fn tool_finished(o: &ToolOutcome<'_>) -> Value {
-    json!({
+    let mut v = json!({
         "exit_code": o.exit_code,
         "interrupted": o.interrupted,
         "stdout_bytes": o.stdout_bytes,
         "stderr_bytes": o.stderr_bytes,
         "by": o.by,
-    })
+    });
+    if let Some(ms) = o.duration_ms {
+        v["duration_ms"] = json!(ms);
+    }
+    if let Some(e) = o.error {
+        v["error"] = json!(e);
+    }
+    v
 }
 
 /// The command could not be started.

@@ -61,6 +61,9 @@ pub struct RequestRecord {
     pub ci: Option<Value>,
     pub risk: Option<String>,
     pub argv_hmac: Option<String>,
+    /// What an adapter recorded with the request (a hook's agent, session and tool-use ids).
+    #[serde(skip)]
+    pub via: Option<Value>,
     /// A verdict approved it (by people, or by reusing an earlier approval).
     #[serde(skip)]
     pub approved: bool,
@@ -104,6 +107,7 @@ impl RequestRecord {
             ci: None,
             risk: None,
             argv_hmac: None,
+            via: None,
             approved: false,
             approval: None,
         };
@@ -130,6 +134,7 @@ impl RequestRecord {
                     rec.reason = s(d, "reason");
                     rec.ci = d.get("ci").cloned().filter(|v| !v.is_null());
                     rec.argv_hmac = s(d, "argv_hmac");
+                    rec.via = d.get("via").cloned().filter(|v| !v.is_null());
                     pid = d.get("pid").and_then(Value::as_i64);
                     host = rec
                         .requester
