@@ -40,6 +40,9 @@ _gate() {
             gate,hook)
                 cmd="gate__subcmd__hook"
                 ;;
+            gate,hooks)
+                cmd="gate__subcmd__hooks"
+                ;;
             gate,init)
                 cmd="gate__subcmd__init"
                 ;;
@@ -112,6 +115,9 @@ _gate() {
             gate__subcmd__help,hook)
                 cmd="gate__subcmd__help__subcmd__hook"
                 ;;
+            gate__subcmd__help,hooks)
+                cmd="gate__subcmd__help__subcmd__hooks"
+                ;;
             gate__subcmd__help,init)
                 cmd="gate__subcmd__help__subcmd__init"
                 ;;
@@ -160,6 +166,12 @@ _gate() {
             gate__subcmd__help__subcmd__hook,gemini)
                 cmd="gate__subcmd__help__subcmd__hook__subcmd__gemini"
                 ;;
+            gate__subcmd__help__subcmd__hooks,install)
+                cmd="gate__subcmd__help__subcmd__hooks__subcmd__install"
+                ;;
+            gate__subcmd__help__subcmd__hooks,uninstall)
+                cmd="gate__subcmd__help__subcmd__hooks__subcmd__uninstall"
+                ;;
             gate__subcmd__help__subcmd__rules,lint)
                 cmd="gate__subcmd__help__subcmd__rules__subcmd__lint"
                 ;;
@@ -198,6 +210,24 @@ _gate() {
                 ;;
             gate__subcmd__hook__subcmd__help,help)
                 cmd="gate__subcmd__hook__subcmd__help__subcmd__help"
+                ;;
+            gate__subcmd__hooks,help)
+                cmd="gate__subcmd__hooks__subcmd__help"
+                ;;
+            gate__subcmd__hooks,install)
+                cmd="gate__subcmd__hooks__subcmd__install"
+                ;;
+            gate__subcmd__hooks,uninstall)
+                cmd="gate__subcmd__hooks__subcmd__uninstall"
+                ;;
+            gate__subcmd__hooks__subcmd__help,help)
+                cmd="gate__subcmd__hooks__subcmd__help__subcmd__help"
+                ;;
+            gate__subcmd__hooks__subcmd__help,install)
+                cmd="gate__subcmd__hooks__subcmd__help__subcmd__install"
+                ;;
+            gate__subcmd__hooks__subcmd__help,uninstall)
+                cmd="gate__subcmd__hooks__subcmd__help__subcmd__uninstall"
                 ;;
             gate__subcmd__rules,help)
                 cmd="gate__subcmd__rules__subcmd__help"
@@ -248,7 +278,7 @@ _gate() {
 
     case "${cmd}" in
         gate)
-            opts="-h -V --reason --as --timeout --channel --json --policy --help --version run shell check log show pending approve deny verify verify-command export rules init hook checkpoints shim shim-exec completions man help"
+            opts="-h -V --reason --as --timeout --channel --json --policy --help --version run shell check log show pending approve deny verify verify-command export rules init hook hooks checkpoints shim shim-exec completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -482,7 +512,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help)
-            opts="run shell check log show pending approve deny verify verify-command export rules init hook checkpoints shim shim-exec completions man help"
+            opts="run shell check log show pending approve deny verify verify-command export rules init hook hooks checkpoints shim shim-exec completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -650,6 +680,48 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help__subcmd__hook__subcmd__gemini)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__hooks)
+            opts="install uninstall"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__hooks__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__hooks__subcmd__uninstall)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1048,6 +1120,112 @@ _gate() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__hooks)
+            opts="-h --help install uninstall help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__hooks__subcmd__help)
+            opts="install uninstall help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__hooks__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__hooks__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__hooks__subcmd__help__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__hooks__subcmd__install)
+            opts="-h --project --dry-run --help claude-code codex gemini"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__hooks__subcmd__uninstall)
+            opts="-h --project --dry-run --help claude-code codex gemini"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -42,6 +42,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand rules 'Policy tools'
             cand init 'Write a commented starter policy to the user policy path'
             cand hook 'Agent hook adapters (Claude Code''s PreToolUse/PostToolUse)'
+            cand hooks 'Register (or remove) gate''s hooks in an agent''s settings: every event gate needs'
             cand checkpoints 'Ledger checkpoints held elsewhere: post them to the policy''s Slack channel and webhook'
             cand shim 'PATH shims: route programs that cannot be configured through gate'
             cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
@@ -209,6 +210,36 @@ set edit:completion:arg-completer[gate] = {|@words|
         }
         &'gate;hook;help;help'= {
         }
+        &'gate;hooks'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand install 'Write gate''s hook entries into the agent''s settings (merged; a backup is kept beside)'
+            cand uninstall 'Remove gate''s hook entries (and only those) from the agent''s settings'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;hooks;install'= {
+            cand --project 'The project''s settings (DIR/.claude, DIR/.codex, DIR/.gemini) instead of the user''s'
+            cand --dry-run 'Print what would change (a diff), change nothing'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;hooks;uninstall'= {
+            cand --project 'The project''s settings instead of the user''s'
+            cand --dry-run 'Print what would change (a diff), change nothing'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;hooks;help'= {
+            cand install 'Write gate''s hook entries into the agent''s settings (merged; a backup is kept beside)'
+            cand uninstall 'Remove gate''s hook entries (and only those) from the agent''s settings'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;hooks;help;install'= {
+        }
+        &'gate;hooks;help;uninstall'= {
+        }
+        &'gate;hooks;help;help'= {
+        }
         &'gate;checkpoints'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -291,6 +322,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand rules 'Policy tools'
             cand init 'Write a commented starter policy to the user policy path'
             cand hook 'Agent hook adapters (Claude Code''s PreToolUse/PostToolUse)'
+            cand hooks 'Register (or remove) gate''s hooks in an agent''s settings: every event gate needs'
             cand checkpoints 'Ledger checkpoints held elsewhere: post them to the policy''s Slack channel and webhook'
             cand shim 'PATH shims: route programs that cannot be configured through gate'
             cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
@@ -340,6 +372,14 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;hook;codex'= {
         }
         &'gate;help;hook;gemini'= {
+        }
+        &'gate;help;hooks'= {
+            cand install 'Write gate''s hook entries into the agent''s settings (merged; a backup is kept beside)'
+            cand uninstall 'Remove gate''s hook entries (and only those) from the agent''s settings'
+        }
+        &'gate;help;hooks;install'= {
+        }
+        &'gate;help;hooks;uninstall'= {
         }
         &'gate;help;checkpoints'= {
             cand post 'Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the background whenever a run writes one)'

@@ -203,6 +203,12 @@ pub enum Command {
         agent: HookAgent,
     },
 
+    /// Register (or remove) gate's hooks in an agent's settings: every event gate needs
+    Hooks {
+        #[command(subcommand)]
+        command: HooksCommand,
+    },
+
     /// Ledger checkpoints held elsewhere: post them to the policy's Slack channel and webhook
     Checkpoints {
         #[command(subcommand)]
@@ -338,6 +344,34 @@ pub enum HookAsk {
     #[default]
     Claude,
     Gate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Write gate's hook entries into the agent's settings (merged; a backup is kept beside)
+    Install {
+        /// claude-code, codex or gemini
+        #[arg(value_enum)]
+        agent: crate::hook::install::Agent,
+        /// The project's settings (DIR/.claude, DIR/.codex, DIR/.gemini) instead of the user's
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+        /// Print what would change (a diff), change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Remove gate's hook entries (and only those) from the agent's settings
+    Uninstall {
+        /// claude-code, codex or gemini
+        #[arg(value_enum)]
+        agent: crate::hook::install::Agent,
+        /// The project's settings instead of the user's
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+        /// Print what would change (a diff), change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

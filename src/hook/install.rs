@@ -1,0 +1,933 @@
+//! `gate hooks install|uninstall claude-code|codex|gemini [--project DIR] [--dry-run]`: write
+//! (or remove) gate's hook registration in an agent's settings, for every event gate needs,
+//! without touching anything else there; and what `gate doctor` says about it.
+//!
+//! - Claude Code: `~/.claude/settings.json` (`DIR/.claude/settings.json`): `hooks.PreToolUse`
+//!   (Bash and the file tools), `hooks.PostToolUse` and `hooks.PostToolUseFailure` (Bash).
+//! - Codex CLI: `$CODEX_HOME/config.toml`, default `~/.codex/config.toml`
+//!   (`DIR/.codex/config.toml`): `[[hooks.PreToolUse]]` (Bash, apply_patch) and
+//!   `[[hooks.PostToolUse]]` (Bash). Codex runs a hook only once the user trusted it (`/hooks`
+//!   in Codex, which writes `[hooks.state."PATH:pre_tool_use:G:H"] trusted_hash`), and skips an
+//!   untrusted one silently; the hash is Codex's own and changes between its versions, so gate
+//!   does not write it but says exactly what to do.
+//! - Gemini CLI: `~/.gemini/settings.json` (`DIR/.gemini/settings.json`): `hooksConfig.enabled`,
+//!   `hooks.BeforeTool` (shell and file tools) and `hooks.AfterTool` (shell).
+//!
+//! gate's entries are the handlers whose command runs a program named `gate` with
+//! `hook AGENT`: installing removes those (whatever path they name) and adds the new ones, so it
+//! is idempotent and moves an entry to the gate that runs it. Settings are edited in place, key
+//! order and every other value kept byte for byte (JSON: values read raw; TOML: `toml_edit`); a
+//! copy of the old file is left beside it (`FILE.gate-backup`); a symlinked file is edited where
+//! it points. A file that is not valid JSON/TOML is never written: the error says where.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde_json::value::RawValue;
+
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+
+/// The agents gate can set hooks up for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Agent {
+    #[value(name = "claude-code")]
+    ClaudeCode,
+    Codex,
+    Gemini,
+}
+
+impl Agent {
+    pub const ALL: [Agent; 3] = [Agent::ClaudeCode, Agent::Codex, Agent::Gemini];
+
+    /// The name in `gate hook NAME`.
+    pub fn hook_name(self) -> &'static str {
+        match self {
+            Agent::ClaudeCode => "claude-code",
+            Agent::Codex => "codex",
+            Agent::Gemini => "gemini",
+        }
+    }
+
+    /// The agent's program on PATH.
+    fn program(self) -> &'static str {
+        match self {
+            Agent::ClaudeCode => "claude",
+            Agent::Codex => "codex",
+            Agent::Gemini => "gemini",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Agent::ClaudeCode => "Claude Code",
+            Agent::Codex => "Codex CLI",
+            Agent::Gemini => "Gemini CLI",
+        }
+    }
+
+    /// The agent's own directory in HOME (or `DIR` for a project).
+    fn dir(self, project: Option<&Path>) -> Option<PathBuf> {
+        let name = match self {
+            Agent::ClaudeCode => ".claude",
+            Agent::Codex => ".codex",
+            Agent::Gemini => ".gemini",
+        };
+        if let Some(p) = project {
+            return Some(p.join(name));
+        }
+        if self == Agent::Codex
+            && let Some(home) = std::env::var_os("CODEX_HOME").filter(|h| !h.is_empty())
+        {
+            return Some(PathBuf::from(home));
+        }
+        crate::env_vars::home_dir().map(|h| h.join(name))
+    }
+
+    /// The settings file gate's entries go in.
+    pub fn settings(self, project: Option<&Path>) -> Option<PathBuf> {
+        let file = match self {
+            Agent::ClaudeCode | Agent::Gemini => "settings.json",
+            Agent::Codex => "config.toml",
+        };
+        self.dir(project).map(|d| d.join(file))
+    }
+
+    /// Each event gate needs: (event, tool matcher, timeout, whether its timeout is in ms).
+    fn events(self) -> &'static [(&'static str, &'static str, u64)] {
+        match self {
+            Agent::ClaudeCode => &[
+                ("PreToolUse", "Bash|Write|Edit|MultiEdit|NotebookEdit", 600),
+                ("PostToolUse", "Bash", 60),
+                ("PostToolUseFailure", "Bash", 60),
+            ],
+            Agent::Codex => &[
+                ("PreToolUse", "Bash|apply_patch", 600),
+                ("PostToolUse", "Bash", 60),
+            ],
+            // Milliseconds.
+            Agent::Gemini => &[
+                (
+                    "BeforeTool",
+                    "run_shell_command|write_file|replace",
+                    600_000,
+                ),
+                ("AfterTool", "run_shell_command", 60_000),
+            ],
+        }
+    }
+}
+
+/// The command an agent runs: this gate, by its absolute path.
+fn hook_command(agent: Agent) -> Result<String> {
+    let exe = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .map_err(|e| Error::Io(format!("cannot tell where this gate is: {e}")))?;
+    let path = exe.to_string_lossy();
+    let quoted = if path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
+    {
+        path.into_owned()
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    };
+    Ok(format!("{quoted} hook {}", agent.hook_name()))
+}
+
+/// Whether a hook command is gate's for `agent`: a program named `gate` (any path, quoted or
+/// not) followed by `hook AGENT`.
+fn is_gate_command(command: &str, agent: Agent) -> bool {
+    let (program, rest) = split_program(command);
+    let mut words = rest.split_whitespace();
+    crate::analyze::basename(&program) == "gate"
+        && words.next() == Some("hook")
+        && words.next() == Some(agent.hook_name())
+}
+
+/// A hook command's program (unquoted) and the rest of it.
+fn split_program(command: &str) -> (String, &str) {
+    let command = command.trim_start();
+    for q in ['\'', '"'] {
+        if let Some(inner) = command.strip_prefix(q)
+            && let Some(end) = inner.find(q)
+        {
+            return (inner[..end].to_string(), &inner[end + 1..]);
+        }
+    }
+    match command.split_once(char::is_whitespace) {
+        Some((p, rest)) => (p.to_string(), rest),
+        None => (command.to_string(), ""),
+    }
+}
+
+/// What installing or removing did to a file.
+struct Edit {
+    /// The settings file as the agent names it (Codex keys its trust by this path).
+    configured: PathBuf,
+    /// The file written: the same, or where a symlink there points.
+    path: PathBuf,
+    before: Option<String>,
+    after: String,
+}
+
+pub fn install(agent: Agent, project: Option<PathBuf>, dry_run: bool) -> Result<Exit> {
+    let edit = plan(agent, project.as_deref(), true)?;
+    finish(agent, edit, dry_run, true)
+}
+
+pub fn uninstall(agent: Agent, project: Option<PathBuf>, dry_run: bool) -> Result<Exit> {
+    let edit = plan(agent, project.as_deref(), false)?;
+    finish(agent, edit, dry_run, false)
+}
+
+fn plan(agent: Agent, project: Option<&Path>, install: bool) -> Result<Edit> {
+    let path = agent.settings(project).ok_or_else(|| {
+        Error::Config(format!(
+            "cannot find {}'s settings: set HOME (or use --project DIR)",
+            agent.title()
+        ))
+    })?;
+    let configured = path.clone();
+    // A symlinked settings file (a dotfile manager's) is edited where it points.
+    let path = match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_symlink() => path.canonicalize().map_err(|e| {
+            Error::Io(format!(
+                "{}: a symlink gate cannot follow: {e}",
+                path.display()
+            ))
+        })?,
+        _ => path,
+    };
+    let before = match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::Io(format!("cannot read {}: {e}", path.display()))),
+    };
+    let command = hook_command(agent)?;
+    let text = before.as_deref().unwrap_or("");
+    let after = match agent {
+        Agent::ClaudeCode | Agent::Gemini => edit_json(agent, text, &command, install),
+        Agent::Codex => edit_toml(agent, text, &command, install),
+    }
+    .map_err(|why| {
+        Error::Config(format!(
+            "{}: {why}; it was left as it is (fix it, or move it away, then run this again)",
+            path.display()
+        ))
+    })?;
+    Ok(Edit {
+        configured,
+        path,
+        before,
+        after,
+    })
+}
+
+fn finish(agent: Agent, edit: Edit, dry_run: bool, install: bool) -> Result<Exit> {
+    let Edit {
+        configured,
+        path,
+        before,
+        after,
+    } = edit;
+    let unchanged = before.as_deref() == Some(after.as_str()) || (before.is_none() && !install);
+    if unchanged {
+        println!(
+            "{}: {} (nothing to change)",
+            path.display(),
+            if install {
+                format!("gate's hooks for {} are already there", agent.title())
+            } else {
+                format!("no gate hooks for {}", agent.title())
+            }
+        );
+        if install {
+            print_after_install(agent, &configured, &after);
+        }
+        return Ok(Exit::Success);
+    }
+    if dry_run {
+        println!("--- {} (as it is)", path.display());
+        println!("+++ {} (as `gate hooks` would write it)", path.display());
+        let diff = similar::TextDiff::from_lines(before.as_deref().unwrap_or(""), &after);
+        print!("{}", diff.unified_diff().context_radius(3));
+        return Ok(Exit::Success);
+    }
+    write_settings(&path, before.as_deref(), &after)?;
+    if install {
+        println!(
+            "{}: gate's hooks for {} written{}",
+            path.display(),
+            agent.title(),
+            if before.is_some() {
+                format!(" (the old file is in {})", backup_path(&path).display())
+            } else {
+                String::new()
+            }
+        );
+        print_after_install(agent, &configured, &after);
+    } else {
+        println!(
+            "{}: gate's hooks for {} removed (the old file is in {})",
+            path.display(),
+            agent.title(),
+            backup_path(&path).display()
+        );
+    }
+    Ok(Exit::Success)
+}
+
+fn print_after_install(agent: Agent, path: &Path, text: &str) {
+    match agent {
+        Agent::Codex => {
+            let keys = codex_state_keys(path, text);
+            println!(
+                "Codex runs a hook only once you trust it, and skips an untrusted hook without a word:"
+            );
+            println!(
+                "  interactive: start `codex`, open `/hooks` and trust gate's hooks ({})",
+                keys.join(", ")
+            );
+            println!(
+                "  codex exec (CI): pass --dangerously-bypass-hook-trust, or trust them once as above"
+            );
+            println!("  check with `gate doctor`");
+        }
+        Agent::Gemini => println!(
+            "Headless `gemini -p` offers its shell tool only with --approval-mode yolo (or a policy allowing it), and only in a trusted folder. Check with `gate doctor`."
+        ),
+        Agent::ClaudeCode => println!("Check with `gate doctor`."),
+    }
+}
+
+fn backup_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".gate-backup");
+    path.with_file_name(name)
+}
+
+/// Write `after` over `path` atomically (a temporary file beside it, renamed over it), keeping
+/// its mode; the old content is kept in the backup first.
+fn write_settings(path: &Path, before: Option<&str>, after: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |what: &str, e: std::io::Error| Error::Io(format!("{what} {}: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| io("cannot create the directory of", e))?;
+    }
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o600);
+    if let Some(old) = before {
+        let backup = backup_path(path);
+        std::fs::write(&backup, old).map_err(|e| io("cannot keep a backup of", e))?;
+        let _ = std::fs::set_permissions(&backup, std::fs::Permissions::from_mode(mode));
+    }
+    // Refuse a file its owner made read-only, rather than replace it.
+    if before.is_some()
+        && std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o200 == 0)
+    {
+        return Err(Error::Io(format!(
+            "{} is read-only: gate does not replace it (make it writable, or add the hooks by hand)",
+            path.display()
+        )));
+    }
+    let tmp = path.with_file_name(format!(
+        ".{}.gate-{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(after.as_bytes())?;
+            f.sync_all()
+        })
+        .and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io("cannot write", e));
+    }
+    Ok(())
+}
+
+type RawMap = IndexMap<String, Box<RawValue>>;
+
+fn raw(v: &serde_json::Value) -> Box<RawValue> {
+    RawValue::from_string(v.to_string()).expect("a JSON value is valid JSON")
+}
+
+/// Claude Code's and Gemini's settings.json, with gate's entries removed and, to install,
+/// added back. Every value gate does not change keeps its text.
+fn edit_json(
+    agent: Agent,
+    text: &str,
+    command: &str,
+    install: bool,
+) -> std::result::Result<String, String> {
+    let mut top: RawMap = if text.trim().is_empty() {
+        RawMap::new()
+    } else {
+        serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?
+    };
+    let mut hooks: RawMap = match top.get("hooks") {
+        Some(h) => {
+            serde_json::from_str(h.get()).map_err(|e| format!("`hooks` is not an object ({e})"))?
+        }
+        None => RawMap::new(),
+    };
+    for (event, matcher, timeout) in agent.events() {
+        let mut groups: Vec<Box<RawValue>> = match hooks.get(*event) {
+            Some(g) => serde_json::from_str(g.get())
+                .map_err(|e| format!("`hooks.{event}` is not an array ({e})"))?,
+            None => Vec::new(),
+        };
+        groups = without_gate_json(groups, agent)?;
+        if install {
+            // Written key by key, in the order the agents' documentation shows them.
+            let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+            let name = if agent == Agent::Gemini {
+                r#""name":"gate","#
+            } else {
+                ""
+            };
+            let group = format!(
+                r#"{{"matcher":{},"hooks":[{{{name}"type":"command","command":{},"timeout":{timeout}}}]}}"#,
+                q(matcher),
+                q(command)
+            );
+            groups.push(RawValue::from_string(group).map_err(|e| e.to_string())?);
+        }
+        if groups.is_empty() {
+            hooks.shift_remove(*event);
+        } else {
+            hooks.insert(
+                (*event).to_string(),
+                RawValue::from_string(serde_json::to_string(&groups).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+    }
+    if hooks.is_empty() {
+        top.shift_remove("hooks");
+    } else {
+        top.insert(
+            "hooks".into(),
+            RawValue::from_string(serde_json::to_string(&hooks).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    if install && agent == Agent::Gemini {
+        let mut config: RawMap = match top.get("hooksConfig") {
+            Some(c) => serde_json::from_str(c.get())
+                .map_err(|e| format!("`hooksConfig` is not an object ({e})"))?,
+            None => RawMap::new(),
+        };
+        config.insert("enabled".into(), raw(&serde_json::json!(true)));
+        top.insert(
+            "hooksConfig".into(),
+            RawValue::from_string(serde_json::to_string(&config).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    // Re-read and printed pretty, so that a file gate wrote reads like one a person did.
+    let compact = serde_json::to_string(&top).map_err(|e| e.to_string())?;
+    let value: IndexMap<String, OrderedJson> =
+        serde_json::from_str(&compact).map_err(|e| e.to_string())?;
+    let mut out = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+    out.push('\n');
+    Ok(out)
+}
+
+/// A JSON value that keeps its objects' key order (serde_json's own `Value` sorts them).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum OrderedJson {
+    Object(IndexMap<String, OrderedJson>),
+    Array(Vec<OrderedJson>),
+    Other(serde_json::Value),
+}
+
+/// Matcher groups without gate's handlers (a group left with none is dropped).
+fn without_gate_json(
+    groups: Vec<Box<RawValue>>,
+    agent: Agent,
+) -> std::result::Result<Vec<Box<RawValue>>, String> {
+    let mut out = Vec::new();
+    for g in groups {
+        let Ok(mut group) = serde_json::from_str::<RawMap>(g.get()) else {
+            out.push(g);
+            continue;
+        };
+        let Some(handlers) = group.get("hooks") else {
+            out.push(g);
+            continue;
+        };
+        let Ok(handlers) = serde_json::from_str::<Vec<Box<RawValue>>>(handlers.get()) else {
+            out.push(g);
+            continue;
+        };
+        let total = handlers.len();
+        let kept: Vec<Box<RawValue>> = handlers
+            .into_iter()
+            .filter(|h| {
+                let command = serde_json::from_str::<serde_json::Value>(h.get())
+                    .ok()
+                    .and_then(|v| {
+                        v.get("command")
+                            .and_then(|c| c.as_str())
+                            .map(str::to_string)
+                    });
+                !command.is_some_and(|c| is_gate_command(&c, agent))
+            })
+            .collect();
+        if kept.len() == total {
+            out.push(g);
+        } else if !kept.is_empty() {
+            group.insert(
+                "hooks".into(),
+                RawValue::from_string(serde_json::to_string(&kept).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?,
+            );
+            out.push(
+                RawValue::from_string(serde_json::to_string(&group).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Codex's config.toml, with gate's entries removed and, to install, added back; comments and
+/// everything else kept.
+fn edit_toml(
+    agent: Agent,
+    text: &str,
+    command: &str,
+    install: bool,
+) -> std::result::Result<String, String> {
+    use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
+    let mut doc: DocumentMut = text.parse().map_err(|e| format!("not valid TOML ({e})"))?;
+    if !doc.contains_key("hooks") {
+        let mut t = Table::new();
+        t.set_implicit(true);
+        doc.insert("hooks", Item::Table(t));
+    }
+    let hooks = doc["hooks"]
+        .as_table_mut()
+        .ok_or("`hooks` is not a table")?;
+    for (event, matcher, timeout) in agent.events() {
+        if let Some(item) = hooks.get_mut(event) {
+            let groups = item.as_array_of_tables_mut().ok_or(format!(
+                "`hooks.{event}` is not an array of tables ([[hooks.{event}]])"
+            ))?;
+            let mut i = 0;
+            while i < groups.len() {
+                let group = groups.get_mut(i).expect("in range");
+                let mut emptied = false;
+                if let Some(handlers) = group
+                    .get_mut("hooks")
+                    .and_then(Item::as_array_of_tables_mut)
+                {
+                    handlers.retain(|h| {
+                        !h.get("command")
+                            .and_then(Item::as_str)
+                            .is_some_and(|c| is_gate_command(c, agent))
+                    });
+                    emptied = handlers.is_empty();
+                }
+                if emptied {
+                    groups.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+            if groups.is_empty() {
+                hooks.remove(event);
+            }
+        }
+        if install {
+            let mut handler = Table::new();
+            handler.insert("type", value("command"));
+            handler.insert("command", value(command));
+            handler.insert("timeout", value(*timeout as i64));
+            let mut handlers = ArrayOfTables::new();
+            handlers.push(handler);
+            let mut group = Table::new();
+            group.insert("matcher", value(*matcher));
+            group.insert("hooks", Item::ArrayOfTables(handlers));
+            match hooks.get_mut(event).and_then(Item::as_array_of_tables_mut) {
+                Some(groups) => groups.push(group),
+                None => {
+                    let mut groups = ArrayOfTables::new();
+                    groups.push(group);
+                    hooks.insert(event, Item::ArrayOfTables(groups));
+                }
+            }
+        }
+    }
+    if hooks.is_empty() {
+        doc.remove("hooks");
+    }
+    Ok(doc.to_string())
+}
+
+/// The `[hooks.state."…"]` keys Codex trusts gate's handlers under: `PATH:event:group:handler`.
+fn codex_state_keys(path: &Path, text: &str) -> Vec<String> {
+    codex_handlers(text)
+        .into_iter()
+        .map(|(event, g, h)| format!("{}:{}:{g}:{h}", path.display(), snake(&event)))
+        .collect()
+}
+
+fn snake(event: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in event.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// gate's handlers in a Codex config: (event, group index, handler index).
+fn codex_handlers(text: &str) -> Vec<(String, usize, usize)> {
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let Some(hooks) = doc.get("hooks").and_then(|h| h.as_table()) else {
+        return out;
+    };
+    for (event, _, _) in Agent::Codex.events() {
+        let Some(groups) = hooks.get(event).and_then(|g| g.as_array_of_tables()) else {
+            continue;
+        };
+        for (g, group) in groups.iter().enumerate() {
+            let Some(handlers) = group.get("hooks").and_then(|h| h.as_array_of_tables()) else {
+                continue;
+            };
+            for (h, handler) in handlers.iter().enumerate() {
+                if handler
+                    .get("command")
+                    .and_then(|c| c.as_str())
+                    .is_some_and(|c| is_gate_command(c, Agent::Codex))
+                {
+                    out.push(((*event).to_string(), g, h));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One line of `gate doctor`'s agents section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentCheck {
+    pub name: String,
+    /// `ok`, `warn` or `fail`.
+    pub status: &'static str,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+/// For each agent found (its program on PATH or its directory in HOME): whether gate's hook is
+/// registered for every event it needs, runs a gate that exists, and (Codex) is trusted.
+pub fn doctor_checks() -> Vec<AgentCheck> {
+    let mut out = Vec::new();
+    for agent in Agent::ALL {
+        let on_path = crate::context::resolve_program(agent.program()).is_some();
+        let dir = agent.dir(None);
+        let has_dir = dir.as_deref().is_some_and(Path::is_dir);
+        if !on_path && !has_dir {
+            continue;
+        }
+        out.push(check_agent(agent, on_path));
+    }
+    out
+}
+
+fn check_agent(agent: Agent, on_path: bool) -> AgentCheck {
+    let name = agent.title().to_string();
+    let install = format!("gate hooks install {}", agent.hook_name());
+    let fail = |detail: String, fix: Option<String>| AgentCheck {
+        name: name.clone(),
+        status: "fail",
+        detail,
+        fix,
+    };
+    let Some(path) = agent.settings(None) else {
+        return fail("cannot find its settings (HOME is not set)".into(), None);
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return fail(
+                format!(
+                    "{} has no gate hooks (the file does not exist)",
+                    path.display()
+                ),
+                Some(install),
+            );
+        }
+        Err(e) => return fail(format!("cannot read {}: {e}", path.display()), None),
+    };
+    let commands = match registered(agent, &text) {
+        Ok(c) => c,
+        Err(why) => {
+            return fail(
+                format!("{}: {why}", path.display()),
+                Some(format!("fix the file, then run `{install}`")),
+            );
+        }
+    };
+    let mut missing = Vec::new();
+    let mut stale = Vec::new();
+    for (event, _, _) in agent.events() {
+        match commands.iter().find(|(e, _)| e == event) {
+            None => missing.push(*event),
+            Some((_, command)) => {
+                let (program, _) = split_program(command);
+                let exists = if program.contains('/') {
+                    Path::new(&program).is_file()
+                } else {
+                    crate::context::resolve_program(&program).is_some()
+                };
+                if !exists {
+                    stale.push(format!("{event} runs {program}, which does not exist"));
+                }
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return fail(
+            format!(
+                "{}: no gate hook for {}",
+                path.display(),
+                missing.join(", ")
+            ),
+            Some(install),
+        );
+    }
+    if !stale.is_empty() {
+        return fail(
+            format!("{}: {}", path.display(), stale.join("; ")),
+            Some(install),
+        );
+    }
+    let where_ = if on_path {
+        format!("`{}` on PATH", agent.program())
+    } else {
+        format!(
+            "not on PATH ({} only)",
+            agent
+                .dir(None)
+                .map(|d| d.display().to_string())
+                .unwrap_or_default()
+        )
+    };
+    if agent == Agent::Codex {
+        let keys = codex_state_keys(&path, &text);
+        let trusted: Vec<bool> = keys.iter().map(|k| codex_trusted(&text, k)).collect();
+        if trusted.iter().any(|t| !t) {
+            return AgentCheck {
+                name,
+                status: "warn",
+                detail: format!(
+                    "{}: gate's hooks are registered but not all are trusted; Codex skips an untrusted hook silently",
+                    path.display()
+                ),
+                fix: Some("start `codex`, open `/hooks` and trust gate's hooks; in CI pass `codex exec --dangerously-bypass-hook-trust`".into()),
+            };
+        }
+    }
+    AgentCheck {
+        name,
+        status: "ok",
+        detail: format!(
+            "{}: gate's hooks for {} ({where_})",
+            path.display(),
+            agent
+                .events()
+                .iter()
+                .map(|(e, _, _)| *e)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        fix: None,
+    }
+}
+
+/// Whether Codex's config records a trust for `key` (Codex compares it with the entry's own
+/// hash when it loads; an entry edited since shows as modified in `/hooks`).
+fn codex_trusted(text: &str, key: &str) -> bool {
+    text.parse::<toml_edit::DocumentMut>()
+        .ok()
+        .and_then(|doc| {
+            doc.get("hooks")?
+                .get("state")?
+                .get(key)?
+                .get("trusted_hash")?
+                .as_str()
+                .map(|h| !h.is_empty())
+        })
+        .unwrap_or(false)
+}
+
+/// gate's registered events in a settings file: (event, command).
+fn registered(agent: Agent, text: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    match agent {
+        Agent::ClaudeCode | Agent::Gemini => {
+            let v: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?;
+            if agent == Agent::Gemini
+                && v.pointer("/hooksConfig/enabled").and_then(|e| e.as_bool()) == Some(false)
+            {
+                return Err("hooks are turned off (`hooksConfig.enabled` is false)".into());
+            }
+            for (event, _, _) in agent.events() {
+                for group in v
+                    .pointer(&format!("/hooks/{event}"))
+                    .and_then(|g| g.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    for h in group
+                        .get("hooks")
+                        .and_then(|h| h.as_array())
+                        .into_iter()
+                        .flatten()
+                    {
+                        if let Some(c) = h.get("command").and_then(|c| c.as_str())
+                            && is_gate_command(c, agent)
+                        {
+                            out.push(((*event).to_string(), c.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        Agent::Codex => {
+            let doc: toml_edit::DocumentMut =
+                text.parse().map_err(|e| format!("not valid TOML ({e})"))?;
+            for (event, g, h) in codex_handlers(text) {
+                let command = doc["hooks"][&event][g]["hooks"][h]["command"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string();
+                out.push((event, command));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gate_commands_are_recognised_by_program_and_agent() {
+        assert!(is_gate_command("gate hook codex", Agent::Codex));
+        assert!(is_gate_command(
+            "/usr/local/bin/gate hook codex",
+            Agent::Codex
+        ));
+        assert!(is_gate_command(
+            "'/opt/my tools/gate' hook codex",
+            Agent::Codex
+        ));
+        assert!(!is_gate_command("gate hook claude-code", Agent::Codex));
+        assert!(!is_gate_command("/usr/bin/other hook codex", Agent::Codex));
+        assert!(!is_gate_command("gatekeeper hook codex", Agent::Codex));
+    }
+
+    #[test]
+    fn json_settings_keep_everything_else_in_order() {
+        let text = r#"{
+  "model": "opus",
+  "permissions": {"allow": ["Bash(ls:*)"], "deny": []},
+  "hooks": {
+    "PreToolUse": [
+      {"matcher": "Bash", "hooks": [{"type": "command", "command": "/old/gate hook claude-code"}, {"type": "command", "command": "audit.sh"}]}
+    ],
+    "Stop": [{"hooks": [{"type": "command", "command": "notify.sh"}]}]
+  },
+  "zeta": 1
+}
+"#;
+        let out = edit_json(Agent::ClaudeCode, text, "/new/gate hook claude-code", true).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        // Others' hooks stay, gate's old one is replaced by the new ones.
+        assert!(
+            out.contains("audit.sh") && out.contains("notify.sh"),
+            "{out}"
+        );
+        assert!(!out.contains("/old/gate"), "{out}");
+        assert_eq!(
+            v["hooks"]["PostToolUseFailure"][0]["hooks"][0]["command"],
+            "/new/gate hook claude-code"
+        );
+        // Key order of the file is kept.
+        let model = out.find("\"model\"").unwrap();
+        let perms = out.find("\"permissions\"").unwrap();
+        let zeta = out.find("\"zeta\"").unwrap();
+        assert!(model < perms && perms < zeta, "{out}");
+        // Idempotent.
+        assert_eq!(
+            edit_json(Agent::ClaudeCode, &out, "/new/gate hook claude-code", true).unwrap(),
+            out
+        );
+        // Uninstall leaves the rest.
+        let back = edit_json(Agent::ClaudeCode, &out, "/new/gate hook claude-code", false).unwrap();
+        assert!(!back.contains("gate hook"), "{back}");
+        assert!(
+            back.contains("audit.sh") && back.contains("notify.sh"),
+            "{back}"
+        );
+    }
+
+    #[test]
+    fn toml_settings_keep_comments_and_name_the_trust_keys() {
+        let text = "# my codex\nmodel = \"o4\"  # keep\n\n[[hooks.PreToolUse]]\nmatcher = \"Bash\"\n\n[[hooks.PreToolUse.hooks]]\ntype = \"command\"\ncommand = \"audit.sh\"\n";
+        let out = edit_toml(Agent::Codex, text, "/g/gate hook codex", true).unwrap();
+        assert!(
+            out.starts_with("# my codex\nmodel = \"o4\"  # keep"),
+            "{out}"
+        );
+        assert!(out.contains("audit.sh"), "{out}");
+        let keys = codex_state_keys(Path::new("/h/.codex/config.toml"), &out);
+        assert_eq!(
+            keys,
+            [
+                "/h/.codex/config.toml:pre_tool_use:1:0",
+                "/h/.codex/config.toml:post_tool_use:0:0"
+            ]
+        );
+        assert_eq!(
+            edit_toml(Agent::Codex, &out, "/g/gate hook codex", true).unwrap(),
+            out
+        );
+        let back = edit_toml(Agent::Codex, &out, "/g/gate hook codex", false).unwrap();
+        assert!(!back.contains("gate hook"), "{back}");
+        assert!(back.contains("audit.sh"), "{back}");
+    }
+
+    #[test]
+    fn broken_settings_are_refused_not_rewritten() {
+        assert!(edit_json(Agent::Gemini, "{ not json", "gate hook gemini", true).is_err());
+        assert!(edit_json(Agent::Gemini, r#"{"hooks": []}"#, "gate hook gemini", true).is_err());
+        assert!(edit_toml(Agent::Codex, "hooks = [", "gate hook codex", true).is_err());
+        assert!(edit_toml(Agent::Codex, "hooks = 3", "gate hook codex", true).is_err());
+    }
+}
