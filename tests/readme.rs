@@ -117,9 +117,12 @@ fn the_agent_hook_recipes_register_the_right_commands() {
                             assert_eq!(matcher, "Bash|Write|Edit|MultiEdit|NotebookEdit")
                         }
                         "gate hook claude-code" => assert_eq!(matcher, "Bash"),
-                        "gate hook gemini" => {
-                            assert_eq!(event, "BeforeTool");
+                        "gate hook gemini" if event == "BeforeTool" => {
                             assert_eq!(matcher, "run_shell_command|write_file|replace");
+                        }
+                        "gate hook gemini" => {
+                            assert_eq!(event, "AfterTool");
+                            assert_eq!(matcher, "run_shell_command");
                         }
                         other => panic!("unexpected hook command {other}"),
                     }
@@ -146,5 +149,77 @@ fn the_agent_hook_recipes_register_the_right_commands() {
         "gate hook codex",
     ] {
         assert!(seen.iter().any(|s| s == want), "no recipe registers {want}");
+    }
+}
+
+/// What the README shows for each agent is what `gate hooks install` writes (with `gate` for
+/// the absolute path).
+#[test]
+fn the_readme_recipes_are_what_hooks_install_writes() {
+    let env = Env::new();
+    for agent in ["claude-code", "gemini", "codex"] {
+        env.gate().args(["hooks", "install", agent]).status(0).run();
+    }
+    let exe = |cmd: &str| {
+        let (program, rest) = cmd.split_once(" hook ").unwrap();
+        assert!(
+            program.starts_with('/') && program.ends_with("gate"),
+            "{cmd}"
+        );
+        format!("gate hook {rest}")
+    };
+    let hooks_of = |v: &serde_json::Value| -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for (event, entries) in v["hooks"].as_object().unwrap() {
+            for entry in entries.as_array().unwrap() {
+                for h in entry["hooks"].as_array().unwrap() {
+                    out.push((
+                        event.clone(),
+                        entry["matcher"].as_str().unwrap().to_string(),
+                        h["command"].as_str().unwrap().to_string(),
+                    ));
+                }
+            }
+        }
+        out.sort();
+        out
+    };
+    let readme_json: Vec<serde_json::Value> = blocks("json")
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .filter(|v: &serde_json::Value| v.get("hooks").is_some())
+        .collect();
+    for (file, needle) in [
+        (".claude/settings.json", "gate hook claude-code"),
+        (".gemini/settings.json", "gate hook gemini"),
+    ] {
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(env.home().join(file)).unwrap()).unwrap();
+        let written: Vec<_> = hooks_of(&written)
+            .into_iter()
+            .map(|(e, m, c)| (e, m, exe(&c)))
+            .collect();
+        let shown = readme_json
+            .iter()
+            .find(|v| v.to_string().contains(needle))
+            .unwrap();
+        assert_eq!(written, hooks_of(shown), "{file}");
+    }
+    let written: toml::Value =
+        toml::from_str(&std::fs::read_to_string(env.home().join(".codex/config.toml")).unwrap())
+            .unwrap();
+    let shown: toml::Value = toml::from_str(&blocks("toml codex")[0]).unwrap();
+    for event in ["PreToolUse", "PostToolUse"] {
+        let w = &written["hooks"][event][0];
+        let s = &shown["hooks"][event][0];
+        assert_eq!(w["matcher"], s["matcher"], "{event}");
+        assert_eq!(
+            exe(w["hooks"][0]["command"].as_str().unwrap()),
+            s["hooks"][0]["command"].as_str().unwrap()
+        );
+        assert_eq!(
+            w["hooks"][0]["timeout"], s["hooks"][0]["timeout"],
+            "{event}"
+        );
     }
 }
