@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the ledger''s hash chain and checkpoints; name the first broken entry')
             [CompletionResult]::new('verify-command', 'verify-command', [CompletionResultType]::ParameterValue, 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'The ledger for auditors and SIEMs, oldest first')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Can gate protect you right now? ok / warn / FAIL per check, with the fix')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Policy tools')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter policy to the user policy path')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Agent hook adapters (Claude Code''s PreToolUse/PostToolUse)')
@@ -149,6 +150,13 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--grep', '--grep', [CompletionResultType]::ParameterName, 'Only requests whose command, script or reason contains TEXT (case-insensitive)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;doctor' {
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file to check instead of the user policy (the system policy still applies)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object: {"ok", "checks": [{"section", "name", "status", "detail", "fix"}]}')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'gate;rules' {
@@ -375,6 +383,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the ledger''s hash chain and checkpoints; name the first broken entry')
             [CompletionResult]::new('verify-command', 'verify-command', [CompletionResultType]::ParameterValue, 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'The ledger for auditors and SIEMs, oldest first')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Can gate protect you right now? ok / warn / FAIL per check, with the fix')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Policy tools')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter policy to the user policy path')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Agent hook adapters (Claude Code''s PreToolUse/PostToolUse)')
@@ -418,6 +427,9 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             break
         }
         'gate;help;export' {
+            break
+        }
+        'gate;help;doctor' {
             break
         }
         'gate;help;rules' {

@@ -31,6 +31,9 @@ _gate() {
             gate,deny)
                 cmd="gate__subcmd__deny"
                 ;;
+            gate,doctor)
+                cmd="gate__subcmd__doctor"
+                ;;
             gate,export)
                 cmd="gate__subcmd__export"
                 ;;
@@ -105,6 +108,9 @@ _gate() {
                 ;;
             gate__subcmd__help,deny)
                 cmd="gate__subcmd__help__subcmd__deny"
+                ;;
+            gate__subcmd__help,doctor)
+                cmd="gate__subcmd__help__subcmd__doctor"
                 ;;
             gate__subcmd__help,export)
                 cmd="gate__subcmd__help__subcmd__export"
@@ -278,7 +284,7 @@ _gate() {
 
     case "${cmd}" in
         gate)
-            opts="-h -V --reason --as --timeout --channel --json --policy --help --version run shell check log show pending approve deny verify verify-command export rules init hook hooks checkpoints shim shim-exec completions man help"
+            opts="-h -V --reason --as --timeout --channel --json --policy --help --version run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -461,6 +467,24 @@ _gate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gate__subcmd__doctor)
+            opts="-h --json --policy --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gate__subcmd__export)
             opts="-h --format --since --until --status --decision --rule --agent --user --grep --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -512,7 +536,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help)
-            opts="run shell check log show pending approve deny verify verify-command export rules init hook hooks checkpoints shim shim-exec completions man help"
+            opts="run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -596,6 +620,20 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help__subcmd__deny)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -39,6 +39,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand verify 'Check the ledger''s hash chain and checkpoints; name the first broken entry'
             cand verify-command 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)'
             cand export 'The ledger for auditors and SIEMs, oldest first'
+            cand doctor 'Can gate protect you right now? ok / warn / FAIL per check, with the fix'
             cand rules 'Policy tools'
             cand init 'Write a commented starter policy to the user policy path'
             cand hook 'Agent hook adapters (Claude Code''s PreToolUse/PostToolUse)'
@@ -135,6 +136,12 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --grep 'Only requests whose command, script or reason contains TEXT (case-insensitive)'
             cand -h 'Print help'
             cand --help 'Print help'
+        }
+        &'gate;doctor'= {
+            cand --policy 'Policy file to check instead of the user policy (the system policy still applies)'
+            cand --json 'One JSON object: {"ok", "checks": [{"section", "name", "status", "detail", "fix"}]}'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;rules'= {
             cand -h 'Print help'
@@ -319,6 +326,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand verify 'Check the ledger''s hash chain and checkpoints; name the first broken entry'
             cand verify-command 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)'
             cand export 'The ledger for auditors and SIEMs, oldest first'
+            cand doctor 'Can gate protect you right now? ok / warn / FAIL per check, with the fix'
             cand rules 'Policy tools'
             cand init 'Write a commented starter policy to the user policy path'
             cand hook 'Agent hook adapters (Claude Code''s PreToolUse/PostToolUse)'
@@ -351,6 +359,8 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;verify-command'= {
         }
         &'gate;help;export'= {
+        }
+        &'gate;help;doctor'= {
         }
         &'gate;help;rules'= {
             cand lint 'Parse and validate a policy, then run its inline tests'

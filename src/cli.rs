@@ -13,6 +13,7 @@ Examples:
   gate check --shell 'cd /srv && make deploy'
   gate log -n 20                            the newest requests in the ledger
   gate verify                               check the ledger's hash chain
+  gate doctor                               can gate protect you here? what to fix if not
   gate init                                 write a starter policy to edit
 
 Exit codes: the command's own; 77 denied, 75 expired, 69 no approval channel,
@@ -179,6 +180,22 @@ pub enum Command {
         format: ExportFormat,
         #[command(flatten)]
         filter: FilterArgs,
+    },
+
+    /// Can gate protect you right now? ok / warn / FAIL per check, with the fix
+    ///
+    /// Checks gate itself (the `gate` on PATH, its version), the policy (its layers and their
+    /// SHA-256, packs, rules, lint), the ledger (size, newest event, the hash chain, the intake,
+    /// sync mode), the PATH shims, Slack and the webhook when configured (each within a short
+    /// timeout), CI and agent detection, and the agents' hooks. Exit 0 when nothing fails, 1
+    /// when something does.
+    Doctor {
+        /// One JSON object: {"ok", "checks": [{"section", "name", "status", "detail", "fix"}]}
+        #[arg(long)]
+        json: bool,
+        /// Policy file to check instead of the user policy (the system policy still applies)
+        #[arg(long, value_name = "FILE", env = crate::env_vars::GATE_POLICY)]
+        policy: Option<PathBuf>,
     },
 
     /// Policy tools

@@ -155,6 +155,7 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         Some(Command::Pending { json }) => commands::approve::pending(json),
         Some(Command::Approve { id, comment }) => commands::approve::answer(&id, comment, true),
         Some(Command::Deny { id, comment }) => commands::approve::answer(&id, comment, false),
+        Some(Command::Doctor { json, policy }) => commands::doctor::doctor(json, policy),
         Some(Command::Rules { command }) => commands::rules::rules(command),
         Some(Command::Init { force, path }) => commands::init::init(force, path),
         Some(Command::Hook { agent }) => dispatch_hook(agent),

@@ -71,6 +71,47 @@ pub fn payload(req: &Request) -> Value {
     })
 }
 
+/// The secret that signs requests, from `$secret_env`.
+pub fn secret(cfg: &WebhookConfig) -> Result<Vec<u8>, String> {
+    match std::env::var(&cfg.secret_env) {
+        Ok(s) if !s.is_empty() => Ok(s.into_bytes()),
+        _ => Err(format!(
+            "${} is not set: put the shared secret that signs webhook requests in it (or name another variable with [webhook] secret_env)",
+            cfg.secret_env
+        )),
+    }
+}
+
+fn client(connect_timeout: Duration, timeout: Duration) -> Result<Client, String> {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        .user_agent(concat!("gate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot set up HTTPS: {e}"))
+}
+
+/// Whether the receiver at `[webhook] url` answers at all (`gate doctor`): a `HEAD`, given up
+/// after `timeout`; any HTTP status counts, since a receiver need only handle POST and GET.
+/// What it answered, or why nothing did, with the URL masked (the `sig` of a Power Automate
+/// trigger URL is its secret).
+pub fn probe(cfg: &WebhookConfig, timeout: Duration) -> Result<String, String> {
+    let url = crate::redact::Redactor::new(&[])
+        .map(|r| r.text(&cfg.url))
+        .unwrap_or_else(|_| crate::redact::MASK.into());
+    let resp = client(timeout, timeout)?
+        .head(&cfg.url)
+        .send()
+        .map_err(|e| {
+            format!(
+                "cannot reach the webhook at {url}: {}",
+                describe_http_error(&e)
+            )
+        })?;
+    Ok(format!("{url} answered {}", resp.status()))
+}
+
 enum Answer {
     Decision(Vote),
     Pending(Option<String>),
@@ -78,26 +119,10 @@ enum Answer {
 
 impl Webhook {
     pub fn open(cfg: &WebhookConfig) -> Result<Self, String> {
-        let secret = match std::env::var(&cfg.secret_env) {
-            Ok(s) if !s.is_empty() => s.into_bytes(),
-            _ => {
-                return Err(format!(
-                    "${} is not set: put the shared secret that signs webhook requests in it (or name another variable with [webhook] secret_env)",
-                    cfg.secret_env
-                ));
-            }
-        };
-        let http = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .user_agent(concat!("gate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
         Ok(Webhook {
             cfg: cfg.clone(),
-            secret,
-            http,
+            secret: secret(cfg)?,
+            http: client(Duration::from_secs(5), Duration::from_secs(10))?,
         })
     }
 

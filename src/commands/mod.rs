@@ -3,6 +3,7 @@
 pub mod approve;
 pub mod check;
 pub mod checkpoints;
+pub mod doctor;
 pub mod init;
 pub mod log;
 pub mod meta;

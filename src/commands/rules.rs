@@ -96,9 +96,9 @@ pub fn run_tests(policy: &Policy) -> (usize, Vec<Failure>) {
 
 /// What loading leaves for later: regexes are only syntax-checked at load (compiling them all
 /// would slow every run); lint compiles each one.
-fn check_regexes(policy: Policy) -> std::result::Result<Policy, Problems> {
+fn regex_problems(policy: &Policy) -> Vec<policy::Problem> {
     use crate::policy::{Matcher, Problem};
-    let problems: Vec<Problem> = policy
+    policy
         .rules
         .iter()
         .filter_map(|rule| match &rule.matcher {
@@ -112,16 +112,48 @@ fn check_regexes(policy: Policy) -> std::result::Result<Policy, Problems> {
             }),
             Matcher::Command(_) => None,
         })
-        .collect();
-    if problems.is_empty() {
-        Ok(policy)
-    } else {
-        Err(Problems(problems))
+        .collect()
+}
+
+/// What `gate rules lint` finds in a policy that loaded: the problems loading leaves for later
+/// (when there are any, the inline tests are not run) and the inline tests.
+pub struct Lint {
+    pub problems: Vec<policy::Problem>,
+    pub passed: usize,
+    pub failures: Vec<Failure>,
+}
+
+impl Lint {
+    pub fn of(policy: &Policy) -> Lint {
+        let problems = regex_problems(policy);
+        let (passed, failures) = if problems.is_empty() {
+            run_tests(policy)
+        } else {
+            (0, Vec::new())
+        };
+        Lint {
+            problems,
+            passed,
+            failures,
+        }
     }
 }
 
 fn lint(file: Option<PathBuf>, as_json: bool) -> Result<Exit> {
-    let policy = match load(file).and_then(check_regexes) {
+    let linted = load(file).and_then(|policy| {
+        let lint = Lint::of(&policy);
+        if lint.problems.is_empty() {
+            Ok((policy, lint))
+        } else {
+            Err(Problems(lint.problems))
+        }
+    });
+    let (
+        policy,
+        Lint {
+            passed, failures, ..
+        },
+    ) = match linted {
         Ok(p) => p,
         Err(problems) => {
             if as_json {
@@ -139,7 +171,6 @@ fn lint(file: Option<PathBuf>, as_json: bool) -> Result<Exit> {
             return Err(Error::Policy(problems));
         }
     };
-    let (passed, failures) = run_tests(&policy);
     if as_json {
         println!(
             "{}",

@@ -123,7 +123,8 @@ fn install(dir: &Path, programs: &[String]) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-fn list(dir: &Path) -> Result<Exit> {
+/// The shims in `dir`, sorted by name.
+pub fn installed(dir: &Path) -> Vec<PathBuf> {
     let mut entries: Vec<_> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok())
@@ -133,6 +134,19 @@ fn list(dir: &Path) -> Result<Exit> {
         Err(_) => Vec::new(),
     };
     entries.sort();
+    entries
+}
+
+/// The gate a shim runs: the path in its `exec '…' shim-exec` line, as `install` quoted it.
+pub fn shim_gate(shim: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(shim).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix("exec '"))?;
+    let (quoted, _) = line.split_once("' shim-exec ")?;
+    Some(PathBuf::from(quoted.replace("'\\''", "'")))
+}
+
+fn list(dir: &Path) -> Result<Exit> {
+    let entries = installed(dir);
     if entries.is_empty() {
         println!("no shims in {}", dir.display());
     }

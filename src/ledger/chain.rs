@@ -241,6 +241,14 @@ impl Checker {
         }
     }
 
+    /// Start the walk after event `seq`, whose stored `hash` is taken as it is: the events
+    /// after it are checked, those up to it are not (`gate doctor` on a large ledger).
+    pub fn after(mut self, seq: i64, hash: &[u8]) -> Self {
+        self.last_seq = seq;
+        self.last_hash = Some(hash.try_into().unwrap_or([0xff; 32]));
+        self
+    }
+
     /// Check the seals of votes and verdicts with the ledger key; before `seals_begin` (a
     /// ledger written before gate sealed them) a missing seal is excused.
     pub fn with_key(mut self, key: Option<Vec<u8>>, seals_begin: Option<i64>) -> Self {

@@ -637,6 +637,12 @@ impl Ledger {
 
     /// Check the hash chain: names the first event that was changed, removed, inserted or reordered.
     pub fn verify(&self) -> Result<chain::Report> {
+        self.verify_after(0)
+    }
+
+    /// [`Ledger::verify`] of the events after `start` only, chained to the stored hash of the
+    /// event before them (0: the whole chain).
+    pub fn verify_after(&self, start: i64) -> Result<chain::Report> {
         let checkpoints = checkpoint::read(&self.path)?;
         // Without the key (an auditor's copy of the file alone) seals go unchecked, and say so.
         let key = keyed::read_key(&self.path).ok().flatten();
@@ -652,12 +658,30 @@ impl Ledger {
         let mut checker = chain::Checker::with_checkpoints(checkpoints)
             .with_key(key, seals_begin)
             .with_end(end);
-        // Borrowed rows, nothing parsed: this walks every event of the ledger.
+        if start > 0 {
+            let before: Option<(i64, Vec<u8>)> = self
+                .conn
+                .query_row(
+                    "SELECT seq, hash FROM events WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1",
+                    [start],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(err)?;
+            if let Some((seq, hash)) = before {
+                checker = checker.after(seq, &hash);
+            }
+        }
+        // Borrowed rows, nothing parsed: this walks every event after `start`.
         let mut stmt = self
             .conn
-            .prepare("SELECT seq, request, time, kind, data, hash FROM events ORDER BY seq")
+            .prepare(
+                "SELECT seq, request, time, kind, data, hash FROM events WHERE seq > ?1 ORDER BY seq",
+            )
             .map_err(err)?;
-        let mut rows = stmt.query([]).map_err(err)?;
+        // The whole walk has no lower bound: a row put in with a seq of 0 or below is a break too.
+        let from = if start > 0 { start } else { i64::MIN };
+        let mut rows = stmt.query([from]).map_err(err)?;
         while let Some(row) = rows.next().map_err(err)? {
             let hash = match row.get_ref(5).map_err(err)? {
                 rusqlite::types::ValueRef::Blob(b) => b,
@@ -676,6 +700,31 @@ impl Ledger {
             }
         }
         Ok(checker.finish())
+    }
+
+    /// The newest event, for `gate doctor`.
+    pub fn last_event(&self) -> Result<Option<store::LastEvent>> {
+        self.conn
+            .query_row(
+                "SELECT seq, time, kind FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(store::LastEvent {
+                        seq: r.get(0)?,
+                        time: r.get(1)?,
+                        kind: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| Error::ledger(&self.path, describe(&e)))
+    }
+
+    /// SQLite's journal mode (`wal`).
+    pub fn journal_mode(&self) -> Result<String> {
+        self.conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(|e| Error::ledger(&self.path, describe(&e)))
     }
 
     /// Where sealing began on a ledger written before it: the first `seals_begin` event, if

@@ -39,6 +39,41 @@ impl Appended {
     }
 }
 
+/// The newest event, as [`Summary`] gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastEvent {
+    pub seq: i64,
+    pub time: String,
+    pub kind: String,
+}
+
+/// What `gate doctor` reports of a ledger, read without walking it. Sizes a backend does not
+/// have (a server's database has no WAL file beside it) are 0.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// The database's own size in bytes.
+    pub bytes: u64,
+    /// The write-ahead log's size in bytes.
+    pub wal_bytes: u64,
+    /// The newest event's number: the number of events, while the chain is intact.
+    pub events: i64,
+    pub last: Option<LastEvent>,
+    /// SQLite's journal mode (`wal`).
+    pub journal_mode: String,
+    /// Whether a writer can write the database (else every run fails with exit 74).
+    pub writable: bool,
+    /// The database file's permission bits.
+    pub mode: u32,
+    /// Bytes of allowed and denied decisions waiting in the intake when the ledger was opened
+    /// (opening for reading chains them).
+    pub intake_found: u64,
+    /// Bytes still waiting, not chained: opening could not chain them.
+    pub intake_waiting: u64,
+    /// Why writers stopped using the intake: a writer could not open the ledger with decisions
+    /// waiting (they open the ledger themselves, and fail with that error, until one can).
+    pub intake_blocked: Option<String>,
+}
+
 pub trait Store {
     /// Where the ledger lives, for messages (a file path here; a URL for a network backend).
     fn location(&self) -> String;
@@ -129,6 +164,13 @@ pub trait Store {
     /// Walk the whole chain (and the checkpoints) and report the first broken event.
     fn verify(&self) -> Result<chain::Report>;
 
+    /// [`Store::verify`] of the newest `events` events only, trusting the stored hash of the
+    /// one before them: a quick look at a ledger too large to walk in a moment.
+    fn verify_recent(&self, events: u64) -> Result<chain::Report>;
+
+    /// Sizes, the newest event, and the state of the intake, without walking the chain.
+    fn summary(&self) -> Result<Summary>;
+
     /// Requests that pass `filter`, newest first (or oldest first), at most `limit`.
     fn query(
         &self,
@@ -177,16 +219,28 @@ pub fn open(sync: SyncMode) -> Result<Box<dyn Store>> {
 /// Open an existing ledger for reading.
 pub fn open_read() -> Result<Box<dyn Store>> {
     let path = path()?;
+    let waiting = intake::waiting_bytes(&path);
     let ledger = Ledger::open_read(&path)?;
-    Ok(Box::new(Sqlite::opened(path, SyncMode::Normal, ledger)))
+    Ok(Box::new(Sqlite::opened(
+        path,
+        SyncMode::Normal,
+        ledger,
+        waiting,
+    )))
 }
 
 /// Open an existing ledger for `gate verify`: as [`open_read`], once whatever was left for it
 /// to chain (the hook's intake) has been checked against it, whatever it holds.
 pub fn open_audit() -> Result<Box<dyn Store>> {
     let path = path()?;
+    let waiting = intake::waiting_bytes(&path);
     let ledger = Ledger::open_audit(&path)?;
-    Ok(Box::new(Sqlite::opened(path, SyncMode::Normal, ledger)))
+    Ok(Box::new(Sqlite::opened(
+        path,
+        SyncMode::Normal,
+        ledger,
+        waiting,
+    )))
 }
 
 /// The SQLite backend: the database file and, beside it, the key, the hook's intake and the
@@ -200,6 +254,8 @@ pub struct Sqlite {
     /// Whether the database is a writable SQLite file and no writer was refused by it (checked
     /// once a process: see [`Sqlite::intake_will_do`]).
     intake_usable: OnceCell<bool>,
+    /// Bytes waiting in the intake when a reader opened the ledger (and chained them).
+    intake_at_open: Option<u64>,
 }
 
 impl Sqlite {
@@ -210,12 +266,14 @@ impl Sqlite {
             ledger: OnceCell::new(),
             key: OnceCell::new(),
             intake_usable: OnceCell::new(),
+            intake_at_open: None,
         }
     }
 
-    fn opened(path: PathBuf, sync: SyncMode, ledger: Ledger) -> Self {
-        let s = Sqlite::new(path, sync);
+    fn opened(path: PathBuf, sync: SyncMode, ledger: Ledger, intake_at_open: u64) -> Self {
+        let mut s = Sqlite::new(path, sync);
         let _ = s.ledger.set(ledger);
+        s.intake_at_open = Some(intake_at_open);
         s
     }
 
@@ -306,11 +364,13 @@ impl Store for Sqlite {
         self.ledger()?.events_after(request, seq)
     }
     fn reader(&self) -> Result<Box<dyn Store + Send>> {
+        let waiting = intake::waiting_bytes(&self.path);
         let ledger = Ledger::open_read(&self.path)?;
         Ok(Box::new(Sqlite::opened(
             self.path.clone(),
             self.sync,
             ledger,
+            waiting,
         )))
     }
     fn pending(&self) -> Result<Vec<(RequestRecord, Value)>> {
@@ -328,6 +388,41 @@ impl Store for Sqlite {
             report.key = Some(keyed::key_path(&self.path).display().to_string());
         }
         Ok(report)
+    }
+    fn verify_recent(&self, events: u64) -> Result<chain::Report> {
+        let ledger = self.ledger()?;
+        let end = ledger.last_event()?.map_or(0, |last| last.seq);
+        let start = end.saturating_sub(i64::try_from(events).unwrap_or(i64::MAX));
+        let mut report = ledger.verify_after(start.max(0))?;
+        if report.seals_unchecked > 0 {
+            report.key = Some(keyed::key_path(&self.path).display().to_string());
+        }
+        Ok(report)
+    }
+    fn summary(&self) -> Result<Summary> {
+        use std::os::unix::fs::PermissionsExt;
+        let ledger = self.ledger()?;
+        let last = ledger.last_event()?;
+        let journal_mode = ledger.journal_mode()?;
+        let meta = std::fs::metadata(&self.path).ok();
+        let waiting = intake::waiting_bytes(&self.path);
+        let blocked = intake::blocked(&self.path).then(|| {
+            std::fs::read_to_string(intake::error_path(&self.path))
+                .map(|t| t.trim().to_string())
+                .unwrap_or_default()
+        });
+        Ok(Summary {
+            bytes: meta.as_ref().map_or(0, |m| m.len()),
+            wal_bytes: std::fs::metadata(super::sibling(&self.path, "-wal")).map_or(0, |m| m.len()),
+            events: last.as_ref().map_or(0, |l| l.seq),
+            last,
+            journal_mode,
+            writable: is_writable_sqlite_file(&self.path),
+            mode: meta.map_or(0, |m| m.permissions().mode() & 0o7777),
+            intake_found: self.intake_at_open.unwrap_or(waiting),
+            intake_waiting: waiting,
+            intake_blocked: blocked,
+        })
     }
     fn query(
         &self,
@@ -358,4 +453,80 @@ fn is_writable_sqlite_file(path: &Path) -> bool {
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o200 != 0)
         && file.read_exact(&mut magic).is_ok()
         && &magic == b"SQLite format 3\0"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Kind;
+
+    fn ledger_of(events: usize) -> (tempfile::TempDir, Sqlite) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Sqlite::new(dir.path().join("ledger.db"), SyncMode::Normal);
+        for i in 0..events {
+            let id = format!("r{i}");
+            let _ = store
+                .append(&[NewEvent::new(
+                    &id,
+                    Kind::Request,
+                    serde_json::json!({ "n": i }),
+                )])
+                .unwrap();
+        }
+        (dir, store)
+    }
+
+    fn tamper(store: &Sqlite, seq: i64) {
+        let conn = rusqlite::Connection::open(&store.path).unwrap();
+        conn.execute_batch(&format!(
+            "DROP TRIGGER IF EXISTS events_append_only_update; UPDATE events SET data = '{{\"n\":99}}' WHERE seq = {seq};"
+        ))
+        .unwrap();
+    }
+
+    #[test]
+    fn the_recent_events_are_verified_from_the_one_before_them() {
+        let (_dir, store) = ledger_of(10);
+        let report = store.verify_recent(3).unwrap();
+        assert!(report.ok, "{report:?}");
+        assert_eq!(report.events, 3);
+        assert_eq!(report.head, store.verify().unwrap().head);
+        // A change before the newest three is not seen by that look, only by the whole walk.
+        tamper(&store, 4);
+        assert!(store.verify_recent(3).unwrap().ok);
+        assert_eq!(store.verify().unwrap().first_broken.unwrap().seq, 4);
+        // Within them it is.
+        tamper(&store, 9);
+        let broken = store.verify_recent(3).unwrap().first_broken.unwrap();
+        assert_eq!(broken.seq, 9);
+        // More than there are: the whole chain.
+        assert_eq!(store.verify_recent(1000).unwrap().events, 4);
+    }
+
+    #[test]
+    fn the_whole_walk_sees_rows_numbered_below_one() {
+        let (_dir, store) = ledger_of(3);
+        let conn = rusqlite::Connection::open(&store.path).unwrap();
+        conn.execute_batch(
+            "INSERT INTO events (seq, request, time, kind, data, hash) SELECT -1, request, time, kind, data, hash FROM events WHERE seq = 1;",
+        )
+        .unwrap();
+        assert_eq!(store.verify().unwrap().first_broken.unwrap().seq, -1);
+    }
+
+    #[test]
+    fn the_summary_names_the_newest_event_and_the_files() {
+        let (_dir, store) = ledger_of(3);
+        let s = store.summary().unwrap();
+        assert_eq!(s.events, 3);
+        let last = s.last.unwrap();
+        assert_eq!((last.seq, last.kind.as_str()), (3, "request"));
+        assert!(s.bytes > 0);
+        assert!(s.wal_bytes > 0, "the WAL is kept between runs");
+        assert!(s.journal_mode.eq_ignore_ascii_case("wal"));
+        assert!(s.writable);
+        assert_eq!(s.mode & 0o777, 0o600);
+        assert_eq!((s.intake_found, s.intake_waiting), (0, 0));
+        assert_eq!(s.intake_blocked, None);
+    }
 }

@@ -12,6 +12,16 @@ use crate::policy::{self, LoadOptions, Policy};
 use crate::ui;
 
 pub fn load_policy(override_path: Option<PathBuf>) -> Result<Policy> {
+    let (policy, warnings) = load_policy_quietly(override_path)?;
+    for w in warnings {
+        ui::note(&format!("warning: {w}"));
+    }
+    Ok(policy)
+}
+
+/// [`load_policy`] with its warnings (an ignored system policy) returned instead of printed:
+/// `gate doctor` reports them as checks.
+pub fn load_policy_quietly(override_path: Option<PathBuf>) -> Result<(Policy, Vec<String>)> {
     let opts = LoadOptions {
         override_path,
         // Deliberately not overridable from the environment: the system policy is the
@@ -19,11 +29,7 @@ pub fn load_policy(override_path: Option<PathBuf>) -> Result<Policy> {
         system_path: None,
         user_path: None,
     };
-    let (policy, warnings) = policy::load(&opts).map_err(Error::Policy)?;
-    for w in warnings {
-        ui::note(&format!("warning: {w}"));
-    }
-    Ok(policy)
+    policy::load(&opts).map_err(Error::Policy)
 }
 
 /// The policy with every rule of its packs parsed (`gate rules`), not only those a command

@@ -332,6 +332,15 @@ fn handle(state: &Mutex<State>, req: &HttpRequest) -> HttpResponse {
     match method.as_str() {
         "auth.test" => ok(json!({"url": "https://acme.slack.com/", "team": "Acme",
             "user": "gatebot", "team_id": "T1", "user_id": "UGATEBOT", "bot_id": "BGATE"})),
+        "conversations.info" => {
+            if params["channel"] != CHANNEL {
+                return err("channel_not_found");
+            }
+            ok(
+                json!({"channel": {"id": CHANNEL, "name": "deploys", "is_channel": true,
+                "is_archived": false, "is_member": true}}),
+            )
+        }
         "chat.postMessage" => {
             if params["channel"] != CHANNEL {
                 return err("channel_not_found");

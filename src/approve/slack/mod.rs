@@ -28,11 +28,13 @@ use crate::policy::{SlackConfig, SlackMode};
 
 mod api;
 mod people;
+mod probe;
 mod render;
 mod socket;
 pub use api::poll_interval;
 use api::{Body, POLLS_PER_MINUTE, jitter, wait_out};
 use people::Tally;
+pub use probe::Probe;
 pub use render::{blocks, escape};
 use render::{fallback, final_state};
 use socket::{Envelope, Socket};
@@ -80,49 +82,76 @@ impl Fail {
     }
 }
 
+/// The bot token from `$token_env`, checked for presence and shape.
+pub fn bot_token(cfg: &SlackConfig) -> Result<String, String> {
+    match std::env::var(&cfg.token_env) {
+        Ok(t) if !t.trim().is_empty() => {
+            let t = t.trim();
+            if t.starts_with("xoxb-") || t.starts_with("xoxp-") {
+                Ok(t.to_string())
+            } else {
+                Err(format!(
+                    "${} does not hold a Slack bot or user token (expected xoxb-… or xoxp-…)",
+                    cfg.token_env
+                ))
+            }
+        }
+        _ => Err(format!(
+            "${} is not set: put the Slack bot token (xoxb-…) in it, or name another variable with [slack] token_env",
+            cfg.token_env
+        )),
+    }
+}
+
+/// Socket mode's app-level token from `$app_token_env`, checked for presence and shape.
+pub fn app_token(cfg: &SlackConfig) -> Result<String, String> {
+    match std::env::var(&cfg.app_token_env) {
+        Ok(t) if t.trim().starts_with("xapp-") => Ok(t.trim().to_string()),
+        Ok(t) if !t.trim().is_empty() => Err(format!(
+            "${} does not hold a Slack app-level token (expected xapp-…)",
+            cfg.app_token_env
+        )),
+        _ => Err(format!(
+            "${} is not set: socket mode needs an app-level token (xapp-…) with connections:write, or name another variable with [slack] app_token_env",
+            cfg.app_token_env
+        )),
+    }
+}
+
 impl Slack {
     /// Check the configuration and the token's presence and shape (no network yet).
     pub fn open(
         cfg: &SlackConfig,
         ledger: Option<Box<dyn crate::ledger::Store + Send>>,
     ) -> Result<Self, String> {
-        let token = match std::env::var(&cfg.token_env) {
-            Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
-            _ => {
-                return Err(format!(
-                    "${} is not set: put the Slack bot token (xoxb-…) in it, or name another variable with [slack] token_env",
-                    cfg.token_env
-                ));
-            }
+        Self::open_with(cfg, ledger, Duration::from_secs(5), Duration::from_secs(15))
+    }
+
+    /// [`Slack::open`] for a quick look (`gate doctor`): each call gives up after `timeout`,
+    /// connecting included. Socket mode's app token is not required here (see [`app_token`]).
+    pub fn probe(cfg: &SlackConfig, timeout: Duration) -> Result<Self, String> {
+        let cfg = SlackConfig {
+            mode: SlackMode::Poll,
+            ..cfg.clone()
         };
-        if !(token.starts_with("xoxb-") || token.starts_with("xoxp-")) {
-            return Err(format!(
-                "${} does not hold a Slack bot or user token (expected xoxb-… or xoxp-…)",
-                cfg.token_env
-            ));
-        }
+        Self::open_with(&cfg, None, timeout, timeout)
+    }
+
+    fn open_with(
+        cfg: &SlackConfig,
+        ledger: Option<Box<dyn crate::ledger::Store + Send>>,
+        connect_timeout: Duration,
+        timeout: Duration,
+    ) -> Result<Self, String> {
+        let token = bot_token(cfg)?;
         let app_token = match cfg.mode {
             SlackMode::Poll => None,
-            SlackMode::Socket => match std::env::var(&cfg.app_token_env) {
-                Ok(t) if t.trim().starts_with("xapp-") => Some(t.trim().to_string()),
-                Ok(t) if !t.trim().is_empty() => {
-                    return Err(format!(
-                        "${} does not hold a Slack app-level token (expected xapp-…)",
-                        cfg.app_token_env
-                    ));
-                }
-                _ => {
-                    return Err(format!(
-                        "${} is not set: socket mode needs an app-level token (xapp-…) with connections:write, or name another variable with [slack] app_token_env",
-                        cfg.app_token_env
-                    ));
-                }
-            },
+            SlackMode::Socket => Some(app_token(cfg)?),
         };
         let http = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
+            .connect_timeout(connect_timeout)
+            .timeout(timeout)
             .user_agent(concat!("gate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
