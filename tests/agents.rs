@@ -573,3 +573,27 @@ fn codex_reads_only_the_answer_on_stderr() {
         "a notice for a person: {err}"
     );
 }
+
+/// Codex sends PostToolUse for failed commands too, with the output as a plain string and no
+/// exit code: the outcome is recorded as ran with the code unknown, never as a 0.
+#[test]
+fn codex_outcomes_without_an_exit_code_stay_unknown() {
+    let env = Env::new();
+    let pre = json!({
+        "hook_event_name": "PreToolUse", "tool_name": "Bash",
+        "tool_input": {"command": "sh -c 'exit 3'"},
+        "session_id": "codex-sess", "tool_use_id": "call_1", "cwd": "/tmp",
+    });
+    let (rc, _, err) = env.hook_for("codex", &pre.to_string());
+    assert_eq!(rc, 0, "{err}");
+    let post = json!({
+        "hook_event_name": "PostToolUse", "tool_name": "Bash",
+        "tool_input": {"command": "sh -c 'exit 3'"}, "tool_response": "",
+        "session_id": "codex-sess", "tool_use_id": "call_1", "cwd": "/tmp",
+    });
+    let (rc, _, err) = env.hook_for("codex", &post.to_string());
+    assert_eq!(rc, 0, "{err}");
+    let r = &env.log()[0];
+    assert_eq!(r["status"], "ran");
+    assert!(r["exit_code"].is_null(), "{r}");
+}

@@ -440,7 +440,7 @@ fn post_tool_use(input: &Value, opts: &Options, event: &str) -> Result<Exit> {
         post_checkpoints(appended, opts);
         return Ok(d.no_decision());
     }
-    let outcome = read_outcome(input, event);
+    let outcome = read_outcome(input, event, d);
     // Masked with the built-in patterns (the policy is not loaded here), and kept short.
     let error = outcome.error.as_deref().map(|e| {
         let masked = crate::redact::Redactor::new(&[])
@@ -477,11 +477,12 @@ struct ToolEnd {
 /// Read the outcome from each agent's post-tool input:
 /// - Claude Code `PostToolUse`: success (exit 0); `tool_response.interrupted`; `duration_ms`.
 /// - Claude Code `PostToolUseFailure`: `error` (`Exit code N` …), `is_interrupt`, `duration_ms`.
-/// - Codex `PostToolUse`: `tool_response` with an exit code field when it gives one.
+/// - Codex `PostToolUse`: sent for failed commands too, with `tool_response` the output as a
+///   plain string and no exit code: the code is unknown (never taken for 0).
 /// - Gemini `AfterTool`: `tool_response` text holding `Exit Code: N`.
 ///
 /// Output itself is never stored (it may hold secrets); its size says enough for an audit.
-fn read_outcome(input: &Value, event: &str) -> ToolEnd {
+fn read_outcome(input: &Value, event: &str, d: Dialect) -> ToolEnd {
     let resp = input.get("tool_response").cloned().unwrap_or(Value::Null);
     let len = |k: &str| resp.get(k).and_then(Value::as_str).map(str::len);
     let duration_ms = input.get("duration_ms").and_then(Value::as_u64);
@@ -522,9 +523,17 @@ fn read_outcome(input: &Value, event: &str) -> ToolEnd {
                 ..ToolEnd::default()
             }
         }
+        _ if d == Dialect::Codex => ToolEnd {
+            exit_code: stated,
+            interrupted: false,
+            stdout_bytes: resp.as_str().map(str::len).or(len("stdout")),
+            stderr_bytes: len("stderr"),
+            duration_ms,
+            error: None,
+        },
         _ => ToolEnd {
-            // PostToolUse comes only for a call that succeeded: exit 0 unless it says
-            // otherwise.
+            // Claude Code sends PostToolUse only for a call that succeeded (a failure is
+            // PostToolUseFailure): exit 0 unless it says otherwise.
             exit_code: stated.or(Some(0)),
             interrupted: resp
                 .get("interrupted")
