@@ -844,7 +844,8 @@ class Gemini(Agent):
             self.prompt(check),
             "--approval-mode",
             "yolo",
-            "--skip-trust",  # a trusted folder: headless runs refuse hooks and tools otherwise
+            # a trusted folder: in an untrusted one a headless run drops yolo and exits 55
+            "--skip-trust",
             "-m",
             "gemini-2.5-flash",
             "-o",
