@@ -1042,17 +1042,21 @@ class Runner:
         run = self.run_agent(agent, "allow", cmd)
         e = self.ledger_entry(agent, cmd)
         result = self.tool_result_text(run)
-        ok = e is not None and e.get("decision") == "allow" and e.get("status") == "ran" and e.get("exit_code") == 0
+        # Codex gives its hooks no exit code (PostToolUse comes for failures too, with the
+        # output only): gate records the code as unknown, never as 0.
+        want = None if agent.name == "codex" else 0
+        ok = e is not None and e.get("decision") == "allow" and e.get("status") == "ran" and e.get("exit_code") == want
         output_seen = "gate-e2e-hello" in result
-        seen = f"{self.ledger_text(e)} (want status=ran exit_code=0); command output {'returned' if output_seen else 'NOT returned'} to the model"
+        seen = f"{self.ledger_text(e)} (want status=ran exit_code={want}); command output {'returned' if output_seen else 'NOT returned'} to the model"
         self.finish(agent, "allow", ok and output_seen, seen, run, show_output=e is None or not output_seen)
 
     def check_fail(self, agent: Agent) -> None:
         cmd = "sh -c 'exit 3'"
         run = self.run_agent(agent, "fail", cmd)
         e = self.ledger_entry(agent, cmd)
-        ok = e is not None and e.get("status") == "ran" and e.get("exit_code") == 3
-        seen = f"{self.ledger_text(e)} (want status=ran exit_code=3)"
+        want = None if agent.name == "codex" else 3
+        ok = e is not None and e.get("status") == "ran" and e.get("exit_code") == want
+        seen = f"{self.ledger_text(e)} (want status=ran exit_code={want})"
         self.finish(agent, "fail-exit-code", ok, seen, run, show_output=e is None)
 
     def check_deny(self, agent: Agent) -> None:
