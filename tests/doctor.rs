@@ -332,3 +332,74 @@ fn the_human_report_groups_by_section_with_fixes() {
         out.stdout
     );
 }
+
+/// The agents section: an agent found here (its directory in HOME) without gate's hooks fails
+/// with the command that fixes it; installed, it is ok; Codex's hooks untrusted are a warn.
+#[test]
+fn agents_without_gates_hooks_fail_and_installed_ones_pass() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.home().join(".claude")).unwrap();
+    std::fs::create_dir_all(env.home().join(".codex")).unwrap();
+    let report = doctor(&env, 1);
+    let claude = check(&report, "agents", "Claude Code");
+    assert_eq!(claude["status"], "fail", "{claude}");
+    assert_eq!(claude["fix"], "gate hooks install claude-code");
+    assert!(
+        checks(&report, "agents", "Gemini CLI").is_empty(),
+        "not here: not checked"
+    );
+
+    env.gate()
+        .args(["hooks", "install", "claude-code"])
+        .status(0)
+        .run();
+    env.gate()
+        .args(["hooks", "install", "codex"])
+        .status(0)
+        .run();
+    let report = doctor(&env, 0);
+    assert_eq!(check(&report, "agents", "Claude Code")["status"], "ok");
+    // Installing recorded Codex's trust for gate's hooks, as its /hooks does.
+    assert_eq!(check(&report, "agents", "Codex CLI")["status"], "ok");
+
+    // A trust for another version of the entry (or none): Codex skips the hook, so a warn.
+    let config = env.home().join(".codex/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let stale = regex_lite_replace(&text);
+    assert_ne!(stale, text, "{text}");
+    std::fs::write(&config, stale).unwrap();
+    let report = doctor(&env, 0);
+    let codex = check(&report, "agents", "Codex CLI");
+    assert_eq!(codex["status"], "warn", "{codex}");
+    assert!(codex["fix"].as_str().unwrap().contains("/hooks"), "{codex}");
+
+    // A hook pointing at a gate that is gone fails.
+    let settings = env.home().join(".claude/settings.json");
+    let moved = std::fs::read_to_string(&settings)
+        .unwrap()
+        .replace("\"command\": \"/", "\"command\": \"/nonexistent/");
+    std::fs::write(&settings, moved).unwrap();
+    let report = doctor(&env, 1);
+    let claude = check(&report, "agents", "Claude Code");
+    assert!(
+        claude["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist"),
+        "{claude}"
+    );
+}
+
+/// `text` with every `trusted_hash` replaced by one that matches nothing.
+fn regex_lite_replace(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.trim_start().starts_with("trusted_hash") {
+                "trusted_hash = \"sha256:00\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

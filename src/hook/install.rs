@@ -8,8 +8,9 @@
 //!   (`DIR/.codex/config.toml`): `[[hooks.PreToolUse]]` (Bash, apply_patch) and
 //!   `[[hooks.PostToolUse]]` (Bash). Codex runs a hook only once the user trusted it (`/hooks`
 //!   in Codex, which writes `[hooks.state."PATH:pre_tool_use:G:H"] trusted_hash`), and skips an
-//!   untrusted one silently; the hash is Codex's own and changes between its versions, so gate
-//!   does not write it but says exactly what to do.
+//!   untrusted one silently. Installing records that trust for gate's handlers the way `/hooks`
+//!   does (see `trust_codex`; the recipe is Codex's and is checked against the pinned Codex by
+//!   `scripts/agents-e2e.sh`), and says how to grant it by hand if a Codex release changes it.
 //! - Gemini CLI: `~/.gemini/settings.json` (`DIR/.gemini/settings.json`): `hooksConfig.enabled`,
 //!   `hooks.BeforeTool` (shell and file tools) and `hooks.AfterTool` (shell).
 //!
@@ -208,7 +209,8 @@ fn plan(agent: Agent, project: Option<&Path>, install: bool) -> Result<Edit> {
     let text = before.as_deref().unwrap_or("");
     let after = match agent {
         Agent::ClaudeCode | Agent::Gemini => edit_json(agent, text, &command, install),
-        Agent::Codex => edit_toml(agent, text, &command, install),
+        Agent::Codex => edit_toml(agent, text, &command, install)
+            .and_then(|t| trust_codex(&configured, &t, install)),
     }
     .map_err(|why| {
         Error::Config(format!(
@@ -283,16 +285,13 @@ fn print_after_install(agent: Agent, path: &Path, text: &str) {
         Agent::Codex => {
             let keys = codex_state_keys(path, text);
             println!(
-                "Codex runs a hook only once you trust it, and skips an untrusted hook without a word:"
-            );
-            println!(
-                "  interactive: start `codex`, open `/hooks` and trust gate's hooks ({})",
+                "Codex runs a hook only once it is trusted, and skips an untrusted one without a word: gate recorded the trust for its hooks as Codex's /hooks does ({}).",
                 keys.join(", ")
             );
             println!(
-                "  codex exec (CI): pass --dangerously-bypass-hook-trust, or trust them once as above"
+                "  If Codex shows them as modified or untrusted (a Codex release that hashes them differently): start `codex`, open `/hooks` and trust them; in CI `codex exec --dangerously-bypass-hook-trust` runs them regardless."
             );
-            println!("  check with `gate doctor`");
+            println!("  Check with `gate doctor`.");
         }
         Agent::Gemini => println!(
             "Headless `gemini -p` offers its shell tool only with --approval-mode yolo (or a policy allowing it), and only in a trusted folder. Check with `gate doctor`."
@@ -576,6 +575,146 @@ fn edit_toml(
     Ok(doc.to_string())
 }
 
+/// Codex's trust for gate's handlers, as its `/hooks` records it: `[hooks.state."KEY"]
+/// trusted_hash = "sha256:…"`, the hash of the entry's normalized identity (event label,
+/// matcher, the one handler with its timeout; absent fields left out), as compact JSON with
+/// every object's keys sorted. The recipe is Codex's (checked against Codex CLI 0.171.0 by
+/// `scripts/agents-e2e.sh`, which runs it without `--dangerously-bypass-hook-trust`); the
+/// user asked for these hooks by running `gate hooks install codex`. Stale trust entries of
+/// gate's earlier keys are removed first.
+fn trust_codex(path: &Path, text: &str, install: bool) -> std::result::Result<String, String> {
+    use toml_edit::{DocumentMut, Item, Table, value};
+    let mut doc: DocumentMut = text.parse().map_err(|e| format!("not valid TOML ({e})"))?;
+    let prefix = format!("{}:", path.display());
+    let handlers = codex_handlers(text);
+    let wanted: Vec<(String, String)> = handlers
+        .iter()
+        .filter_map(|(event, g, h)| {
+            let group = doc
+                .get("hooks")?
+                .get(event)?
+                .as_array_of_tables()?
+                .get(*g)?;
+            let matcher = group.get("matcher").and_then(Item::as_str);
+            let handler = group.get("hooks")?.as_array_of_tables()?.get(*h)?;
+            let command = handler.get("command")?.as_str()?;
+            let timeout = handler
+                .get("timeout")
+                .and_then(Item::as_integer)
+                .unwrap_or(600)
+                .max(1);
+            let key = format!("{prefix}{}:{g}:{h}", snake(event));
+            Some((
+                key,
+                codex_hook_hash(&snake(event), matcher, command, timeout),
+            ))
+        })
+        .collect();
+    let Some(hooks) = doc.get_mut("hooks").and_then(Item::as_table_mut) else {
+        return Ok(doc.to_string());
+    };
+    if let Some(state) = hooks.get_mut("state").and_then(Item::as_table_like_mut) {
+        // gate's own earlier trust entries (keys of this file that no longer name a gate
+        // handler, or that will be written again).
+        let stale: Vec<String> = state
+            .iter()
+            .map(|(k, _)| k.to_string())
+            .filter(|k| {
+                k.starts_with(&prefix)
+                    && (wanted.iter().any(|(w, _)| w == k) || gate_state_key(k, text))
+            })
+            .collect();
+        for k in stale {
+            state.remove(&k);
+        }
+    }
+    if install {
+        if !hooks.contains_key("state") {
+            let mut t = Table::new();
+            t.set_implicit(true);
+            hooks.insert("state", Item::Table(t));
+        }
+        let state = hooks["state"]
+            .as_table_mut()
+            .ok_or("`hooks.state` is not a table")?;
+        for (key, hash) in wanted {
+            let mut entry = Table::new();
+            entry.insert("trusted_hash", value(hash));
+            state.insert(&key, Item::Table(entry));
+        }
+    }
+    if hooks
+        .get("state")
+        .and_then(Item::as_table_like)
+        .is_some_and(|t| t.is_empty())
+    {
+        hooks.remove("state");
+    }
+    if hooks.is_empty() {
+        doc.remove("hooks");
+    }
+    Ok(doc.to_string())
+}
+
+/// Whether a `hooks.state` key of this file names a handler that is no longer there (gate's
+/// trust for a position it moved from).
+fn gate_state_key(key: &str, text: &str) -> bool {
+    let mut parts = key.rsplitn(3, ':');
+    let (Some(h), Some(g)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let (Ok(h), Ok(g)) = (h.parse::<usize>(), g.parse::<usize>()) else {
+        return false;
+    };
+    let Some(rest) = parts.next() else {
+        return false;
+    };
+    let event = rest.rsplit(':').next().unwrap_or("");
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return false;
+    };
+    let camel: String = event
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    let present = doc
+        .get("hooks")
+        .and_then(|h| h.get(&camel))
+        .and_then(|e| e.as_array_of_tables())
+        .and_then(|groups| groups.get(g))
+        .and_then(|group| group.get("hooks"))
+        .and_then(|hs| hs.as_array_of_tables())
+        .and_then(|hs| hs.get(h))
+        .is_some();
+    !present
+}
+
+/// The hash Codex trusts a command hook by: SHA-256 over the compact JSON, keys sorted, of
+/// `{event_name, matcher, hooks: [{type, command, timeout, async}]}`.
+fn codex_hook_hash(
+    event_label: &str,
+    matcher: Option<&str>,
+    command: &str,
+    timeout: i64,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut identity = serde_json::json!({
+        "event_name": event_label,
+        "hooks": [{"type": "command", "command": command, "timeout": timeout, "async": false}],
+    });
+    if let Some(m) = matcher {
+        identity["matcher"] = serde_json::json!(m);
+    }
+    // serde_json's map keeps keys sorted: this is the canonical text.
+    let text = serde_json::to_string(&identity).unwrap_or_default();
+    format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())))
+}
+
 /// The `[hooks.state."…"]` keys Codex trusts gate's handlers under: `PATH:event:group:handler`.
 fn codex_state_keys(path: &Path, text: &str) -> Vec<String> {
     codex_handlers(text)
@@ -735,20 +874,18 @@ fn check_agent(agent: Agent, on_path: bool) -> AgentCheck {
                 .unwrap_or_default()
         )
     };
-    if agent == Agent::Codex {
-        let keys = codex_state_keys(&path, &text);
-        let trusted: Vec<bool> = keys.iter().map(|k| codex_trusted(&text, k)).collect();
-        if trusted.iter().any(|t| !t) {
-            return AgentCheck {
-                name,
-                status: "warn",
-                detail: format!(
-                    "{}: gate's hooks are registered but not all are trusted; Codex skips an untrusted hook silently",
-                    path.display()
-                ),
-                fix: Some("start `codex`, open `/hooks` and trust gate's hooks; in CI pass `codex exec --dangerously-bypass-hook-trust`".into()),
-            };
-        }
+    if agent == Agent::Codex && !codex_trust_holds(&path, &text) {
+        return AgentCheck {
+            name,
+            status: "warn",
+            detail: format!(
+                "{}: gate's hooks are registered but Codex's trust for them is missing or is for another version of the entry; Codex skips an untrusted hook silently",
+                path.display()
+            ),
+            fix: Some(format!(
+                "run `{install}` again, or start `codex`, open `/hooks` and trust gate's hooks; in CI pass `codex exec --dangerously-bypass-hook-trust`"
+            )),
+        };
     }
     AgentCheck {
         name,
@@ -767,20 +904,28 @@ fn check_agent(agent: Agent, on_path: bool) -> AgentCheck {
     }
 }
 
-/// Whether Codex's config records a trust for `key` (Codex compares it with the entry's own
-/// hash when it loads; an entry edited since shows as modified in `/hooks`).
-fn codex_trusted(text: &str, key: &str) -> bool {
-    text.parse::<toml_edit::DocumentMut>()
-        .ok()
-        .and_then(|doc| {
-            doc.get("hooks")?
-                .get("state")?
-                .get(key)?
-                .get("trusted_hash")?
-                .as_str()
-                .map(|h| !h.is_empty())
-        })
-        .unwrap_or(false)
+/// Whether Codex's config trusts each of gate's handlers with the hash of the entry as it is.
+fn codex_trust_holds(path: &Path, text: &str) -> bool {
+    let Ok(expected) = trust_codex(path, text, true) else {
+        return false;
+    };
+    let (Ok(have), Ok(want)) = (
+        text.parse::<toml_edit::DocumentMut>(),
+        expected.parse::<toml_edit::DocumentMut>(),
+    ) else {
+        return false;
+    };
+    let state = |d: &toml_edit::DocumentMut, k: &str| {
+        d.get("hooks")
+            .and_then(|h| h.get("state"))
+            .and_then(|s| s.get(k))
+            .and_then(|e| e.get("trusted_hash"))
+            .and_then(|h| h.as_str())
+            .map(str::to_string)
+    };
+    codex_state_keys(path, text)
+        .iter()
+        .all(|k| state(&have, k).is_some() && state(&have, k) == state(&want, k))
 }
 
 /// gate's registered events in a settings file: (event, command).
