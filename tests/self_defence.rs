@@ -820,8 +820,9 @@ fn gemini_and_codex_file_writes_are_judged_too() {
         "session_id": "g",
     })
     .to_string();
+    // Gemini honours its JSON deny with exit 0 (issue 14).
     let (status, out, _) = hook(&env, "gemini", &gemini);
-    assert_eq!(status, 2, "{out}");
+    assert_eq!(status, 0, "{out}");
     assert!(out.contains("\"decision\":\"deny\""), "{out}");
     let patch = format!(
         "*** Begin Patch\n*** Update File: src/lib.rs\n@@\n-a\n+b\n*** Delete File: {}/.claude/settings.json\n*** End Patch\n",
