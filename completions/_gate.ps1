@@ -266,7 +266,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             break
         }
         'gate;hooks;uninstall' {
-            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'The project''s settings instead of the user''s')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'The project''s settings (DIR/.claude, DIR/.codex, DIR/.gemini) instead of the user''s')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would change (a diff), change nothing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

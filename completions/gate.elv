@@ -231,7 +231,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --help 'Print help'
         }
         &'gate;hooks;uninstall'= {
-            cand --project 'The project''s settings instead of the user''s'
+            cand --project 'The project''s settings (DIR/.claude, DIR/.codex, DIR/.gemini) instead of the user''s'
             cand --dry-run 'Print what would change (a diff), change nothing'
             cand -h 'Print help'
             cand --help 'Print help'

@@ -150,7 +150,7 @@ complete -c gate -n "__fish_gate_using_subcommand hooks; and not __fish_seen_sub
 complete -c gate -n "__fish_gate_using_subcommand hooks; and __fish_seen_subcommand_from install" -l project -d 'The project\'s settings (DIR/.claude, DIR/.codex, DIR/.gemini) instead of the user\'s' -r -F
 complete -c gate -n "__fish_gate_using_subcommand hooks; and __fish_seen_subcommand_from install" -l dry-run -d 'Print what would change (a diff), change nothing'
 complete -c gate -n "__fish_gate_using_subcommand hooks; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
-complete -c gate -n "__fish_gate_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -l project -d 'The project\'s settings instead of the user\'s' -r -F
+complete -c gate -n "__fish_gate_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -l project -d 'The project\'s settings (DIR/.claude, DIR/.codex, DIR/.gemini) instead of the user\'s' -r -F
 complete -c gate -n "__fish_gate_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -l dry-run -d 'Print what would change (a diff), change nothing'
 complete -c gate -n "__fish_gate_using_subcommand hooks; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand hooks; and __fish_seen_subcommand_from help" -f -a "install" -d 'Write gate\'s hook entries into the agent\'s settings (merged; a backup is kept beside)'

@@ -366,29 +366,22 @@ pub enum HookAsk {
 #[derive(Debug, Subcommand)]
 pub enum HooksCommand {
     /// Write gate's hook entries into the agent's settings (merged; a backup is kept beside)
-    Install {
-        /// claude-code, codex or gemini
-        #[arg(value_enum)]
-        agent: crate::hook::install::Agent,
-        /// The project's settings (DIR/.claude, DIR/.codex, DIR/.gemini) instead of the user's
-        #[arg(long, value_name = "DIR")]
-        project: Option<PathBuf>,
-        /// Print what would change (a diff), change nothing
-        #[arg(long)]
-        dry_run: bool,
-    },
+    Install(HooksArgs),
     /// Remove gate's hook entries (and only those) from the agent's settings
-    Uninstall {
-        /// claude-code, codex or gemini
-        #[arg(value_enum)]
-        agent: crate::hook::install::Agent,
-        /// The project's settings instead of the user's
-        #[arg(long, value_name = "DIR")]
-        project: Option<PathBuf>,
-        /// Print what would change (a diff), change nothing
-        #[arg(long)]
-        dry_run: bool,
-    },
+    Uninstall(HooksArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HooksArgs {
+    /// claude-code, codex or gemini
+    #[arg(value_enum)]
+    pub agent: crate::hook::install::Agent,
+    /// The project's settings (DIR/.claude, DIR/.codex, DIR/.gemini) instead of the user's
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Print what would change (a diff), change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

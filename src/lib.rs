@@ -160,16 +160,10 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         Some(Command::Init { force, path }) => commands::init::init(force, path),
         Some(Command::Hook { agent }) => dispatch_hook(agent),
         Some(Command::Hooks { command }) => match command {
-            cli::HooksCommand::Install {
-                agent,
-                project,
-                dry_run,
-            } => hook::install::install(agent, project, dry_run),
-            cli::HooksCommand::Uninstall {
-                agent,
-                project,
-                dry_run,
-            } => hook::install::uninstall(agent, project, dry_run),
+            cli::HooksCommand::Install(a) => hook::install::install(a.agent, a.project, a.dry_run),
+            cli::HooksCommand::Uninstall(a) => {
+                hook::install::uninstall(a.agent, a.project, a.dry_run)
+            }
         },
         Some(Command::Checkpoints {
             command:
