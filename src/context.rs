@@ -198,14 +198,18 @@ impl Context {
 
 /// Find `program` on PATH (for rules that pin an absolute path).
 pub fn resolve_program(program: &str) -> Option<String> {
+    find_on_path(program).map(|p| std::fs::canonicalize(&p).unwrap_or(p).display().to_string())
+}
+
+/// The first executable `name` in a directory of PATH, as PATH names it.
+pub fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
+        .map(|dir| dir.join(name))
         .find(|p| {
             std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
-        .map(|p| std::fs::canonicalize(&p).unwrap_or(p).display().to_string())
 }
 
 #[cfg(test)]

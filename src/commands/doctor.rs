@@ -221,7 +221,7 @@ fn gate_checks() -> Vec<Check> {
     let me_shown = me
         .as_ref()
         .map_or_else(|| "?".into(), |p| p.display().to_string());
-    let binary = match find_on_path("gate") {
+    let binary = match crate::context::find_on_path("gate") {
         None => Check::warn(S, "binary", format!("no `gate` on PATH (this one is {me_shown})"))
             .fix("put gate's directory on PATH (./install.sh installs it in ~/.local/bin): agent hooks run `gate` by name"),
         Some(found) => {
@@ -245,14 +245,6 @@ fn gate_checks() -> Vec<Check> {
         binary,
         Check::ok(S, "version", format!("gate {}", env!("CARGO_PKG_VERSION"))),
     ]
-}
-
-/// The first executable `name` in a directory of PATH, as PATH names it.
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
