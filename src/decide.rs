@@ -1124,7 +1124,14 @@ fn abbreviates(f: &Alternatives, p: &str) -> bool {
 mod tests {
     use super::*;
     use crate::analyze::{Wrappers, analyze_argv, analyze_script};
-    use crate::policy::parse_str;
+    /// These tests are about the decider's reading of the rules they write: no pack rules
+    /// join in (a policy without a `packs` key gets every pack).
+    fn parse_str(
+        name: &str,
+        text: &str,
+    ) -> std::result::Result<crate::policy::Policy, crate::policy::Problems> {
+        crate::policy::parse_str(name, &format!("packs = []\n{text}"))
+    }
 
     fn facts_with<'a>(
         env: &'a dyn Fn(&str) -> Option<String>,

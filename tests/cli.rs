@@ -302,7 +302,8 @@ fn rules_lint_and_test_run_inline_tests() {
     let good = env.work().join("good.toml");
     std::fs::write(
         &good,
-        "[[rule]]\nid = \"k\"\ncommand = \"kubectl delete\"\nunless = [\"--dry-run*\"]\ndecision = \"ask\"\ntests = { hit = [\"kubectl delete ns prod\", \"kubectl -n x delete pod y\"], miss = [\"kubectl get ns\", \"kubectl delete ns x --dry-run=client\"] }\n",
+        // Only this file's rules: a policy without `packs` has every pack on, with its tests.
+        "packs = []\n[[rule]]\nid = \"k\"\ncommand = \"kubectl delete\"\nunless = [\"--dry-run*\"]\ndecision = \"ask\"\ntests = { hit = [\"kubectl delete ns prod\", \"kubectl -n x delete pod y\"], miss = [\"kubectl get ns\", \"kubectl delete ns x --dry-run=client\"] }\n",
     )
     .unwrap();
     env.gate()
@@ -509,6 +510,30 @@ fn policy_wrappers_are_unwrapped() {
     env.gate()
         .args(["check", "--", "with-creds", "-p", "prod"])
         .args(["ACCOUNT", "terraform", "plan"])
+        .status(0)
+        .run();
+}
+
+/// A user policy that says nothing about packs keeps every pack on (issue 15): the README's
+/// Slack walkthrough policy must not turn gate's protections off. `packs = []` does, on purpose.
+#[test]
+fn a_policy_without_packs_still_stops_rm_rf_root() {
+    let env = Env::new();
+    env.policy("[defaults]\nchannels = [\"local\"]\n");
+    env.gate()
+        .args(["check", "--", "rm", "-rf", "/"])
+        .status(2)
+        .stdout_contains("fs.rm-root")
+        .run();
+    // A control: ordinary work stays allowed.
+    env.gate()
+        .args(["check", "--", "ls", "-la"])
+        .status(0)
+        .run();
+    // Saying so switches the packs off.
+    env.policy("packs = []\n[defaults]\nchannels = [\"local\"]\n");
+    env.gate()
+        .args(["check", "--", "rm", "-rf", "/tmp/x"])
         .status(0)
         .run();
 }

@@ -178,6 +178,8 @@ struct Raw {
     channels: Option<(Vec<String>, Origin)>,
     require_reason: Option<bool>,
     packs: Vec<(String, Origin)>,
+    /// Whether the layer says which packs it wants (`packs = []` included).
+    packs_given: bool,
     approvers: BTreeMap<String, (Vec<String>, Origin)>,
     identity: BTreeMap<String, String>,
     rules: Vec<Rule>,
@@ -269,6 +271,12 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         }
         policy.redact.append(&mut raw.redact);
         policy.protect_except.append(&mut raw.protect_except);
+    }
+    // A policy that names no packs anywhere gets every pack, as the built-in default does:
+    // a user policy written for Slack must not switch gate's protections off (`packs = []`
+    // does, on purpose).
+    if !raws.iter().any(|r| r.packs_given) {
+        policy.packs = packs::NAMES.iter().map(|p| p.to_string()).collect();
     }
     let d = &mut policy.defaults;
     d.decision = decision.unwrap_or(d.decision);

@@ -80,7 +80,10 @@ impl<'a> Cx<'a> {
                         self.defaults(table, &mut raw);
                     }
                 }
-                "packs" => raw.packs.extend(self.packs(value)),
+                "packs" => {
+                    raw.packs_given = true;
+                    raw.packs.extend(self.packs(value));
+                }
                 "approvers" => {
                     if let Some(table) = self.table(key, value) {
                         for (k, v) in table.iter() {
@@ -465,7 +468,10 @@ impl<'a> Cx<'a> {
                     raw.channels = self.channels(k, v).map(|c| (c, origin));
                 }
                 "require_reason" => raw.require_reason = self.boolean(k, v),
-                "packs" => raw.packs.extend(self.packs(v)),
+                "packs" => {
+                    raw.packs_given = true;
+                    raw.packs.extend(self.packs(v));
+                }
                 _ => self.unknown(
                     k,
                     &[
