@@ -126,7 +126,30 @@ fn dispatch_hook(agent: cli::HookAgent) -> error::Result<Exit> {
     }))
 }
 
+/// A command that prints (log, show, export, check, rules, doctor, …) ends quietly when its
+/// reader goes away (`gate log | head -1`), as `cat` does: SIGPIPE back at its default. Not
+/// for `gate --` (its command's output is not gate's) nor the hooks (a hook killed by a signal
+/// reads as "go ahead" to some agents).
+fn end_quietly_on_a_closed_pipe() {
+    // SAFETY: restoring a signal's default disposition runs no handler code.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
+    }
+}
+
 fn dispatch(cli: Cli) -> error::Result<Exit> {
+    if !matches!(
+        cli.command,
+        None | Some(Command::Run(_))
+            | Some(Command::Shell { .. })
+            | Some(Command::Hook { .. })
+            | Some(Command::ShimExec { .. })
+    ) {
+        end_quietly_on_a_closed_pipe();
+    }
     match cli.command {
         None => commands::run::run(
             cli.run.options,

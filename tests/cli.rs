@@ -537,3 +537,36 @@ fn a_policy_without_packs_still_stops_rm_rf_root() {
         .status(0)
         .run();
 }
+
+/// `gate log | head -1`: a reader that goes away ends gate quietly (as `cat` ends), never a
+/// panic (issue 15).
+#[test]
+fn a_closed_pipe_ends_log_quietly() {
+    use std::io::{BufRead, BufReader};
+    let env = Env::new();
+    // More than a pipe holds (64 KiB), so gate is still writing when the reader leaves.
+    let long = "x".repeat(4096);
+    for i in 0..30 {
+        env.gate()
+            .args(["--", "true", &format!("run {i}"), &long])
+            .status(0)
+            .run();
+    }
+    let mut cmd = env.gate().args(["log", "--json", "-n", "30"]).command();
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    drop(out);
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        done.status.success() || done.status.signal() == Some(13),
+        "{:?} {err}",
+        done.status
+    );
+}
