@@ -55,7 +55,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             }
         };
     }
-    let parsed = Cli::try_parse_from(args);
+    let parsed = Cli::try_parse_from(args.iter());
     timer.mark("parsed the command line");
     let cli = match parsed {
         Ok(cli) => cli,
@@ -66,6 +66,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
                 }
                 _ => Exit::Usage,
             };
+            if let Some(hint) = mistyped(&args) {
+                ui::error(&hint);
+                return code.into();
+            }
             let _ = e.print();
             return code.into();
         }
@@ -95,6 +99,60 @@ fn parse_hook(args: &[OsString]) -> Option<cli::HookAgent> {
     );
     let matches = cmd.try_get_matches_from(&args[1..]).ok()?;
     cli::HookAgent::from_arg_matches(&matches).ok()
+}
+
+/// A first word that is no subcommand: the one it was probably meant to be (`gate lgo`), or,
+/// for a program, how to run it under gate (`gate kubectl get pods`).
+fn mistyped(args: &[OsString]) -> Option<String> {
+    use clap::CommandFactory;
+    let word = args.get(1)?.to_str()?;
+    if word.starts_with('-') || word.is_empty() {
+        return None;
+    }
+    let cli = Cli::command();
+    let names: Vec<String> = cli
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name().to_string())
+        .collect();
+    if names.iter().any(|n| n == word) {
+        return None;
+    }
+    let nearest = names
+        .iter()
+        .map(|n| (edit_distance(word, n), n))
+        .filter(|(d, n)| *d <= 2 && *d < n.len())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n.clone());
+    let rest: Vec<String> = args[1..]
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    Some(match nearest {
+        Some(n) => format!(
+            "`{word}` is not a gate command: did you mean `gate {n}`? (`gate --help` lists them; to run a program under gate: `gate -- {}`)",
+            rest.join(" ")
+        ),
+        None => format!(
+            "`{word}` is not a gate command. To run it under gate, put it after `--`: gate -- {} (`gate --help` lists the commands)",
+            rest.join(" ")
+        ),
+    })
+}
+
+/// Levenshtein distance, for suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut row = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            row.push(sub.min(prev[j + 1] + 1).min(row[j] + 1));
+        }
+        prev = row;
+    }
+    prev[b.len()]
 }
 
 /// `gate -- CMD…`, the form CI scripts and shims use on every step, is parsed with only the

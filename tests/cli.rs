@@ -570,3 +570,71 @@ fn a_closed_pipe_ends_log_quietly() {
         done.status
     );
 }
+
+/// Before anything has run there is nothing to show, which is no error (issue 15): the readers
+/// say so and exit 0; `--json` and exports stay empty (CSV: its header).
+#[test]
+fn readers_on_a_ledger_that_does_not_exist_yet_succeed_with_nothing() {
+    let env = Env::new();
+    let out = env
+        .gate()
+        .args(["log"])
+        .status(0)
+        .stderr_contains("nothing has run through gate")
+        .run();
+    assert_eq!(out.stdout, "");
+    env.gate()
+        .args(["log", "--json"])
+        .status(0)
+        .stdout("")
+        .run();
+    env.gate()
+        .args(["verify"])
+        .status(0)
+        .stdout_contains("nothing to verify")
+        .run();
+    let v = env.gate().args(["verify", "--json"]).status(0).run().json();
+    assert_eq!(
+        (v["ok"].clone(), v["events"].clone()),
+        (serde_json::json!(true), serde_json::json!(0))
+    );
+    let csv = env
+        .gate()
+        .args(["export", "--format", "csv"])
+        .status(0)
+        .run();
+    assert_eq!(csv.stdout.lines().count(), 1, "{}", csv.stdout);
+    assert!(csv.stdout.starts_with("id,time,"), "{}", csv.stdout);
+    // Nothing was created by reading.
+    assert!(!env.ledger().exists());
+}
+
+/// A mistyped subcommand gets a suggestion, a bare program the way to run it, an empty
+/// command a message that says so (issue 15).
+#[test]
+fn mistakes_on_the_command_line_say_what_was_meant() {
+    let env = Env::new();
+    env.gate()
+        .arg("lgo")
+        .status(64)
+        .stderr_contains("did you mean `gate log`?")
+        .run();
+    env.gate()
+        .arg("chek")
+        .status(64)
+        .stderr_contains("did you mean `gate check`?")
+        .run();
+    env.gate()
+        .args(["kubectl", "get", "pods"])
+        .status(64)
+        .stderr_contains("gate -- kubectl get pods")
+        .run();
+    let out = env.gate().args(["--", ""]).status(64).run();
+    assert!(out.stderr.contains("empty word"), "{}", out.stderr);
+    // A control: a real subcommand with a bad option keeps clap's own message.
+    env.gate()
+        .args(["log", "--bogus"])
+        .status(64)
+        .stderr_contains("--bogus")
+        .run();
+}

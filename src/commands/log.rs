@@ -83,8 +83,24 @@ fn filter(args: &FilterArgs) -> Result<Filter> {
     })
 }
 
+/// No ledger yet: nothing has run through gate. Readers say so (on stderr, so that `--json`
+/// and exports stay empty) and succeed: there is nothing to show, which is not an error.
+fn nothing_yet() -> Result<bool> {
+    if store::exists()? {
+        return Ok(false);
+    }
+    crate::ui::note(&format!(
+        "no ledger at {} yet: nothing has run through gate",
+        store::location()?
+    ));
+    Ok(true)
+}
+
 pub fn log(args: &LogArgs) -> Result<Exit> {
     let filter = filter(&args.filter)?;
+    if nothing_yet()? {
+        return Ok(Exit::Success);
+    }
     let ledger = open()?;
     let mut records = Vec::new();
     ledger.query(&filter, true, args.limit, &mut |r| records.push(r))?;
@@ -302,6 +318,12 @@ fn csv_row(r: &RequestRecord) -> String {
 pub fn export(format: ExportFormat, args: &FilterArgs) -> Result<Exit> {
     use std::io::Write;
     let filter = filter(args)?;
+    if nothing_yet()? {
+        if let ExportFormat::Csv = format {
+            println!("{}", CSV_COLUMNS.join(","));
+        }
+        return Ok(Exit::Success);
+    }
     let ledger = open()?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -330,6 +352,22 @@ pub fn export(format: ExportFormat, args: &FilterArgs) -> Result<Exit> {
 }
 
 pub fn verify(as_json: bool) -> Result<Exit> {
+    if !store::exists()? {
+        // An empty chain is intact: nothing was recorded, nothing was altered.
+        if as_json {
+            println!(
+                "{}",
+                json!({"ok": true, "events": 0, "head": hex::encode([0u8; 32])})
+            );
+        } else {
+            println!(
+                "{} no ledger at {} yet: nothing has run through gate, nothing to verify",
+                "ok:".green().bold(),
+                store::location()?
+            );
+        }
+        return Ok(Exit::Success);
+    }
     let mut ledger = store::open_audit()?;
     crate::pipeline::post_written(ledger.take_written(), None);
     let report = ledger.verify()?;

@@ -134,13 +134,19 @@ impl Request {
             id,
             via,
         } = ask;
-        if let Target::Argv(argv) = &target
-            && argv.is_empty()
-        {
-            return Err(Error::Usage(
-                "nothing to run: give the command after `--`, e.g. `gate -- kubectl get pods`"
-                    .into(),
-            ));
+        if let Target::Argv(argv) = &target {
+            if argv.is_empty() {
+                return Err(Error::Usage(
+                    "nothing to run: give the command after `--`, e.g. `gate -- kubectl get pods`"
+                        .into(),
+                ));
+            }
+            if argv[0].is_empty() {
+                return Err(Error::Usage(
+                    "nothing to run: the command after `--` is an empty word (`''`); give a program, e.g. `gate -- kubectl get pods`"
+                        .into(),
+                ));
+            }
         }
         let mut timer = ui::Timer::start();
         let policy = ManuallyDrop::new(prepare::load_policy(options.policy.clone())?);
