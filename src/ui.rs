@@ -18,6 +18,30 @@ pub fn init_color() {
     colored::control::set_override(color_enabled());
 }
 
+/// Text as a person may safely see it on a terminal: control characters (C0 but tab, DEL,
+/// C1) and the bidirectional controls that reorder what is shown are written as escapes
+/// (`\x1b`, `\r`, `\u{202e}`), so that a command, reason or comment cannot move the cursor,
+/// erase a line or look like something else. What is recorded is not changed.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| {
+        (c.is_control() && c != '\t' && c != '\n')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            c if hidden(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Where notices for a person go: stderr (the default), or, when stderr is read by an agent's
 /// model (a hook's), the controlling terminal if there is one and nowhere otherwise.
 static NOTES_TO_TERMINAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -85,5 +109,20 @@ impl Timer {
             eprintln!("gate: debug: {what}: {} µs", (now - self.last).as_micros());
             self.last = now;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert_eq!(printable("git status"), "git status");
+        assert_eq!(printable("a\tb\nc"), "a\tb\nc");
+        assert_eq!(printable("x\r\x1b[2Ky"), "x\\r\\x1b[2Ky");
+        assert_eq!(printable("\u{202e}abc\u{2066}"), "\\u{202e}abc\\u{2066}");
+        assert_eq!(printable("\u{85}\u{7f}"), "\\x85\\x7f");
+        assert_eq!(printable("ünïcode ✓"), "ünïcode ✓");
     }
 }

@@ -638,3 +638,32 @@ fn mistakes_on_the_command_line_say_what_was_meant() {
         .stderr_contains("--bogus")
         .run();
 }
+
+/// A command carrying terminal control characters cannot redraw what a person reads: the
+/// denial, `gate log` and `gate show` print them escaped; the ledger keeps them as they were
+/// (issue 15).
+#[test]
+fn control_characters_are_shown_escaped_never_raw() {
+    let env = Env::new();
+    let script = "rm -rf / #\r\x1b[2K  command   git status\u{202e}";
+    let out = env.gate().args(["--", "sh", "-c", script]).status(77).run();
+    assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
+    assert!(!out.stderr.contains('\r'), "{:?}", out.stderr);
+    assert!(out.stderr.contains("\\x1b[2K"), "{:?}", out.stderr);
+    assert!(out.stderr.contains("\\u{202e}"), "{:?}", out.stderr);
+    let log = env.gate().args(["log"]).status(0).run();
+    assert!(
+        !log.stdout.contains('\x1b') && !log.stdout.contains('\r'),
+        "{:?}",
+        log.stdout
+    );
+    let id = env.log()[0]["id"].as_str().unwrap().to_string();
+    let show = env.gate().args(["show", &id]).status(0).run();
+    assert!(
+        !show.stdout.contains('\x1b') && !show.stdout.contains('\r'),
+        "{:?}",
+        show.stdout
+    );
+    // Recorded exactly.
+    assert_eq!(env.log()[0]["command"][2], script);
+}

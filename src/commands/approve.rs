@@ -52,7 +52,12 @@ pub fn pending(as_json: bool) -> Result<Exit> {
         return Ok(Exit::Success);
     }
     for (rec, data) in &waiting {
-        println!("{}  {}  {}", rec.id, rec.who(), rec.command.join(" "));
+        println!(
+            "{}  {}  {}",
+            rec.id,
+            crate::ui::printable(&rec.who()),
+            crate::ui::printable(&rec.command.join(" "))
+        );
         let rules: Vec<&str> = rec
             .rules
             .iter()

@@ -37,8 +37,9 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
+/// The command as a person may safely see it (control characters escaped).
 fn command_text(r: &RequestRecord) -> String {
-    r.command.join(" ")
+    crate::ui::printable(&r.command.join(" ")).into_owned()
 }
 
 fn filter(args: &FilterArgs) -> Result<Filter> {
@@ -160,13 +161,13 @@ pub fn show(id: &str, as_json: bool) -> Result<Exit> {
     if let Some(host) = record.requester.get("host").and_then(|v| v.as_str()) {
         println!("  host       {host}");
     }
-    println!("  cwd        {}", record.cwd);
+    println!("  cwd        {}", crate::ui::printable(&record.cwd));
     println!("  command    {}", command_text(&record));
     if let Some(s) = &record.script {
-        println!("  script     {s}");
+        println!("  script     {}", crate::ui::printable(s));
     }
     if let Some(r) = &record.reason {
-        println!("  reason     {r}");
+        println!("  reason     {}", crate::ui::printable(r));
     }
     println!("  decision   {}", record.decision);
     for rule in &record.rules {
@@ -202,7 +203,13 @@ pub fn show(id: &str, as_json: bool) -> Result<Exit> {
     }
     println!("{}", "events".bold());
     for ev in &events {
-        println!("  #{:<6} {}  {:<18} {}", ev.seq, ev.time, ev.kind, ev.raw);
+        println!(
+            "  #{:<6} {}  {:<18} {}",
+            ev.seq,
+            ev.time,
+            crate::ui::printable(&ev.kind),
+            crate::ui::printable(&ev.raw)
+        );
     }
     Ok(Exit::Success)
 }

@@ -61,7 +61,9 @@ pub fn run(cli: RunOptions, target: Target) -> Result<Exit> {
                 channel,
                 comment,
             } => {
-                let c = comment.map(|c| format!(": {c}")).unwrap_or_default();
+                let c = comment
+                    .map(|c| format!(": {}", ui::printable(&c)))
+                    .unwrap_or_default();
                 explain_denial(
                     &req.verdict,
                     &req.display,

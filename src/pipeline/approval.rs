@@ -178,12 +178,17 @@ impl Request {
                 .verdict
                 .opaque
                 .iter()
-                .map(|o| format!("{}: {}", o.reason, self.redactor.text(&o.snippet)))
+                .map(|o| {
+                    let snippet = self.redactor.text(&o.snippet);
+                    format!("{}: {}", o.reason, crate::ui::printable(&snippet))
+                })
                 .collect(),
             risk: self.verdict.risk,
             requester: self.ctx.requester.clone(),
             cwd: self.ctx.cwd.clone(),
-            reason: self.masked_reason(),
+            reason: self
+                .masked_reason()
+                .map(|r| crate::ui::printable(&r).into_owned()),
             ci: self.ctx.ci.clone(),
             expires_at,
             quorum,

@@ -235,9 +235,11 @@ impl Request {
     ) -> Request {
         let masked = redactor.argv(&strings);
         let masked_script = script.as_deref().map(|s| redactor.text(s));
+        // Shown to people (prompt, denial, Slack, webhook): with its control characters
+        // escaped, so that it cannot pass itself off as another command.
         let display = match (&masked_script, show_script) {
-            (Some(s), true) => s.clone(),
-            _ => masked.join(" "),
+            (Some(s), true) => ui::printable(s).into_owned(),
+            _ => ui::printable(&masked.join(" ")).into_owned(),
         };
         Request {
             id: id.unwrap_or_else(new_request_id),
