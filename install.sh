@@ -51,6 +51,19 @@ files=(
 )
 
 if [ "$action" = uninstall ]; then
+    # The shims `gate shim` wrote call the gate removed here: every shimmed command would
+    # fail. Only files carrying gate's shim marker are removed.
+    shim_dir="${GATE_SHIM_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/gate/shims}"
+    if [ -d "$shim_dir" ]; then
+        for shim in "$shim_dir"/*; do
+            [ -f "$shim" ] || continue
+            if head -c 256 "$shim" | grep -q '# gate-shim v1'; then
+                rm -f "$shim"
+                echo "removed the shim $shim"
+            fi
+        done
+        rmdir "$shim_dir" 2>/dev/null && echo "removed $shim_dir (remove it from your PATH too)"
+    fi
     for f in "${files[@]}"; do
         if [ -e "$prefix/$f" ]; then
             rm -f "$prefix/$f"
