@@ -200,39 +200,6 @@ impl Request {
         // An agent's tool call is shown as the script it wrote; gate's own runs as the argv.
         let show_script = via.is_some();
         let store = store::open(policy.sync)?;
-        Ok(Some(Request::new(
-            id,
-            options,
-            policy,
-            redactor,
-            ctx,
-            verdict,
-            argv,
-            strings,
-            script,
-            read,
-            via,
-            store,
-            show_script,
-        )))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        id: Option<String>,
-        options: Options,
-        policy: ManuallyDrop<Policy>,
-        redactor: Redactor,
-        ctx: Context,
-        verdict: Verdict,
-        argv: Vec<OsString>,
-        strings: Vec<String>,
-        script: Option<String>,
-        read: script_files::Read,
-        via: Option<Value>,
-        store: Box<dyn Store>,
-        show_script: bool,
-    ) -> Request {
         let masked = redactor.argv(&strings);
         let masked_script = script.as_deref().map(|s| redactor.text(s));
         // Shown to people (prompt, denial, Slack, webhook): with its control characters
@@ -241,7 +208,7 @@ impl Request {
             (Some(s), true) => ui::printable(s).into_owned(),
             _ => ui::printable(&masked.join(" ")).into_owned(),
         };
-        Request {
+        Ok(Some(Request {
             id: id.unwrap_or_else(new_request_id),
             options,
             policy,
@@ -255,7 +222,7 @@ impl Request {
             read,
             via,
             store,
-        }
+        }))
     }
 
     pub fn decision(&self) -> Decision {
