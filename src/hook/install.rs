@@ -24,7 +24,6 @@
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
-use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 use crate::exit::Exit;
@@ -354,94 +353,6 @@ fn write_settings(path: &Path, before: Option<&str>, after: &str) -> Result<()> 
     Ok(())
 }
 
-type RawMap = IndexMap<String, Box<RawValue>>;
-
-fn raw(v: &serde_json::Value) -> Box<RawValue> {
-    RawValue::from_string(v.to_string()).expect("a JSON value is valid JSON")
-}
-
-/// Claude Code's and Gemini's settings.json, with gate's entries removed and, to install,
-/// added back. Every value gate does not change keeps its text.
-fn edit_json(
-    agent: Agent,
-    text: &str,
-    command: &str,
-    install: bool,
-) -> std::result::Result<String, String> {
-    let mut top: RawMap = if text.trim().is_empty() {
-        RawMap::new()
-    } else {
-        serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?
-    };
-    let mut hooks: RawMap = match top.get("hooks") {
-        Some(h) => {
-            serde_json::from_str(h.get()).map_err(|e| format!("`hooks` is not an object ({e})"))?
-        }
-        None => RawMap::new(),
-    };
-    for (event, matcher, timeout) in agent.events() {
-        let mut groups: Vec<Box<RawValue>> = match hooks.get(*event) {
-            Some(g) => serde_json::from_str(g.get())
-                .map_err(|e| format!("`hooks.{event}` is not an array ({e})"))?,
-            None => Vec::new(),
-        };
-        groups = without_gate_json(groups, agent)?;
-        if install {
-            // Written key by key, in the order the agents' documentation shows them.
-            let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-            let name = if agent == Agent::Gemini {
-                r#""name":"gate","#
-            } else {
-                ""
-            };
-            let group = format!(
-                r#"{{"matcher":{},"hooks":[{{{name}"type":"command","command":{},"timeout":{timeout}}}]}}"#,
-                q(matcher),
-                q(command)
-            );
-            groups.push(RawValue::from_string(group).map_err(|e| e.to_string())?);
-        }
-        if groups.is_empty() {
-            hooks.shift_remove(*event);
-        } else {
-            hooks.insert(
-                (*event).to_string(),
-                RawValue::from_string(serde_json::to_string(&groups).map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?,
-            );
-        }
-    }
-    if hooks.is_empty() {
-        top.shift_remove("hooks");
-    } else {
-        top.insert(
-            "hooks".into(),
-            RawValue::from_string(serde_json::to_string(&hooks).map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?,
-        );
-    }
-    if install && agent == Agent::Gemini {
-        let mut config: RawMap = match top.get("hooksConfig") {
-            Some(c) => serde_json::from_str(c.get())
-                .map_err(|e| format!("`hooksConfig` is not an object ({e})"))?,
-            None => RawMap::new(),
-        };
-        config.insert("enabled".into(), raw(&serde_json::json!(true)));
-        top.insert(
-            "hooksConfig".into(),
-            RawValue::from_string(serde_json::to_string(&config).map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?,
-        );
-    }
-    // Re-read and printed pretty, so that a file gate wrote reads like one a person did.
-    let compact = serde_json::to_string(&top).map_err(|e| e.to_string())?;
-    let value: IndexMap<String, OrderedJson> =
-        serde_json::from_str(&compact).map_err(|e| e.to_string())?;
-    let mut out = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
-    out.push('\n');
-    Ok(out)
-}
-
 /// A JSON value that keeps its objects' key order (serde_json's own `Value` sorts them).
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -451,54 +362,101 @@ enum OrderedJson {
     Other(serde_json::Value),
 }
 
-/// Matcher groups without gate's handlers (a group left with none is dropped).
-fn without_gate_json(
-    groups: Vec<Box<RawValue>>,
-    agent: Agent,
-) -> std::result::Result<Vec<Box<RawValue>>, String> {
-    let mut out = Vec::new();
-    for g in groups {
-        let Ok(mut group) = serde_json::from_str::<RawMap>(g.get()) else {
-            out.push(g);
-            continue;
-        };
-        let Some(handlers) = group.get("hooks") else {
-            out.push(g);
-            continue;
-        };
-        let Ok(handlers) = serde_json::from_str::<Vec<Box<RawValue>>>(handlers.get()) else {
-            out.push(g);
-            continue;
-        };
-        let total = handlers.len();
-        let kept: Vec<Box<RawValue>> = handlers
-            .into_iter()
-            .filter(|h| {
-                let command = serde_json::from_str::<serde_json::Value>(h.get())
-                    .ok()
-                    .and_then(|v| {
-                        v.get("command")
-                            .and_then(|c| c.as_str())
-                            .map(str::to_string)
-                    });
-                !command.is_some_and(|c| is_gate_command(&c, agent))
-            })
-            .collect();
-        if kept.len() == total {
-            out.push(g);
-        } else if !kept.is_empty() {
-            group.insert(
-                "hooks".into(),
-                RawValue::from_string(serde_json::to_string(&kept).map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?,
-            );
-            out.push(
-                RawValue::from_string(serde_json::to_string(&group).map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?,
-            );
+impl OrderedJson {
+    fn str(&self) -> Option<&str> {
+        match self {
+            OrderedJson::Other(v) => v.as_str(),
+            _ => None,
         }
     }
+}
+
+/// Claude Code's and Gemini's settings.json, with gate's entries removed and, to install,
+/// added back. Everything else keeps its place and value; the file is printed pretty, so that a
+/// file gate wrote reads like one a person did.
+fn edit_json(
+    agent: Agent,
+    text: &str,
+    command: &str,
+    install: bool,
+) -> std::result::Result<String, String> {
+    use OrderedJson::{Array, Object, Other};
+    let mut top: IndexMap<String, OrderedJson> = if text.trim().is_empty() {
+        IndexMap::new()
+    } else {
+        serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?
+    };
+    // Taken out and put back in its place (an IndexMap insert keeps an existing key's slot).
+    let mut hooks = match top.get_mut("hooks") {
+        Some(Object(h)) => std::mem::take(h),
+        Some(_) => return Err("`hooks` is not an object".into()),
+        None => IndexMap::new(),
+    };
+    for (event, matcher, timeout) in agent.events() {
+        let mut groups = match hooks.get_mut(*event) {
+            Some(Array(g)) => std::mem::take(g),
+            Some(_) => return Err(format!("`hooks.{event}` is not an array")),
+            None => Vec::new(),
+        };
+        groups.retain_mut(|group| without_gate_handlers(group, agent));
+        if install {
+            // Key by key, in the order the agents' documentation shows them.
+            let text = |t: &str| Other(serde_json::json!(t));
+            let mut handler = IndexMap::new();
+            if agent == Agent::Gemini {
+                handler.insert("name".to_string(), text("gate"));
+            }
+            handler.insert("type".into(), text("command"));
+            handler.insert("command".into(), text(command));
+            handler.insert("timeout".into(), Other(serde_json::json!(timeout)));
+            let mut group = IndexMap::new();
+            group.insert("matcher".to_string(), text(matcher));
+            group.insert("hooks".into(), Array(vec![Object(handler)]));
+            groups.push(Object(group));
+        }
+        if groups.is_empty() {
+            hooks.shift_remove(*event);
+        } else {
+            hooks.insert((*event).to_string(), Array(groups));
+        }
+    }
+    if hooks.is_empty() {
+        top.shift_remove("hooks");
+    } else {
+        top.insert("hooks".into(), Object(hooks));
+    }
+    if install && agent == Agent::Gemini {
+        let config = top
+            .entry("hooksConfig".into())
+            .or_insert_with(|| Object(IndexMap::new()));
+        let Object(config) = config else {
+            return Err("`hooksConfig` is not an object".into());
+        };
+        config.insert("enabled".into(), Other(serde_json::json!(true)));
+    }
+    let mut out = serde_json::to_string_pretty(&top).map_err(|e| e.to_string())?;
+    out.push('\n');
     Ok(out)
+}
+
+/// Remove gate's handlers from a matcher group: whether anything is left of it (a group gate's
+/// handlers emptied goes; any other shape is kept as it is).
+fn without_gate_handlers(group: &mut OrderedJson, agent: Agent) -> bool {
+    let OrderedJson::Object(group) = group else {
+        return true;
+    };
+    let Some(OrderedJson::Array(handlers)) = group.get_mut("hooks") else {
+        return true;
+    };
+    let total = handlers.len();
+    handlers.retain(|h| {
+        let command = match h {
+            OrderedJson::Object(h) => h.get("command").and_then(OrderedJson::str),
+            _ => None,
+        };
+        !command.is_some_and(|c| is_gate_command(c, agent))
+    });
+    handlers.len() == total || !handlers.is_empty()
 }
 
 /// Codex's config.toml, with gate's entries removed and, to install, added back; comments and
