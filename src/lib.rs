@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod pipeline;
 pub mod policy;
 pub mod protect;
+pub mod quote;
 pub mod random;
 pub mod redact;
 pub mod ui;

@@ -18,15 +18,17 @@ pub fn init_color() {
     colored::control::set_override(color_enabled());
 }
 
+/// The bidirectional-text controls, which reorder what a terminal shows.
+pub fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Text as a person may safely see it on a terminal: control characters (C0 but tab, DEL,
 /// C1) and the bidirectional controls that reorder what is shown are written as escapes
-/// (`\x1b`, `\r`, `\u{202e}`), so that a command, reason or comment cannot move the cursor,
+/// (`\x1b`, `\r`, `\u202e`, as in bash's `$'…'`), so that a command, reason or comment cannot move the cursor,
 /// erase a line or look like something else. What is recorded is not changed.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let hidden = |c: char| {
-        (c.is_control() && c != '\t' && c != '\n')
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
+    let hidden = |c: char| (c.is_control() && c != '\t' && c != '\n') || is_bidi(c);
     if !text.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -35,7 +37,7 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
         match c {
             '\r' => out.push_str("\\r"),
             c if hidden(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if hidden(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c if hidden(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -52,7 +54,44 @@ pub fn notes_to_terminal() {
     NOTES_TO_TERMINAL.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// The line a terminal prompt is drawing on (its text), while one is: a notice for a person
+/// clears it, takes a line of its own and the prompt is drawn again below it, so that no notice
+/// ever shares the prompt's line. The prompt draws under the same lock.
+static PROMPT_LINE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Write `block` (lines above the prompt) and then `line` (the prompt itself, redrawn in place)
+/// to the terminal, with no notice in between; `None` ends the prompt (its line is left as is).
+pub fn draw_prompt(tty: &mut dyn std::io::Write, block: &str, line: Option<&str>) {
+    let mut current = PROMPT_LINE.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = write!(tty, "{block}");
+    if let Some(line) = line {
+        let _ = write!(tty, "\r\x1b[2K{line}");
+    }
+    let _ = tty.flush();
+    *current = line.map(str::to_string);
+}
+
 fn for_a_person(text: &str) {
+    use std::io::Write;
+    let prompt = PROMPT_LINE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut tty = prompt.as_ref().and_then(|_| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/tty")
+            .ok()
+    });
+    if let Some(t) = tty.as_mut() {
+        let _ = write!(t, "\r\x1b[2K");
+        let _ = t.flush();
+    }
+    say(text);
+    if let (Some(t), Some(line)) = (tty.as_mut(), prompt.as_deref()) {
+        let _ = write!(t, "{line}");
+        let _ = t.flush();
+    }
+}
+
+fn say(text: &str) {
     if NOTES_TO_TERMINAL.load(std::sync::atomic::Ordering::Relaxed) {
         use std::io::Write;
         if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
@@ -121,7 +160,7 @@ mod tests {
         assert_eq!(printable("git status"), "git status");
         assert_eq!(printable("a\tb\nc"), "a\tb\nc");
         assert_eq!(printable("x\r\x1b[2Ky"), "x\\r\\x1b[2Ky");
-        assert_eq!(printable("\u{202e}abc\u{2066}"), "\\u{202e}abc\\u{2066}");
+        assert_eq!(printable("\u{202e}abc\u{2066}"), "\\u202eabc\\u2066");
         assert_eq!(printable("\u{85}\u{7f}"), "\\x85\\x7f");
         assert_eq!(printable("ünïcode ✓"), "ünïcode ✓");
     }

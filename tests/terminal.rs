@@ -55,7 +55,8 @@ fn y_approves_and_the_command_runs() {
         assert!(shown.contains(want), "prompt lacks {want:?}: {shown}");
     }
     p.exp_string("expires in 0m").unwrap();
-    p.send("y").unwrap();
+    p.send("y\r").unwrap();
+    p.flush().unwrap();
     p.flush().unwrap();
     assert_eq!(exit_code(&p), 0);
     assert!(target.exists());
@@ -67,8 +68,8 @@ fn y_approves_and_the_command_runs() {
 }
 
 #[test]
-fn anything_else_denies() {
-    if skip_under_agent("anything_else_denies") {
+fn n_and_enter_denies() {
+    if skip_under_agent("n_and_enter_denies") {
         return;
     }
     let env = Env::new();
@@ -76,7 +77,8 @@ fn anything_else_denies() {
     let target = env.work().join("denied");
     let mut p = spawn(&env, &["--", "touch", target.to_str().unwrap()]);
     p.exp_string("Approve? [y/N]").unwrap();
-    p.send("n").unwrap();
+    p.send("n\r").unwrap();
+    p.flush().unwrap();
     p.flush().unwrap();
     assert_eq!(exit_code(&p), 77);
     assert!(!target.exists());
@@ -138,7 +140,8 @@ fn the_prompt_never_reads_stdin() {
     p.exp_string("Approve? [y/N]").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(!target.exists(), "gate approved from stdin");
-    p.send("n").unwrap();
+    p.send("n\r").unwrap();
+    p.flush().unwrap();
     p.flush().unwrap();
     assert_eq!(exit_code(&p), 77);
     assert!(!target.exists());
@@ -157,7 +160,8 @@ fn an_approval_is_reused_for_the_identical_command_within_the_window() {
     let target = env.work().join("again");
     let mut p = spawn(&env, &["--", "touch", target.to_str().unwrap()]);
     p.exp_string("Approve? [y/N]").unwrap();
-    p.send("y").unwrap();
+    p.send("y\r").unwrap();
+    p.flush().unwrap();
     p.flush().unwrap();
     assert_eq!(exit_code(&p), 0);
     // The same argv, cwd and requester: no prompt (there is no terminal here at all).
@@ -179,4 +183,228 @@ fn an_approval_is_reused_for_the_identical_command_within_the_window() {
         .status(69)
         .run();
     assert!(!other.exists());
+}
+
+/// Waits this long for something that must not happen.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(800);
+
+#[test]
+fn keys_typed_before_the_prompt_are_not_an_answer() {
+    if skip_under_agent("keys_typed_before_the_prompt_are_not_an_answer") {
+        return;
+    }
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    let target = env.work().join("typed-ahead");
+    // gate starts half a second after the keys are in the terminal's queue.
+    let sh = env
+        .program("/bin/sh")
+        .env("GATE_BIN", gate_bin())
+        .args(["-c", "sleep 0.5; exec \"$GATE_BIN\" -- touch \"$1\"", "sh"])
+        .arg(&target);
+    let mut p = spawn_command(sh.command(), Some(15_000)).unwrap();
+    p.send("yes\r").unwrap();
+    p.flush().unwrap();
+    p.flush().unwrap();
+    p.exp_string("Approve? [y/N]").unwrap();
+    std::thread::sleep(SETTLE);
+    assert!(!target.exists(), "type-ahead approved the request");
+    assert_eq!(env.log()[0]["status"], "running");
+    p.send("n\r").unwrap();
+    p.flush().unwrap();
+    assert_eq!(exit_code(&p), 77);
+    assert!(!target.exists());
+}
+
+#[test]
+fn y_without_enter_does_not_approve() {
+    if skip_under_agent("y_without_enter_does_not_approve") {
+        return;
+    }
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    let target = env.work().join("no-enter");
+    let mut p = spawn(&env, &["--", "touch", target.to_str().unwrap()]);
+    p.exp_string("Approve? [y/N]").unwrap();
+    p.send("y").unwrap();
+    p.flush().unwrap();
+    p.flush().unwrap();
+    std::thread::sleep(SETTLE);
+    assert!(!target.exists(), "one key approved the request");
+    assert_eq!(env.log()[0]["status"], "running");
+    // Backspace takes it back; a line is what answers.
+    p.send("\x7fy\r").unwrap();
+    p.flush().unwrap();
+    p.flush().unwrap();
+    assert_eq!(exit_code(&p), 0);
+    assert!(target.exists());
+}
+
+#[test]
+fn a_critical_request_is_approved_only_by_typing_its_code() {
+    if skip_under_agent("a_critical_request_is_approved_only_by_typing_its_code") {
+        return;
+    }
+    let env = Env::new();
+    env.policy(&ASK_TOUCH.replace("risk = \"high\"", "risk = \"critical\""));
+    let target = env.work().join("critical");
+    let mut p = spawn(&env, &["--", "touch", target.to_str().unwrap()]);
+    let (_, title) = p.exp_regex(r"request [0-9A-Za-z]+\)").unwrap();
+    let id = title
+        .trim_start_matches("request ")
+        .trim_end_matches(')')
+        .to_string();
+    let code: String = id[id.len() - 4..].to_uppercase();
+    p.exp_string(&format!("type its code {code} and Enter to approve"))
+        .unwrap();
+    p.exp_string("Code?").unwrap();
+    // `y` is not the code: asked again, nothing approved.
+    p.send("y\r").unwrap();
+    p.flush().unwrap();
+    p.flush().unwrap();
+    p.exp_string("this request is critical: type its code")
+        .unwrap();
+    p.exp_string("Code?").unwrap();
+    std::thread::sleep(SETTLE);
+    assert!(!target.exists(), "y approved a critical request");
+    assert_eq!(env.log()[0]["status"], "running");
+    p.send(&format!("{}\r", code.to_lowercase())).unwrap();
+    p.flush().unwrap();
+    p.flush().unwrap();
+    assert_eq!(exit_code(&p), 0);
+    assert!(target.exists());
+    assert_eq!(env.log()[0]["approvals"][0]["channel"], "terminal");
+}
+
+#[test]
+fn control_characters_in_the_command_and_reason_are_shown_escaped() {
+    if skip_under_agent("control_characters_in_the_command_and_reason_are_shown_escaped") {
+        return;
+    }
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    let spoof = "main\r\x1b[2K  command   git status";
+    let mut p = spawn(
+        &env,
+        &[
+            "--reason",
+            "fine\x1b[8m hidden",
+            "--",
+            "touch",
+            spoof,
+            "two words",
+        ],
+    );
+    // Shell-quoted, escapes written out: exactly what runs, pasted into bash.
+    p.exp_string(r"touch $'main\r\x1b[2K  command   git status' 'two words'")
+        .unwrap();
+    p.exp_string(r"fine\x1b[8m hidden").unwrap();
+    let rest = p.exp_string("Approve? [y/N]").unwrap();
+    assert!(
+        !rest.contains('\x1b') || !rest.contains("\x1b[8m"),
+        "{rest:?}"
+    );
+    p.send("n\r").unwrap();
+    p.flush().unwrap();
+    assert_eq!(exit_code(&p), 77);
+    // Recorded unchanged.
+    assert_eq!(env.log()[0]["command"][1], spoof);
+}
+
+#[test]
+fn an_answer_that_is_not_y_or_n_asks_again() {
+    if skip_under_agent("an_answer_that_is_not_y_or_n_asks_again") {
+        return;
+    }
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    let target = env.work().join("again");
+    let mut p = spawn(&env, &["--", "touch", target.to_str().unwrap()]);
+    p.exp_string("Approve? [y/N]").unwrap();
+    p.send("maybe\r").unwrap();
+    p.flush().unwrap();
+    p.flush().unwrap();
+    p.exp_string("type y and Enter to approve, or n and Enter to deny")
+        .unwrap();
+    p.exp_string("Approve? [y/N]").unwrap();
+    std::thread::sleep(SETTLE);
+    assert_eq!(env.log()[0]["status"], "running");
+    p.send("y\r").unwrap();
+    p.flush().unwrap();
+    assert_eq!(exit_code(&p), 0);
+    assert!(target.exists());
+}
+
+#[test]
+fn a_refused_answer_asks_again_and_says_who_may_approve() {
+    if skip_under_agent("a_refused_answer_asks_again_and_says_who_may_approve") {
+        return;
+    }
+    let env = Env::new();
+    env.policy(
+        &ASK_TOUCH
+            .replace(
+                "message = \"Touching files needs a human.\"",
+                "message = \"Touching files needs a human.\"\napprovers = [\"sre\"]\nquorum = 2",
+            )
+            .replace(
+                "[defaults]",
+                "[approvers]\nsre = [\"alice-not-here\", \"bob-not-here\"]\n\n[defaults]",
+            ),
+    );
+    let target = env.work().join("refused");
+    let mut p = spawn(&env, &["--", "touch", target.to_str().unwrap()]);
+    p.exp_string("alice-not-here, bob-not-here; 2 different approvers must approve")
+        .unwrap();
+    p.exp_string("Approve? [y/N]").unwrap();
+    p.send("y\r").unwrap();
+    p.flush().unwrap();
+    p.flush().unwrap();
+    p.exp_string("your answer does not count").unwrap();
+    // Asked again, not gone: the request still waits.
+    p.exp_string("Approve? [y/N]").unwrap();
+    std::thread::sleep(SETTLE);
+    assert!(!target.exists());
+    assert_eq!(env.log()[0]["status"], "running");
+    p.send_control('c').unwrap();
+    assert_eq!(exit_code(&p), 130);
+    assert!(!target.exists());
+    let show = env.show(env.log()[0]["id"].as_str().unwrap());
+    let votes = events(&show, "vote");
+    assert!(votes[0]["refused"].is_string(), "{votes:?}");
+}
+
+#[test]
+fn a_notice_from_another_channel_never_shares_the_prompt_line() {
+    if skip_under_agent("a_notice_from_another_channel_never_shares_the_prompt_line") {
+        return;
+    }
+    let env = Env::new();
+    env.policy(&ASK_TOUCH.replace(
+        "channels = [\"terminal\"]",
+        "channels = [\"terminal\", \"local\"]",
+    ));
+    let target = env.work().join("notice");
+    let mut p = spawn(&env, &["--", "touch", target.to_str().unwrap()]);
+    let before = p.exp_string("Approve? [y/N]").unwrap();
+    std::thread::sleep(SETTLE);
+    p.send("n\r").unwrap();
+    p.flush().unwrap();
+    let after = p.exp_eof().unwrap();
+    let all = before + "Approve? [y/N]" + &after;
+    assert!(
+        all.contains("gate approve"),
+        "the local channel said nothing: {all:?}"
+    );
+    // Every line the local channel printed starts a line of its own: nothing but a line
+    // clear precedes `gate:` on it.
+    for line in all.split('\n') {
+        let visible = line.rsplit('\r').next().unwrap_or(line);
+        if let Some(at) = visible.find("gate approve") {
+            assert!(
+                !visible[..at].contains("Approve?"),
+                "notice on the prompt line: {line:?}"
+            );
+        }
+    }
 }

@@ -37,6 +37,18 @@ pub struct Request {
     pub ci: Option<Ci>,
     pub expires_at: SystemTime,
     pub quorum: u32,
+    /// Who may approve: each list names the identities one asking rule allows (an approver must
+    /// be in every list); none, anyone but the requester's own agent.
+    pub approvers: Vec<Vec<String>>,
+}
+
+/// What the coordinator tells a channel about a vote it sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Feedback {
+    /// The vote does not count: why.
+    Refused(String),
+    /// The approval counts, and more are needed: `have` of `need`.
+    Counted { have: u32, need: u32 },
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +135,7 @@ pub struct Shared {
     pub request: Request,
     done: AtomicBool,
     outcome: Mutex<Option<Outcome>>,
+    feedback: Mutex<Vec<(String, Feedback)>>,
 }
 
 impl Shared {
@@ -149,6 +162,19 @@ impl Shared {
             std::thread::sleep((end - now).min(Duration::from_millis(50)));
         }
     }
+    /// What the coordinator said about `channel`'s votes since the last call.
+    pub fn take_feedback(&self, channel: &str) -> Vec<Feedback> {
+        let mut all = self.feedback.lock().unwrap_or_else(|e| e.into_inner());
+        let (mine, rest): (Vec<_>, Vec<_>) = all.drain(..).partition(|(c, _)| c == channel);
+        *all = rest;
+        mine.into_iter().map(|(_, f)| f).collect()
+    }
+    fn tell(&self, channel: &str, feedback: Feedback) {
+        self.feedback
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((channel.to_string(), feedback));
+    }
     pub fn remaining(&self) -> Duration {
         self.request
             .expires_at
@@ -171,6 +197,26 @@ pub struct Terms {
     pub quorum: u32,
     /// The requester's identities on other channels (`[identity]`), refused as approvers.
     pub self_identities: Vec<String>,
+}
+
+/// Who may approve (each set names the identities one asking rule allows; an approver must be
+/// in every set) and how many must, for people to read.
+pub fn approvers_text(sets: &[Vec<String>], quorum: u32) -> String {
+    let who = match sets {
+        [] => "anyone who may answer (the rule names no approvers)".to_string(),
+        [one] => one.join(", "),
+        sets => sets
+            .iter()
+            .map(|s| format!("one of ({})", s.join(", ")))
+            .collect::<Vec<_>>()
+            .join(" and "),
+    };
+    let who = crate::ui::printable(&who).into_owned();
+    if quorum > 1 {
+        format!("{who}; {quorum} different approvers must approve")
+    } else {
+        who
+    }
 }
 
 /// Identities compare without the `user:` prefix: `user:alice` and `alice` are one person.
@@ -239,6 +285,7 @@ pub fn ask(
         request,
         done: AtomicBool::new(false),
         outcome: Mutex::new(None),
+        feedback: Mutex::new(Vec::new()),
     });
     let (tx, rx) = channel::<Message>();
     let mut live: Vec<String> = Vec::new();
@@ -354,9 +401,12 @@ fn coordinate(
                         refused: Some(&reason),
                     }),
                 )?;
-                crate::ui::note(&format!(
-                    "refused the {verdict} of {approver} in {channel}: {reason}"
-                ));
+                if channel != "terminal" {
+                    crate::ui::note(&format!(
+                        "refused the {verdict} of {approver} in {channel}: {reason}"
+                    ));
+                }
+                shared.tell(&channel, Feedback::Refused(reason));
             }
             Message::Vote(vote) => {
                 let check = terms.check(&vote, &shared.request);
@@ -373,10 +423,14 @@ fn coordinate(
                     }),
                 )?;
                 if let Err(why) = check {
-                    crate::ui::note(&format!(
-                        "refused the {verdict} of {} in {}: {why}",
-                        vote.approver, vote.channel
-                    ));
+                    // The terminal shows its own refusals, beside its prompt.
+                    if vote.channel != "terminal" {
+                        crate::ui::note(&format!(
+                            "refused the {verdict} of {} in {}: {why}",
+                            vote.approver, vote.channel
+                        ));
+                    }
+                    shared.tell(&vote.channel, Feedback::Refused(why));
                     continue;
                 }
                 let who = normalize(&vote.approver).to_string();
@@ -397,7 +451,17 @@ fn coordinate(
                 if !approvals.iter().any(|(a, _)| *a == who) {
                     approvals.push((who, vote.channel.clone()));
                 }
-                if approvals.len() as u32 >= terms.quorum.max(1) {
+                let need = terms.quorum.max(1);
+                if (approvals.len() as u32) < need {
+                    shared.tell(
+                        &vote.channel,
+                        Feedback::Counted {
+                            have: approvals.len() as u32,
+                            need,
+                        },
+                    );
+                }
+                if approvals.len() as u32 >= need {
                     let by: Vec<String> = approvals.iter().map(|(a, _)| a.clone()).collect();
                     record(
                         Kind::Verdict,

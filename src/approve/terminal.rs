@@ -15,7 +15,7 @@ use colored::Colorize;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::termios::{self, LocalFlags, SetArg, SpecialCharacterIndices, Termios};
 
-use super::{Channel, Message, Request, Shared, Vote};
+use super::{Channel, Feedback, Message, Request, Shared, Vote};
 use crate::context::Requester;
 
 /// Why the terminal may not take the answer to a request `requester` made, if it may not.
@@ -72,6 +72,12 @@ impl Drop for RawGuard<'_> {
     }
 }
 
+/// The most of a command the prompt draws; the rest is in the ledger (`gate show ID`).
+const SHOWN_MAX: usize = 4000;
+
+/// What the prompt shows above its question: the command as it runs (arguments shell-quoted,
+/// control characters escaped, a script's lines indented under its first), the rules, who
+/// asks, who may answer and how.
 pub fn describe(req: &Request, color: bool) -> String {
     let label = |s: &str| {
         let padded = format!("  {s:<10}");
@@ -81,6 +87,7 @@ pub fn describe(req: &Request, color: bool) -> String {
             padded
         }
     };
+    let indent = " ".repeat(12);
     let mut out = String::new();
     let title = format!("gate: approval needed (request {})", req.id);
     out.push_str(&if color {
@@ -89,15 +96,24 @@ pub fn describe(req: &Request, color: bool) -> String {
         title
     });
     out.push('\n');
+    let command = crate::quote::elide(&req.command, SHOWN_MAX);
+    let command = command.replace('\n', &format!("\n{indent}"));
     out.push_str(&format!(
         "{}{}\n",
         label("command"),
         if color {
-            req.command.bold().to_string()
+            command.bold().to_string()
         } else {
-            req.command.clone()
+            command
         }
     ));
+    let length = req.command.chars().count();
+    if length > SHOWN_MAX {
+        out.push_str(&format!(
+            "{indent}(the command is {length} characters long: read all of it with `gate show {}` before you answer)\n",
+            req.id
+        ));
+    }
     for r in &req.rules {
         let msg = r
             .message
@@ -146,14 +162,21 @@ pub fn describe(req: &Request, color: bool) -> String {
         let url = ci.job_url.as_deref().unwrap_or("");
         out.push_str(&format!("{}{} {}\n", label("ci"), ci.provider, url));
     }
-    if req.quorum > 1 {
-        out.push_str(&format!(
-            "{}{} approvers needed\n",
-            label("quorum"),
-            req.quorum
-        ));
-    }
+    out.push_str(&format!(
+        "{}{}\n",
+        label("approvers"),
+        super::approvers_text(&req.approvers, req.quorum)
+    ));
     out
+}
+
+/// The code a person types to approve a critical request: the end of its id.
+pub fn critical_code(id: &str) -> String {
+    let n = id.chars().count();
+    id.chars()
+        .skip(n.saturating_sub(4))
+        .collect::<String>()
+        .to_uppercase()
 }
 
 pub fn format_remaining(d: Duration) -> String {
@@ -165,120 +188,226 @@ pub fn format_remaining(d: Duration) -> String {
     }
 }
 
+/// What a line typed at the prompt means.
+#[derive(Debug, PartialEq, Eq)]
+enum Answer {
+    Approve,
+    Deny,
+    /// Not an answer: ask again, saying this.
+    Again(String),
+}
+
+fn read_answer(line: &str, code: Option<&str>) -> Answer {
+    let typed = line.trim();
+    let no =
+        typed.is_empty() || typed.eq_ignore_ascii_case("n") || typed.eq_ignore_ascii_case("no");
+    match code {
+        _ if no => Answer::Deny,
+        Some(code) if typed.eq_ignore_ascii_case(code) => Answer::Approve,
+        Some(code) => Answer::Again(format!(
+            "this request is critical: type its code {code} and Enter to approve, or n and Enter to deny"
+        )),
+        None if typed.eq_ignore_ascii_case("y") || typed.eq_ignore_ascii_case("yes") => {
+            Answer::Approve
+        }
+        None => Answer::Again("type y and Enter to approve, or n and Enter to deny".into()),
+    }
+}
+
+/// The longest answer kept: a code or a word, never a paste.
+const LINE_MAX: usize = 32;
+
 impl Channel for Terminal {
     fn name(&self) -> &'static str {
         "terminal"
     }
 
     fn run(self: Box<Self>, shared: Arc<Shared>, tx: Sender<Message>) {
-        let mut tty = &self.tty;
+        let fail = |message: &str| {
+            let _ = tx.send(Message::Failed {
+                channel: "terminal".into(),
+                message: message.into(),
+            });
+        };
         let color = crate::ui::color_enabled();
         let saved = match termios::tcgetattr(self.tty.as_fd()) {
             Ok(t) => t,
-            Err(e) => {
-                let _ = tx.send(Message::Failed {
-                    channel: "terminal".into(),
-                    message: format!("cannot read the terminal's settings: {e}"),
-                });
-                return;
-            }
+            Err(e) => return fail(&format!("cannot read the terminal's settings: {e}")),
         };
         let mut raw = saved.clone();
-        // Non-canonical, no echo, and no signals: Ctrl-C arrives as a byte we turn into a
-        // cancellation instead of killing gate mid-prompt.
+        // Non-canonical, no echo (gate echoes what it keeps), and no signals: Ctrl-C arrives as
+        // a byte we turn into a cancellation instead of killing gate mid-prompt.
         raw.local_flags
             .remove(LocalFlags::ICANON | LocalFlags::ECHO | LocalFlags::ISIG);
         raw.control_chars[SpecialCharacterIndices::VMIN as usize] = 0;
         raw.control_chars[SpecialCharacterIndices::VTIME as usize] = 0;
-        let _ = write!(tty, "{}", describe(&shared.request, color));
         if termios::tcsetattr(self.tty.as_fd(), SetArg::TCSANOW, &raw).is_err() {
-            let _ = tx.send(Message::Failed {
-                channel: "terminal".into(),
-                message: "cannot switch the terminal to single-key input".into(),
-            });
-            return;
+            return fail("cannot switch the terminal to single-key input");
         }
         let guard = RawGuard {
             tty: &self.tty,
             saved,
         };
-        let prompt = |remaining: Duration| {
-            let q = "Approve? [y/N]";
-            format!(
-                "\r\x1b[2K{} (expires in {})",
+        let request = &shared.request;
+        let code =
+            (request.risk >= crate::policy::Risk::Critical).then(|| critical_code(&request.id));
+        let how = match &code {
+            Some(code) => format!(
+                "  {:<10}this request is critical: type its code {} and Enter to approve; n and Enter denies; Ctrl-C cancels\n",
+                "answer",
                 if color {
-                    q.bold().to_string()
+                    code.bold().to_string()
                 } else {
-                    q.to_string()
-                },
-                format_remaining(remaining)
-            )
+                    code.clone()
+                }
+            ),
+            None => format!(
+                "  {:<10}y and Enter approves; n and Enter (or Enter) denies; Ctrl-C cancels\n",
+                "answer"
+            ),
         };
-        let mut last_draw = Instant::now() - Duration::from_secs(2);
-        let answer = loop {
+        let question = match &code {
+            Some(_) => "Code?",
+            None => "Approve? [y/N]",
+        };
+        let question = if color {
+            question.bold().to_string()
+        } else {
+            question.to_string()
+        };
+        let mut tty = &self.tty;
+        let mut block = describe(request, color) + &how;
+        // Waiting after a counted approval: only Ctrl-C is read.
+        let mut waiting: Option<String> = None;
+        let mut typed = String::new();
+        let mut last_draw: Option<Instant> = None;
+        let mut flushed = false;
+        let vote = |approve: bool| {
+            Message::Vote(Vote {
+                channel: "terminal".into(),
+                approver: self.approver.clone(),
+                aliases: Vec::new(),
+                is_requesting_agent: false,
+                approve,
+                comment: None,
+            })
+        };
+        let mut answered = false;
+        'prompt: loop {
             if shared.is_done() {
-                break None;
+                break;
             }
-            if last_draw.elapsed() >= Duration::from_secs(1) {
-                let _ = write!(tty, "{}", prompt(shared.remaining()));
-                let _ = tty.flush();
-                last_draw = Instant::now();
+            let mut notes = String::new();
+            for f in shared.take_feedback("terminal") {
+                match f {
+                    Feedback::Refused(why) => {
+                        notes.push_str(&format!("gate: your answer does not count: {why}\n"));
+                        waiting = None;
+                        answered = false;
+                    }
+                    Feedback::Counted { have, need } => {
+                        notes.push_str(&format!(
+                            "gate: your approval counts ({have} of {need}); waiting for {} more\n",
+                            need - have
+                        ));
+                        waiting = Some(format!("waiting for {} more approver(s)", need - have));
+                    }
+                }
+            }
+            if !notes.is_empty() || last_draw.is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+            {
+                let remaining = format_remaining(shared.remaining());
+                let line = match &waiting {
+                    Some(w) => format!("{w} (expires in {remaining}; Ctrl-C cancels)"),
+                    None if answered => format!("answered (expires in {remaining})"),
+                    None => format!("{question} (expires in {remaining}) {typed}"),
+                };
+                let above = if notes.is_empty() {
+                    std::mem::take(&mut block)
+                } else {
+                    format!("{}\r\x1b[2K{notes}", std::mem::take(&mut block))
+                };
+                if flushed {
+                    crate::ui::draw_prompt(&mut tty, &above, Some(&line));
+                } else {
+                    // What was typed before the question was on the screen is not an answer
+                    // to it: once the request is drawn, drop whatever is queued, then ask.
+                    crate::ui::draw_prompt(&mut tty, &above, None);
+                    let _ = termios::tcdrain(self.tty.as_fd());
+                    let _ = termios::tcflush(self.tty.as_fd(), termios::FlushArg::TCIFLUSH);
+                    crate::ui::draw_prompt(&mut tty, "", Some(&line));
+                    flushed = true;
+                }
+                last_draw = Some(Instant::now());
             }
             let mut fds = [PollFd::new(self.tty.as_fd(), PollFlags::POLLIN)];
             match poll(&mut fds, PollTimeout::from(200u16)) {
                 Ok(0) => continue,
                 Ok(_) => {}
                 Err(nix::errno::Errno::EINTR) => continue,
-                Err(_) => break None,
+                Err(_) => break,
             }
-            let mut byte = [0u8; 1];
-            match tty.read(&mut byte) {
-                Ok(1) => break Some(byte[0]),
-                Ok(_) => continue,
+            let mut bytes = [0u8; 64];
+            let n = match tty.read(&mut bytes) {
+                Ok(0) => continue,
+                Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => break None,
+                Err(_) => break,
+            };
+            for &b in &bytes[..n] {
+                match b {
+                    0x03 => {
+                        crate::ui::draw_prompt(&mut tty, "\r\x1b[2K^C", None);
+                        let _ = tx.send(Message::Cancel {
+                            channel: "terminal".into(),
+                        });
+                        break 'prompt;
+                    }
+                    _ if waiting.is_some() || answered => {}
+                    b'\r' | b'\n' | 0x04 => {
+                        let line = std::mem::take(&mut typed);
+                        match read_answer(&line, code.as_deref()) {
+                            Answer::Approve => {
+                                answered = true;
+                                let _ = tx.send(vote(true));
+                            }
+                            Answer::Deny => {
+                                answered = true;
+                                let _ = tx.send(vote(false));
+                            }
+                            Answer::Again(why) => {
+                                block = format!("\r\x1b[2Kgate: {why}\n");
+                            }
+                        }
+                        last_draw = None;
+                        break;
+                    }
+                    0x7f | 0x08 => {
+                        typed.pop();
+                        last_draw = None;
+                    }
+                    0x15 => {
+                        typed.clear();
+                        last_draw = None;
+                    }
+                    b if b.is_ascii_graphic() || b == b' ' => {
+                        if typed.len() < LINE_MAX {
+                            typed.push(b as char);
+                        }
+                        last_draw = None;
+                    }
+                    _ => {}
+                }
             }
-        };
-        match answer {
-            Some(b'y') | Some(b'Y') => {
-                let _ = writeln!(tty, "{}\r", prompt(shared.remaining()));
-                let _ = tx.send(Message::Vote(Vote {
-                    channel: "terminal".into(),
-                    approver: self.approver.clone(),
-                    aliases: Vec::new(),
-                    is_requesting_agent: false,
-                    approve: true,
-                    comment: None,
-                }));
-            }
-            Some(0x03) => {
-                let _ = writeln!(tty, "\r\x1b[2K^C");
-                let _ = tx.send(Message::Cancel {
-                    channel: "terminal".into(),
-                });
-            }
-            Some(_) => {
-                let _ = writeln!(tty, "{}\r", prompt(shared.remaining()));
-                let _ = tx.send(Message::Vote(Vote {
-                    channel: "terminal".into(),
-                    approver: self.approver.clone(),
-                    aliases: Vec::new(),
-                    is_requesting_agent: false,
-                    approve: false,
-                    comment: None,
-                }));
-            }
-            None => {}
         }
+        crate::ui::draw_prompt(&mut tty, "\r\n", None);
         drop(guard);
         // Show how it ended, whichever channel settled it.
         while !shared.is_done() {
             std::thread::sleep(Duration::from_millis(20));
         }
-        if answer.is_none()
-            && let Some(outcome) = shared.outcome()
-        {
-            let _ = writeln!(tty, "\r\x1b[2Kgate: {}", outcome.describe());
+        if let Some(outcome) = shared.outcome() {
+            let _ = writeln!(tty, "gate: {}", outcome.describe());
         }
     }
 }

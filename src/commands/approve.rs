@@ -56,7 +56,7 @@ pub fn pending(as_json: bool) -> Result<Exit> {
             "{}  {}  {}",
             rec.id,
             crate::ui::printable(&rec.who()),
-            crate::ui::printable(&rec.command.join(" "))
+            crate::quote::line(&rec.command)
         );
         let rules: Vec<&str> = rec
             .rules
@@ -68,15 +68,26 @@ pub fn pending(as_json: bool) -> Result<Exit> {
             println!("    rules    {}", rules.join(", "));
         }
         if let Some(reason) = &rec.reason {
-            println!("    reason   {reason}");
+            println!("    reason   {}", crate::ui::printable(reason));
         }
-        println!("    cwd      {}", rec.cwd);
+        println!("    cwd      {}", crate::ui::printable(&rec.cwd));
+        println!("    approvers {}", approvers_line(data));
         println!("    expires  {}", expires(data));
     }
     println!(
         "\nanswer with `gate approve ID` or `gate deny ID` (a unique prefix of the id is enough)"
     );
     Ok(Exit::Success)
+}
+
+/// Who may approve a waiting request, and how many must (from its `approval_requested` event).
+fn approvers_line(data: &Value) -> String {
+    let sets: Vec<Vec<String>> = data
+        .get("approvers")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let quorum = data.get("quorum").and_then(Value::as_u64).unwrap_or(1);
+    crate::approve::approvers_text(&sets, quorum.try_into().unwrap_or(u32::MAX))
 }
 
 /// Find the waiting request `prefix` names, or say precisely why it cannot be answered.

@@ -1,4 +1,4 @@
-//! `gate completions` and `gate man`.
+//! `gate completions` and `gate man` (the page itself is `manual.rs`).
 
 use clap::CommandFactory;
 use clap_complete::Shell;
@@ -20,18 +20,9 @@ pub fn completions(shell: CompletionShell) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// The man page as roff.
-pub fn man_page() -> std::io::Result<Vec<u8>> {
-    let cmd = Cli::command();
-    let man = clap_mangen::Man::new(cmd);
-    let mut out = Vec::new();
-    man.render(&mut out)?;
-    Ok(out)
-}
-
 pub fn man() -> Result<Exit> {
     use std::io::Write;
-    let page = man_page().map_err(|e| Error::Io(e.to_string()))?;
+    let page = super::manual::page().map_err(|e| Error::Io(e.to_string()))?;
     std::io::stdout()
         .write_all(&page)
         .map_err(|e| Error::Io(e.to_string()))?;

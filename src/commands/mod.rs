@@ -6,6 +6,7 @@ pub mod checkpoints;
 pub mod doctor;
 pub mod init;
 pub mod log;
+pub mod manual;
 pub mod meta;
 pub mod rules;
 pub mod run;

@@ -108,7 +108,7 @@ impl Request {
         for f in &failures {
             crate::ui::note(&format!("channel unavailable: {f}"));
         }
-        let request = self.shown(expires_at, terms.quorum);
+        let request = self.shown(expires_at, terms.quorum, &terms.approver_sets);
         let approval_terms = Terms {
             approver_sets: terms.approver_sets.clone(),
             quorum: terms.quorum,
@@ -161,7 +161,12 @@ impl Request {
     }
 
     /// What approvers are shown.
-    fn shown(&self, expires_at: SystemTime, quorum: u32) -> approve::Request {
+    fn shown(
+        &self,
+        expires_at: SystemTime,
+        quorum: u32,
+        approvers: &[Vec<String>],
+    ) -> approve::Request {
         approve::Request {
             id: self.id.clone(),
             command: self.display.clone(),
@@ -192,6 +197,7 @@ impl Request {
             ci: self.ctx.ci.clone(),
             expires_at,
             quorum,
+            approvers: approvers.to_vec(),
         }
     }
 

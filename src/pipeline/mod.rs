@@ -202,11 +202,12 @@ impl Request {
         let store = store::open(policy.sync)?;
         let masked = redactor.argv(&strings);
         let masked_script = script.as_deref().map(|s| redactor.text(s));
-        // Shown to people (prompt, denial, Slack, webhook): with its control characters
-        // escaped, so that it cannot pass itself off as another command.
+        // Shown to people (prompt, denial, Slack, webhook): each argument shell-quoted and its
+        // control characters escaped, so that what is read is what runs and it cannot pass
+        // itself off as another command.
         let display = match (&masked_script, show_script) {
             (Some(s), true) => ui::printable(s).into_owned(),
-            _ => ui::printable(&masked.join(" ")).into_owned(),
+            _ => crate::quote::line(&masked),
         };
         Ok(Some(Request {
             id: id.unwrap_or_else(new_request_id),

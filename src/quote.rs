@@ -1,0 +1,147 @@
+//! Commands as a person reads them: each argument shell-quoted, so that what is shown is what
+//! runs (`sh -c 'exit 3'`, not `sh -c exit 3`), and every control or bidi character written as
+//! an escape inside `$'…'`, so that no argument can redraw the screen or pass itself off as
+//! another command. Pasted into bash or zsh, the line is the same argv.
+
+use std::borrow::Cow;
+
+/// Whether `c` must not reach a terminal as itself.
+fn hidden(c: char) -> bool {
+    c.is_control() || crate::ui::is_bidi(c)
+}
+
+/// One argument, quoted for a POSIX shell when it needs to be.
+pub fn word(arg: &str) -> Cow<'_, str> {
+    if arg.chars().any(hidden) {
+        return Cow::Owned(ansi_c(arg));
+    }
+    // shlex quotes everything a shell would read specially (and refuses only NUL, which
+    // `ansi_c` above has already taken).
+    shlex::try_quote(arg).unwrap_or_else(|_| Cow::Owned(ansi_c(arg)))
+}
+
+/// An argv as one line.
+pub fn line<S: AsRef<str>>(argv: &[S]) -> String {
+    let mut out = String::new();
+    for (i, a) in argv.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&word(a.as_ref()));
+    }
+    out
+}
+
+/// `$'…'`: bash, zsh and ksh's quoting with escapes.
+fn ansi_c(arg: &str) -> String {
+    let mut out = String::with_capacity(arg.len() + 8);
+    out.push_str("$'");
+    for c in arg.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if hidden(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if hidden(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// At most `max` characters of `text` for a screen: the start and the end, with how much of the
+/// middle is not shown. What is recorded is never cut; this is only what a prompt draws.
+pub fn elide(text: &str, max: usize) -> Cow<'_, str> {
+    let count = text.chars().count();
+    if count <= max {
+        return Cow::Borrowed(text);
+    }
+    let tail = max / 4;
+    let head = max - tail;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(count - tail).collect();
+    Cow::Owned(format!(
+        "{start} [… {} characters not shown …] {end}",
+        count - head - tail
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_words_stay_as_they_are() {
+        assert_eq!(line(&["rm", "-rf", "/"]), "rm -rf /");
+        assert_eq!(
+            line(&["git", "push", "origin", "a/b-c.d_e"]),
+            "git push origin a/b-c.d_e"
+        );
+    }
+
+    #[test]
+    fn arguments_with_spaces_or_quotes_are_quoted() {
+        assert_eq!(line(&["sh", "-c", "exit 3"]), "sh -c 'exit 3'");
+        assert_eq!(line(&["mysql", "-e", "select 1"]), "mysql -e 'select 1'");
+        assert_eq!(line(&["echo", "it's"]), r#"echo "it's""#);
+        assert_eq!(line(&["echo", ""]), "echo ''");
+        assert_eq!(line(&["echo", "$HOME", "*"]), "echo '$HOME' '*'");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_become_escapes() {
+        let spoof = "main\r\x1b[2K  command   git status";
+        let shown = line(&["git", "push", "--force", "origin", spoof]);
+        assert_eq!(
+            shown,
+            r"git push --force origin $'main\r\x1b[2K  command   git status'"
+        );
+        assert!(!shown.chars().any(hidden));
+        assert_eq!(word("a\u{202e}b"), r"$'a\u202eb'");
+        assert_eq!(word("x\0y"), r"$'x\x00y'");
+        assert_eq!(word("it's\n"), r"$'it\'s\n'");
+    }
+
+    #[test]
+    fn the_quoted_line_is_the_same_argv_in_bash() {
+        let Ok(bash) = which("bash") else { return };
+        let argv = [
+            "printf",
+            "[%s]",
+            "exit 3",
+            "it's",
+            "a\tb\nc",
+            "\x1b[2K",
+            "$x `y` \\z",
+            "",
+            "é\u{202e}",
+        ];
+        let out = std::process::Command::new(bash)
+            .args(["-c", &line(&argv)])
+            .output()
+            .unwrap();
+        let want: String = argv[2..].iter().map(|a| format!("[{a}]")).collect();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+    }
+
+    fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+        ["/bin", "/usr/bin"]
+            .iter()
+            .map(|d| std::path::Path::new(d).join(name))
+            .find(|p| p.exists())
+            .ok_or(())
+    }
+
+    #[test]
+    fn long_text_keeps_its_start_and_end() {
+        let long = "a".repeat(1000) + "END";
+        let shown = elide(&long, 100);
+        assert!(shown.chars().count() < 150, "{shown}");
+        assert!(shown.ends_with("END"));
+        assert!(shown.contains("characters not shown"));
+        assert_eq!(elide("short", 100), "short");
+    }
+}
