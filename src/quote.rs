@@ -32,11 +32,66 @@ pub fn line<S: AsRef<str>>(argv: &[S]) -> String {
     out
 }
 
+/// An argv as one line, from its masked text (`masked[i]` is `argv[i]` as text, secrets
+/// masked), except that an argument that is not UTF-8 and held no secret is shown as its bytes
+/// (`$'caf\xe9'`), not as the replacement characters its text has.
+pub fn line_of(argv: &[std::ffi::OsString], masked: &[String]) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for (i, m) in masked.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        match argv.get(i) {
+            Some(a) if a.to_str().is_none() && a.to_string_lossy() == m.as_str() => {
+                out.push_str(&bytes(a.as_bytes()));
+            }
+            _ => out.push_str(&word(m)),
+        }
+    }
+    out
+}
+
+/// Bytes that are not UTF-8, in `$'…'`: the valid parts as text, the rest as `\xHH`.
+fn bytes(mut b: &[u8]) -> String {
+    let mut text = String::new();
+    let mut out = String::from("$'");
+    loop {
+        match std::str::from_utf8(b) {
+            Ok(s) => {
+                text.push_str(s);
+                break;
+            }
+            Err(e) => {
+                let (good, rest) = b.split_at(e.valid_up_to());
+                text.push_str(std::str::from_utf8(good).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len());
+                push_escaped(&mut out, &text);
+                text.clear();
+                for byte in &rest[..bad] {
+                    out.push_str(&format!("\\x{byte:02x}"));
+                }
+                b = &rest[bad..];
+            }
+        }
+    }
+    push_escaped(&mut out, &text);
+    out.push('\'');
+    out
+}
+
 /// `$'…'`: bash, zsh and ksh's quoting with escapes.
 fn ansi_c(arg: &str) -> String {
     let mut out = String::with_capacity(arg.len() + 8);
     out.push_str("$'");
-    for c in arg.chars() {
+    push_escaped(&mut out, arg);
+    out.push('\'');
+    out
+}
+
+/// `text` escaped for the inside of `$'…'`.
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
             '\'' => out.push_str("\\'"),
@@ -48,8 +103,6 @@ fn ansi_c(arg: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('\'');
-    out
 }
 
 /// At most `max` characters of `text` for a screen: the start and the end, with how much of the
@@ -133,6 +186,23 @@ mod tests {
             .map(|d| std::path::Path::new(d).join(name))
             .find(|p| p.exists())
             .ok_or(())
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_shown_as_bytes() {
+        use std::os::unix::ffi::OsStringExt;
+        let argv = vec![
+            std::ffi::OsString::from("touch"),
+            std::ffi::OsString::from_vec(b"caf\xe9 it's".to_vec()),
+        ];
+        let masked: Vec<String> = argv
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(line_of(&argv, &masked), r"touch $'caf\xe9 it\'s'");
+        // A masked argument stays masked.
+        let masked = vec!["touch".to_string(), "***".to_string()];
+        assert_eq!(line_of(&argv, &masked), "touch '***'");
     }
 
     #[test]

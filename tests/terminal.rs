@@ -408,3 +408,64 @@ fn a_notice_from_another_channel_never_shares_the_prompt_line() {
         }
     }
 }
+
+#[test]
+fn a_huge_command_is_shown_in_part_and_recorded_whole() {
+    if skip_under_agent("a_huge_command_is_shown_in_part_and_recorded_whole") {
+        return;
+    }
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    let huge = format!("{}END", "x".repeat(100_000));
+    let target = env.work().join(&huge[..200]);
+    let mut p = spawn(&env, &["--", "touch", target.to_str().unwrap(), &huge]);
+    let shown = p.exp_string("Approve? [y/N]").unwrap();
+    assert!(shown.contains("characters not shown"), "{}", &shown[..500]);
+    assert!(
+        shown.contains("read all of it with `gate show"),
+        "no pointer to the whole"
+    );
+    assert!(
+        shown.len() < 20_000,
+        "the prompt drew {} bytes",
+        shown.len()
+    );
+    p.send("n\r").unwrap();
+    p.flush().unwrap();
+    assert_eq!(exit_code(&p), 77);
+    // Nothing is cut from what is recorded.
+    assert_eq!(env.log()[0]["command"][2], huge);
+}
+
+#[test]
+fn the_prompt_works_on_a_narrow_terminal_with_a_non_utf8_argument() {
+    if skip_under_agent("the_prompt_works_on_a_narrow_terminal_with_a_non_utf8_argument") {
+        return;
+    }
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::new();
+    env.policy(ASK_TOUCH);
+    let target = env.work().join("narrow");
+    let odd = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    let sh = env
+        .program("/bin/sh")
+        .env("GATE_BIN", gate_bin())
+        .args([
+            "-c",
+            "stty cols 30 rows 10; exec \"$GATE_BIN\" -- touch \"$1\" \"$2\"",
+            "sh",
+        ])
+        .arg(&target)
+        .arg(odd);
+    let mut p = spawn_command(sh.command(), Some(15_000)).unwrap();
+    let shown = p.exp_string("Approve? [y/N]").unwrap();
+    // Its bytes, as bash would take them back.
+    assert!(shown.contains(r"$'caf\xe9'"), "{shown:?}");
+    // The line redrawn every second fits 30 columns.
+    let (_, line) = p.exp_regex(r"Approve\? \[y/N\] [^\r]*").unwrap();
+    assert!(line.len() <= 30, "{line:?}");
+    p.send("y\r").unwrap();
+    p.flush().unwrap();
+    assert_eq!(exit_code(&p), 0);
+    assert!(target.exists());
+}

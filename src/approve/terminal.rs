@@ -214,6 +214,24 @@ fn read_answer(line: &str, code: Option<&str>) -> Answer {
     }
 }
 
+/// The terminal's width in columns (80 when it cannot say).
+fn width(tty: &File) -> u16 {
+    use std::os::fd::AsRawFd;
+    let mut size = nix::libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one `winsize` to the pointer, which points at one.
+    let ok = unsafe { nix::libc::ioctl(tty.as_raw_fd(), nix::libc::TIOCGWINSZ, &mut size) } == 0;
+    if ok && size.ws_col > 0 {
+        size.ws_col
+    } else {
+        80
+    }
+}
+
 /// The longest answer kept: a code or a word, never a paste.
 const LINE_MAX: usize = 32;
 
@@ -317,10 +335,16 @@ impl Channel for Terminal {
             if !notes.is_empty() || last_draw.is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
             {
                 let remaining = format_remaining(shared.remaining());
-                let line = match &waiting {
-                    Some(w) => format!("{w} (expires in {remaining}; Ctrl-C cancels)"),
-                    None if answered => format!("answered (expires in {remaining})"),
-                    None => format!("{question} (expires in {remaining}) {typed}"),
+                // The line is redrawn in place: it must fit the terminal's width, or each
+                // redraw would add a line.
+                let narrow = width(&self.tty) < 60;
+                let line = match (&waiting, narrow) {
+                    (Some(_), true) => format!("waiting {remaining}"),
+                    (Some(w), false) => format!("{w} (expires in {remaining}; Ctrl-C cancels)"),
+                    (None, true) if answered => format!("answered {remaining}"),
+                    (None, false) if answered => format!("answered (expires in {remaining})"),
+                    (None, true) => format!("{question} {remaining} {typed}"),
+                    (None, false) => format!("{question} (expires in {remaining}) {typed}"),
                 };
                 let above = if notes.is_empty() {
                     std::mem::take(&mut block)

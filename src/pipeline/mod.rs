@@ -207,7 +207,7 @@ impl Request {
         // itself off as another command.
         let display = match (&masked_script, show_script) {
             (Some(s), true) => ui::printable(s).into_owned(),
-            _ => crate::quote::line(&masked),
+            _ => crate::quote::line_of(&argv, &masked),
         };
         Ok(Some(Request {
             id: id.unwrap_or_else(new_request_id),
