@@ -284,16 +284,14 @@ fn policy_checks(
     for (source, digest) in policy.sources.iter().zip(&policy.layer_digests) {
         checks.push(layer_check(source, digest, override_path));
     }
-    if policy.sources.len() > 1 {
-        checks.push(Check::ok(
-            S,
-            "digest",
-            format!(
-                "sha256 {} (of the layers' digests; recorded with every request)",
-                policy.digest
-            ),
-        ));
-    }
+    checks.push(Check::ok(
+        S,
+        "digest",
+        format!(
+            "{} (the SHA-256 of the layers' SHA-256 lines; recorded with every request)",
+            policy.digest
+        ),
+    ));
     let mut whole = policy.clone();
     if let Err(problems) = whole.load_every_pack() {
         checks.extend(

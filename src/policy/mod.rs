@@ -409,6 +409,11 @@ impl Policy {
     }
 }
 
+/// Some rules of a built-in pack (by their index entries), parsed.
+pub fn load_pack_rules(name: &str, rules: &[&packs::RuleEntry]) -> Result<Vec<Rule>, Problems> {
+    load::parse_pack_rules(name, rules)
+}
+
 /// The user policy path: `$XDG_CONFIG_HOME/gate/policy.toml`.
 pub fn user_policy_path() -> Option<PathBuf> {
     crate::env_vars::config_dir().map(|d| d.join("gate").join("policy.toml"))
