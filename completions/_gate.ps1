@@ -164,6 +164,9 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Parse and validate a policy, then run its inline tests')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the policy''s inline tests (tests.hit / tests.miss) only')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every rule in force, one a line: id, decision, risk, source (file:line or pack), and `disabled` when switched off')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One rule: its patterns, conditions, message, risk, decision, approvers, tests, source')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Edit the user policy safely: $VISUAL, else $EDITOR, else vi, on a copy; installed only when it lints clean (inline tests included)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -178,9 +181,32 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'gate;rules;list' {
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file to use instead of the user policy (the system policy still applies)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object a line: {id, decision, risk, source: {file, line} | {pack} | {builtin}, disabled, disabled_by}')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;rules;show' {
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file to use instead of the user policy (the system policy still applies)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The rule as one JSON object')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'gate;rules;edit' {
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'The policy file to edit instead of the user policy')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'gate;rules;help' {
             [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Parse and validate a policy, then run its inline tests')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the policy''s inline tests (tests.hit / tests.miss) only')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every rule in force, one a line: id, decision, risk, source (file:line or pack), and `disabled` when switched off')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One rule: its patterns, conditions, message, risk, decision, approvers, tests, source')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Edit the user policy safely: $VISUAL, else $EDITOR, else vi, on a copy; installed only when it lints clean (inline tests included)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -188,6 +214,15 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             break
         }
         'gate;rules;help;test' {
+            break
+        }
+        'gate;rules;help;list' {
+            break
+        }
+        'gate;rules;help;show' {
+            break
+        }
+        'gate;rules;help;edit' {
             break
         }
         'gate;rules;help;help' {
@@ -435,12 +470,24 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         'gate;help;rules' {
             [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Parse and validate a policy, then run its inline tests')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the policy''s inline tests (tests.hit / tests.miss) only')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every rule in force, one a line: id, decision, risk, source (file:line or pack), and `disabled` when switched off')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One rule: its patterns, conditions, message, risk, decision, approvers, tests, source')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Edit the user policy safely: $VISUAL, else $EDITOR, else vi, on a copy; installed only when it lints clean (inline tests included)')
             break
         }
         'gate;help;rules;lint' {
             break
         }
         'gate;help;rules;test' {
+            break
+        }
+        'gate;help;rules;list' {
+            break
+        }
+        'gate;help;rules;show' {
+            break
+        }
+        'gate;help;rules;edit' {
             break
         }
         'gate;help;init' {

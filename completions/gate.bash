@@ -178,8 +178,17 @@ _gate() {
             gate__subcmd__help__subcmd__hooks,uninstall)
                 cmd="gate__subcmd__help__subcmd__hooks__subcmd__uninstall"
                 ;;
+            gate__subcmd__help__subcmd__rules,edit)
+                cmd="gate__subcmd__help__subcmd__rules__subcmd__edit"
+                ;;
             gate__subcmd__help__subcmd__rules,lint)
                 cmd="gate__subcmd__help__subcmd__rules__subcmd__lint"
+                ;;
+            gate__subcmd__help__subcmd__rules,list)
+                cmd="gate__subcmd__help__subcmd__rules__subcmd__list"
+                ;;
+            gate__subcmd__help__subcmd__rules,show)
+                cmd="gate__subcmd__help__subcmd__rules__subcmd__show"
                 ;;
             gate__subcmd__help__subcmd__rules,test)
                 cmd="gate__subcmd__help__subcmd__rules__subcmd__test"
@@ -235,20 +244,38 @@ _gate() {
             gate__subcmd__hooks__subcmd__help,uninstall)
                 cmd="gate__subcmd__hooks__subcmd__help__subcmd__uninstall"
                 ;;
+            gate__subcmd__rules,edit)
+                cmd="gate__subcmd__rules__subcmd__edit"
+                ;;
             gate__subcmd__rules,help)
                 cmd="gate__subcmd__rules__subcmd__help"
                 ;;
             gate__subcmd__rules,lint)
                 cmd="gate__subcmd__rules__subcmd__lint"
                 ;;
+            gate__subcmd__rules,list)
+                cmd="gate__subcmd__rules__subcmd__list"
+                ;;
+            gate__subcmd__rules,show)
+                cmd="gate__subcmd__rules__subcmd__show"
+                ;;
             gate__subcmd__rules,test)
                 cmd="gate__subcmd__rules__subcmd__test"
+                ;;
+            gate__subcmd__rules__subcmd__help,edit)
+                cmd="gate__subcmd__rules__subcmd__help__subcmd__edit"
                 ;;
             gate__subcmd__rules__subcmd__help,help)
                 cmd="gate__subcmd__rules__subcmd__help__subcmd__help"
                 ;;
             gate__subcmd__rules__subcmd__help,lint)
                 cmd="gate__subcmd__rules__subcmd__help__subcmd__lint"
+                ;;
+            gate__subcmd__rules__subcmd__help,list)
+                cmd="gate__subcmd__rules__subcmd__help__subcmd__list"
+                ;;
+            gate__subcmd__rules__subcmd__help,show)
+                cmd="gate__subcmd__rules__subcmd__help__subcmd__show"
                 ;;
             gate__subcmd__rules__subcmd__help,test)
                 cmd="gate__subcmd__rules__subcmd__help__subcmd__test"
@@ -830,7 +857,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help__subcmd__rules)
-            opts="lint test"
+            opts="lint test list show edit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -843,7 +870,49 @@ _gate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gate__subcmd__help__subcmd__rules__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gate__subcmd__help__subcmd__rules__subcmd__lint)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__rules__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__rules__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1372,7 +1441,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__rules)
-            opts="-h --help lint test help"
+            opts="-h --help lint test list show edit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1385,9 +1454,41 @@ _gate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        gate__subcmd__rules__subcmd__help)
-            opts="lint test help"
+        gate__subcmd__rules__subcmd__edit)
+            opts="-h --policy --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__rules__subcmd__help)
+            opts="lint test list show edit help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__rules__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1427,6 +1528,34 @@ _gate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gate__subcmd__rules__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__rules__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gate__subcmd__rules__subcmd__help__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1448,6 +1577,42 @@ _gate() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__rules__subcmd__list)
+            opts="-h --json --policy --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__rules__subcmd__show)
+            opts="-h --json --policy --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -148,6 +148,9 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --help 'Print help'
             cand lint 'Parse and validate a policy, then run its inline tests'
             cand test 'Run the policy''s inline tests (tests.hit / tests.miss) only'
+            cand list 'Every rule in force, one a line: id, decision, risk, source (file:line or pack), and `disabled` when switched off'
+            cand show 'One rule: its patterns, conditions, message, risk, decision, approvers, tests, source'
+            cand edit 'Edit the user policy safely: $VISUAL, else $EDITOR, else vi, on a copy; installed only when it lints clean (inline tests included)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;rules;lint'= {
@@ -159,14 +162,40 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'gate;rules;list'= {
+            cand --policy 'Policy file to use instead of the user policy (the system policy still applies)'
+            cand --json 'One JSON object a line: {id, decision, risk, source: {file, line} | {pack} | {builtin}, disabled, disabled_by}'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;rules;show'= {
+            cand --policy 'Policy file to use instead of the user policy (the system policy still applies)'
+            cand --json 'The rule as one JSON object'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'gate;rules;edit'= {
+            cand --policy 'The policy file to edit instead of the user policy'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'gate;rules;help'= {
             cand lint 'Parse and validate a policy, then run its inline tests'
             cand test 'Run the policy''s inline tests (tests.hit / tests.miss) only'
+            cand list 'Every rule in force, one a line: id, decision, risk, source (file:line or pack), and `disabled` when switched off'
+            cand show 'One rule: its patterns, conditions, message, risk, decision, approvers, tests, source'
+            cand edit 'Edit the user policy safely: $VISUAL, else $EDITOR, else vi, on a copy; installed only when it lints clean (inline tests included)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;rules;help;lint'= {
         }
         &'gate;rules;help;test'= {
+        }
+        &'gate;rules;help;list'= {
+        }
+        &'gate;rules;help;show'= {
+        }
+        &'gate;rules;help;edit'= {
         }
         &'gate;rules;help;help'= {
         }
@@ -365,10 +394,19 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;rules'= {
             cand lint 'Parse and validate a policy, then run its inline tests'
             cand test 'Run the policy''s inline tests (tests.hit / tests.miss) only'
+            cand list 'Every rule in force, one a line: id, decision, risk, source (file:line or pack), and `disabled` when switched off'
+            cand show 'One rule: its patterns, conditions, message, risk, decision, approvers, tests, source'
+            cand edit 'Edit the user policy safely: $VISUAL, else $EDITOR, else vi, on a copy; installed only when it lints clean (inline tests included)'
         }
         &'gate;help;rules;lint'= {
         }
         &'gate;help;rules;test'= {
+        }
+        &'gate;help;rules;list'= {
+        }
+        &'gate;help;rules;show'= {
+        }
+        &'gate;help;rules;edit'= {
         }
         &'gate;help;init'= {
         }

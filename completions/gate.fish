@@ -110,15 +110,29 @@ complete -c gate -n "__fish_gate_using_subcommand export" -s h -l help -d 'Print
 complete -c gate -n "__fish_gate_using_subcommand doctor" -l policy -d 'Policy file to check instead of the user policy (the system policy still applies)' -r -F
 complete -c gate -n "__fish_gate_using_subcommand doctor" -l json -d 'One JSON object: {"ok", "checks": [{"section", "name", "status", "detail", "fix"}]}'
 complete -c gate -n "__fish_gate_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test help" -s h -l help -d 'Print help'
-complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test help" -f -a "lint" -d 'Parse and validate a policy, then run its inline tests'
-complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test help" -f -a "test" -d 'Run the policy\'s inline tests (tests.hit / tests.miss) only'
-complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test list show edit help" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test list show edit help" -f -a "lint" -d 'Parse and validate a policy, then run its inline tests'
+complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test list show edit help" -f -a "test" -d 'Run the policy\'s inline tests (tests.hit / tests.miss) only'
+complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test list show edit help" -f -a "list" -d 'Every rule in force, one a line: id, decision, risk, source (file:line or pack), and `disabled` when switched off'
+complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test list show edit help" -f -a "show" -d 'One rule: its patterns, conditions, message, risk, decision, approvers, tests, source'
+complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test list show edit help" -f -a "edit" -d 'Edit the user policy safely: $VISUAL, else $EDITOR, else vi, on a copy; installed only when it lints clean (inline tests included)'
+complete -c gate -n "__fish_gate_using_subcommand rules; and not __fish_seen_subcommand_from lint test list show edit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from lint" -l json
 complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from lint" -s h -l help -d 'Print help'
 complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from list" -l policy -d 'Policy file to use instead of the user policy (the system policy still applies)' -r -F
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from list" -l json -d 'One JSON object a line: {id, decision, risk, source: {file, line} | {pack} | {builtin}, disabled, disabled_by}'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from show" -l policy -d 'Policy file to use instead of the user policy (the system policy still applies)' -r -F
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from show" -l json -d 'The rule as one JSON object'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from edit" -l policy -d 'The policy file to edit instead of the user policy' -r -F
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "lint" -d 'Parse and validate a policy, then run its inline tests'
 complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run the policy\'s inline tests (tests.hit / tests.miss) only'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "list" -d 'Every rule in force, one a line: id, decision, risk, source (file:line or pack), and `disabled` when switched off'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "show" -d 'One rule: its patterns, conditions, message, risk, decision, approvers, tests, source'
+complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Edit the user policy safely: $VISUAL, else $EDITOR, else vi, on a copy; installed only when it lints clean (inline tests included)'
 complete -c gate -n "__fish_gate_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gate -n "__fish_gate_using_subcommand init" -l path -d 'Write here instead of the user policy path' -r -F
 complete -c gate -n "__fish_gate_using_subcommand init" -l force -d 'Overwrite an existing policy file'
@@ -204,6 +218,9 @@ complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subc
 complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "lint" -d 'Parse and validate a policy, then run its inline tests'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "test" -d 'Run the policy\'s inline tests (tests.hit / tests.miss) only'
+complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "list" -d 'Every rule in force, one a line: id, decision, risk, source (file:line or pack), and `disabled` when switched off'
+complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "show" -d 'One rule: its patterns, conditions, message, risk, decision, approvers, tests, source'
+complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "edit" -d 'Edit the user policy safely: $VISUAL, else $EDITOR, else vi, on a copy; installed only when it lints clean (inline tests included)'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "claude-code" -d 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "codex" -d 'OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the reason on stderr; a command that needs approval is asked on gate\'s channels'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "gemini" -d 'Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is `{"decision":"deny"}` with exit status 2; approval is asked on gate\'s channels'

@@ -86,7 +86,9 @@ fn main() {
                 ci: None,
                 argv_hmac: &hmac,
                 policy_sources: &sources,
+                policy_digest: &policy.digest,
                 protect_except: &[],
+                packs_disabled: &[],
                 extra: None,
             });
             let id = format!("{:010}", done + i);

@@ -318,6 +318,41 @@ pub enum RulesCommand {
         /// The policy file [default: the policy gate would use]
         file: Option<PathBuf>,
     },
+    /// Every rule in force, one a line: id, decision, risk, source (file:line or pack), and
+    /// `disabled` when switched off
+    List {
+        /// One JSON object a line: {id, decision, risk, source: {file, line} | {pack} |
+        /// {builtin}, disabled, disabled_by}
+        #[arg(long)]
+        json: bool,
+        /// Policy file to use instead of the user policy (the system policy still applies)
+        #[arg(long, value_name = "FILE", env = crate::env_vars::GATE_POLICY)]
+        policy: Option<PathBuf>,
+    },
+    /// One rule: its patterns, conditions, message, risk, decision, approvers, tests, source
+    Show {
+        /// The rule id (`gate rules list` shows them)
+        id: String,
+        /// The rule as one JSON object
+        #[arg(long)]
+        json: bool,
+        /// Policy file to use instead of the user policy (the system policy still applies)
+        #[arg(long, value_name = "FILE", env = crate::env_vars::GATE_POLICY)]
+        policy: Option<PathBuf>,
+    },
+    /// Edit the user policy safely: $VISUAL, else $EDITOR, else vi, on a copy; installed only
+    /// when it lints clean (inline tests included)
+    ///
+    /// The copy (mode 0600) is in the policy's own directory, so it is installed with one
+    /// atomic rename, keeping the file's mode. An editor that fails or a policy that does not
+    /// lint leaves the live policy as it was; on a terminal you may edit again. Without a
+    /// terminal: exit 1 when the editor failed, 78 when the policy is invalid. With no policy
+    /// yet, the copy starts as `gate init`'s starter policy.
+    Edit {
+        /// The policy file to edit instead of the user policy
+        #[arg(long, value_name = "FILE", env = crate::env_vars::GATE_POLICY)]
+        policy: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

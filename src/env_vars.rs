@@ -27,6 +27,9 @@ pub const GATE_WEBHOOK_SECRET: &str = "GATE_WEBHOOK_SECRET";
 pub const HOME: &str = "HOME";
 pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 pub const XDG_DATA_HOME: &str = "XDG_DATA_HOME";
+/// The editor `gate rules edit` runs: `VISUAL`, else `EDITOR`, else `vi`.
+pub const VISUAL: &str = "VISUAL";
+pub const EDITOR: &str = "EDITOR";
 /// Colour: off with `NO_COLOR`, forced with `CLICOLOR_FORCE`.
 pub const NO_COLOR: &str = "NO_COLOR";
 pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";

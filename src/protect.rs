@@ -21,7 +21,7 @@
 //!   (`gate --policy …`, `GATE_POLICY=…`, `GATE_LEDGER=…`, or `HOME`/`XDG_*` set for it);
 //! - [`APPROVE`] (deny): `gate approve` / `gate deny` run from a command, in any wrapper;
 //! - [`CHANGE`] (ask): other gate commands that change its set-up (`gate shim install|remove`,
-//!   `gate init --force`).
+//!   `gate init --force`, `gate rules edit`, `gate hooks uninstall`).
 //!
 //! Paths are resolved as the shell would: `~`, `$HOME`/`${HOME}`, the XDG variables, relative
 //! paths against the working directory and every `cd`/`pushd` earlier in the line, `.`/`..`,
@@ -60,6 +60,51 @@ pub const RULES: &[&str] = &[
     OVERRIDE,
     APPROVE,
     CHANGE,
+];
+
+/// What each protection does, as `gate rules list` and `gate rules show` tell it: the
+/// decision it gives and what it covers.
+pub const SUMMARY: &[(&str, Decision, &str)] = &[
+    (
+        STATE,
+        Decision::Deny,
+        "writing, moving or deleting gate's own files: every policy layer and its directory, the ledger and its siblings, the shims, the gate binary",
+    ),
+    (
+        HOOKS,
+        Decision::Deny,
+        "writing the agents' hook registrations (Claude Code, Codex CLI, Gemini CLI settings)",
+    ),
+    (
+        KEY,
+        Decision::Deny,
+        "any use of the ledger key file but gate's own, reading included",
+    ),
+    (
+        PERSISTENCE,
+        Decision::Ask,
+        "writing shell start-up files, ~/.ssh/authorized_keys or .git/hooks/*",
+    ),
+    (
+        UNRESOLVED,
+        Decision::Ask,
+        "a write whose target gate cannot resolve and that could be one of gate's files",
+    ),
+    (
+        OVERRIDE,
+        Decision::Deny,
+        "a nested gate given a policy or ledger of the caller's choosing",
+    ),
+    (
+        APPROVE,
+        Decision::Deny,
+        "`gate approve` / `gate deny` run from a command gate guards",
+    ),
+    (
+        CHANGE,
+        Decision::Ask,
+        "gate commands that change its set-up (shim install|remove, init --force, rules edit, hooks uninstall)",
+    ),
 ];
 
 /// Variables that point gate at another policy or ledger: never set by a command.
@@ -1464,6 +1509,9 @@ fn gate_command(args: &[Word]) -> Vec<Finding> {
         Some("init") if rest.iter().any(|a| *a == "--force" || *a == "-f") => {
             out.push(change("`gate init --force` overwrites the user policy"))
         }
+        Some("rules") if rest.first().is_some_and(|s| *s == "edit") => {
+            out.push(change("`gate rules edit` rewrites the policy"))
+        }
         Some("hooks") if rest.first().is_some_and(|s| *s == "uninstall") => {
             out.push(change("`gate hooks uninstall` removes an agent's hook"))
         }
@@ -1595,6 +1643,21 @@ pub fn apply(verdict: &mut Verdict, findings: Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::analyze::{Wrappers, analyze_script};
+
+    /// `gate rules list` shows every protection, with the decision it gives.
+    #[test]
+    fn the_summary_names_every_protection() {
+        let named: Vec<&str> = SUMMARY.iter().map(|(id, _, _)| *id).collect();
+        assert_eq!(named, RULES);
+        for (id, decision, _) in SUMMARY {
+            let class = [Class::State, Class::Hooks, Class::Key, Class::Persistence]
+                .into_iter()
+                .find(|c| c.rule() == *id);
+            if let Some(class) = class {
+                assert_eq!(class.decision(), *decision, "{id}");
+            }
+        }
+    }
 
     fn findings(line: &str, except: &[String]) -> Vec<&'static str> {
         let env = |k: &str| match k {

@@ -307,6 +307,13 @@ const ATTACKS: &[(&str, &str, &str)] = &[
     ),
     ("gate shim remove kubectl", "ask", "gate.self.change"),
     ("gate init --force", "ask", "gate.self.change"),
+    // An editor of the agent's choosing would write the policy: a person approves.
+    ("gate rules edit", "ask", "gate.self.change"),
+    (
+        "EDITOR=/tmp/allow-all.sh gate rules edit",
+        "ask",
+        "gate.self.change",
+    ),
     // The agents' hook registrations.
     (
         "echo '{}' > ~/.claude/settings.json",
@@ -545,6 +552,8 @@ const CONTROLS: &[&str] = &[
     "gate check -- kubectl delete ns prod",
     "gate check --shell 'rm -rf /'",
     "gate rules lint",
+    "gate rules list --json",
+    "gate rules show git.force-push",
     "gate rules lint ~/.config/gate/policy.toml",
     "gate -- ls",
     "gate run -- cargo test",

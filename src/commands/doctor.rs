@@ -14,7 +14,6 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::approve::slack::{self, Probe, Slack};
 use crate::approve::webhook;
@@ -282,9 +281,17 @@ fn policy_checks(
             ))
         })
         .collect();
-    for source in &policy.sources {
-        checks.push(layer_check(source, override_path));
+    for (source, digest) in policy.sources.iter().zip(&policy.layer_digests) {
+        checks.push(layer_check(source, digest, override_path));
     }
+    checks.push(Check::ok(
+        S,
+        "digest",
+        format!(
+            "{} (the SHA-256 of the layers' SHA-256 lines; recorded with every request)",
+            policy.digest
+        ),
+    ));
     let mut whole = policy.clone();
     if let Err(problems) = whole.load_every_pack() {
         checks.extend(
@@ -305,6 +312,9 @@ fn policy_checks(
             format!("{} on: {}", whole.packs.len(), whole.packs.join(", ")),
         )
     });
+    for d in &whole.disables {
+        checks.push(disable_check(d));
+    }
     let from_packs = whole
         .rules
         .iter()
@@ -366,16 +376,16 @@ fn policy_checks(
     checks
 }
 
-/// One layer of the policy in force: which file, and its SHA-256 (to compare machines).
-fn layer_check(source: &str, override_path: Option<&Path>) -> Check {
+/// One layer of the policy in force: which file, and the SHA-256 of the bytes gate loaded (to
+/// compare machines; with one layer it is the digest each request records).
+fn layer_check(source: &str, digest: &str, override_path: Option<&Path>) -> Check {
     const S: &str = "policy";
     if source.starts_with('(') {
         return Check::ok(
             S,
             "built-in policy",
             format!(
-                "no policy file, so the built-in default (sha256 {}); `gate init` writes it out to edit",
-                hex::encode(Sha256::digest(policy::DEFAULT_POLICY))
+                "no policy file, so the built-in default (sha256 {digest}); `gate init` writes it out to edit"
             ),
         );
     }
@@ -387,20 +397,27 @@ fn layer_check(source: &str, override_path: Option<&Path>) -> Check {
     } else {
         "user policy"
     };
-    // Not opened unless it is a regular file: a FIFO put in its place would block.
-    let digest = std::fs::metadata(path)
-        .ok()
-        .filter(|m| m.is_file())
-        .and_then(|_| std::fs::read(path).ok())
-        .map(|bytes| hex::encode(Sha256::digest(bytes)));
-    match digest {
-        Some(d) => Check::ok(S, name, format!("{source} (sha256 {d})")),
-        None => Check::warn(
+    Check::ok(S, name, format!("{source} (sha256 {digest})"))
+}
+
+/// One `[packs] disable` entry and what it does.
+fn disable_check(d: &policy::Disable) -> Check {
+    const S: &str = "policy";
+    let what = format!("{} (pack {}) at {}", d.id, d.pack, d.by);
+    match &d.state {
+        policy::DisableState::Off => Check::ok(S, "disabled", format!("{what}: off")),
+        policy::DisableState::KeptBy(layer) => Check::warn(
             S,
-            name,
-            format!("{source}: loaded, but cannot be read again"),
+            "disabled",
+            format!("{what}: stays on, {layer} enables pack {} and keeps it", d.pack),
         )
-        .fix("check that nothing is replacing the policy file"),
+        .fix("only the layers that enable a pack can switch its rules off: remove the entry, or change the other layer"),
+        policy::DisableState::PackOff => Check::warn(
+            S,
+            "disabled",
+            format!("{what}: nothing to switch off, pack {} is not enabled", d.pack),
+        )
+        .fix("remove the entry"),
     }
 }
 

@@ -170,6 +170,9 @@ pub fn show(id: &str, as_json: bool) -> Result<Exit> {
         println!("  reason     {}", crate::ui::printable(r));
     }
     println!("  decision   {}", record.decision);
+    if let Some(d) = &record.policy_digest {
+        println!("  policy     sha256 {d}");
+    }
     for rule in &record.rules {
         let id = rule.get("rule").and_then(|v| v.as_str()).unwrap_or("?");
         let d = rule.get("decision").and_then(|v| v.as_str()).unwrap_or("?");

@@ -134,8 +134,12 @@ pub struct RequestData<'a> {
     pub ci: Option<&'a Ci>,
     pub argv_hmac: &'a str,
     pub policy_sources: &'a [String],
+    /// The SHA-256 of the policy in force (its layers' bytes).
+    pub policy_digest: &'a str,
     /// Built-in protections the system policy turned off (recorded with every request).
     pub protect_except: &'a [String],
+    /// Pack rules the policy switched off (`[packs] disable`).
+    pub packs_disabled: &'a [&'a str],
     /// Extra context from an adapter (e.g. the Claude Code hook's session and tool-use ids).
     pub extra: Option<Value>,
 }
@@ -151,12 +155,16 @@ pub fn request(d: &RequestData<'_>) -> Value {
         "pid": std::process::id(),
         "argv_hmac": d.argv_hmac,
         "policy": d.policy_sources,
+        "policy_digest": d.policy_digest,
     });
     if let Some(extra) = &d.extra {
         v["via"] = extra.clone();
     }
     if !d.protect_except.is_empty() {
         v["protect_except"] = json!(d.protect_except);
+    }
+    if !d.packs_disabled.is_empty() {
+        v["packs_disabled"] = json!(d.packs_disabled);
     }
     v
 }

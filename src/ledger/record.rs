@@ -61,6 +61,9 @@ pub struct RequestRecord {
     pub ci: Option<Value>,
     pub risk: Option<String>,
     pub argv_hmac: Option<String>,
+    /// The SHA-256 of the policy the request was decided with (absent in older ledgers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_digest: Option<String>,
     /// What an adapter recorded with the request (a hook's agent, session and tool-use ids).
     #[serde(skip)]
     pub via: Option<Value>,
@@ -107,6 +110,7 @@ impl RequestRecord {
             ci: None,
             risk: None,
             argv_hmac: None,
+            policy_digest: None,
             via: None,
             approved: false,
             approval: None,
@@ -134,6 +138,7 @@ impl RequestRecord {
                     rec.reason = s(d, "reason");
                     rec.ci = d.get("ci").cloned().filter(|v| !v.is_null());
                     rec.argv_hmac = s(d, "argv_hmac");
+                    rec.policy_digest = s(d, "policy_digest");
                     rec.via = d.get("via").cloned().filter(|v| !v.is_null());
                     pid = d.get("pid").and_then(Value::as_i64);
                     host = rec

@@ -267,6 +267,7 @@ impl Request {
     pub fn open(&mut self) -> Result<()> {
         let hmac = self.store.argv_hmac(&self.argv)?;
         let reason = self.masked_reason();
+        let disabled = self.policy.disabled();
         let request = events::request(&events::RequestData {
             requester: &self.ctx.requester,
             cwd: &self.ctx.cwd,
@@ -276,7 +277,9 @@ impl Request {
             ci: self.ctx.ci.as_ref(),
             argv_hmac: &hmac,
             policy_sources: &self.policy.sources,
+            policy_digest: &self.policy.digest,
             protect_except: &self.policy.protect_except,
+            packs_disabled: &disabled,
             extra: self.via.clone(),
         });
         let decision = decision_event(&self.verdict, &self.redactor);

@@ -256,6 +256,38 @@ pub struct Policy {
     pub pending_packs: Vec<packs::PendingPack>,
     /// Built-in protection rules the system policy turned off (`[protect] except`).
     pub protect_except: Vec<String>,
+    /// Every `[packs] disable` entry of every layer, and whether it switched its rule off.
+    pub disables: Vec<Disable>,
+    /// The SHA-256 (hex) of each layer's bytes as loaded, in the order of `sources`.
+    pub layer_digests: Vec<String>,
+    /// The policy in force, as one SHA-256 (hex): of the layers' digests, each followed by a
+    /// newline, highest precedence first (what `sha256sum FILES | cut -d' ' -f1 | sha256sum`
+    /// gives). Recorded with every request.
+    pub digest: String,
+}
+
+/// One `[packs] disable` entry: a pack rule a layer switches off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disable {
+    pub id: String,
+    pub pack: &'static str,
+    /// The entry: its layer and position.
+    pub by: Origin,
+    pub state: DisableState,
+}
+
+/// What a `[packs] disable` entry does. Pack rules add up over the layers as every other rule
+/// does: a rule is on when any layer that enables its pack keeps it, so a layer can switch off
+/// only what it alone enables (a user policy cannot switch off a rule of a pack the system
+/// policy enables).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisableState {
+    /// The rule is off.
+    Off,
+    /// The rule stays on: this layer (the first that does) enables its pack and keeps it.
+    KeptBy(String),
+    /// No layer enables the rule's pack: there was nothing to switch off.
+    PackOff,
 }
 
 impl Policy {
@@ -265,7 +297,12 @@ impl Policy {
     pub(crate) fn load_every_pack(&mut self) -> Result<(), Problems> {
         let mut problems = Vec::new();
         for pack in std::mem::take(&mut self.pending_packs) {
-            match load::parse_pack(pack.name) {
+            let parsed = if pack.is_whole() {
+                load::parse_pack(pack.name)
+            } else {
+                load::parse_pack_rules(pack.name, &pack.rules)
+            };
+            match parsed {
                 Ok(mut rules) => self.rules.append(&mut rules),
                 Err(p) => problems.extend(p.0),
             }
@@ -293,7 +330,7 @@ impl Policy {
                 .collect();
             let parsed = if needed.is_empty() {
                 Ok(Vec::new())
-            } else if needed.len() == pack.rules.len() {
+            } else if pack.is_whole() && needed.len() == pack.rules.len() {
                 load::parse_pack(pack.name)
             } else {
                 load::parse_pack_rules(pack.name, &needed)
@@ -314,6 +351,49 @@ impl Policy {
         self.rules.iter().find(|r| r.id == id)
     }
 
+    /// The pack rules switched off (`[packs] disable` entries in effect), each once.
+    pub fn disabled(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for d in &self.disables {
+            if d.state == DisableState::Off && !out.contains(&d.id.as_str()) {
+                out.push(&d.id);
+            }
+        }
+        out
+    }
+
+    /// The `[packs] disable` entry that switched `id` off, if one did.
+    pub fn disabled_by(&self, id: &str) -> Option<&Disable> {
+        self.disables
+            .iter()
+            .find(|d| d.id == id && d.state == DisableState::Off)
+    }
+
+    /// The pack rules switched off, parsed (for `gate rules list` and `show`: they are not in
+    /// [`Policy::rules`]).
+    pub fn disabled_rules(&self) -> Result<Vec<Rule>, Problems> {
+        let mut out = Vec::new();
+        let mut problems = Vec::new();
+        for name in packs::NAMES {
+            let entries: Vec<&packs::RuleEntry> = packs::rules(name)
+                .iter()
+                .filter(|e| self.disabled_by(e.id).is_some())
+                .collect();
+            if entries.is_empty() {
+                continue;
+            }
+            match load::parse_pack_rules(name, &entries) {
+                Ok(mut rules) => out.append(&mut rules),
+                Err(p) => problems.extend(p.0),
+            }
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(Problems(problems))
+        }
+    }
+
     /// Expand a rule's `approvers` (group names and identities) into identities.
     pub fn approver_identities(&self, rule: &Rule) -> Vec<String> {
         let mut out = Vec::new();
@@ -327,6 +407,11 @@ impl Policy {
         out.dedup();
         out
     }
+}
+
+/// Some rules of a built-in pack (by their index entries), parsed.
+pub fn load_pack_rules(name: &str, rules: &[&packs::RuleEntry]) -> Result<Vec<Rule>, Problems> {
+    load::parse_pack_rules(name, rules)
 }
 
 /// The user policy path: `$XDG_CONFIG_HOME/gate/policy.toml`.

@@ -110,13 +110,37 @@ pub struct PendingPack {
 }
 
 impl PendingPack {
-    pub fn new(name: &str) -> Self {
+    /// The pack's rules but those switched off (`[packs] disable`).
+    pub fn new(name: &str, disabled: &[&str]) -> Self {
         let name = NAMES.iter().copied().find(|n| *n == name).unwrap_or("");
         PendingPack {
             name,
-            rules: rules(name).iter().collect(),
+            rules: rules(name)
+                .iter()
+                .filter(|r| !disabled.contains(&r.id))
+                .collect(),
         }
     }
+
+    /// Every rule of the pack is here (none switched off).
+    pub fn is_whole(&self) -> bool {
+        self.rules.len() == rules(self.name).len()
+    }
+}
+
+/// The pack a rule id belongs to.
+pub fn pack_of(id: &str) -> Option<&'static str> {
+    INDEX
+        .iter()
+        .find(|(_, rules)| rules.iter().any(|r| r.id == id))
+        .map(|(name, _)| *name)
+}
+
+/// Every rule id of every pack.
+pub fn rule_ids() -> impl Iterator<Item = &'static str> {
+    INDEX
+        .iter()
+        .flat_map(|(_, rules)| rules.iter().map(|r| r.id))
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
+
 use super::*;
 use trust::read_system_policy;
 use walk::Cx;
@@ -180,6 +182,8 @@ struct Raw {
     packs: Vec<(String, Origin)>,
     /// Whether the layer says which packs it wants (`packs = []` included).
     packs_given: bool,
+    /// `[packs] disable`: pack rule ids.
+    disable: Vec<(String, Origin)>,
     approvers: BTreeMap<String, (Vec<String>, Origin)>,
     identity: BTreeMap<String, String>,
     rules: Vec<Rule>,
@@ -215,7 +219,24 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         sources: layers.iter().map(|l| l.name.clone()).collect(),
         pending_packs: Vec::new(),
         protect_except: Vec::new(),
+        disables: Vec::new(),
+        layer_digests: Vec::new(),
+        digest: String::new(),
     };
+    // The bytes are in memory already: hashing them here costs microseconds, and what is
+    // recorded is exactly what was decided with.
+    policy.layer_digests = layers
+        .iter()
+        .map(|l| hex::encode(Sha256::digest(l.text.as_bytes())))
+        .collect();
+    let mut all = Sha256::new();
+    for d in &policy.layer_digests {
+        all.update(d.as_bytes());
+        all.update(b"\n");
+    }
+    policy.digest = hex::encode(all.finalize());
+    // The packs each layer enables, for `[packs] disable` (see `DisableState`).
+    let mut layer_packs: Vec<Vec<&'static str>> = Vec::new();
     // Later layers are lower precedence: fill only what a higher layer left unset.
     let mut channel_origin = None;
     let (mut decision, mut opaque, mut timeout, mut channels, mut reason, mut sync) =
@@ -233,27 +254,28 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         }
         reason = reason.or(raw.require_reason);
         sync = sync.or(raw.sync);
+        let mut enabled: Vec<&'static str> = Vec::new();
         for (name, origin) in raw.packs.drain(..) {
-            if !policy.packs.contains(&name) {
-                if name == "all" {
-                    for pack in packs::NAMES {
-                        if !policy.packs.iter().any(|p| p == pack) {
-                            policy.packs.push(pack.to_string());
-                        }
-                    }
-                } else if packs::source(&name).is_some() {
-                    policy.packs.push(name);
-                } else {
-                    problems.push(Problem {
-                        origin,
-                        message: format!(
-                            "unknown pack `{name}` (known: all, {})",
-                            packs::NAMES.join(", ")
-                        ),
-                    });
-                }
+            if name == "all" {
+                enabled.extend(packs::NAMES);
+            } else if let Some(known) = packs::NAMES.iter().find(|n| **n == name) {
+                enabled.push(known);
+            } else {
+                problems.push(Problem {
+                    origin,
+                    message: format!(
+                        "unknown pack `{name}` (known: all, {})",
+                        packs::NAMES.join(", ")
+                    ),
+                });
             }
         }
+        for pack in &enabled {
+            if !policy.packs.iter().any(|p| p == pack) {
+                policy.packs.push(pack.to_string());
+            }
+        }
+        layer_packs.push(enabled);
         for (name, (members, _)) in std::mem::take(&mut raw.approvers) {
             policy.approvers.entry(name).or_insert(members);
         }
@@ -286,12 +308,16 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
     d.require_reason = reason.unwrap_or(false);
     policy.sync = sync.unwrap_or_default();
 
+    policy.disables = disables(&raws, &layer_packs, layers, &policy.rules, &mut problems);
+    let disabled = policy.disabled();
+
     // Packs are not parsed here: `Policy::pack_rules` parses the rules a command needs, found
-    // in the build-time index. Their rule ids still take part in the duplicate check.
+    // in the build-time index. Their rule ids (those switched off too) still take part in the
+    // duplicate check.
     policy.pending_packs = policy
         .packs
         .iter()
-        .map(|p| packs::PendingPack::new(p))
+        .map(|p| packs::PendingPack::new(p, &disabled))
         .collect();
 
     // Cross-layer checks.
@@ -314,7 +340,7 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         .iter()
         .map(|r| (r.id.as_str(), Seen::Layer(r.origin.clone())));
     let pack_ids = policy.pending_packs.iter().flat_map(|p| {
-        p.rules
+        packs::rules(p.name)
             .iter()
             .map(move |r| (r.id, Seen::Pack(p.name, r.line)))
     });
@@ -384,6 +410,71 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         problems.dedup();
         Err(Problems(problems))
     }
+}
+
+/// Every layer's `[packs] disable` entries, each with what it does: a rule is off only when
+/// every layer that enables its pack switches it off (rules add up over the layers, so a user
+/// policy cannot switch off what the system policy enables). An id that is no pack rule is a
+/// problem, with the nearest one when there is one.
+fn disables(
+    raws: &[Raw],
+    layer_packs: &[Vec<&'static str>],
+    layers: &[Layer],
+    rules: &[Rule],
+    problems: &mut Vec<Problem>,
+) -> Vec<Disable> {
+    let says_off =
+        |layer: usize, id: &str| raws[layer].disable.iter().any(|(other, _)| other == id);
+    let mut out = Vec::new();
+    for raw in raws {
+        for (id, origin) in &raw.disable {
+            let Some(pack) = packs::pack_of(id) else {
+                problems.push(Problem {
+                    origin: origin.clone(),
+                    message: not_a_pack_rule(id, rules),
+                });
+                continue;
+            };
+            let enabling: Vec<usize> = (0..raws.len())
+                .filter(|&j| layer_packs.get(j).is_some_and(|p| p.contains(&pack)))
+                .collect();
+            let state = if enabling.is_empty() {
+                DisableState::PackOff
+            } else if let Some(&keeper) = enabling.iter().find(|&&j| !says_off(j, id)) {
+                DisableState::KeptBy(layers[keeper].name.clone())
+            } else {
+                DisableState::Off
+            };
+            out.push(Disable {
+                id: id.clone(),
+                pack,
+                by: origin.clone(),
+                state,
+            });
+        }
+    }
+    out
+}
+
+fn not_a_pack_rule(id: &str, rules: &[Rule]) -> String {
+    if crate::protect::RULES.contains(&id) {
+        return format!(
+            "`{id}` is one of gate's own protections, not a pack rule: only the system policy may narrow those, with [protect] except"
+        );
+    }
+    if let Some(rule) = rules.iter().find(|r| r.id == id) {
+        return format!(
+            "`{id}` is a rule of {}, not a pack rule: change or remove that rule instead of disabling it",
+            rule.origin
+        );
+    }
+    let hint = match crate::nearest(id, packs::rule_ids()) {
+        Some(near) => format!("did you mean `{near}`? "),
+        None => String::new(),
+    };
+    format!(
+        "unknown pack rule `{id}` in [packs] disable ({hint}`gate rules list` shows every rule id)"
+    )
 }
 
 /// `90s`, `15m`, `1h30m`, `2d`.
@@ -495,6 +586,244 @@ mod tests {
             err.starts_with(&format!("pack:filesystem:{line}:1:")),
             "{err}"
         );
+    }
+
+    fn layer(name: &str, text: &str, system: bool) -> Layer {
+        Layer {
+            name: name.into(),
+            text: text.into(),
+            system,
+        }
+    }
+
+    /// The rules a `git push --force` would be decided with.
+    fn force_push_rules(p: &Policy) -> Vec<String> {
+        let wrappers = crate::analyze::Wrappers::builtin();
+        let analysis = crate::analyze::analyze_script("git push --force origin main", &wrappers);
+        let invocations = crate::pipeline::prepare::invocations(&analysis);
+        p.pack_rules(&invocations)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
+    }
+
+    const SYSTEM_PACKS: &[&str] = &[
+        "packs = [\"all\"]\n",
+        "packs = [\"git\"]\n",
+        "[defaults]\npacks = [\"git\"]\n",
+        "[packs]\nenable = [\"git\"]\n",
+        "[packs]\ndisable = [\"git.reset-hard\"]\n",
+    ];
+
+    /// An agent that can write the user policy tries every spelling of "switch git.force-push
+    /// off": while the system policy enables the git pack, the rule stays on, and the
+    /// user's entry says who keeps it on.
+    #[test]
+    fn a_user_policy_cannot_switch_off_a_rule_the_system_policy_enables() {
+        let attacks = [
+            "[packs]\ndisable = [\"git.force-push\"]\n",
+            "packs = { disable = [\"git.force-push\"] }\n",
+            "[defaults]\npacks = { enable = [\"git\"], disable = [\"git.force-push\"] }\n",
+            "[packs]\nenable = []\ndisable = [\"git.force-push\"]\n",
+            "[packs]\nenable = [\"all\"]\ndisable = \"git.force-push\"\n",
+            "packs = []\n[defaults]\npacks = { disable = [\"git.force-push\"] }\n",
+        ];
+        for system in SYSTEM_PACKS {
+            for attack in attacks {
+                let p = build(&[
+                    layer("/etc/gate/policy.toml", system, true),
+                    layer("user.toml", attack, false),
+                ])
+                .unwrap_or_else(|e| panic!("{system:?} + {attack:?}: {e}"));
+                let why = format!("system {system:?}, user {attack:?}");
+                assert!(
+                    force_push_rules(&p).iter().any(|r| r == "git.force-push"),
+                    "{why}: git.force-push was switched off"
+                );
+                assert!(
+                    !p.disabled().contains(&"git.force-push"),
+                    "{why}: {:?}",
+                    p.disables
+                );
+                let entry = p
+                    .disables
+                    .iter()
+                    .find(|d| d.id == "git.force-push")
+                    .unwrap();
+                assert_eq!(entry.by.file, "user.toml", "{why}");
+                assert_eq!(
+                    entry.state,
+                    DisableState::KeptBy("/etc/gate/policy.toml".into()),
+                    "{why}"
+                );
+                assert!(p.disabled_by("git.force-push").is_none(), "{why}");
+            }
+        }
+    }
+
+    /// The rule table cannot be used to drop a pack rule either: its id stays taken (a user
+    /// rule of that id is a duplicate), and a user rule that allows force pushes does not
+    /// loosen the pack's ask.
+    #[test]
+    fn a_user_rule_cannot_take_a_disabled_pack_rules_id() {
+        let user = "[packs]\ndisable = [\"git.force-push\"]\n[[rule]]\nid = \"git.force-push\"\ncommand = \"git push\"\ndecision = \"allow\"\n";
+        let err = build(&[layer("user.toml", user, false)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("duplicate rule id `git.force-push`"), "{err}");
+    }
+
+    #[test]
+    fn a_layer_switches_off_what_it_alone_enables() {
+        let user = "[packs]\ndisable = [\"git.force-push\"]\n";
+        // Alone; beside a system policy that enables no packs; beside one that names none.
+        for layers in [
+            vec![layer("user.toml", user, false)],
+            vec![
+                layer("/etc/gate/policy.toml", "packs = []\n", true),
+                layer("user.toml", user, false),
+            ],
+            vec![
+                layer(
+                    "/etc/gate/policy.toml",
+                    "[defaults]\ndecision = \"allow\"\n",
+                    true,
+                ),
+                layer("user.toml", user, false),
+            ],
+        ] {
+            let p = build(&layers).unwrap();
+            assert_eq!(p.disabled(), ["git.force-push"]);
+            let rules = force_push_rules(&p);
+            assert!(!rules.iter().any(|r| r == "git.force-push"), "{rules:?}");
+            // Only that rule: the rest of the pack stays on.
+            assert!(
+                rules.iter().any(|r| r == "git.force-push-refspec"),
+                "{rules:?}"
+            );
+            let d = p.disabled_by("git.force-push").unwrap();
+            assert_eq!((d.pack, d.by.line, d.by.column), ("git", 2, 12));
+            // Loaded whole, the pack has every rule but that one.
+            let mut whole = p.clone();
+            whole.load_every_pack().unwrap();
+            assert!(whole.rule("git.force-push").is_none());
+            assert!(whole.rule("git.reset-hard").is_some());
+            let off = p.disabled_rules().unwrap();
+            assert_eq!(off.len(), 1);
+            assert_eq!(off[0].id, "git.force-push");
+        }
+        // The system policy switches off what it alone enables too; both may say it.
+        let system = "[packs]\ndisable = [\"git.force-push\"]\n";
+        let p = build(&[
+            layer("/etc/gate/policy.toml", system, true),
+            layer("user.toml", user, false),
+        ])
+        .unwrap();
+        assert_eq!(p.disabled(), ["git.force-push"]);
+        // What the system policy switches off, a user policy that enables the pack keeps on:
+        // rules add up.
+        let p = build(&[
+            layer("/etc/gate/policy.toml", system, true),
+            layer("user.toml", "packs = [\"git\"]\n", false),
+        ])
+        .unwrap();
+        assert!(p.disabled().is_empty());
+        assert_eq!(
+            p.disables[0].state,
+            DisableState::KeptBy("user.toml".into())
+        );
+        // A rule of a pack nobody enables: nothing to switch off, said so.
+        let p = build(&[layer(
+            "user.toml",
+            "[packs]\nenable = [\"filesystem\"]\ndisable = [\"git.force-push\"]\n",
+            false,
+        )])
+        .unwrap();
+        assert_eq!(p.disables[0].state, DisableState::PackOff);
+        assert!(p.disabled().is_empty());
+    }
+
+    #[test]
+    fn an_unknown_rule_id_in_disable_is_a_problem_with_a_suggestion() {
+        let err = |text: &str| {
+            build(&[layer("user.toml", text, false)])
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err("[packs]\ndisable = [\"git.force-pus\"]\n");
+        assert!(
+            e.contains("user.toml:2:12: unknown pack rule `git.force-pus` in [packs] disable (did you mean `git.force-push`?"),
+            "{e}"
+        );
+        let e = err("[packs]\ndisable = [\"nothing-like-it\"]\n");
+        assert!(e.contains("unknown pack rule `nothing-like-it`"), "{e}");
+        assert!(!e.contains("did you mean"), "{e}");
+        let e = err("[packs]\ndisable = [\"gate.protect.state\"]\n");
+        assert!(e.contains("[protect] except"), "{e}");
+        let e = err(
+            "[packs]\ndisable = [\"mine\"]\n[[rule]]\nid = \"mine\"\ncommand = \"ls\"\ndecision = \"ask\"\n",
+        );
+        assert!(
+            e.contains("user.toml:2:12") && e.contains("a rule of user.toml:3:1"),
+            "{e}"
+        );
+        let e = err("[packs]\nenable = [\"gti\"]\nbogus = 1\n");
+        assert!(e.contains("unknown pack `gti`"), "{e}");
+        assert!(
+            e.contains("unknown key `bogus` (expected one of: enable, disable)"),
+            "{e}"
+        );
+        let e = err("packs = 3\n");
+        assert!(
+            e.contains("`packs` must be a list of pack names or a table"),
+            "{e}"
+        );
+    }
+
+    /// Through real files, as `gate` loads them: the system policy (when this test can make
+    /// one gate trusts: as root) keeps the rule on.
+    #[test]
+    fn loaded_from_files_the_system_policy_keeps_its_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let system = dir.path().join("system.toml");
+        let user = dir.path().join("user.toml");
+        std::fs::write(&system, "packs = [\"all\"]\n").unwrap();
+        std::fs::write(&user, "[packs]\ndisable = [\"git.force-push\"]\n").unwrap();
+        let opts = LoadOptions {
+            override_path: None,
+            system_path: Some(system.clone()),
+            user_path: Some(user.clone()),
+        };
+        let (p, warnings) = load(&opts).unwrap();
+        if nix::unistd::getuid().is_root() {
+            assert!(warnings.is_empty(), "{warnings:?}");
+            assert!(p.disabled().is_empty());
+            assert!(force_push_rules(&p).iter().any(|r| r == "git.force-push"));
+        } else {
+            // Not trusted, so not a layer: the user policy alone, which may switch it off.
+            assert!(warnings[0].contains("not owned by root"), "{warnings:?}");
+            assert_eq!(p.disabled(), ["git.force-push"]);
+        }
+        std::fs::remove_file(&system).unwrap();
+        let (p, _) = load(&opts).unwrap();
+        assert_eq!(p.disabled(), ["git.force-push"]);
+    }
+
+    #[test]
+    fn the_digest_is_of_the_layers_bytes() {
+        let a = layer("a.toml", "packs = []\n", true);
+        let b = layer("b.toml", "[defaults]\ndecision = \"ask\"\n", false);
+        let p = build(&[a.clone(), b.clone()]).unwrap();
+        let hex = |t: &str| hex::encode(Sha256::digest(t.as_bytes()));
+        assert_eq!(p.layer_digests, [hex(&a.text), hex(&b.text)]);
+        assert_eq!(
+            p.digest,
+            hex(&format!("{}\n{}\n", hex(&a.text), hex(&b.text)))
+        );
+        let changed = layer("b.toml", "[defaults]\ndecision = \"deny\"\n", false);
+        assert_ne!(build(&[a.clone(), changed]).unwrap().digest, p.digest);
+        assert_ne!(build(&[b, a]).unwrap().digest, p.digest, "the order counts");
     }
 
     #[test]

@@ -80,10 +80,7 @@ impl<'a> Cx<'a> {
                         self.defaults(table, &mut raw);
                     }
                 }
-                "packs" => {
-                    raw.packs_given = true;
-                    raw.packs.extend(self.packs(value));
-                }
+                "packs" => self.packs(value, &mut raw),
                 "approvers" => {
                     if let Some(table) = self.table(key, value) {
                         for (k, v) in table.iter() {
@@ -448,9 +445,49 @@ impl<'a> Cx<'a> {
         }
     }
 
-    fn packs(&mut self, value: &Value<'_>) -> Vec<(String, Origin)> {
-        let key = Spanned::new(value.span(), Cow::Borrowed("packs"));
-        self.str_list(&key, value)
+    /// `packs = ["git", …]` (the packs to enable), or the table `{ enable = [...], disable =
+    /// ["pack.rule-id", …] }` (`enable` absent: every pack). Rule ids are checked when the
+    /// layers are merged, where every rule is known.
+    fn packs(&mut self, value: &Value<'_>, raw: &mut Raw) {
+        raw.packs_given = true;
+        let table = match value.get_ref() {
+            DeValue::Table(t) => t,
+            DeValue::String(_) | DeValue::Array(_) => {
+                let key = Spanned::new(value.span(), Cow::Borrowed("packs"));
+                let names = self.pack_names(&key, value);
+                raw.packs.extend(names);
+                return;
+            }
+            other => {
+                self.err(
+                    &value.span(),
+                    format!(
+                        "`packs` must be a list of pack names or a table {{ enable = [...], disable = [...] }}, not {}",
+                        other.type_str()
+                    ),
+                );
+                return;
+            }
+        };
+        let mut enable = None;
+        for (k, v) in table.iter() {
+            match k.get_ref().as_ref() {
+                "enable" => enable = Some(self.pack_names(k, v)),
+                "disable" => {
+                    for (id, span) in self.str_list(k, v).unwrap_or_default() {
+                        let origin = self.origin(&span);
+                        raw.disable.push((id, origin));
+                    }
+                }
+                _ => self.unknown(k, &["enable", "disable"]),
+            }
+        }
+        let every = || vec![("all".to_string(), self.origin(&value.span()))];
+        raw.packs.extend(enable.unwrap_or_else(every));
+    }
+
+    fn pack_names(&mut self, key: &Key<'_>, value: &Value<'_>) -> Vec<(String, Origin)> {
+        self.str_list(key, value)
             .unwrap_or_default()
             .into_iter()
             .map(|(name, span)| (name, self.origin(&span)))
@@ -468,10 +505,7 @@ impl<'a> Cx<'a> {
                     raw.channels = self.channels(k, v).map(|c| (c, origin));
                 }
                 "require_reason" => raw.require_reason = self.boolean(k, v),
-                "packs" => {
-                    raw.packs_given = true;
-                    raw.packs.extend(self.packs(v));
-                }
+                "packs" => self.packs(v, raw),
                 _ => self.unknown(
                     k,
                     &[

@@ -1,21 +1,67 @@
-//! `gate rules lint` and `gate rules test`.
+//! `gate rules`: `lint` and `test` here, `list` and `show` in [`list`], `edit` in [`edit`].
+
+mod edit;
+mod list;
 
 use std::path::PathBuf;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::cli::RulesCommand;
 use crate::decide::{Facts, rule_matches};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::pipeline::prepare;
-use crate::policy::{self, Origin, Policy, Problems, Rule, When};
+use crate::policy::{self, DisableState, Origin, Policy, Problems, Rule, When};
 
 pub fn rules(cmd: RulesCommand) -> Result<Exit> {
     match cmd {
         RulesCommand::Lint { file, json } => lint(file, json),
         RulesCommand::Test { file } => test(file),
+        RulesCommand::List { json, policy } => list::list(json, policy),
+        RulesCommand::Show { id, json, policy } => list::show(&id, json, policy),
+        RulesCommand::Edit { policy } => edit::edit(policy),
     }
+}
+
+/// The files a policy was read from: its layers, then its packs (`pack:NAME`, built in).
+pub fn files_read(policy: &Policy) -> Vec<String> {
+    policy
+        .sources
+        .iter()
+        .cloned()
+        .chain(policy.packs.iter().map(|p| format!("pack:{p}")))
+        .collect()
+}
+
+/// What one `[packs] disable` entry does, in words.
+pub fn disable_text(d: &policy::Disable) -> String {
+    match &d.state {
+        DisableState::Off => format!("disabled: {} (pack {}) by {}", d.id, d.pack, d.by),
+        DisableState::KeptBy(layer) => format!(
+            "note: {} (pack {}) stays on, though {} disables it: {layer} enables pack {} and keeps it (a layer switches off only what no other layer keeps)",
+            d.id, d.pack, d.by, d.pack
+        ),
+        DisableState::PackOff => format!(
+            "note: {} (pack {}) disabled at {}: nothing to switch off, the pack is not enabled",
+            d.id, d.pack, d.by
+        ),
+    }
+}
+
+fn disable_json(d: &policy::Disable) -> Value {
+    let (state, kept_by) = match &d.state {
+        DisableState::Off => ("off", None),
+        DisableState::KeptBy(layer) => ("kept", Some(layer.as_str())),
+        DisableState::PackOff => ("pack-off", None),
+    };
+    json!({
+        "id": d.id,
+        "pack": d.pack,
+        "by": {"file": d.by.file, "line": d.by.line, "column": d.by.column},
+        "state": state,
+        "kept_by": kept_by,
+    })
 }
 
 fn load(file: Option<PathBuf>) -> std::result::Result<Policy, Problems> {
@@ -176,8 +222,11 @@ fn lint(file: Option<PathBuf>, as_json: bool) -> Result<Exit> {
             "{}",
             json!({
                 "ok": failures.is_empty(),
+                "files": files_read(&policy),
+                "policy_digest": policy.digest,
                 "rules": policy.rules.len(),
                 "packs": policy.packs,
+                "disabled": policy.disables.iter().map(disable_json).collect::<Vec<_>>(),
                 "protect_except": policy.protect_except,
                 "problems": [],
                 "tests": {
@@ -190,6 +239,7 @@ fn lint(file: Option<PathBuf>, as_json: bool) -> Result<Exit> {
             })
         );
     } else {
+        print_read(&policy);
         if !policy.protect_except.is_empty() {
             println!(
                 "note: the system policy turns off these built-in protections: {}",
@@ -201,18 +251,13 @@ fn lint(file: Option<PathBuf>, as_json: bool) -> Result<Exit> {
         }
         if failures.is_empty() {
             println!(
-                "ok: {} rules ({} from packs: {}), {passed} inline tests passed",
+                "ok: {} rules ({} from packs), {passed} inline tests passed",
                 policy.rules.len(),
                 policy
                     .rules
                     .iter()
                     .filter(|r| r.origin.file.starts_with("pack:"))
                     .count(),
-                if policy.packs.is_empty() {
-                    "none".to_string()
-                } else {
-                    policy.packs.join(", ")
-                }
             );
         } else {
             eprintln!(
@@ -227,6 +272,30 @@ fn lint(file: Option<PathBuf>, as_json: bool) -> Result<Exit> {
     } else {
         Exit::Config
     })
+}
+
+/// Which files a lint read, and what its `[packs] disable` entries do.
+fn print_read(policy: &Policy) {
+    for source in &policy.sources {
+        let role = if source == policy::SYSTEM_POLICY {
+            " (system policy)"
+        } else {
+            ""
+        };
+        println!("read {}{role}", crate::ui::printable(source));
+    }
+    if policy.packs.is_empty() {
+        println!("no packs enabled");
+    } else {
+        println!(
+            "read {} built-in packs: {}",
+            policy.packs.len(),
+            policy.packs.join(", ")
+        );
+    }
+    for d in &policy.disables {
+        println!("{}", disable_text(d));
+    }
 }
 
 fn test(file: Option<PathBuf>) -> Result<Exit> {
