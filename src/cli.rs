@@ -254,6 +254,10 @@ pub enum Command {
 
     /// Print the man page (roff) to stdout
     Man,
+
+    /// Make the protected install's ledger directory and files (run by `install.sh --system`)
+    #[command(hide = true)]
+    ProtectedSetup,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -65,8 +65,12 @@ pub fn data_dir() -> Option<PathBuf> {
     xdg(XDG_DATA_HOME, ".local/share")
 }
 
-/// The ledger path: `GATE_LEDGER`, else `$XDG_DATA_HOME/gate/ledger.db`.
+/// The ledger path: the protected install's (no variable chooses it), else `GATE_LEDGER`,
+/// else `$XDG_DATA_HOME/gate/ledger.db`.
 pub fn ledger_path() -> Option<PathBuf> {
+    if let Some(i) = crate::protected::get() {
+        return Some(i.ledger());
+    }
     match non_empty(GATE_LEDGER) {
         Some(p) => Some(PathBuf::from(p)),
         None => data_dir().map(|d| d.join("gate").join("ledger.db")),

@@ -14,6 +14,9 @@ pub enum Error {
     Config(String),
     #[error("cannot write the ledger {path}: {message}")]
     Ledger { path: String, message: String },
+    /// The protected install is not as it must be (its directory, files or the binary's bits).
+    #[error("{0}")]
+    Protected(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -27,7 +30,7 @@ impl Error {
         match self {
             Error::Usage(_) => Exit::Usage,
             Error::Policy(_) | Error::Config(_) => Exit::Config,
-            Error::Ledger { .. } => Exit::Ledger,
+            Error::Ledger { .. } | Error::Protected(_) => Exit::Ledger,
             Error::Unavailable(_) => Exit::Unavailable,
             Error::NotFound(_) | Error::Io(_) => Exit::Failure,
         }

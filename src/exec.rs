@@ -78,13 +78,10 @@ pub fn run(argv: &[OsString]) -> Result<Outcome, SpawnError> {
             .collect()
     };
     let args = cstrings(argv.iter().map(|a| a.as_bytes()).collect())?;
-    let env_pairs: Vec<Vec<u8>> = std::env::vars_os()
-        .map(|(k, v)| {
-            let mut kv = k.as_bytes().to_vec();
-            kv.push(b'=');
-            kv.extend_from_slice(v.as_bytes());
-            kv
-        })
+    // The caller's environment (in the protected install, as the caller gave it to gate).
+    let env_pairs: Vec<Vec<u8>> = crate::protected::child_env()
+        .into_iter()
+        .map(|kv| kv.as_bytes().to_vec())
         .collect();
     let env = cstrings(env_pairs.iter().map(Vec::as_slice).collect())?;
 
@@ -107,8 +104,12 @@ pub fn run(argv: &[OsString]) -> Result<Outcome, SpawnError> {
     attr.set_sigmask(&before)
         .and_then(|_| attr.set_sigdefault(&defaults))
         .and_then(|_| {
+            // RESETIDS: the command runs with the caller's real group, never gate's (which
+            // the protected install keeps only as its saved group).
             attr.set_flags(
-                PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF,
+                PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK
+                    | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF
+                    | PosixSpawnFlags::POSIX_SPAWN_RESETIDS,
             )
         })
         .map_err(|e| other("posix_spawnattr", e))?;

@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod pipeline;
 pub mod policy;
 pub mod protect;
+pub mod protected;
 pub mod quote;
 pub mod random;
 pub mod redact;
@@ -36,6 +37,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let mut timer = ui::Timer::start();
     ui::init_color();
     let args: Vec<OsString> = args.into_iter().collect();
+    // The protected install drops its group and checks its ledger before reading anything.
+    let setup = args.get(1).is_some_and(|a| a == "protected-setup");
+    if let Err(e) = protected::init(setup) {
+        ui::error(&e.to_string());
+        return e.exit().into();
+    }
     if let Some(agent) = parse_hook(&args) {
         timer.mark("parsed the command line (hook)");
         return match dispatch_hook(agent) {
@@ -271,6 +278,7 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         Some(Command::ShimExec { program, args }) => commands::shim::exec(&program, args),
         Some(Command::Completions { shell }) => commands::meta::completions(shell),
         Some(Command::Man) => commands::meta::man(),
+        Some(Command::ProtectedSetup) => protected::setup(),
     }
 }
 

@@ -277,7 +277,7 @@ fn policy_checks(
         .map(|w| {
             Check::warn(S, "system policy", w.clone()).fix(format!(
                 "make {} owned by root and writable by nobody else, or remove it",
-                policy::SYSTEM_POLICY
+                policy::system_policy()
             ))
         })
         .collect();
@@ -390,7 +390,7 @@ fn layer_check(source: &str, digest: &str, override_path: Option<&Path>) -> Chec
         );
     }
     let path = Path::new(source);
-    let name = if source == policy::SYSTEM_POLICY {
+    let name = if source == policy::system_policy() {
         "system policy"
     } else if override_path.is_some_and(|o| o == path) {
         "policy (--policy, GATE_POLICY)"

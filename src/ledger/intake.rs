@@ -105,9 +105,13 @@ pub fn error_path(ledger: &Path) -> PathBuf {
     super::sibling(ledger, ".intake.error")
 }
 
-/// Whether a writer last failed to open this ledger with decisions waiting.
+/// Whether a writer last failed to open this ledger with decisions waiting. (In the protected
+/// install the file always exists, made by the installer: there, an empty one is no block.)
 pub fn blocked(ledger: &Path) -> bool {
-    error_path(ledger).exists()
+    match std::fs::metadata(error_path(ledger)) {
+        Ok(m) => !crate::protected::active() || m.len() > 0,
+        Err(_) => false,
+    }
 }
 
 pub(super) fn block(ledger: &Path, why: &str) {
@@ -121,6 +125,16 @@ pub(super) fn block(ledger: &Path, why: &str) {
 }
 
 pub(super) fn unblock(ledger: &Path) {
+    if crate::protected::active() {
+        // gate creates no file there (one it made would be the caller's): emptied, not removed.
+        if std::fs::metadata(error_path(ledger)).is_ok_and(|m| m.len() > 0) {
+            let _ = OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(error_path(ledger));
+        }
+        return;
+    }
     let _ = std::fs::remove_file(error_path(ledger));
 }
 

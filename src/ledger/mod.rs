@@ -109,13 +109,15 @@ impl Drop for Ledger {
         if !self.writer {
             return;
         }
-        let wal = sibling(&self.path, "-wal");
-        let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_TRUNCATE_AT);
-        if big && self.conn.busy_timeout(Duration::ZERO).is_ok() {
-            let _ = self
-                .conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-        }
+        crate::protected::with_group(|| {
+            let wal = sibling(&self.path, "-wal");
+            let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_TRUNCATE_AT);
+            if big && self.conn.busy_timeout(Duration::ZERO).is_ok() {
+                let _ = self
+                    .conn
+                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            }
+        })
     }
 }
 

@@ -207,7 +207,9 @@ pub fn location() -> Result<String> {
 /// Whether the ledger holds anything yet (readers say "nothing has run" instead of failing).
 pub fn exists() -> Result<bool> {
     let path = path()?;
-    Ok(path.exists() || intake::waiting_bytes(&path) > 0)
+    Ok(crate::protected::with_group(|| {
+        path.exists() || intake::waiting_bytes(&path) > 0
+    }))
 }
 
 /// Open the ledger for writing (it is created on the first write). Nothing is opened until
@@ -219,8 +221,9 @@ pub fn open(sync: SyncMode) -> Result<Box<dyn Store>> {
 /// Open an existing ledger for reading.
 pub fn open_read() -> Result<Box<dyn Store>> {
     let path = path()?;
-    let waiting = intake::waiting_bytes(&path);
-    let ledger = Ledger::open_read(&path)?;
+    let (waiting, ledger) =
+        crate::protected::with_group(|| (intake::waiting_bytes(&path), Ledger::open_read(&path)));
+    let ledger = ledger?;
     Ok(Box::new(Sqlite::opened(
         path,
         SyncMode::Normal,
@@ -233,8 +236,9 @@ pub fn open_read() -> Result<Box<dyn Store>> {
 /// to chain (the hook's intake) has been checked against it, whatever it holds.
 pub fn open_audit() -> Result<Box<dyn Store>> {
     let path = path()?;
-    let waiting = intake::waiting_bytes(&path);
-    let ledger = Ledger::open_audit(&path)?;
+    let (waiting, ledger) =
+        crate::protected::with_group(|| (intake::waiting_bytes(&path), Ledger::open_audit(&path)));
+    let ledger = ledger?;
     Ok(Box::new(Sqlite::opened(
         path,
         SyncMode::Normal,
@@ -326,102 +330,117 @@ impl Store for Sqlite {
         self.path.display().to_string()
     }
     fn append(&mut self, events: &[NewEvent<'_>]) -> Result<Appended> {
-        self.ledger_mut()?.append(events)?;
-        Ok(self.appended())
+        crate::protected::with_group(|| {
+            self.ledger_mut()?.append(events)?;
+            Ok(self.appended())
+        })
     }
     fn append_decided(&mut self, events: &[NewEvent<'_>]) -> Result<Appended> {
-        if !self.intake_will_do() {
-            return self.append(events);
-        }
-        let key = self.key()?.to_vec();
-        intake::append(&self.path, &key, events, self.sync)?;
-        Ok(Appended::default())
+        crate::protected::with_group(|| {
+            if !self.intake_will_do() {
+                return self.append(events);
+            }
+            let key = self.key()?.to_vec();
+            intake::append(&self.path, &key, events, self.sync)?;
+            Ok(Appended::default())
+        })
     }
     fn append_checked(
         &mut self,
         request: &str,
         decide: &mut Decide<'_>,
     ) -> Result<(Vec<Event>, Appended)> {
-        let events = self.ledger_mut()?.append_checked(request, decide)?;
-        Ok((events, self.appended()))
+        crate::protected::with_group(|| {
+            let events = self.ledger_mut()?.append_checked(request, decide)?;
+            Ok((events, self.appended()))
+        })
     }
     fn take_written(&mut self) -> Appended {
         self.appended()
     }
     fn argv_hmac(&self, argv: &[OsString]) -> Result<String> {
-        Ok(keyed::argv_hmac_with(self.key()?, argv))
+        crate::protected::with_group(|| Ok(keyed::argv_hmac_with(self.key()?, argv)))
     }
     fn argv_matches(&self, argv: &[OsString], recorded: &str) -> Result<bool> {
-        Ok(keyed::matches(self.key()?, argv, recorded))
+        crate::protected::with_group(|| Ok(keyed::matches(self.key()?, argv, recorded)))
     }
     fn check_seal(&self, ev: &Event) -> Result<std::result::Result<(), seal::Problem>> {
-        self.ledger()?.check_seal(ev)
+        crate::protected::with_group(|| self.ledger()?.check_seal(ev))
     }
     fn events_of(&self, request: &str) -> Result<Vec<Event>> {
-        self.ledger()?.events_of(request)
+        crate::protected::with_group(|| self.ledger()?.events_of(request))
     }
     fn events_after(&self, request: &str, seq: i64) -> Result<Vec<Event>> {
-        self.ledger()?.events_after(request, seq)
+        crate::protected::with_group(|| self.ledger()?.events_after(request, seq))
     }
     fn reader(&self) -> Result<Box<dyn Store + Send>> {
-        let waiting = intake::waiting_bytes(&self.path);
-        let ledger = Ledger::open_read(&self.path)?;
-        Ok(Box::new(Sqlite::opened(
-            self.path.clone(),
-            self.sync,
-            ledger,
-            waiting,
-        )))
+        crate::protected::with_group(|| {
+            let waiting = intake::waiting_bytes(&self.path);
+            let ledger = Ledger::open_read(&self.path)?;
+            Ok(Box::new(Sqlite::opened(
+                self.path.clone(),
+                self.sync,
+                ledger,
+                waiting,
+            )) as Box<dyn Store + Send>)
+        })
     }
     fn pending(&self) -> Result<Vec<(RequestRecord, Value)>> {
-        self.ledger()?.pending()
+        crate::protected::with_group(|| self.ledger()?.pending())
     }
     fn waiting(&self, channel: &str) -> Result<Vec<(RequestRecord, Value)>> {
-        self.ledger()?.waiting(channel)
+        crate::protected::with_group(|| self.ledger()?.waiting(channel))
     }
     fn resolve_id(&self, prefix: &str) -> Result<String> {
-        self.ledger()?.resolve_id(prefix)
+        crate::protected::with_group(|| self.ledger()?.resolve_id(prefix))
     }
     fn verify(&self) -> Result<chain::Report> {
-        let mut report = self.ledger()?.verify()?;
-        if report.seals_unchecked > 0 {
-            report.key = Some(keyed::key_path(&self.path).display().to_string());
-        }
-        Ok(report)
+        crate::protected::with_group(|| {
+            let mut report = self.ledger()?.verify()?;
+            if report.seals_unchecked > 0 {
+                report.key = Some(keyed::key_path(&self.path).display().to_string());
+            }
+            Ok(report)
+        })
     }
     fn verify_recent(&self, events: u64) -> Result<chain::Report> {
-        let ledger = self.ledger()?;
-        let end = ledger.last_event()?.map_or(0, |last| last.seq);
-        let start = end.saturating_sub(i64::try_from(events).unwrap_or(i64::MAX));
-        let mut report = ledger.verify_after(start.max(0))?;
-        if report.seals_unchecked > 0 {
-            report.key = Some(keyed::key_path(&self.path).display().to_string());
-        }
-        Ok(report)
+        crate::protected::with_group(|| {
+            let ledger = self.ledger()?;
+            let end = ledger.last_event()?.map_or(0, |last| last.seq);
+            let start = end.saturating_sub(i64::try_from(events).unwrap_or(i64::MAX));
+            let mut report = ledger.verify_after(start.max(0))?;
+            if report.seals_unchecked > 0 {
+                report.key = Some(keyed::key_path(&self.path).display().to_string());
+            }
+            Ok(report)
+        })
     }
     fn summary(&self) -> Result<Summary> {
-        use std::os::unix::fs::PermissionsExt;
-        let ledger = self.ledger()?;
-        let last = ledger.last_event()?;
-        let journal_mode = ledger.journal_mode()?;
-        let meta = std::fs::metadata(&self.path).ok();
-        let waiting = intake::waiting_bytes(&self.path);
-        let blocked = intake::blocked(&self.path).then(|| {
-            std::fs::read_to_string(intake::error_path(&self.path))
-                .map(|t| t.trim().to_string())
-                .unwrap_or_default()
-        });
-        Ok(Summary {
-            bytes: meta.as_ref().map_or(0, |m| m.len()),
-            wal_bytes: std::fs::metadata(super::sibling(&self.path, "-wal")).map_or(0, |m| m.len()),
-            events: last.as_ref().map_or(0, |l| l.seq),
-            last,
-            journal_mode,
-            writable: is_writable_sqlite_file(&self.path),
-            mode: meta.map_or(0, |m| m.permissions().mode() & 0o7777),
-            intake_found: self.intake_at_open.unwrap_or(waiting),
-            intake_waiting: waiting,
-            intake_blocked: blocked,
+        crate::protected::with_group(|| {
+            use std::os::unix::fs::PermissionsExt;
+            let ledger = self.ledger()?;
+            let last = ledger.last_event()?;
+            let journal_mode = ledger.journal_mode()?;
+            let meta = std::fs::metadata(&self.path).ok();
+            let waiting = intake::waiting_bytes(&self.path);
+            let blocked = intake::blocked(&self.path).then(|| {
+                std::fs::read_to_string(intake::error_path(&self.path))
+                    .map(|t| t.trim().to_string())
+                    .unwrap_or_default()
+            });
+            Ok(Summary {
+                bytes: meta.as_ref().map_or(0, |m| m.len()),
+                wal_bytes: std::fs::metadata(super::sibling(&self.path, "-wal"))
+                    .map_or(0, |m| m.len()),
+                events: last.as_ref().map_or(0, |l| l.seq),
+                last,
+                journal_mode,
+                writable: is_writable_sqlite_file(&self.path),
+                mode: meta.map_or(0, |m| m.permissions().mode() & 0o7777),
+                intake_found: self.intake_at_open.unwrap_or(waiting),
+                intake_waiting: waiting,
+                intake_blocked: blocked,
+            })
         })
     }
     fn query(
@@ -431,13 +450,16 @@ impl Store for Sqlite {
         limit: usize,
         each: &mut dyn FnMut(RequestRecord),
     ) -> Result<()> {
-        self.ledger()?.query(filter, newest_first, limit, each)
+        crate::protected::with_group(|| self.ledger()?.query(filter, newest_first, limit, each))
     }
     fn checkpoints(&self) -> Result<Vec<(i64, Vec<u8>)>> {
-        checkpoint::read(&self.path)
+        crate::protected::with_group(|| checkpoint::read(&self.path))
     }
     fn posting(&self, wait: bool) -> Result<Option<Box<dyn posting::Posted>>> {
-        Ok(posting::File::lock(&self.path, wait)?.map(|f| Box::new(f) as Box<dyn posting::Posted>))
+        crate::protected::with_group(|| {
+            Ok(posting::File::lock(&self.path, wait)?
+                .map(|f| Box::new(f) as Box<dyn posting::Posted>))
+        })
     }
 }
 

@@ -21,6 +21,14 @@ pub const DEFAULT_POLICY: &str = include_str!("default.toml");
 /// Where the system policy lives (SPEC §3).
 pub const SYSTEM_POLICY: &str = "/etc/gate/policy.toml";
 
+/// The system policy's path: [`SYSTEM_POLICY`], or the protected install's (its `conf_dir`).
+pub fn system_policy() -> String {
+    match crate::protected::get() {
+        Some(i) => i.system_policy().display().to_string(),
+        None => SYSTEM_POLICY.to_string(),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {

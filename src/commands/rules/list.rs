@@ -128,7 +128,7 @@ fn entries<'a>(policy: &'a Policy, off: &'a [Rule]) -> Vec<Entry<'a>> {
                 .protect_except
                 .iter()
                 .any(|e| e == id)
-                .then(|| format!("{} ([protect] except)", policy::SYSTEM_POLICY)),
+                .then(|| format!("{} ([protect] except)", policy::system_policy())),
             rule: None,
             about: Some(about),
         });

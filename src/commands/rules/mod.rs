@@ -277,7 +277,7 @@ fn lint(file: Option<PathBuf>, as_json: bool) -> Result<Exit> {
 /// Which files a lint read, and what its `[packs] disable` entries do.
 fn print_read(policy: &Policy) {
     for source in &policy.sources {
-        let role = if source == policy::SYSTEM_POLICY {
+        let role = if *source == policy::system_policy() {
             " (system policy)"
         } else {
             ""

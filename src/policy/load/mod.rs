@@ -35,7 +35,7 @@ pub struct Layer {
 pub struct LoadOptions {
     /// `--policy` / `GATE_POLICY`: replaces the user policy.
     pub override_path: Option<PathBuf>,
-    /// Defaults to [`SYSTEM_POLICY`]; tests point it elsewhere.
+    /// Defaults to [`crate::policy::system_policy`]; tests point it elsewhere.
     pub system_path: Option<PathBuf>,
     /// Defaults to [`user_policy_path`].
     pub user_path: Option<PathBuf>,
@@ -49,7 +49,7 @@ pub fn load(opts: &LoadOptions) -> Result<(Policy, Vec<String>), Problems> {
     let system = opts
         .system_path
         .clone()
-        .unwrap_or_else(|| PathBuf::from(SYSTEM_POLICY));
+        .unwrap_or_else(|| PathBuf::from(crate::policy::system_policy()));
     match read_system_policy(&system) {
         Ok(Some(layer)) => layers.push(layer),
         Ok(None) => {}
@@ -79,7 +79,7 @@ pub fn load(opts: &LoadOptions) -> Result<(Policy, Vec<String>), Problems> {
 /// Load one file as the only layer (`gate rules lint FILE`).
 pub fn load_file(path: &Path) -> Result<Policy, Problems> {
     let mut layer = read_layer(path, true)?;
-    layer.system = path == Path::new(crate::policy::SYSTEM_POLICY);
+    layer.system = path == Path::new(&crate::policy::system_policy());
     let mut policy = build(&[layer])?;
     policy.load_every_pack()?;
     Ok(policy)

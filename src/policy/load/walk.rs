@@ -162,7 +162,7 @@ impl<'a> Cx<'a> {
                             &key.span(),
                             format!(
                                 "only the system policy ({}) may narrow gate's own protections; a user policy cannot leave them out",
-                                crate::policy::SYSTEM_POLICY
+                                crate::policy::system_policy()
                             ),
                         );
                         continue;
