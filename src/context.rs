@@ -149,6 +149,19 @@ fn passwd_name(uid: u32) -> Option<String> {
     })
 }
 
+/// The real user's name (from the uid, never from `$USER`).
+pub fn real_user() -> String {
+    let uid = nix::unistd::getuid();
+    passwd_name(uid.as_raw())
+        .or_else(|| {
+            nix::unistd::User::from_uid(uid)
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
+        .unwrap_or_else(|| uid.to_string())
+}
+
 impl Context {
     pub fn detect(agent_flag: Option<&str>) -> Self {
         let get = |k: &str| std::env::var(k).ok();

@@ -476,6 +476,15 @@ pub fn with_group<R>(f: impl FnOnce() -> R) -> R {
     out
 }
 
+/// Who reads the shared ledger, when what they see must be limited: a user of the protected
+/// install who is not root.
+pub fn viewer() -> Option<crate::ledger::record::Viewer> {
+    (active() && !getuid().is_root()).then(|| crate::ledger::record::Viewer {
+        user: crate::context::real_user(),
+        root: false,
+    })
+}
+
 /// The environment for the command: the caller's own.
 pub fn child_env() -> Vec<OsString> {
     match get() {

@@ -105,6 +105,16 @@ impl Local {
                 reason,
             };
         }
+        if v.approve && v.approver == requester.user && crate::protected::active() {
+            // On a shared host the agent runs as its person: whatever terminal that person
+            // answers from, the agent could have answered from it too.
+            return Message::Refused {
+                channel: "local".into(),
+                approver: v.approver,
+                approve: true,
+                reason: "in the protected install nobody approves their own request or their agents' (another user must)".into(),
+            };
+        }
         if v.approve && v.approver == requester.user && requester.agent.is_none() {
             return Message::Refused {
                 channel: "local".into(),

@@ -154,6 +154,11 @@ fn refusal(rec: &RequestRecord, ctx: &Context, verdict: &str, me: &str) -> Optio
     }
     let requester_user = rec.requester.get("user").and_then(Value::as_str);
     let requester_agent = rec.requester.get("agent").and_then(Value::as_str);
+    if verdict == "approve" && requester_user == Some(me) && crate::protected::active() {
+        return Some(format!(
+            "{me} made this request (or an agent of {me}'s did): in the protected install another user must approve it"
+        ));
+    }
     if verdict == "approve" && requester_user == Some(me) && requester_agent.is_none() {
         return Some(format!(
             "{me} made this request: nobody approves their own request; ask someone else to approve it"

@@ -73,10 +73,34 @@ pub struct RequestRecord {
     /// The first verdict that approved it, as stored (reuse checks its seal).
     #[serde(skip)]
     pub approval: Option<Event>,
+    /// Who may approve it (its `approval_requested` event), if it asked.
+    #[serde(skip)]
+    pub approver_sets: Option<Vec<Vec<String>>>,
 }
 
 fn s(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Who reads the shared ledger of the protected install: a user sees their own requests and
+/// those they may approve; root sees everything.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: String,
+    pub root: bool,
+}
+
+impl Viewer {
+    pub fn may_see(&self, rec: &RequestRecord) -> bool {
+        if self.root || rec.requester.get("user").and_then(Value::as_str) == Some(&self.user) {
+            return true;
+        }
+        match &rec.approver_sets {
+            // A request anyone may approve is anyone's to see.
+            Some(sets) => crate::approve::among_approvers(sets, &self.user, &[&self.user]).is_ok(),
+            None => false,
+        }
+    }
 }
 
 impl RequestRecord {
@@ -114,6 +138,7 @@ impl RequestRecord {
             via: None,
             approved: false,
             approval: None,
+            approver_sets: None,
         };
         let mut final_status = None;
         let mut pid = None;
@@ -167,6 +192,13 @@ impl RequestRecord {
                         time: ev.time.clone(),
                         comment: s(d, "comment"),
                     });
+                }
+                "approval_requested" => {
+                    rec.approver_sets = Some(
+                        d.get("approvers")
+                            .and_then(|a| serde_json::from_value(a.clone()).ok())
+                            .unwrap_or_default(),
+                    );
                 }
                 "reused" => rec.approvals.push(Approval {
                     approver: s(d, "approver").unwrap_or_default(),

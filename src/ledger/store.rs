@@ -368,7 +368,16 @@ impl Store for Sqlite {
         crate::protected::with_group(|| self.ledger()?.check_seal(ev))
     }
     fn events_of(&self, request: &str) -> Result<Vec<Event>> {
-        crate::protected::with_group(|| self.ledger()?.events_of(request))
+        let events = crate::protected::with_group(|| self.ledger()?.events_of(request))?;
+        if let Some(viewer) = crate::protected::viewer()
+            && !events.is_empty()
+            && !viewer.may_see(&RequestRecord::from_events(request, &events))
+        {
+            return Err(Error::NotFound(format!(
+                "request {request} is not yours to see: in the protected install a user sees their own requests and those they may approve"
+            )));
+        }
+        Ok(events)
     }
     fn events_after(&self, request: &str, seq: i64) -> Result<Vec<Event>> {
         crate::protected::with_group(|| self.ledger()?.events_after(request, seq))
@@ -386,10 +395,18 @@ impl Store for Sqlite {
         })
     }
     fn pending(&self) -> Result<Vec<(RequestRecord, Value)>> {
-        crate::protected::with_group(|| self.ledger()?.pending())
+        let mut all = crate::protected::with_group(|| self.ledger()?.pending())?;
+        if let Some(viewer) = crate::protected::viewer() {
+            all.retain(|(r, _)| viewer.may_see(r));
+        }
+        Ok(all)
     }
     fn waiting(&self, channel: &str) -> Result<Vec<(RequestRecord, Value)>> {
-        crate::protected::with_group(|| self.ledger()?.waiting(channel))
+        let mut all = crate::protected::with_group(|| self.ledger()?.waiting(channel))?;
+        if let Some(viewer) = crate::protected::viewer() {
+            all.retain(|(r, _)| viewer.may_see(r));
+        }
+        Ok(all)
     }
     fn resolve_id(&self, prefix: &str) -> Result<String> {
         crate::protected::with_group(|| self.ledger()?.resolve_id(prefix))
@@ -450,7 +467,23 @@ impl Store for Sqlite {
         limit: usize,
         each: &mut dyn FnMut(RequestRecord),
     ) -> Result<()> {
-        crate::protected::with_group(|| self.ledger()?.query(filter, newest_first, limit, each))
+        let Some(viewer) = crate::protected::viewer() else {
+            return crate::protected::with_group(|| {
+                self.ledger()?.query(filter, newest_first, limit, each)
+            });
+        };
+        // What a user may not see does not count towards the limit either.
+        let mut left = limit;
+        let mut visible = |r: RequestRecord| {
+            if left > 0 && viewer.may_see(&r) {
+                left -= 1;
+                each(r);
+            }
+        };
+        crate::protected::with_group(|| {
+            self.ledger()?
+                .query(filter, newest_first, usize::MAX, &mut visible)
+        })
     }
     fn checkpoints(&self) -> Result<Vec<(i64, Vec<u8>)>> {
         crate::protected::with_group(|| checkpoint::read(&self.path))
