@@ -29,7 +29,9 @@ Exit codes: the command's own; 77 denied, 75 expired, 69 no approval channel,
 a dangerous command waits for a human (terminal, another terminal, Slack, webhook), a denied command never \
 runs, and every request, verdict and outcome is written to a tamper-evident SQLite ledger.",
     after_help = AFTER_HELP,
-    args_conflicts_with_subcommands = true,
+    // The run options belong to `gate [RUN OPTIONS] -- COMMAND` only; `lib.rs` refuses them
+    // with a subcommand. (clap's `args_conflicts_with_subcommands` would refuse the global
+    // `--color` before a subcommand too.)
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
@@ -38,6 +40,16 @@ pub struct Cli {
 
     #[command(flatten)]
     pub run: RunArgs,
+
+    /// When to colour what gate writes (stdout and stderr each on its own)
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = crate::ui::ColorChoice::Auto
+    )]
+    pub color: crate::ui::ColorChoice,
 }
 
 #[derive(Debug, Args, Clone, Default)]

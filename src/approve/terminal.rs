@@ -172,7 +172,7 @@ impl Channel for Terminal {
 
     fn run(self: Box<Self>, shared: Arc<Shared>, tx: Sender<Message>) {
         let mut tty = &self.tty;
-        let color = crate::ui::color_enabled();
+        let color = crate::ui::color(crate::ui::Stream::Tty);
         let saved = match termios::tcgetattr(self.tty.as_fd()) {
             Ok(t) => t,
             Err(e) => {

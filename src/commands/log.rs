@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::ledger::query::{Filter, parse_time};
 use crate::ledger::{RequestRecord, Status, Store, store};
+use crate::ui::Paint;
 
 /// Open the ledger to read; a checkpoint written while chaining what waited in the hook's
 /// intake is posted where the policy says.
@@ -19,11 +20,12 @@ fn open() -> Result<Box<dyn Store>> {
 
 fn status_colored(s: Status) -> String {
     let text = s.as_str();
+    let paint = Paint::stdout();
     match s {
-        Status::Ran => text.green().to_string(),
-        Status::Denied | Status::Error => text.red().to_string(),
-        Status::Expired | Status::Cancelled | Status::Unknown => text.yellow().to_string(),
-        Status::Running => text.cyan().to_string(),
+        Status::Ran => paint.paint(text, |s| s.green()),
+        Status::Denied | Status::Error => paint.paint(text, |s| s.red()),
+        Status::Expired | Status::Cancelled | Status::Unknown => paint.paint(text, |s| s.yellow()),
+        Status::Running => paint.paint(text, |s| s.cyan()),
     }
 }
 
@@ -115,14 +117,11 @@ pub fn log(args: &LogArgs) -> Result<Exit> {
         println!("the ledger is empty");
         return Ok(Exit::Success);
     }
-    println!(
-        "{}",
-        format!(
-            "{:<10}  {:<24}  {:<16}  {:<6}  {:<9}  {:>4}  COMMAND",
-            "ID", "TIME", "REQUESTER", "DECIDE", "STATUS", "EXIT"
-        )
-        .bold()
+    let header = format!(
+        "{:<10}  {:<24}  {:<16}  {:<6}  {:<9}  {:>4}  COMMAND",
+        "ID", "TIME", "REQUESTER", "DECIDE", "STATUS", "EXIT"
     );
+    println!("{}", Paint::stdout().paint(&header, |s| s.bold()));
     for r in &records {
         let exit = match (r.exit_code, r.signal) {
             (Some(c), _) => c.to_string(),
@@ -155,7 +154,11 @@ pub fn show(id: &str, as_json: bool) -> Result<Exit> {
         println!("{v}");
         return Ok(Exit::Success);
     }
-    println!("{} {}", "request".bold(), record.id);
+    println!(
+        "{} {}",
+        Paint::stdout().paint("request", |s| s.bold()),
+        record.id
+    );
     println!("  time       {}", record.time);
     println!("  requester  {}", record.who());
     if let Some(host) = record.requester.get("host").and_then(|v| v.as_str()) {
@@ -201,7 +204,7 @@ pub fn show(id: &str, as_json: bool) -> Result<Exit> {
     if let Some(d) = record.duration_ms {
         println!("  duration   {d} ms");
     }
-    println!("{}", "events".bold());
+    println!("{}", Paint::stdout().paint("events", |s| s.bold()));
     for ev in &events {
         println!(
             "  #{:<6} {}  {:<18} {}",
@@ -369,7 +372,7 @@ pub fn verify(as_json: bool) -> Result<Exit> {
         } else {
             println!(
                 "{} no ledger at {} yet: nothing has run through gate, nothing to verify",
-                "ok:".green().bold(),
+                Paint::stdout().paint("ok:", |s| s.green().bold()),
                 store::location()?
             );
         }
@@ -396,14 +399,14 @@ pub fn verify(as_json: bool) -> Result<Exit> {
         };
         println!(
             "{} the chain breaks at event #{}{request}: {}",
-            "BROKEN:".red().bold(),
+            Paint::stdout().paint("BROKEN:", |s| s.red().bold()),
             b.seq,
             b.problem
         );
     } else {
         println!(
             "{} {} events, chain intact (head {})",
-            "ok:".green().bold(),
+            Paint::stdout().paint("ok:", |s| s.green().bold()),
             report.events,
             &report.head[..16.min(report.head.len())]
         );
