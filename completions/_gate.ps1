@@ -36,7 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('shell', 'shell', [CompletionResultType]::ParameterValue, 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The ledger''s requests, newest first')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One request with all its events')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One request: what was asked and decided, then a timeline of its events')
             [CompletionResult]::new('pending', 'pending', [CompletionResultType]::ParameterValue, 'Requests waiting for an answer on the `local` channel')
             [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a request that waits on the `local` channel (from your own terminal)')
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Deny a request that waits on the `local` channel')
@@ -104,13 +104,16 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--grep', '--grep', [CompletionResultType]::ParameterName, 'Only requests whose command, script or reason contains TEXT (case-insensitive)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per request, one per line')
+            [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Show the whole command, however long (else it is cut to the terminal''s width)')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Times in UTC (never relative) instead of local time')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'gate;show' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The request and its raw events as one JSON object')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Times in UTC instead of local time')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -409,7 +412,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('shell', 'shell', [CompletionResultType]::ParameterValue, 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The ledger''s requests, newest first')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One request with all its events')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One request: what was asked and decided, then a timeline of its events')
             [CompletionResult]::new('pending', 'pending', [CompletionResultType]::ParameterValue, 'Requests waiting for an answer on the `local` channel')
             [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a request that waits on the `local` channel (from your own terminal)')
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Deny a request that waits on the `local` channel')

@@ -1358,7 +1358,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__log)
-            opts="-n -h --limit --json --since --until --status --decision --rule --agent --user --grep --color --help"
+            opts="-n -h --limit --json --wide --utc --since --until --status --decision --rule --agent --user --grep --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1802,7 +1802,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__show)
-            opts="-h --json --color --help"
+            opts="-h --json --utc --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

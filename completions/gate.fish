@@ -39,7 +39,7 @@ complete -c gate -n "__fish_gate_needs_command" -a "run" -d 'Run COMMAND under t
 complete -c gate -n "__fish_gate_needs_command" -a "shell" -d 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh'
 complete -c gate -n "__fish_gate_needs_command" -a "check" -d 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
 complete -c gate -n "__fish_gate_needs_command" -a "log" -d 'The ledger\'s requests, newest first'
-complete -c gate -n "__fish_gate_needs_command" -a "show" -d 'One request with all its events'
+complete -c gate -n "__fish_gate_needs_command" -a "show" -d 'One request: what was asked and decided, then a timeline of its events'
 complete -c gate -n "__fish_gate_needs_command" -a "pending" -d 'Requests waiting for an answer on the `local` channel'
 complete -c gate -n "__fish_gate_needs_command" -a "approve" -d 'Approve a request that waits on the `local` channel (from your own terminal)'
 complete -c gate -n "__fish_gate_needs_command" -a "deny" -d 'Deny a request that waits on the `local` channel'
@@ -99,11 +99,14 @@ complete -c gate -n "__fish_gate_using_subcommand log" -l color -d 'When to colo
 always\t'Into pipes and files too'
 never\t''"
 complete -c gate -n "__fish_gate_using_subcommand log" -l json -d 'One JSON object per request, one per line'
+complete -c gate -n "__fish_gate_using_subcommand log" -l wide -d 'Show the whole command, however long (else it is cut to the terminal\'s width)'
+complete -c gate -n "__fish_gate_using_subcommand log" -l utc -d 'Times in UTC (never relative) instead of local time'
 complete -c gate -n "__fish_gate_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gate -n "__fish_gate_using_subcommand show" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
 always\t'Into pipes and files too'
 never\t''"
-complete -c gate -n "__fish_gate_using_subcommand show" -l json
+complete -c gate -n "__fish_gate_using_subcommand show" -l json -d 'The request and its raw events as one JSON object'
+complete -c gate -n "__fish_gate_using_subcommand show" -l utc -d 'Times in UTC instead of local time'
 complete -c gate -n "__fish_gate_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gate -n "__fish_gate_using_subcommand pending" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
 always\t'Into pipes and files too'
@@ -283,7 +286,7 @@ complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subc
 complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man help" -f -a "shell" -d 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh'
 complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man help" -f -a "check" -d 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
 complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man help" -f -a "log" -d 'The ledger\'s requests, newest first'
-complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man help" -f -a "show" -d 'One request with all its events'
+complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man help" -f -a "show" -d 'One request: what was asked and decided, then a timeline of its events'
 complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man help" -f -a "pending" -d 'Requests waiting for an answer on the `local` channel'
 complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man help" -f -a "approve" -d 'Approve a request that waits on the `local` channel (from your own terminal)'
 complete -c gate -n "__fish_gate_using_subcommand help; and not __fish_seen_subcommand_from run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man help" -f -a "deny" -d 'Deny a request that waits on the `local` channel'

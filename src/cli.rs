@@ -132,12 +132,16 @@ pub enum Command {
     /// The ledger's requests, newest first
     Log(LogArgs),
 
-    /// One request with all its events
+    /// One request: what was asked and decided, then a timeline of its events
     Show {
         /// The request id (a unique prefix is enough)
         id: String,
+        /// The request and its raw events as one JSON object
         #[arg(long)]
         json: bool,
+        /// Times in UTC instead of local time
+        #[arg(long)]
+        utc: bool,
     },
 
     /// Requests waiting for an answer on the `local` channel
@@ -276,6 +280,12 @@ pub struct LogArgs {
     /// One JSON object per request, one per line
     #[arg(long)]
     pub json: bool,
+    /// Show the whole command, however long (else it is cut to the terminal's width)
+    #[arg(long)]
+    pub wide: bool,
+    /// Times in UTC (never relative) instead of local time
+    #[arg(long)]
+    pub utc: bool,
     #[command(flatten)]
     pub filter: FilterArgs,
 }

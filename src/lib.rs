@@ -21,6 +21,7 @@ pub mod protect;
 pub mod random;
 pub mod redact;
 pub mod ui;
+pub mod when;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -309,7 +310,7 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
             command,
         }) => commands::check::check(json, shell, policy, agent, command),
         Some(Command::Log(args)) => commands::log::log(&args),
-        Some(Command::Show { id, json }) => commands::log::show(&id, json),
+        Some(Command::Show { id, json, utc }) => commands::show::show(&id, json, utc),
         Some(Command::Verify { json }) => commands::log::verify(json),
         Some(Command::VerifyCommand { id, argv }) => commands::log::verify_command(&id, &argv),
         Some(Command::Export { format, filter }) => commands::log::export(format, &filter),

@@ -10,3 +10,4 @@ pub mod meta;
 pub mod rules;
 pub mod run;
 pub mod shim;
+pub mod show;
