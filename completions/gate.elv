@@ -23,6 +23,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --timeout 'How long to wait for approval, e.g. 90s, 15m [default: the rule''s or the policy''s]'
             cand --channel 'Restrict approval to these channels (repeatable): terminal, local, slack, webhook'
             cand --policy 'Policy file to use instead of the user policy (the system policy still applies)'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'Print one JSON line about the decision on stderr'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -32,7 +33,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand shell 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh'
             cand check 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
             cand log 'The ledger''s requests, newest first'
-            cand show 'One request with all its events'
+            cand show 'One request: what was asked and decided, then a timeline of its events'
             cand pending 'Requests waiting for an answer on the `local` channel'
             cand approve 'Approve a request that waits on the `local` channel (from your own terminal)'
             cand deny 'Deny a request that waits on the `local` channel'
@@ -49,6 +50,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff) to stdout'
+            cand protected-setup 'Make the protected install''s ledger directory and files (run by `install.sh --system`)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;run'= {
@@ -57,9 +59,10 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --timeout 'How long to wait for approval, e.g. 90s, 15m [default: the rule''s or the policy''s]'
             cand --channel 'Restrict approval to these channels (repeatable): terminal, local, slack, webhook'
             cand --policy 'Policy file to use instead of the user policy (the system policy still applies)'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'Print one JSON line about the decision on stderr'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;shell'= {
             cand --reason 'Why the command must run: shown to approvers and stored in the ledger'
@@ -68,17 +71,19 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --channel 'Restrict approval to these channels (repeatable): terminal, local, slack, webhook'
             cand --policy 'Policy file to use instead of the user policy (the system policy still applies)'
             cand -c 'The shell script to analyse and run'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'Print one JSON line about the decision on stderr'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;check'= {
             cand --shell 'Decide on a shell command line instead of an argv'
             cand --policy 'Policy file to use instead of the user policy'
             cand --as 'The agent name to decide for (for `when.agent`)'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'Print the decision as JSON on stdout'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;log'= {
             cand -n 'How many requests to show'
@@ -91,38 +96,48 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --agent 'Only requests made by this agent'
             cand --user 'Only requests made by this OS user'
             cand --grep 'Only requests whose command, script or reason contains TEXT (case-insensitive)'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'One JSON object per request, one per line'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --wide 'Show the whole command, however long (else it is cut to the terminal''s width)'
+            cand --utc 'Times in UTC (never relative) instead of local time'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;show'= {
-            cand --json 'json'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand --json 'The request and its raw events as one JSON object'
+            cand --utc 'Times in UTC instead of local time'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;pending'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'One JSON object per request, one per line'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;approve'= {
             cand --comment 'A comment stored with the approval'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;deny'= {
             cand --comment 'Why, stored with the denial and shown to the requester'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;verify'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'json'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;verify-command'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;export'= {
             cand --format 'jsonl: one request per line (the `gate log --json` shape); csv: one row per request'
@@ -134,18 +149,21 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --agent 'Only requests made by this agent'
             cand --user 'Only requests made by this OS user'
             cand --grep 'Only requests whose command, script or reason contains TEXT (case-insensitive)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;doctor'= {
             cand --policy 'Policy file to check instead of the user policy (the system policy still applies)'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'One JSON object: {"ok", "checks": [{"section", "name", "status", "detail", "fix"}]}'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;rules'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand lint 'Parse and validate a policy, then run its inline tests'
             cand test 'Run the policy''s inline tests (tests.hit / tests.miss) only'
             cand list 'Every rule in force, one a line: id, decision, risk, source (file:line or pack), and `disabled` when switched off'
@@ -154,28 +172,33 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;rules;lint'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'json'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;rules;test'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;rules;list'= {
             cand --policy 'Policy file to use instead of the user policy (the system policy still applies)'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'One JSON object a line: {id, decision, risk, source: {file, line} | {pack} | {builtin}, disabled, disabled_by}'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;rules;show'= {
             cand --policy 'Policy file to use instead of the user policy (the system policy still applies)'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'The rule as one JSON object'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;rules;edit'= {
             cand --policy 'The policy file to edit instead of the user policy'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -201,13 +224,15 @@ set edit:completion:arg-completer[gate] = {|@words|
         }
         &'gate;init'= {
             cand --path 'Write here instead of the user policy path'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --force 'Overwrite an existing policy file'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;hook'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand claude-code 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
             cand codex 'OpenAI Codex CLI: its PreToolUse hook; allow is silence, deny is exit status 2 with the reason on stderr; a command that needs approval is asked on gate''s channels'
             cand gemini 'Gemini CLI: its BeforeTool hook for run_shell_command; allow is `{}`, deny is `{"decision":"deny"}` with exit status 2; approval is asked on gate''s channels'
@@ -217,20 +242,23 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --ask 'Who answers a command that needs approval: `claude` hands it to Claude Code''s own prompt; `gate` asks gate''s channels (Slack, webhook, local) within the hook''s time'
             cand --policy 'Policy file to use instead of the user policy'
             cand --as 'The agent name to record [default: the agent''s own: claude-code, codex, gemini-cli]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;hook;codex'= {
             cand --policy 'Policy file to use instead of the user policy'
             cand --as 'The agent name to record [default: the agent''s own: claude-code, codex, gemini-cli]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;hook;gemini'= {
             cand --policy 'Policy file to use instead of the user policy'
             cand --as 'The agent name to record [default: the agent''s own: claude-code, codex, gemini-cli]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;hook;help'= {
             cand claude-code 'Claude Code: reads the hook JSON on stdin, answers allow/deny/ask on stdout'
@@ -247,23 +275,26 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;hook;help;help'= {
         }
         &'gate;hooks'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand install 'Write gate''s hook entries into the agent''s settings (merged; a backup is kept beside)'
             cand uninstall 'Remove gate''s hook entries (and only those) from the agent''s settings'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;hooks;install'= {
             cand --project 'The project''s settings (DIR/.claude, DIR/.codex, DIR/.gemini) instead of the user''s'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --dry-run 'Print what would change (a diff), change nothing'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;hooks;uninstall'= {
             cand --project 'The project''s settings (DIR/.claude, DIR/.codex, DIR/.gemini) instead of the user''s'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --dry-run 'Print what would change (a diff), change nothing'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;hooks;help'= {
             cand install 'Write gate''s hook entries into the agent''s settings (merged; a backup is kept beside)'
@@ -277,17 +308,19 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;hooks;help;help'= {
         }
         &'gate;checkpoints'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand post 'Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the background whenever a run writes one)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;checkpoints;post'= {
             cand --policy 'policy'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'json'
             cand --quiet 'Print nothing on success'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;checkpoints;help'= {
             cand post 'Send the checkpoints not yet sent to [slack] and [webhook] (gate also does this in the background whenever a run writes one)'
@@ -298,24 +331,28 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;checkpoints;help;help'= {
         }
         &'gate;shim'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand install 'Write shims for these programs (put the shim directory first on PATH)'
             cand list 'List installed shims and the programs they stand for'
             cand remove 'Remove shims'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;shim;install'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;shim;list'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;shim;remove'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;shim;help'= {
             cand install 'Write shims for these programs (put the shim directory first on PATH)'
@@ -332,23 +369,31 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;shim;help;help'= {
         }
         &'gate;shim-exec'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;completions'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;man'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gate;protected-setup'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'gate;help'= {
             cand run 'Run COMMAND under the policy (the same as `gate -- COMMAND`)'
             cand shell 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh'
             cand check 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
             cand log 'The ledger''s requests, newest first'
-            cand show 'One request with all its events'
+            cand show 'One request: what was asked and decided, then a timeline of its events'
             cand pending 'Requests waiting for an answer on the `local` channel'
             cand approve 'Approve a request that waits on the `local` channel (from your own terminal)'
             cand deny 'Deny a request that waits on the `local` channel'
@@ -365,6 +410,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff) to stdout'
+            cand protected-setup 'Make the protected install''s ledger directory and files (run by `install.sh --system`)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;help;run'= {
@@ -450,6 +496,8 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;completions'= {
         }
         &'gate;help;man'= {
+        }
+        &'gate;help;protected-setup'= {
         }
         &'gate;help;help'= {
         }

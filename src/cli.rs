@@ -29,7 +29,9 @@ Exit codes: the command's own; 77 denied, 75 expired, 69 no approval channel,
 a dangerous command waits for a human (terminal, another terminal, Slack, webhook), a denied command never \
 runs, and every request, verdict and outcome is written to a tamper-evident SQLite ledger.",
     after_help = AFTER_HELP,
-    args_conflicts_with_subcommands = true,
+    // The run options belong to `gate [RUN OPTIONS] -- COMMAND` only; `lib.rs` refuses them
+    // with a subcommand. (clap's `args_conflicts_with_subcommands` would refuse the global
+    // `--color` before a subcommand too.)
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
@@ -38,6 +40,16 @@ pub struct Cli {
 
     #[command(flatten)]
     pub run: RunArgs,
+
+    /// When to colour what gate writes (stdout and stderr each on its own)
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = crate::ui::ColorChoice::Auto
+    )]
+    pub color: crate::ui::ColorChoice,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -120,12 +132,16 @@ pub enum Command {
     /// The ledger's requests, newest first
     Log(LogArgs),
 
-    /// One request with all its events
+    /// One request: what was asked and decided, then a timeline of its events
     Show {
         /// The request id (a unique prefix is enough)
         id: String,
+        /// The request and its raw events as one JSON object
         #[arg(long)]
         json: bool,
+        /// Times in UTC instead of local time
+        #[arg(long)]
+        utc: bool,
     },
 
     /// Requests waiting for an answer on the `local` channel
@@ -268,6 +284,12 @@ pub struct LogArgs {
     /// One JSON object per request, one per line
     #[arg(long)]
     pub json: bool,
+    /// Show the whole command, however long (else it is cut to the terminal's width)
+    #[arg(long)]
+    pub wide: bool,
+    /// Times in UTC (never relative) instead of local time
+    #[arg(long)]
+    pub utc: bool,
     #[command(flatten)]
     pub filter: FilterArgs,
 }

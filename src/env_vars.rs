@@ -33,6 +33,8 @@ pub const EDITOR: &str = "EDITOR";
 /// Colour: off with `NO_COLOR`, forced with `CLICOLOR_FORCE`.
 pub const NO_COLOR: &str = "NO_COLOR";
 pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
+/// The width `gate log` fits its rows to, instead of the terminal's.
+pub const COLUMNS: &str = "COLUMNS";
 
 /// A variable's value when set and not empty.
 pub fn non_empty(var: &str) -> Option<std::ffi::OsString> {

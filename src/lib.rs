@@ -23,11 +23,10 @@ pub mod quote;
 pub mod random;
 pub mod redact;
 pub mod ui;
+pub mod when;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
-
-use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
@@ -35,7 +34,8 @@ use crate::exit::Exit;
 /// Parse the command line, dispatch, and turn the result into gate's exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let mut timer = ui::Timer::start();
-    ui::init_color();
+    // The fast paths below take no `--color`: the environment decides.
+    ui::set_color(ui::ColorChoice::Auto);
     let args: Vec<OsString> = args.into_iter().collect();
     // The protected install drops its group and checks its ledger before reading anything.
     let setup = args.get(1).is_some_and(|a| a == "protected-setup");
@@ -63,25 +63,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             }
         };
     }
-    let parsed = Cli::try_parse_from(args.iter());
+    let parsed = parse(&args);
     timer.mark("parsed the command line");
     let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    Exit::Success
-                }
-                _ => Exit::Usage,
-            };
-            if let Some(hint) = mistyped(&args) {
-                ui::error(&hint);
-                return code.into();
-            }
-            let _ = e.print();
-            return code.into();
-        }
+        Err(e) => return command_line_error(&e, &args),
     };
+    ui::set_color(cli.color);
     match dispatch(cli) {
         Ok(exit) => exit.end(),
         Err(e) => {
@@ -89,6 +77,86 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             e.exit().into()
         }
     }
+}
+
+/// The full parse. The run options (`--reason`, `--json`, …) go with a command to run, never
+/// with a subcommand (`gate --reason x log` is refused, not ignored); `--color` goes anywhere.
+fn parse(args: &[OsString]) -> Result<Cli, clap::Error> {
+    use clap::parser::ValueSource;
+    use clap::{CommandFactory, FromArgMatches};
+    let mut cmd = Cli::command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    if let Some((name, _)) = matches.subcommand() {
+        let given = cmd.get_arguments().find(|a| {
+            !a.is_global_set()
+                && matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine)
+        });
+        if let Some(arg) = given {
+            let flag = arg
+                .get_long()
+                .map_or_else(|| format!("<{}>", arg.get_id()), |long| format!("--{long}"));
+            return Err(cmd.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "{flag} goes with a command to run (gate {flag} … -- COMMAND), not with `gate {name}`"
+                ),
+            ));
+        }
+    }
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
+/// What clap did not accept, in gate's one error style (`gate: error: …`, exit 64), with
+/// clap's tips and usage line, or gate's own suggestion for a mistyped subcommand. `--help`
+/// and `--version` come this way too: on stdout, exit 0.
+fn command_line_error(e: &clap::Error, args: &[OsString]) -> ExitCode {
+    use std::io::Write;
+    // The parse failed, so `--color` is read from the words as they are (a bad value: auto).
+    ui::set_color(color_flag(args));
+    let rendered = e.render();
+    if !e.use_stderr() {
+        let text = if ui::color(ui::Stream::Stdout) {
+            rendered.ansi().to_string()
+        } else {
+            rendered.to_string()
+        };
+        let _ = write!(std::io::stdout(), "{text}");
+        return Exit::Success.into();
+    }
+    let message = match mistyped(args) {
+        Some(hint) => hint,
+        None if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            format!(
+                "a subcommand is needed\n\n{}",
+                rendered.to_string().trim_end()
+            )
+        }
+        None => {
+            let text = rendered.to_string();
+            let text = text.trim_end();
+            text.strip_prefix("error: ").unwrap_or(text).to_string()
+        }
+    };
+    ui::error(&message);
+    Exit::Usage.into()
+}
+
+/// The value of the last `--color WHEN` / `--color=WHEN` before `--`, if it is a good one.
+fn color_flag(args: &[OsString]) -> ui::ColorChoice {
+    use clap::ValueEnum;
+    let mut choice = ui::ColorChoice::Auto;
+    let mut words = args.iter().skip(1).map(|a| a.to_str().unwrap_or(""));
+    while let Some(word) = words.next() {
+        let value = match word {
+            "--" => break,
+            "--color" => words.next(),
+            w => w.strip_prefix("--color="),
+        };
+        if let Some(c) = value.and_then(|v| ui::ColorChoice::from_str(v, false).ok()) {
+            choice = c;
+        }
+    }
+    choice
 }
 
 /// `gate hook …` runs before every command an agent starts, so it is parsed with the hook's
@@ -113,30 +181,33 @@ fn parse_hook(args: &[OsString]) -> Option<cli::HookAgent> {
 /// for a program, how to run it under gate (`gate kubectl get pods`).
 fn mistyped(args: &[OsString]) -> Option<String> {
     use clap::CommandFactory;
-    let word = args.get(1)?.to_str()?;
+    // `--color` may stand before the subcommand.
+    let mut first = 1;
+    while let Some(word) = args.get(first).and_then(|a| a.to_str()) {
+        match word {
+            "--color" => first += 2,
+            w if w.starts_with("--color=") => first += 1,
+            _ => break,
+        }
+    }
+    let word = args.get(first)?.to_str()?;
     if word.starts_with('-') || word.is_empty() {
         return None;
     }
     let cli = Cli::command();
-    let names: Vec<String> = cli
+    let names: Vec<&str> = cli
         .get_subcommands()
         .filter(|c| !c.is_hide_set())
-        .map(|c| c.get_name().to_string())
+        .map(|c| c.get_name())
         .collect();
-    if names.iter().any(|n| n == word) {
+    if names.contains(&word) {
         return None;
     }
-    let nearest = names
-        .iter()
-        .map(|n| (edit_distance(word, n), n))
-        .filter(|(d, n)| *d <= 2 && *d < n.len())
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| n.clone());
-    let rest: Vec<String> = args[1..]
+    let rest: Vec<String> = args[first..]
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    Some(match nearest {
+    Some(match nearest(word, names.iter().copied()) {
         Some(n) => format!(
             "`{word}` is not a gate command: did you mean `gate {n}`? (`gate --help` lists them; to run a program under gate: `gate -- {}`)",
             rest.join(" ")
@@ -151,11 +222,15 @@ fn mistyped(args: &[OsString]) -> Option<String> {
 /// The candidate nearest to `word`, when it is near enough to be what was meant.
 pub(crate) fn nearest<'a>(
     word: &str,
-    candidates: impl Iterator<Item = &'a str>,
+    candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     candidates
+        .into_iter()
         .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, c)| *d <= 3 && *d * 3 <= c.chars().count().max(word.chars().count()))
+        .filter(|(d, c)| {
+            let long = c.chars().count().max(word.chars().count());
+            (*d <= 2 && *d < c.chars().count()) || (*d <= 3 && *d * 3 <= long)
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
@@ -249,7 +324,7 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
             command,
         }) => commands::check::check(json, shell, policy, agent, command),
         Some(Command::Log(args)) => commands::log::log(&args),
-        Some(Command::Show { id, json }) => commands::log::show(&id, json),
+        Some(Command::Show { id, json, utc }) => commands::show::show(&id, json, utc),
         Some(Command::Verify { json }) => commands::log::verify(json),
         Some(Command::VerifyCommand { id, argv }) => commands::log::verify_command(&id, &argv),
         Some(Command::Export { format, filter }) => commands::log::export(format, &filter),
@@ -285,6 +360,7 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
     /// The hook's own parser reads every hook command line as the full parser does, and
     /// leaves to the full parser what it does not accept.

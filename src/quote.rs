@@ -20,6 +20,24 @@ pub fn word(arg: &str) -> Cow<'_, str> {
     shlex::try_quote(arg).unwrap_or_else(|_| Cow::Owned(ansi_c(arg)))
 }
 
+/// An argument that reads the same to a shell unquoted (`--x=1`, `a/b:c`, `user@host`).
+fn plain(arg: &str) -> bool {
+    !arg.is_empty()
+        && arg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&b))
+}
+
+/// The argument at position `i` of a line: the program's word is quoted when it holds `=`
+/// (a shell would take `a=b` there for an assignment).
+fn word_at(i: usize, arg: &str) -> Cow<'_, str> {
+    if plain(arg) && (i > 0 || !arg.contains('=')) {
+        Cow::Borrowed(arg)
+    } else {
+        word(arg)
+    }
+}
+
 /// An argv as one line.
 pub fn line<S: AsRef<str>>(argv: &[S]) -> String {
     let mut out = String::new();
@@ -27,7 +45,7 @@ pub fn line<S: AsRef<str>>(argv: &[S]) -> String {
         if i > 0 {
             out.push(' ');
         }
-        out.push_str(&word(a.as_ref()));
+        out.push_str(&word_at(i, a.as_ref()));
     }
     out
 }
@@ -46,7 +64,7 @@ pub fn line_of(argv: &[std::ffi::OsString], masked: &[String]) -> String {
             Some(a) if a.to_str().is_none() && a.to_string_lossy() == m.as_str() => {
                 out.push_str(&bytes(a.as_bytes()));
             }
-            _ => out.push_str(&word(m)),
+            _ => out.push_str(&word_at(i, m)),
         }
     }
     out
@@ -142,6 +160,11 @@ mod tests {
         assert_eq!(line(&["echo", "it's"]), r#"echo "it's""#);
         assert_eq!(line(&["echo", ""]), "echo ''");
         assert_eq!(line(&["echo", "$HOME", "*"]), "echo '$HOME' '*'");
+        assert_eq!(
+            line(&["tool", "--x=1", "a:b,c@d%e+f"]),
+            "tool --x=1 a:b,c@d%e+f"
+        );
+        assert_eq!(line(&["A=1", "x"]), "'A=1' x");
     }
 
     #[test]

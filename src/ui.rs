@@ -1,21 +1,99 @@
-//! gate's own messages on stderr (never stdout: that belongs to the command).
+//! gate's own messages on stderr (never stdout: that belongs to the command), the escaping of
+//! what they show, and whether each stream is coloured.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU8, Ordering};
 
-/// Colour on when the stream is a terminal, unless NO_COLOR; CLICOLOR_FORCE forces it.
-pub fn color_enabled() -> bool {
-    if std::env::var_os(crate::env_vars::NO_COLOR).is_some_and(|v| !v.is_empty()) {
-        return false;
-    }
-    if std::env::var_os(crate::env_vars::CLICOLOR_FORCE).is_some_and(|v| !v.is_empty() && v != "0")
-    {
-        return true;
-    }
-    std::io::stderr().is_terminal()
+/// `--color`: when gate colours what it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on
+    #[default]
+    Auto,
+    /// Into pipes and files too
+    Always,
+    Never,
 }
 
-pub fn init_color() {
-    colored::control::set_override(color_enabled());
+/// Where gate writes: each stream is coloured or not on its own (`gate log > file` has no
+/// escape codes, whatever stderr is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+    /// The controlling terminal (`/dev/tty`), which the prompt opened: a terminal by definition.
+    Tty,
+}
+
+static CHOICE: AtomicU8 = AtomicU8::new(0);
+
+/// Decide colour from now on by `choice` (the `--color` flag). The `colored` crate is told
+/// to colour whatever it is asked to: it would decide once, for every stream, from stdout;
+/// here [`color`] decides per stream and printers style text only for a stream that wants it
+/// (see [`Paint`]).
+pub fn set_color(choice: ColorChoice) {
+    CHOICE.store(choice as u8, Ordering::Relaxed);
+    colored::control::set_override(true);
+}
+
+fn choice() -> ColorChoice {
+    match CHOICE.load(Ordering::Relaxed) {
+        1 => ColorChoice::Always,
+        2 => ColorChoice::Never,
+        _ => ColorChoice::Auto,
+    }
+}
+
+/// Whether what gate writes to `stream` is coloured: `--color always|never` says so; else
+/// (auto) NO_COLOR (set, not empty) turns it off, CLICOLOR_FORCE (set, not empty, not `0`)
+/// turns it on, and otherwise it is on where the stream is a terminal.
+pub fn color(stream: Stream) -> bool {
+    match choice() {
+        ColorChoice::Always => return true,
+        ColorChoice::Never => return false,
+        ColorChoice::Auto => {}
+    }
+    if crate::env_vars::non_empty(crate::env_vars::NO_COLOR).is_some() {
+        return false;
+    }
+    if crate::env_vars::non_empty(crate::env_vars::CLICOLOR_FORCE).is_some_and(|v| v != "0") {
+        return true;
+    }
+    match stream {
+        Stream::Stdout => std::io::stdout().is_terminal(),
+        Stream::Stderr => std::io::stderr().is_terminal(),
+        Stream::Tty => true,
+    }
+}
+
+/// Styles text for one stream: as asked when that stream is coloured, plain otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    pub fn new(stream: Stream) -> Paint {
+        Paint { on: color(stream) }
+    }
+
+    pub fn stdout() -> Paint {
+        Paint::new(Stream::Stdout)
+    }
+
+    /// `text` in `style` (`|s| s.red().bold()`), or as it is. Pad before painting: the escape
+    /// codes have no width.
+    pub fn paint(
+        self,
+        text: &str,
+        style: impl FnOnce(colored::ColoredString) -> colored::ColoredString,
+    ) -> String {
+        if self.on {
+            style(text.into()).to_string()
+        } else {
+            text.to_string()
+        }
+    }
 }
 
 /// The bidirectional-text controls, which reorder what a terminal shows.
@@ -108,9 +186,15 @@ pub fn note(msg: &str) {
 
 pub fn error(msg: &str) {
     use colored::Colorize;
+    let to = if NOTES_TO_TERMINAL.load(Ordering::Relaxed) {
+        Stream::Tty
+    } else {
+        Stream::Stderr
+    };
     let mut lines = msg.lines();
     if let Some(first) = lines.next() {
-        for_a_person(&format!("{} {first}", "gate: error:".red().bold()));
+        let prefix = Paint::new(to).paint("gate: error:", |s| s.red().bold());
+        for_a_person(&format!("{prefix} {first}"));
     }
     for line in lines {
         for_a_person(line);

@@ -247,7 +247,7 @@ impl Channel for Terminal {
                 message: message.into(),
             });
         };
-        let color = crate::ui::color_enabled();
+        let color = crate::ui::color(crate::ui::Stream::Tty);
         let saved = match termios::tcgetattr(self.tty.as_fd()) {
             Ok(t) => t,
             Err(e) => return fail(&format!("cannot read the terminal's settings: {e}")),

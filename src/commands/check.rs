@@ -68,11 +68,12 @@ pub fn verdict_json(v: &Verdict) -> serde_json::Value {
 
 fn print_human(v: &Verdict) {
     use colored::Colorize;
+    let paint = crate::ui::Paint::stdout();
     let d = v.decision.as_str();
     let word = match v.decision {
-        Decision::Allow => d.green().bold(),
-        Decision::Ask => d.yellow().bold(),
-        Decision::Deny => d.red().bold(),
+        Decision::Allow => paint.paint(d, |s| s.green().bold()),
+        Decision::Ask => paint.paint(d, |s| s.yellow().bold()),
+        Decision::Deny => paint.paint(d, |s| s.red().bold()),
     };
     println!("{word}");
     for (i, c) in v.commands.iter().enumerate() {
@@ -82,7 +83,7 @@ fn print_human(v: &Verdict) {
         } else {
             format!("  (via {})", c.via.join(" → "))
         };
-        println!("  command {}: {}{via}", i + 1, argv.join(" "));
+        println!("  command {}: {}{via}", i + 1, crate::quote::line(&argv));
         for h in v.hits.iter().filter(|h| h.command == i) {
             let msg = h
                 .message
@@ -91,7 +92,7 @@ fn print_human(v: &Verdict) {
                 .unwrap_or_default();
             println!(
                 "    {} {} ({}, {}){msg}",
-                "rule".dimmed(),
+                paint.paint("rule", |s| s.dimmed()),
                 h.rule,
                 h.decision,
                 h.risk.as_str()

@@ -169,6 +169,7 @@ fn agent_checks() -> Vec<Check> {
 
 fn print_human(checks: &[Check]) {
     use colored::Colorize;
+    let paint = crate::ui::Paint::stdout();
     let mut section = "";
     for c in checks {
         if c.section != section {
@@ -176,12 +177,12 @@ fn print_human(checks: &[Check]) {
                 println!();
             }
             section = c.section;
-            println!("{}", section.bold());
+            println!("{}", paint.paint(section, |s| s.bold()));
         }
         let word = match c.status {
-            Status::Ok => "ok  ".green(),
-            Status::Warn => "warn".yellow(),
-            Status::Fail => "FAIL".red().bold(),
+            Status::Ok => paint.paint("ok  ", |s| s.green()),
+            Status::Warn => paint.paint("warn", |s| s.yellow()),
+            Status::Fail => paint.paint("FAIL", |s| s.red().bold()),
         };
         println!("  {word}  {}: {}", c.name, c.detail);
         if let Some(fix) = &c.fix {
@@ -199,13 +200,13 @@ fn print_human(checks: &[Check]) {
     if fails == 0 {
         println!(
             "{} gate can protect you here ({} checks{warnings})",
-            "ok:".green().bold(),
+            paint.paint("ok:", |s| s.green().bold()),
             checks.len()
         );
     } else {
         println!(
             "{} {fails} of {} checks fail{warnings}",
-            "FAIL:".red().bold(),
+            paint.paint("FAIL:", |s| s.red().bold()),
             checks.len()
         );
     }

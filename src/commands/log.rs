@@ -1,4 +1,5 @@
-//! `gate log`, `gate show`, `gate verify`: reading the ledger.
+//! `gate log`, `gate verify`, `gate verify-command`, `gate export`: reading the ledger (`gate
+//! show` is in `show.rs`).
 
 use colored::Colorize;
 use serde_json::json;
@@ -8,38 +9,73 @@ use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::ledger::query::{Filter, parse_time};
 use crate::ledger::{RequestRecord, Status, Store, store};
+use crate::ui::Paint;
+use crate::when;
 
 /// Open the ledger to read; a checkpoint written while chaining what waited in the hook's
 /// intake is posted where the policy says.
-fn open() -> Result<Box<dyn Store>> {
+pub(super) fn open() -> Result<Box<dyn Store>> {
     let mut ledger = store::open_read()?;
     crate::pipeline::post_written(ledger.take_written(), None);
     Ok(ledger)
 }
 
-fn status_colored(s: Status) -> String {
-    let text = s.as_str();
-    match s {
-        Status::Ran => text.green().to_string(),
-        Status::Denied | Status::Error => text.red().to_string(),
-        Status::Expired | Status::Cancelled | Status::Unknown => text.yellow().to_string(),
-        Status::Running => text.cyan().to_string(),
+/// A status in its colour (`text` is what is shown: the status, with its exit code or signal).
+fn status_paint(paint: Paint, status: Status, ok: bool, text: &str) -> String {
+    match status {
+        Status::Ran if ok => paint.paint(text, |s| s.green()),
+        Status::Ran | Status::Denied | Status::Error => paint.paint(text, |s| s.red()),
+        Status::Expired | Status::Cancelled | Status::Unknown => paint.paint(text, |s| s.yellow()),
+        Status::Running => paint.paint(text, |s| s.cyan()),
     }
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
+/// What a request came to, in a word or two: `ran 0` (its exit code), `ran SIGTERM`, `error
+/// 127`, `denied`, `running`, ….
+fn status_text(r: &RequestRecord) -> String {
+    let status = r.status.as_str();
+    match (r.status, r.exit_code, r.signal) {
+        (Status::Ran | Status::Error, Some(code), _) => format!("{status} {code}"),
+        (Status::Ran, None, Some(sig)) => format!("{status} {}", signal_name(sig)),
+        _ => status.to_string(),
     }
 }
 
-/// The command as a person may safely see it (control characters escaped).
+/// `SIGTERM` (or `signal 70` for a number that is none).
+pub(super) fn signal_name(sig: i64) -> String {
+    i32::try_from(sig)
+        .ok()
+        .and_then(|s| nix::sys::signal::Signal::try_from(s).ok())
+        .map_or_else(|| format!("signal {sig}"), |s| s.as_str().to_string())
+}
+
+/// Text for one line of a table: control characters escaped (see [`crate::ui::printable`]),
+/// and line breaks and tabs too, so that a row stays one line whatever a command holds.
+pub(super) fn one_line(text: &str) -> String {
+    let shown = crate::ui::printable(text);
+    if !shown.contains(['\n', '\t']) {
+        return shown.into_owned();
+    }
+    shown.replace('\n', "\\n").replace('\t', "\\t")
+}
+
+/// `text` cut to `max` characters, the last of them `…` when something was cut.
+fn truncate(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => text.into(),
+        Some(_) => {
+            let keep = text
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(text.len(), |(i, _)| i);
+            format!("{}…", &text[..keep]).into()
+        }
+    }
+}
+
+/// The command as a person may safely see it, on one line.
 fn command_text(r: &RequestRecord) -> String {
-    crate::ui::printable(&r.command.join(" ")).into_owned()
+    crate::quote::line(&r.command)
 }
 
 fn filter(args: &FilterArgs) -> Result<Filter> {
@@ -115,106 +151,202 @@ pub fn log(args: &LogArgs) -> Result<Exit> {
         println!("the ledger is empty");
         return Ok(Exit::Success);
     }
-    println!(
-        "{}",
-        format!(
-            "{:<10}  {:<24}  {:<16}  {:<6}  {:<9}  {:>4}  COMMAND",
-            "ID", "TIME", "REQUESTER", "DECIDE", "STATUS", "EXIT"
-        )
-        .bold()
-    );
-    for r in &records {
-        let exit = match (r.exit_code, r.signal) {
-            (Some(c), _) => c.to_string(),
-            (None, Some(s)) => format!("sig{s}"),
-            _ => "-".into(),
-        };
-        println!(
-            "{:<10}  {:<24}  {:<16}  {:<6}  {:<9}  {:>4}  {}",
-            r.id,
-            r.time,
-            truncate(&r.who(), 16),
-            r.decision,
-            // pad before colouring so the escape codes do not break alignment
-            status_colored(r.status) + &" ".repeat(9usize.saturating_sub(r.status.as_str().len())),
-            exit,
-            truncate(&command_text(r), 80)
-        );
-    }
+    let table = Table::of(&records, ledger.now(), args.utc);
+    let width = (!args.wide).then(terminal_width);
+    table.print(width, Paint::stdout());
     Ok(Exit::Success)
 }
 
-pub fn show(id: &str, as_json: bool) -> Result<Exit> {
-    let ledger = open()?;
-    let id = ledger.resolve_id(id)?;
-    let events = ledger.events_of(&id)?;
-    let record = RequestRecord::from_events(&id, &events);
-    if as_json {
-        let mut v = serde_json::to_value(&record).unwrap_or_default();
-        v["events"] = json!(events);
-        println!("{v}");
-        return Ok(Exit::Success);
+/// The width `gate log` fits its rows to: `COLUMNS` when set, else that of the terminal on
+/// stdout, else 80.
+fn terminal_width() -> usize {
+    crate::env_vars::text(crate::env_vars::COLUMNS)
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|c| *c > 0)
+        .or_else(|| terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| w.0 as usize))
+        .unwrap_or(80)
+}
+
+/// The columns of `gate log` before the command, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Id,
+    When,
+    Who,
+    Decide,
+    Status,
+    Took,
+}
+
+const COLUMNS: [Column; 6] = [
+    Column::Id,
+    Column::When,
+    Column::Who,
+    Column::Decide,
+    Column::Status,
+    Column::Took,
+];
+
+/// Given up in this order, when the command would get fewer than [`MIN_COMMAND`] columns.
+const DROPPED_FIRST: [Column; 4] = [Column::Who, Column::Decide, Column::Took, Column::When];
+
+/// Room for the command is made, until it has [`MIN_COMMAND`] columns, by closing the gaps
+/// between the columns from two spaces to one, then cutting WHO down to [`MIN_WHO`], then
+/// giving up columns; however narrow the terminal, the command keeps [`MIN_COMMAND_CUT`].
+const MIN_COMMAND: usize = 16;
+const MIN_COMMAND_CUT: usize = 10;
+const MIN_WHO: usize = 8;
+const MAX_WHO: usize = 16;
+
+/// One row of `gate log`, as text (escaped, one line each).
+struct Row {
+    cells: [String; 6],
+    status: Status,
+    ok: bool,
+    decision: String,
+    command: String,
+}
+
+/// The width of each column (`None`: given up), the spaces between them, and the room left
+/// for the command (`None`: all it needs).
+struct Layout {
+    widths: [Option<usize>; 6],
+    gap: usize,
+    command: Option<usize>,
+}
+
+struct Table {
+    headers: [&'static str; 6],
+    rows: Vec<Row>,
+}
+
+impl Table {
+    fn of(records: &[RequestRecord], now: std::time::SystemTime, utc: bool) -> Table {
+        let rows = records
+            .iter()
+            .map(|r| {
+                let start = when::parse(&r.time);
+                let shown = start.map(|t| match when::age(t, now).filter(|_| !utc) {
+                    Some(age) => age,
+                    None => when::date_minute(t, utc),
+                });
+                let took = match (start, r.ended.as_deref().and_then(when::parse)) {
+                    (Some(a), Some(b)) => when::duration(b.duration_since(a).unwrap_or_default()),
+                    _ => "-".into(),
+                };
+                Row {
+                    cells: [
+                        one_line(&r.id),
+                        shown.unwrap_or_else(|| one_line(&r.time)),
+                        one_line(&r.who()),
+                        one_line(&r.decision),
+                        one_line(&status_text(r)),
+                        took,
+                    ],
+                    status: r.status,
+                    ok: r.exit_code == Some(0),
+                    decision: r.decision.clone(),
+                    command: command_text(r),
+                }
+            })
+            .collect();
+        Table {
+            headers: [
+                "ID",
+                if utc { "WHEN (UTC)" } else { "WHEN" },
+                "WHO",
+                "DECIDE",
+                "STATUS",
+                "TOOK",
+            ],
+            rows,
+        }
     }
-    println!("{} {}", "request".bold(), record.id);
-    println!("  time       {}", record.time);
-    println!("  requester  {}", record.who());
-    if let Some(host) = record.requester.get("host").and_then(|v| v.as_str()) {
-        println!("  host       {host}");
+
+    /// How to fit in `width` columns (`None`: however wide).
+    fn layout(&self, width: Option<usize>) -> Layout {
+        let widths = COLUMNS.map(|c| {
+            let i = c as usize;
+            let longest = self.rows.iter().map(|r| r.cells[i].chars().count()).max();
+            let w = longest.unwrap_or(0).max(self.headers[i].len());
+            Some(if c == Column::Who { w.min(MAX_WHO) } else { w })
+        });
+        let mut layout = Layout {
+            widths,
+            gap: 2,
+            command: None,
+        };
+        let Some(width) = width else {
+            return layout;
+        };
+        let room = |l: &Layout| {
+            let used: usize = l.widths.iter().flatten().map(|w| w + l.gap).sum();
+            width.saturating_sub(used)
+        };
+        if room(&layout) < MIN_COMMAND {
+            layout.gap = 1;
+        }
+        if room(&layout) < MIN_COMMAND {
+            let short = MIN_COMMAND - room(&layout);
+            let who = &mut layout.widths[Column::Who as usize];
+            *who = who.map(|w| w.saturating_sub(short).max(MIN_WHO.min(w)));
+        }
+        for c in DROPPED_FIRST {
+            if room(&layout) >= MIN_COMMAND {
+                break;
+            }
+            layout.widths[c as usize] = None;
+        }
+        layout.command = Some(room(&layout).max(MIN_COMMAND_CUT));
+        layout
     }
-    println!("  cwd        {}", crate::ui::printable(&record.cwd));
-    println!("  command    {}", command_text(&record));
-    if let Some(s) = &record.script {
-        println!("  script     {}", crate::ui::printable(s));
+
+    fn print(&self, width: Option<usize>, paint: Paint) {
+        use std::io::Write;
+        let Layout {
+            widths,
+            gap,
+            command,
+        } = self.layout(width);
+        let gap = " ".repeat(gap);
+        let line = |cells: [&str; 6], paint_cell: &dyn Fn(usize, String) -> String, cmd: &str| {
+            let mut out = String::new();
+            for (i, w) in widths.iter().enumerate() {
+                let Some(w) = *w else { continue };
+                let text = truncate(cells[i], w);
+                let pad = w - text.chars().count();
+                let cell = if COLUMNS[i] == Column::Took {
+                    format!("{}{text}", " ".repeat(pad))
+                } else {
+                    format!("{text}{}", " ".repeat(pad))
+                };
+                out.push_str(&paint_cell(i, cell));
+                out.push_str(&gap);
+            }
+            match command {
+                Some(max) => out.push_str(&truncate(cmd, max)),
+                None => out.push_str(cmd),
+            }
+            out.truncate(out.trim_end_matches(' ').len());
+            out
+        };
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let header = line(self.headers, &|_, cell| cell, "COMMAND");
+        let _ = writeln!(out, "{}", paint.paint(&header, |s| s.bold()));
+        for row in &self.rows {
+            let cells = row.cells.each_ref().map(String::as_str);
+            let paint_cell = |i: usize, cell: String| match COLUMNS[i] {
+                Column::Status => status_paint(paint, row.status, row.ok, &cell),
+                Column::Decide if row.decision == "deny" => paint.paint(&cell, |s| s.red()),
+                Column::Decide if row.decision == "ask" => paint.paint(&cell, |s| s.yellow()),
+                Column::Id => paint.paint(&cell, |s| s.dimmed()),
+                _ => cell,
+            };
+            let _ = writeln!(out, "{}", line(cells, &paint_cell, &row.command));
+        }
+        let _ = out.flush();
     }
-    if let Some(r) = &record.reason {
-        println!("  reason     {}", crate::ui::printable(r));
-    }
-    println!("  decision   {}", record.decision);
-    if let Some(d) = &record.policy_digest {
-        println!("  policy     sha256 {d}");
-    }
-    for rule in &record.rules {
-        let id = rule.get("rule").and_then(|v| v.as_str()).unwrap_or("?");
-        let d = rule.get("decision").and_then(|v| v.as_str()).unwrap_or("?");
-        let msg = rule
-            .get("message")
-            .and_then(|v| v.as_str())
-            .map(|m| format!(": {m}"))
-            .unwrap_or_default();
-        println!("  rule       {id} ({d}){msg}");
-    }
-    for a in &record.approvals {
-        let c = a
-            .comment
-            .as_deref()
-            .map(|c| format!(" — {c}"))
-            .unwrap_or_default();
-        println!(
-            "  approval   {} {} in {} at {}{c}",
-            a.approver, a.verdict, a.channel, a.time
-        );
-    }
-    println!("  status     {}", status_colored(record.status));
-    if let Some(c) = record.exit_code {
-        println!("  exit code  {c}");
-    }
-    if let Some(s) = record.signal {
-        println!("  signal     {s}");
-    }
-    if let Some(d) = record.duration_ms {
-        println!("  duration   {d} ms");
-    }
-    println!("{}", "events".bold());
-    for ev in &events {
-        println!(
-            "  #{:<6} {}  {:<18} {}",
-            ev.seq,
-            ev.time,
-            crate::ui::printable(&ev.kind),
-            crate::ui::printable(&ev.raw)
-        );
-    }
-    Ok(Exit::Success)
 }
 
 pub fn verify_command(id: &str, argv: &[std::ffi::OsString]) -> Result<Exit> {
@@ -372,7 +504,7 @@ pub fn verify(as_json: bool) -> Result<Exit> {
         } else {
             println!(
                 "{} no ledger at {} yet: nothing has run through gate, nothing to verify",
-                "ok:".green().bold(),
+                Paint::stdout().paint("ok:", |s| s.green().bold()),
                 store::location()?
             );
         }
@@ -399,14 +531,14 @@ pub fn verify(as_json: bool) -> Result<Exit> {
         };
         println!(
             "{} the chain breaks at event #{}{request}: {}",
-            "BROKEN:".red().bold(),
+            Paint::stdout().paint("BROKEN:", |s| s.red().bold()),
             b.seq,
             b.problem
         );
     } else {
         println!(
             "{} {} events, chain intact (head {})",
-            "ok:".green().bold(),
+            Paint::stdout().paint("ok:", |s| s.green().bold()),
             report.events,
             &report.head[..16.min(report.head.len())]
         );

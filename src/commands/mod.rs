@@ -11,3 +11,4 @@ pub mod meta;
 pub mod rules;
 pub mod run;
 pub mod shim;
+pub mod show;

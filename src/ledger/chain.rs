@@ -131,8 +131,8 @@ pub struct EventRef<'a> {
 }
 
 /// Events chained faithfully that record something gone wrong before they were chained: what
-/// `gate verify` says of each.
-fn reported(kind: &str, data: &str) -> Option<String> {
+/// `gate verify` says of each (and `gate show`).
+pub fn reported(kind: &str, data: &str) -> Option<String> {
     let data = || serde_json::from_str::<Value>(data).unwrap_or(Value::Null);
     let number = |v: &Value| v.as_u64().unwrap_or(0);
     // "#3 is" / "#3..#5 are"

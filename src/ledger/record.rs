@@ -76,6 +76,10 @@ pub struct RequestRecord {
     /// Who may approve it (its `approval_requested` event), if it asked.
     #[serde(skip)]
     pub approver_sets: Option<Vec<Vec<String>>>,
+    /// When it came to its end (finished, failed to start, denied, expired, cancelled, no
+    /// channel): the time of that event. `None` while it waits or runs, or if nobody knows.
+    #[serde(skip)]
+    pub ended: Option<String>,
 }
 
 fn s(v: &Value, key: &str) -> Option<String> {
@@ -139,6 +143,7 @@ impl RequestRecord {
             approved: false,
             approval: None,
             approver_sets: None,
+            ended: None,
         };
         let mut final_status = None;
         let mut pid = None;
@@ -182,6 +187,7 @@ impl RequestRecord {
                     rec.risk = s(d, "risk");
                     if rec.decision == "deny" {
                         final_status = Some(Status::Denied);
+                        rec.ended = Some(ev.time.clone());
                     }
                 }
                 "vote" if d.get("accepted").and_then(Value::as_bool).unwrap_or(false) => {
@@ -207,17 +213,24 @@ impl RequestRecord {
                     time: ev.time.clone(),
                     comment: s(d, "from").map(|f| format!("approval of {f} reused")),
                 }),
-                "verdict" => match s(d, "outcome").as_deref() {
-                    Some("approved") => {
-                        rec.approved = true;
-                        rec.approval.get_or_insert_with(|| ev.clone());
+                "verdict" => {
+                    let ends = match s(d, "outcome").as_deref() {
+                        Some("approved") => {
+                            rec.approved = true;
+                            rec.approval.get_or_insert_with(|| ev.clone());
+                            None
+                        }
+                        Some("denied") => Some(Status::Denied),
+                        Some("expired") => Some(Status::Expired),
+                        Some("cancelled") => Some(Status::Cancelled),
+                        Some("unavailable") | Some("error") => Some(Status::Error),
+                        _ => None,
+                    };
+                    if ends.is_some() {
+                        final_status = ends;
+                        rec.ended = Some(ev.time.clone());
                     }
-                    Some("denied") => final_status = Some(Status::Denied),
-                    Some("expired") => final_status = Some(Status::Expired),
-                    Some("cancelled") => final_status = Some(Status::Cancelled),
-                    Some("unavailable") | Some("error") => final_status = Some(Status::Error),
-                    _ => {}
-                },
+                }
                 "started" => {
                     pid = d.get("gate_pid").and_then(Value::as_i64).or(pid);
                 }
@@ -226,10 +239,12 @@ impl RequestRecord {
                     rec.signal = d.get("signal").and_then(Value::as_i64);
                     rec.duration_ms = d.get("duration_ms").and_then(Value::as_i64);
                     final_status = Some(Status::Ran);
+                    rec.ended = Some(ev.time.clone());
                 }
                 "error" => {
                     rec.exit_code = d.get("exit_code").and_then(Value::as_i64).or(rec.exit_code);
                     final_status = Some(Status::Error);
+                    rec.ended = Some(ev.time.clone());
                 }
                 _ => {}
             }

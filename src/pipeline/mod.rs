@@ -64,6 +64,9 @@ impl Options {
             }
             None => None,
         };
+        for name in &cli.channels {
+            check_channel(name)?;
+        }
         Ok(Options {
             reason: cli.reason,
             agent: cli.agent,
@@ -73,6 +76,22 @@ impl Options {
             policy: cli.policy,
         })
     }
+}
+
+/// A channel name given on the command line (`--channel`) is one gate has.
+fn check_channel(name: &str) -> Result<()> {
+    use crate::policy::CHANNELS;
+    if CHANNELS.contains(&name) {
+        return Ok(());
+    }
+    let hint = crate::nearest(name, CHANNELS.iter().copied())
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default();
+    Err(Error::Usage(format!(
+        "unknown channel `{}`: the channels are {}{hint}",
+        ui::printable(name),
+        CHANNELS.join(", ")
+    )))
 }
 
 /// What is to run.
