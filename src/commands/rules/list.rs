@@ -183,7 +183,7 @@ pub fn show(id: &str, as_json: bool, policy: Option<PathBuf>) -> Result<Exit> {
                 for id in packs::rule_ids() {
                     known.push(id);
                 }
-                let hint = match crate::nearest(id, known.into_iter()) {
+                let hint = match crate::nearest(id, known) {
                     Some(near) => format!(": did you mean `{near}`?"),
                     None => String::new(),
                 };
