@@ -3,12 +3,17 @@
 #
 #   ./install.sh [--prefix DIR]     install into DIR (default ~/.local)
 #   ./install.sh --uninstall [--prefix DIR]
+#   sudo ./install.sh --system [--prefix DIR] [--state-dir DIR] [--conf-dir DIR] [--uninstall]
+#                                   the protected install (default /usr/local, /var/lib/gate, /etc/gate)
 #
 # Idempotent: running it again replaces the files with the newly built ones.
 set -euo pipefail
 
-prefix="${HOME:?HOME is not set}/.local"
+prefix=""
 action=install
+system=no
+state_dir=/var/lib/gate
+conf_dir=/etc/gate
 
 usage() {
     sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
@@ -29,6 +34,19 @@ while [ $# -gt 0 ]; do
             action=uninstall
             shift
             ;;
+        --system)
+            system=yes
+            shift
+            ;;
+        --state-dir | --conf-dir)
+            [ $# -ge 2 ] || { echo "install.sh: $1 needs a directory" >&2; exit 64; }
+            case "$2" in
+                /*) ;;
+                *) echo "install.sh: $1 needs an absolute path" >&2; exit 64 ;;
+            esac
+            if [ "$1" = --state-dir ]; then state_dir="$2"; else conf_dir="$2"; fi
+            shift 2
+            ;;
         -h | --help)
             usage
             exit 0
@@ -41,6 +59,14 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+if [ -z "$prefix" ]; then
+    if [ "$system" = yes ]; then prefix=/usr/local; else prefix="${HOME:?HOME is not set}/.local"; fi
+fi
+if [ "$system" = yes ] && [ "$(id -u)" != 0 ]; then
+    echo "install.sh: --system installs gate setgid with a root-owned ledger: run it as root (sudo ./install.sh --system)" >&2
+    exit 77
+fi
+
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 files=(
     "bin/gate"
@@ -49,6 +75,19 @@ files=(
     "share/zsh/site-functions/_gate"
     "share/fish/vendor_completions.d/gate.fish"
 )
+
+if [ "$system" = yes ] && [ "$action" = uninstall ]; then
+    for f in "${files[@]}" "lib/gate/protected.toml"; do
+        if [ -e "$prefix/$f" ]; then
+            rm -f "$prefix/$f"
+            echo "removed $prefix/$f"
+        fi
+    done
+    rmdir "$prefix/lib/gate" 2>/dev/null || true
+    echo "the protected gate is uninstalled from $prefix; its ledger $state_dir and policy $conf_dir/policy.toml are kept (audit records):"
+    echo "  remove them with: sudo rm -r $state_dir $conf_dir && sudo groupdel gate"
+    exit 0
+fi
 
 if [ "$action" = uninstall ]; then
     # The shims `gate shim` wrote call the gate removed here: every shimmed command would
@@ -107,7 +146,47 @@ fi
 
 install -d "$prefix/bin" "$prefix/share/man/man1" "$prefix/share/bash-completion/completions" \
     "$prefix/share/zsh/site-functions" "$prefix/share/fish/vendor_completions.d"
-install -m 0755 "$built" "$prefix/bin/gate"
+if [ "$system" = yes ]; then
+    # The protected install: the binary setgid `gate` (a group with no members), a root-owned
+    # protected.toml beside it naming the ledger and policy directories, the ledger made by
+    # gate itself as root (root:gate 2770, files 0660, the key 0640), and a system policy.
+    if ! getent group gate >/dev/null; then
+        groupadd --system gate
+        echo "created the system group gate"
+    fi
+    install -o root -g gate -m 2755 "$built" "$prefix/bin/gate"
+    install -d -o root -g root -m 0755 "$prefix/lib/gate"
+    tmp="$(mktemp)"
+    printf '# Written by install.sh --system: this gate is the protected install.\nstate_dir = "%s"\nconf_dir = "%s"\n' \
+        "$state_dir" "$conf_dir" >"$tmp"
+    install -o root -g root -m 0644 "$tmp" "$prefix/lib/gate/protected.toml"
+    rm -f "$tmp"
+    install -d -o root -g root -m 0755 "$conf_dir"
+    if [ ! -e "$conf_dir/policy.toml" ]; then
+        tmp="$(mktemp)"
+        cat >"$tmp" <<'POLICY'
+# The system policy of gate's protected install: it wins on [defaults], and its rules and packs
+# apply to every user (a user's own policy only adds rules). Root-owned, mode 0644.
+# Reference: man gate; check it with `gate rules lint /etc/gate/policy.toml`.
+
+packs = ["all"]            # every built-in pack, including those later releases add
+
+[defaults]
+decision = "allow"
+channels = ["terminal", "local"]   # local: another user answers with `gate pending` / `gate approve ID`
+timeout = "15m"
+
+# [approvers]
+# sre = ["alice", "bob"]   # OS users who may approve requests that name `sre`
+POLICY
+        install -o root -g root -m 0644 "$tmp" "$conf_dir/policy.toml"
+        rm -f "$tmp"
+        echo "installed $conf_dir/policy.toml"
+    fi
+    "$prefix/bin/gate" protected-setup
+else
+    install -m 0755 "$built" "$prefix/bin/gate"
+fi
 install -m 0644 "$here/man/gate.1" "$prefix/share/man/man1/gate.1"
 install -m 0644 "$here/completions/gate.bash" "$prefix/share/bash-completion/completions/gate"
 install -m 0644 "$here/completions/_gate" "$prefix/share/zsh/site-functions/_gate"

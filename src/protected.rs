@@ -252,23 +252,16 @@ fn detect() -> Result<Option<Install>> {
     let conf_dir = dir("conf_dir", DEFAULT_CONF_DIR)?;
     // The caller's environment as it was given, before the C library's secure mode removed
     // what it removes from a setgid program's environment.
-    let environ = std::fs::read("/proc/self/environ")
-        .map(|raw| {
-            raw.split(|b| *b == 0)
-                .filter(|kv| !kv.is_empty())
-                .map(|kv| OsString::from_vec(kv.to_vec()))
-                .collect()
-        })
-        .unwrap_or_else(|_| {
-            std::env::vars_os()
-                .map(|(k, v)| {
-                    let mut kv = k;
-                    kv.push("=");
-                    kv.push(v);
-                    kv
-                })
-                .collect()
-        });
+    let environ = original_environ().unwrap_or_else(|| {
+        std::env::vars_os()
+            .map(|(k, v)| {
+                let mut kv = k;
+                kv.push("=");
+                kv.push(v);
+                kv
+            })
+            .collect()
+    });
     let gate_gid = if elevated {
         egid
     } else {
@@ -285,6 +278,42 @@ fn detect() -> Result<Option<Install>> {
         real_gid: rgid,
         environ,
     }))
+}
+
+/// The environment strings the kernel placed in this process at `exec`, as they were: the C
+/// library's secure mode (a setgid program) removes `LD_LIBRARY_PATH`, `TMPDIR` and others from
+/// the environment list, but not the strings themselves. Where they are comes from
+/// `/proc/self/stat` (its fields 50 and 51, `env_start` and `env_end`; `/proc/self/environ`
+/// itself is closed to a setgid process). `None` when that cannot be read or does not look like
+/// an environment.
+fn original_environ() -> Option<Vec<OsString>> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: fields after it.
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    // `after` starts at field 3.
+    let start: usize = fields.get(50 - 3)?.trim().parse().ok()?;
+    let end: usize = fields.get(51 - 3)?.trim().parse().ok()?;
+    if start == 0 || end <= start || end - start > 16 << 20 {
+        return None;
+    }
+    // SAFETY: [env_start, env_end) is the environment block the kernel mapped into this
+    // process at exec (on the initial stack); it stays mapped for the life of the process, and
+    // it is only read here.
+    let block = unsafe { std::slice::from_raw_parts(start as *const u8, end - start) };
+    let vars: Vec<OsString> = block
+        .split(|b| *b == 0)
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| OsString::from_vec(kv.to_vec()))
+        .collect();
+    // Every variable gate still has must be among them, or this is not the environment.
+    let all_there = std::env::vars_os().all(|(k, v)| {
+        let mut kv = k;
+        kv.push("=");
+        kv.push(v);
+        vars.contains(&kv)
+    });
+    all_there.then_some(vars)
 }
 
 /// `a/b/../c` as `a/c`, without reading links (the config's path is checked link by link).

@@ -36,7 +36,12 @@ pub fn pending(as_json: bool) -> Result<Exit> {
     }
     let mut ledger = store::open_read()?;
     crate::pipeline::post_written(ledger.take_written(), None);
-    let waiting = ledger.pending()?;
+    let mut waiting = ledger.pending()?;
+    if crate::protected::active() {
+        // What the caller may approve: never their own requests or their agents'.
+        let me = crate::context::real_user();
+        waiting.retain(|(r, _)| r.requester.get("user").and_then(Value::as_str) != Some(&me));
+    }
     if as_json {
         for (rec, data) in &waiting {
             let mut v = serde_json::to_value(rec).unwrap_or_default();
