@@ -467,21 +467,27 @@ fn waiting_request(i: &Install, file: &Path) -> (std::process::Child, String) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn();
-    let child = child.unwrap_or_else(|e| panic!("{e}"));
+    let mut child = child.unwrap_or_else(|e| panic!("{e}"));
     let end = Instant::now() + Duration::from_secs(20);
-    loop {
+    let id = loop {
         let out = i.as_user(ALICE, &["pending", "--json"], &[]);
         let line = text(&out.stdout);
         if let Some(first) = line.lines().next() {
             let v: Value = serde_json::from_str(first).unwrap();
-            return (child, v["id"].as_str().unwrap().to_string());
+            break Some(v["id"].as_str().unwrap().to_string());
         }
-        assert!(
-            Instant::now() < end,
-            "the request never waited: {}",
-            text(&out.stderr)
-        );
+        if Instant::now() >= end {
+            break None;
+        }
         std::thread::sleep(Duration::from_millis(100));
+    };
+    match id {
+        Some(id) => (child, id),
+        None => {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("the request never waited: {}", text(&out.stderr));
+        }
     }
 }
 
