@@ -27,6 +27,21 @@ export HOME="$home" XDG_CONFIG_HOME="$home/.config" XDG_DATA_HOME="$home/.local/
 unset CI GATE_POLICY GATE_LEDGER
 "$gate" -- /bin/true   # create the ledger outside the timing
 
+# The protected install (issue 16), when run as root: the same build installed setgid `gate`
+# into a temporary root; timed against the home install in the same run (target: within 10 %).
+sysroot=""
+protected=(--command-name 'protected gate -- /bin/true' '/bin/true')
+if [ "$(id -u)" = 0 ]; then
+    sysroot="$(mktemp -d)"
+    chmod 0755 "$sysroot"
+    trap 'rm -rf "$home" "$prefix" "$sysroot"' EXIT
+    mkdir -p "$sysroot/var/lib" "$sysroot/etc"
+    ./install.sh --system --prefix "$sysroot/usr" --state-dir "$sysroot/var/lib/gate" \
+        --conf-dir "$sysroot/etc/gate" >/dev/null
+    "$sysroot/usr/bin/gate" -- /bin/true
+    protected=(--command-name 'protected gate -- /bin/true' "$sysroot/usr/bin/gate -- /bin/true")
+fi
+
 
 # A 20-line script of the kind agents write (issue 12 target: `gate check --shell` <= 3 ms). It
 # holds no single quote, so it can be given to hyperfine inside one.
@@ -57,10 +72,11 @@ hyperfine --warmup 20 --runs "$runs" -N --export-json "$home/result.json" \
     --command-name 'sudo -n /bin/true' 'sudo -n /bin/true' \
     --command-name 'floor /bin/true' "$floor $home/floor.log /bin/true" \
     --command-name 'gate -- /bin/true' "$gate -- /bin/true" \
+    "${protected[@]}" \
     --command-name "gate check --shell" "$gate check --shell 'cd /srv/app && cargo test 2>&1 | tail -5'" \
     --command-name "gate check --shell (20 lines)" "$gate check --shell '$script20'"
 
-python3 - "$home/result.json" <<'PY'
+python3 - "$home/result.json" ${sysroot:+protected} <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 med = lambda k: r[k]["median"] * 1000
@@ -72,6 +88,9 @@ print(f"gate -- /bin/true / floor (static recording wrapper) = {med('gate -- /bi
 print(f"gate -- /bin/true / sudo -n /bin/true = {med('gate -- /bin/true') / med('sudo -n /bin/true'):.2f}x (target <= 0.5x)")
 print(f"gate check --shell / bare spawn = {med('gate check --shell') / med('true (bare spawn)'):.2f}x (target <= 2.5x)")
 print(f"gate check --shell on a 20-line script: {med('gate check --shell (20 lines)'):.2f} ms (target <= 3 ms)")
+if sys.argv[2:] == ["protected"]:
+    print(f"protected gate -- /bin/true {med('protected gate -- /bin/true'):.2f} ms / home install "
+          f"{med('gate -- /bin/true'):.2f} ms = {med('protected gate -- /bin/true') / med('gate -- /bin/true'):.2f}x (target <= 1.10x)")
 PY
 
 # The hook reads its JSON on stdin, which hyperfine 1.15 can only give through a shell (whose

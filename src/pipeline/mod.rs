@@ -393,8 +393,14 @@ pub fn post_written(appended: Appended, policy_override: Option<PathBuf>) {
     if !appended.checkpoint {
         return;
     }
-    let policy_override = policy_override
-        .or_else(|| crate::env_vars::non_empty(crate::env_vars::GATE_POLICY).map(PathBuf::from));
+    // The protected install posts where its own layers say, never where a file the caller
+    // names says (checkpoints are only hashes, but the caller chooses nothing it writes).
+    let policy_override = if crate::protected::active() {
+        None
+    } else {
+        policy_override
+            .or_else(|| crate::env_vars::non_empty(crate::env_vars::GATE_POLICY).map(PathBuf::from))
+    };
     if let Ok(policy) = prepare::load_policy(policy_override.clone())
         && has_destination(&policy)
     {
