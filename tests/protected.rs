@@ -512,6 +512,16 @@ fn another_user_approves_and_nobody_approves_their_own() {
     std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
     let file = work.path().join("approved");
     let (child, id) = waiting_request(&i, &file);
+    // Bob cannot reach into his own waiting gate (it is not dumpable: no ptrace, no /proc).
+    let pid = child.id().to_string();
+    for line in [
+        format!("cat /proc/{pid}/environ"),
+        format!("head -c1 /proc/{pid}/mem"),
+        format!("ls /proc/{pid}/fd"),
+    ] {
+        let out = run(&mut i.command_as(BOB, "/bin/sh", &["-c", &line], &[]));
+        assert!(!out.status.success(), "bob could `{line}`");
+    }
     // Bob sees nothing to approve (it is his own agent's), and cannot approve it.
     let mine = i.as_user(BOB, &["pending", "--json"], &[]);
     assert_eq!(
