@@ -435,3 +435,65 @@ impl Channel for Terminal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::approve::RuleLine;
+    use crate::context::Requester;
+    use crate::policy::Risk;
+
+    fn request(command: &str, risk: Risk) -> Request {
+        Request {
+            id: "k3qx9abcd2".into(),
+            command: command.into(),
+            rules: vec![RuleLine {
+                id: "git.force-push".into(),
+                message: Some("Force-pushing rewrites history others have.".into()),
+                risk,
+            }],
+            opaque: Vec::new(),
+            risk,
+            requester: Requester {
+                user: "bob".into(),
+                agent: Some("claude-code".into()),
+                agent_process: None,
+                host: "build-01".into(),
+                uid: 1001,
+            },
+            cwd: "/srv/app".into(),
+            reason: Some("release 1.4".into()),
+            ci: None,
+            expires_at: std::time::SystemTime::UNIX_EPOCH,
+            quorum: 2,
+            approvers: vec![vec!["alice".into(), "carol".into()]],
+        }
+    }
+
+    #[test]
+    fn the_prompt_snapshot() {
+        let shown = describe(
+            &request(
+                r"git push --force origin $'main\r\x1b[2K  command   git status'",
+                Risk::High,
+            ),
+            false,
+        );
+        insta::assert_snapshot!("prompt_high", shown);
+        let script = describe(&request("set -e\ncd /srv\nmake deploy", Risk::Critical), false);
+        insta::assert_snapshot!("prompt_script", script);
+    }
+
+    #[test]
+    fn answers_are_lines() {
+        assert_eq!(read_answer("y", None), Answer::Approve);
+        assert_eq!(read_answer(" YES ", None), Answer::Approve);
+        assert_eq!(read_answer("", None), Answer::Deny);
+        assert_eq!(read_answer("n", None), Answer::Deny);
+        assert!(matches!(read_answer("yes please", None), Answer::Again(_)));
+        assert!(matches!(read_answer("y", Some("ABCD")), Answer::Again(_)));
+        assert_eq!(read_answer("abcd", Some("ABCD")), Answer::Approve);
+        assert_eq!(read_answer("no", Some("ABCD")), Answer::Deny);
+        assert_eq!(critical_code("k3qx9abcd2"), "BCD2");
+    }
+}
