@@ -241,9 +241,27 @@ fn gate_checks() -> Vec<Check> {
             }
         }
     };
+    let install = match crate::protected::get() {
+        // A broken protected install never gets this far: gate refused at start (exit 74).
+        Some(i) => Check::ok(
+            S,
+            "install",
+            format!(
+                "protected: setgid gate, the shared ledger in {} and the system policy {} (checked at start)",
+                i.state_dir.display(),
+                i.system_policy().display()
+            ),
+        ),
+        None => Check::ok(
+            S,
+            "install",
+            "per-user: the ledger and policy are yours (programs you run can change them; see the README's protected install)",
+        ),
+    };
     vec![
         binary,
         Check::ok(S, "version", format!("gate {}", env!("CARGO_PKG_VERSION"))),
+        install,
     ]
 }
 
