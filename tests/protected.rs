@@ -440,6 +440,19 @@ fn every_attack_on_the_ledger_files_and_the_policy_fails_and_verify_stays_intact
         let out = i.as_user(BOB, &["--", "sh", "-c", line], &[]);
         assert!(!out.status.success(), "`{line}` through gate succeeded");
     }
+    // gate reads what the caller names with the caller's rights, not its group's: the key
+    // cannot be had through it.
+    let key = format!("{ledger}.key");
+    for args in [
+        vec!["--policy", key.as_str(), "--", "true"],
+        vec!["rules", "lint", key.as_str()],
+        vec!["check", "--policy", key.as_str(), "--", "true"],
+    ] {
+        let out = i.as_user(BOB, &args, &[]);
+        assert!(!out.status.success(), "gate {args:?} as bob succeeded");
+        let err = text(&out.stderr);
+        assert!(err.contains("ermission denied"), "gate {args:?}: {err}");
+    }
     let v = i.verify_ok();
     assert_eq!(v["ok"], true, "{v}");
     let after = i.log();

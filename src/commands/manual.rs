@@ -286,6 +286,13 @@ chain of events, mode 0600.",
     }
     item(
         roff,
+        &format!("PREFIX/lib/gate/protected.toml, {}", crate::protected::DEFAULT_STATE_DIR),
+        "The protected install (sudo ./install.sh --system): the binary setgid gate, the file \
+beside it naming the shared ledger's directory (root:gate 2770, its files root:gate 0660, the key \
+0640) and the system policy's; GATE_LEDGER and the XDG variables then choose nothing gate writes.",
+    );
+    item(
+        roff,
         "$XDG_DATA_HOME/gate/shims",
         "PATH shims written by gate shim install (or GATE_SHIM_DIR).",
     );
