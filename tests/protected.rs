@@ -671,3 +671,49 @@ fn a_broken_install_is_refused_with_74_and_the_fix() {
     assert!(ran.exists());
     i.verify_ok();
 }
+
+#[test]
+fn an_agents_hook_records_in_the_shared_ledger_and_denies_an_attack_on_it() {
+    needs_root!("an_agents_hook_records_in_the_shared_ledger_and_denies_an_attack_on_it");
+    let i = Install::new();
+    let hook = |command: &str, id: &str| {
+        let mut c = i.command_as(
+            BOB,
+            &i.bin().display().to_string(),
+            &["hook", "claude-code"],
+            &[],
+        );
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        wait_not_busy(&i.bin());
+        let mut child = c.spawn().unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(support::pre_tool_use(command, id).as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let answer: Option<Value> = serde_json::from_slice(&out.stdout).ok();
+        (out.status.code(), answer)
+    };
+    let (code, answer) = hook("git status", "t1");
+    assert_eq!(code, Some(0));
+    // Allowed is silence or an explicit allow.
+    if let Some(a) = &answer {
+        assert_ne!(a["hookSpecificOutput"]["permissionDecision"], "deny", "{a}");
+    }
+    let ledger = i.ledger().display().to_string();
+    let (_, answer) = hook(&format!("rm -f {ledger}"), "t2");
+    assert_eq!(support::decision(&answer), "deny", "{answer:?}");
+    let log = i.log();
+    let commands: Vec<String> = log.iter().map(|r| r["command"].to_string()).collect();
+    assert!(
+        commands.iter().any(|c| c.contains("git status")),
+        "{commands:?}"
+    );
+    assert!(log.iter().all(|r| r["requester"]["user"] == BOB));
+    i.verify_ok();
+}

@@ -286,7 +286,10 @@ chain of events, mode 0600.",
     }
     item(
         roff,
-        &format!("PREFIX/lib/gate/protected.toml, {}", crate::protected::DEFAULT_STATE_DIR),
+        &format!(
+            "PREFIX/lib/gate/protected.toml, {}",
+            crate::protected::DEFAULT_STATE_DIR
+        ),
         "The protected install (sudo ./install.sh --system): the binary setgid gate, the file \
 beside it naming the shared ledger's directory (root:gate 2770, its files root:gate 0660, the key \
 0640) and the system policy's; GATE_LEDGER and the XDG variables then choose nothing gate writes.",
