@@ -404,7 +404,7 @@ mod tests {
             (
                 "a_newer_kind",
                 json!({"x": "a\u{202e}b\u{1b}"}),
-                r#"a_newer_kind {"x":"a\u{202e}b\u001b"}"#,
+                r#"a_newer_kind {"x":"a\u202eb\u001b"}"#,
             ),
             (
                 "seals_begin",
