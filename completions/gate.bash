@@ -67,6 +67,9 @@ _gate() {
             gate,run)
                 cmd="gate__subcmd__run"
                 ;;
+            gate,schema)
+                cmd="gate__subcmd__schema"
+                ;;
             gate,shell)
                 cmd="gate__subcmd__shell"
                 ;;
@@ -147,6 +150,9 @@ _gate() {
                 ;;
             gate__subcmd__help,run)
                 cmd="gate__subcmd__help__subcmd__run"
+                ;;
+            gate__subcmd__help,schema)
+                cmd="gate__subcmd__help__subcmd__schema"
                 ;;
             gate__subcmd__help,shell)
                 cmd="gate__subcmd__help__subcmd__shell"
@@ -317,7 +323,7 @@ _gate() {
 
     case "${cmd}" in
         gate)
-            opts="-h -V --reason --as --timeout --channel --json --policy --color --help --version run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man protected-setup help"
+            opts="-h -V --reason --as --timeout --channel --json --policy --color --help --version run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man protected-setup schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -605,7 +611,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help)
-            opts="run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man protected-setup help"
+            opts="run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man protected-setup schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -997,6 +1003,20 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__schema)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1803,6 +1823,24 @@ _gate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__schema)
+            opts="-h --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

@@ -51,6 +51,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff) to stdout'
             cand protected-setup 'Make the protected install''s ledger directory and files (run by `install.sh --system`)'
+            cand schema 'Print the JSON Schema of one of gate''s JSON shapes (as in schemas/); without NAME, list them'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;run'= {
@@ -388,6 +389,11 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'gate;schema'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'gate;help'= {
             cand run 'Run COMMAND under the policy (the same as `gate -- COMMAND`)'
             cand shell 'Drop-in for `sh -c SCRIPT`: analyse SCRIPT, then run it with /bin/sh'
@@ -411,6 +417,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff) to stdout'
             cand protected-setup 'Make the protected install''s ledger directory and files (run by `install.sh --system`)'
+            cand schema 'Print the JSON Schema of one of gate''s JSON shapes (as in schemas/); without NAME, list them'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;help;run'= {
@@ -498,6 +505,8 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;man'= {
         }
         &'gate;help;protected-setup'= {
+        }
+        &'gate;help;schema'= {
         }
         &'gate;help;help'= {
         }

@@ -274,6 +274,13 @@ pub enum Command {
     /// Make the protected install's ledger directory and files (run by `install.sh --system`)
     #[command(hide = true)]
     ProtectedSetup,
+
+    /// Print the JSON Schema of one of gate's JSON shapes (as in schemas/); without NAME, list them
+    #[command(hide = true)]
+    Schema {
+        /// The shape: check, run, request, show, pending, verify, doctor, rules.lint, …
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, Args, Clone, Default)]

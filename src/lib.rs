@@ -14,6 +14,7 @@ pub mod error;
 pub mod exec;
 pub mod exit;
 pub mod hook;
+pub mod json;
 pub mod ledger;
 pub mod pipeline;
 pub mod policy;
@@ -40,8 +41,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     // The protected install drops its group and checks its ledger before reading anything.
     let setup = args.get(1).is_some_and(|a| a == "protected-setup");
     if let Err(e) = protected::init(setup) {
-        ui::error(&e.to_string());
-        return e.exit().into();
+        // Parsing needs no ledger: it tells whether the error is wanted as JSON.
+        let json = match parse_bare_run(&args) {
+            Some(run) => run_json(&run.options),
+            None => parse(&args).ok().as_ref().and_then(json_stream),
+        };
+        return fail(&e, json);
     }
     if let Some(agent) = parse_hook(&args) {
         timer.mark("parsed the command line (hook)");
@@ -55,12 +60,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
     if let Some(run) = parse_bare_run(&args) {
         timer.mark("parsed the command line (gate -- …)");
+        let json = run_json(&run.options);
         return match commands::run::run(run.options, commands::run::Target::Argv(run.command)) {
             Ok(exit) => exit.end(),
-            Err(e) => {
-                ui::error(&e.to_string());
-                e.exit().into()
-            }
+            Err(e) => fail(&e, json),
         };
     }
     let parsed = parse(&args);
@@ -70,12 +73,57 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(e) => return command_line_error(&e, &args),
     };
     ui::set_color(cli.color);
+    let json = json_stream(&cli);
     match dispatch(cli) {
         Ok(exit) => exit.end(),
-        Err(e) => {
-            ui::error(&e.to_string());
-            e.exit().into()
-        }
+        Err(e) => fail(&e, json),
+    }
+}
+
+/// A command's failure: its error as JSON where its JSON goes, when it was asked for JSON
+/// (`gate.error/1`), and always the `gate: error:` line on stderr; the exit status is the
+/// error's.
+fn fail(e: &error::Error, json: Option<json::Stream>) -> ExitCode {
+    if let Some(to) = json {
+        json::print_error(e, to);
+    }
+    ui::error(&e.to_string());
+    e.exit().into()
+}
+
+/// `gate --json -- CMD` (and `run`, `shell -c`): its JSON goes to stderr, stdout being the
+/// command's.
+fn run_json(options: &cli::RunOptions) -> Option<json::Stream> {
+    options.json.then_some(json::Stream::Stderr)
+}
+
+/// Where the command prints JSON, if it was asked to: `--json`, and `gate export` in jsonl.
+fn json_stream(cli: &Cli) -> Option<json::Stream> {
+    use cli::{CheckpointsCommand, ExportFormat, RulesCommand};
+    let stdout = |json: bool| json.then_some(json::Stream::Stdout);
+    match &cli.command {
+        None => run_json(&cli.run.options),
+        Some(Command::Run(args)) => run_json(&args.options),
+        Some(Command::Shell { options, .. }) => run_json(options),
+        Some(
+            Command::Check { json, .. }
+            | Command::Show { json, .. }
+            | Command::Pending { json }
+            | Command::Verify { json }
+            | Command::Doctor { json, .. },
+        ) => stdout(*json),
+        Some(Command::Log(args)) => stdout(args.json),
+        Some(Command::Export { format, .. }) => stdout(matches!(format, ExportFormat::Jsonl)),
+        Some(Command::Rules { command }) => match command {
+            RulesCommand::Lint { json, .. }
+            | RulesCommand::List { json, .. }
+            | RulesCommand::Show { json, .. } => stdout(*json),
+            RulesCommand::Test { .. } | RulesCommand::Edit { .. } => None,
+        },
+        Some(Command::Checkpoints {
+            command: CheckpointsCommand::Post { json, .. },
+        }) => stdout(*json),
+        Some(_) => None,
     }
 }
 
@@ -354,6 +402,7 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         Some(Command::Completions { shell }) => commands::meta::completions(shell),
         Some(Command::Man) => commands::meta::man(),
         Some(Command::ProtectedSetup) => protected::setup(),
+        Some(Command::Schema { name }) => commands::meta::schema(name.as_deref()),
     }
 }
 

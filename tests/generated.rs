@@ -1,4 +1,4 @@
-//! The committed completions and man page must match what the binary generates.
+//! The committed completions, man page and JSON Schemas must match what the binary generates.
 //! Regenerate with: GATE_UPDATE_GENERATED=1 cargo test --test generated
 
 mod support;
@@ -33,4 +33,37 @@ fn completions_are_current() {
 #[test]
 fn man_page_is_current() {
     check(&["man"], "man/gate.1");
+}
+
+/// `schemas/NAME.schema.json` for every shape `gate schema` names, and nothing else there.
+#[test]
+fn json_schemas_are_current() {
+    let env = Env::new();
+    let names = env.gate().arg("schema").status(0).run().stdout;
+    let names: Vec<&str> = names.lines().collect();
+    assert!(
+        names.contains(&"check") && names.contains(&"error"),
+        "{names:?}"
+    );
+    let mut wanted = Vec::new();
+    for name in &names {
+        let file = format!("{name}.schema.json");
+        check(&["schema", name], &format!("schemas/{file}"));
+        wanted.push(file);
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let entry = entry.unwrap();
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if wanted.contains(&file) {
+            continue;
+        }
+        if std::env::var_os("GATE_UPDATE_GENERATED").is_some() {
+            std::fs::remove_file(entry.path()).unwrap();
+        } else {
+            panic!(
+                "schemas/{file} is no shape of gate's: run `GATE_UPDATE_GENERATED=1 cargo test --test generated` and commit the result"
+            );
+        }
+    }
 }

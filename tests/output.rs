@@ -24,9 +24,12 @@ use support::*;
 /// enough ago that `log` shows dates, not ages.
 const PINNED: &str = "2026-03-14T09:26:00Z";
 
+/// The policy's digest, pinned: the policy names the webhook's port, which changes every run.
+const PINNED_DIGEST: &str = "5e1f3c0d9a8b7e6f5e1f3c0d9a8b7e6f5e1f3c0d9a8b7e6f5e1f3c0d9a8b7e6f";
+
 /// Give every request and event of the ledger fixed values: request N (oldest first) is
 /// `req000000N`, made at [`PINNED`] + N hours, its events 250 ms apart; the requester is
-/// alice on build-01 in /srv/app; pids are 4242, a finished command took 1234 ms, an approval
+/// alice on build-01 in /srv/app, deciding by [`PINNED_DIGEST`]; pids are 4242, a finished command took 1234 ms, an approval
 /// request expires 5 s after it was made.
 fn pin(env: &Env) {
     // Readers chain what waits in the hook's intake; after that everything is in the table.
@@ -62,13 +65,20 @@ fn pin(env: &Env) {
                data = CASE kind
                  WHEN 'request' THEN json_set(data, '$.requester.user', 'alice',
                    '$.requester.uid', 1000, '$.requester.host', 'build-01', '$.cwd', '/srv/app',
-                   '$.pid', 4242, '$.policy', json('[\"~/.config/gate/policy.toml\"]'))
+                   '$.pid', 4242, '$.policy', json('[\"~/.config/gate/policy.toml\"]'),
+                   '$.policy_digest', ?5)
                  WHEN 'started' THEN json_set(data, '$.gate_pid', 4242)
                  WHEN 'finished' THEN json_set(data, '$.duration_ms', 1234)
                  WHEN 'approval_requested' THEN json_set(data, '$.expires', ?3)
                  ELSE data END
              WHERE seq = ?4",
-            rusqlite::params![format!("req{:07}", i + 1), stamp(t), stamp(expires), seq],
+            rusqlite::params![
+                format!("req{:07}", i + 1),
+                stamp(t),
+                stamp(expires),
+                seq,
+                PINNED_DIGEST
+            ],
         )
         .unwrap();
     }
@@ -181,16 +191,6 @@ fn show_snapshots() {
             .status(0)
             .run()
             .stdout
-    };
-    // The policy names the fake webhook's port: its digest differs from run to run.
-    let show = |id: &str| {
-        let out = show(id);
-        match out.find("sha256 ") {
-            Some(at) if out.len() >= at + 7 + 64 => {
-                format!("{}sha256 <digest>{}", &out[..at], &out[at + 7 + 64..])
-            }
-            _ => out,
-        }
     };
     insta::assert_snapshot!("show_approved", show("req0000004"));
     insta::assert_snapshot!("show_denied", show("req0000003"));

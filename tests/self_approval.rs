@@ -195,7 +195,7 @@ fn control_a_pty_with_no_agent_above_it_still_approves() {
     assert_eq!(out.status.code(), Some(0), "{}", out.stdout);
     assert!(touched.exists());
     let rec = env.last();
-    assert!(rec["requester"].get("agent").is_none(), "{rec}");
+    assert!(rec["requester"]["agent"].is_null(), "{rec}");
     assert_eq!(rec["approvals"][0]["channel"], "terminal");
 }
 

@@ -44,11 +44,7 @@ pub fn pending(as_json: bool) -> Result<Exit> {
     }
     if as_json {
         for (rec, data) in &waiting {
-            let mut v = serde_json::to_value(rec).unwrap_or_default();
-            v["expires"] = json!(expires(data));
-            v["quorum"] = data.get("quorum").cloned().unwrap_or(json!(1));
-            v["approvers"] = data.get("approvers").cloned().unwrap_or(json!([]));
-            println!("{v}");
+            crate::json::print(&crate::json::Pending::of(rec, data));
         }
         return Ok(Exit::Success);
     }

@@ -3,8 +3,6 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use serde_json::json;
-
 use crate::context::Context;
 use crate::decide::Verdict;
 use crate::error::{Error, Result};
@@ -42,7 +40,7 @@ pub fn check(
     let verdict = prepare::decide(&policy, &ctx, &analysis)?;
     timer.mark("decided");
     if json {
-        println!("{}", verdict_json(&verdict));
+        crate::json::print(&crate::json::Check::from(&verdict));
     } else {
         print_human(&verdict);
     }
@@ -50,19 +48,6 @@ pub fn check(
         Decision::Allow => Exit::Success,
         Decision::Ask => Exit::CheckAsk,
         Decision::Deny => Exit::CheckDeny,
-    })
-}
-
-pub fn verdict_json(v: &Verdict) -> serde_json::Value {
-    json!({
-        "decision": v.decision,
-        "risk": v.risk,
-        "rules": v.hits,
-        "opaque": v.opaque.iter().map(|o| json!({"reason": o.reason, "snippet": o.snippet})).collect::<Vec<_>>(),
-        "commands": v.commands.iter().map(|c| json!({
-            "argv": c.words.iter().map(|w| w.text.clone()).collect::<Vec<_>>(),
-            "via": c.via,
-        })).collect::<Vec<_>>(),
     })
 }
 

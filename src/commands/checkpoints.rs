@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::approve::{slack::Slack, webhook::Webhook};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::json::Posted;
 use crate::ledger::store;
 use crate::pipeline::has_destination;
 use crate::pipeline::prepare;
@@ -56,7 +57,12 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
         let last = posted.sent(dest);
         let unsent: Vec<(i64, Vec<u8>)> = all.iter().filter(|(s, _)| *s > last).cloned().collect();
         if unsent.is_empty() {
-            report.push(json!({"destination": dest, "sent": 0, "upto": last}));
+            report.push(Posted {
+                destination: dest.into(),
+                to: None,
+                sent: 0,
+                upto: last,
+            });
             return;
         }
         let skipped = unsent.len().saturating_sub(MAX_PER_MESSAGE);
@@ -65,9 +71,12 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
             Ok(place) => {
                 let upto = batch.last().map(|(s, _)| *s).unwrap_or(last);
                 posted.set_sent(dest, upto);
-                report.push(
-                    json!({"destination": dest, "to": place, "sent": batch.len(), "upto": upto}),
-                );
+                report.push(Posted {
+                    destination: dest.into(),
+                    to: Some(place),
+                    sent: batch.len(),
+                    upto,
+                });
             }
             Err(e) => failures.push(format!("{dest}: {e}")),
         }
@@ -113,36 +122,37 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
     posted.save()?;
 
     if json {
-        println!(
-            "{}",
-            json!({"posted": report, "failures": failures, "ok": failures.is_empty()})
-        );
+        crate::json::print(&crate::json::CheckpointsPost {
+            posted: report,
+            failures: failures.clone(),
+            ok: failures.is_empty(),
+        });
     } else if !quiet {
         for r in &report {
-            let sent = r["sent"].as_u64().unwrap_or(0);
-            if sent == 0 {
-                println!(
+            match &r.to {
+                Some(to) if r.sent > 0 => println!(
+                    "{}: posted {} checkpoint(s) to {to} (up to event {})",
+                    r.destination, r.sent, r.upto
+                ),
+                _ => println!(
                     "{}: nothing new to post (up to event {})",
-                    r["destination"].as_str().unwrap_or(""),
-                    r["upto"]
-                );
-            } else {
-                println!(
-                    "{}: posted {sent} checkpoint(s) to {} (up to event {})",
-                    r["destination"].as_str().unwrap_or(""),
-                    r["to"].as_str().unwrap_or(""),
-                    r["upto"]
-                );
+                    r.destination, r.upto
+                ),
             }
         }
     }
     if failures.is_empty() {
-        Ok(Exit::Success)
-    } else {
-        Err(Error::Unavailable(format!(
-            "could not post checkpoints: {} (they stay beside the ledger, {}, and are sent next time)",
-            failures.join("; "),
-            ledger.location()
-        )))
+        return Ok(Exit::Success);
     }
+    let e = Error::Unavailable(format!(
+        "could not post checkpoints: {} (they stay beside the ledger, {}, and are sent next time)",
+        failures.join("; "),
+        ledger.location()
+    ));
+    if json {
+        // The report says what failed: it is the one JSON object printed.
+        crate::ui::error(&e.to_string());
+        return Ok(e.exit());
+    }
+    Err(e)
 }

@@ -13,8 +13,6 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::Serialize;
-
 use crate::approve::slack::{self, Probe, Slack};
 use crate::approve::webhook;
 use crate::commands::rules::Lint;
@@ -27,7 +25,7 @@ use crate::pipeline::prepare;
 use crate::policy::{self, Policy, SlackConfig, SlackMode, SyncMode, WebhookConfig};
 
 /// One line of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Check {
     pub section: &'static str,
     pub name: String,
@@ -37,8 +35,7 @@ pub struct Check {
     pub fix: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Ok,
     Warn,
@@ -127,20 +124,33 @@ pub fn doctor(as_json: bool, policy_override: Option<PathBuf>) -> Result<Exit> {
     checks.sort_by_key(rank);
     let ok = !checks.iter().any(|c| c.status == Status::Fail);
     if as_json {
-        #[derive(Serialize)]
-        struct Report<'a> {
-            ok: bool,
-            checks: &'a [Check],
-        }
-        let report = Report {
-            ok,
-            checks: &checks,
-        };
-        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        crate::json::print(&report(ok, &checks));
     } else {
         print_human(&checks);
     }
     Ok(if ok { Exit::Success } else { Exit::Failure })
+}
+
+/// The `--json` report.
+fn report(ok: bool, checks: &[Check]) -> crate::json::Doctor {
+    use crate::json::{DoctorCheck, DoctorStatus};
+    crate::json::Doctor {
+        ok,
+        checks: checks
+            .iter()
+            .map(|c| DoctorCheck {
+                section: c.section.to_string(),
+                name: c.name.clone(),
+                status: match c.status {
+                    Status::Ok => DoctorStatus::Ok,
+                    Status::Warn => DoctorStatus::Warn,
+                    Status::Fail => DoctorStatus::Fail,
+                },
+                detail: c.detail.clone(),
+                fix: c.fix.clone(),
+            })
+            .collect(),
+    }
 }
 
 // ---- agents ----
@@ -1026,13 +1036,12 @@ mod tests {
     fn checks_serialize_as_the_readme_says() {
         let c = Check::warn("ledger", "path", "no ledger yet").fix("run something");
         assert_eq!(
-            serde_json::to_string(&c).unwrap(),
-            r#"{"section":"ledger","name":"path","status":"warn","detail":"no ledger yet","fix":"run something"}"#
+            crate::json::line(&report(false, &[c])),
+            r#"{"schema":"gate.doctor/1","ok":false,"checks":[{"section":"ledger","name":"path","status":"warn","detail":"no ledger yet","fix":"run something"}]}"#
         );
         let c = Check::ok("gate", "version", "gate 1");
-        assert_eq!(
-            serde_json::to_value(&c).unwrap()["fix"],
-            serde_json::Value::Null
-        );
+        let v: serde_json::Value =
+            serde_json::from_str(&crate::json::line(&report(true, &[c]))).unwrap();
+        assert_eq!(v["checks"][0]["fix"], serde_json::Value::Null);
     }
 }

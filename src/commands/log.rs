@@ -2,7 +2,6 @@
 //! show` is in `show.rs`).
 
 use colored::Colorize;
-use serde_json::json;
 
 use crate::cli::{ExportFormat, FilterArgs, LogArgs};
 use crate::error::{Error, Result};
@@ -143,7 +142,7 @@ pub fn log(args: &LogArgs) -> Result<Exit> {
     ledger.query(&filter, true, args.limit, &mut |r| records.push(r))?;
     if args.json {
         for r in &records {
-            println!("{}", serde_json::to_string(r).unwrap_or_default());
+            crate::json::print(&crate::json::Request::from(r));
         }
         return Ok(Exit::Success);
     }
@@ -478,7 +477,7 @@ pub fn export(format: ExportFormat, args: &FilterArgs) -> Result<Exit> {
             return;
         }
         let line = match format {
-            ExportFormat::Jsonl => serde_json::to_string(&r).unwrap_or_default(),
+            ExportFormat::Jsonl => crate::json::line(&crate::json::Request::from(&r)),
             ExportFormat::Csv => csv_row(&r),
         };
         if let Err(e) = writeln!(out, "{line}") {
@@ -497,10 +496,7 @@ pub fn verify(as_json: bool) -> Result<Exit> {
     if !store::exists()? {
         // An empty chain is intact: nothing was recorded, nothing was altered.
         if as_json {
-            println!(
-                "{}",
-                json!({"ok": true, "events": 0, "head": hex::encode([0u8; 32])})
-            );
+            crate::json::print(&crate::json::Verify::empty());
         } else {
             println!(
                 "{} no ledger at {} yet: nothing has run through gate, nothing to verify",
@@ -521,7 +517,7 @@ pub fn verify(as_json: bool) -> Result<Exit> {
         ));
     }
     if as_json {
-        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        crate::json::print(&crate::json::Verify::from(&report));
     } else if let Some(b) = &report.first_broken {
         // Events about the hook's intake belong to no request.
         let request = if b.request.is_empty() {

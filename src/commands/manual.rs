@@ -402,6 +402,15 @@ ended it), and otherwise:",
 exit 0 when all is well and 1 when something is not. An agent hook answers in its agent's own \
 terms (for Claude Code and Codex, exit 2 blocks).",
     );
+    para(
+        roff,
+        "With --json (and gate export in jsonl), every object printed starts with \"schema\": \
+\"gate.NAME/N\" (N goes up only when a field is renamed, removed or changes meaning), every field \
+is present (null when unknown), and a failure prints {\"schema\": \"gate.error/1\", \"error\": \
+{\"kind\", \"message\", \"exit_code\", \"problems\"}} where the JSON goes (stderr for gate --json \
+-- COMMAND), besides the gate: error: line, with the same exit status. gate schema NAME prints a \
+shape's JSON Schema (gate schema lists them).",
+    );
 }
 
 fn examples(roff: &mut Roff) {

@@ -1,4 +1,4 @@
-//! `gate completions` and `gate man` (the page itself is `manual.rs`).
+//! `gate completions`, `gate man` (the page itself is `manual.rs`) and `gate schema`.
 
 use clap::CommandFactory;
 use clap_complete::Shell;
@@ -27,4 +27,25 @@ pub fn man() -> Result<Exit> {
         .write_all(&page)
         .map_err(|e| Error::Io(e.to_string()))?;
     Ok(Exit::Success)
+}
+
+/// `gate schema NAME`: the JSON Schema of a shape, as committed in `schemas/NAME.schema.json`;
+/// `gate schema`: the names.
+pub fn schema(name: Option<&str>) -> Result<Exit> {
+    let Some(name) = name else {
+        for (schema, _) in crate::json::all() {
+            println!("{}", crate::json::short_name(schema));
+        }
+        return Ok(Exit::Success);
+    };
+    match crate::json::schema_text(name) {
+        Some(text) => {
+            print!("{text}");
+            Ok(Exit::Success)
+        }
+        None => Err(Error::Usage(format!(
+            "no JSON shape `{}` (`gate schema` lists them)",
+            crate::ui::printable(name)
+        ))),
+    }
 }

@@ -3,9 +3,6 @@
 
 use std::ffi::OsString;
 
-use serde_json::json;
-
-use super::check;
 use crate::approve::{self, Outcome};
 use crate::cli::RunOptions;
 use crate::context::Context;
@@ -35,10 +32,11 @@ pub fn run(cli: RunOptions, target: Target) -> Result<Exit> {
         return Ok(Exit::Success);
     };
     if req.options.json {
-        let mut line = check::verdict_json(&req.verdict);
-        line["id"] = json!(req.id);
-        line["command"] = json!(req.masked);
-        eprintln!("{line}");
+        crate::json::eprint(&crate::json::Run {
+            check: (&req.verdict).into(),
+            id: req.id.clone(),
+            command: req.masked.clone(),
+        });
     }
     // Request and decision (and `started` when allowed) in one step, before anything else
     // happens.

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use colored::Colorize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::log::{one_line, open, signal_name};
 use crate::error::Result;
@@ -19,9 +19,7 @@ pub fn show(id: &str, as_json: bool, utc: bool) -> Result<Exit> {
     let events = ledger.events_of(&id)?;
     let record = RequestRecord::from_events(&id, &events);
     if as_json {
-        let mut v = serde_json::to_value(&record).unwrap_or_default();
-        v["events"] = json!(events);
-        println!("{v}");
+        crate::json::print(&crate::json::Show::of(&record, &events));
         return Ok(Exit::Success);
     }
     let paint = Paint::stdout();
@@ -356,6 +354,7 @@ fn words(kind: Kind, d: &Value, utc: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn event(kind: &str, data: Value) -> Event {
         Event {

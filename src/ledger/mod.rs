@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
-pub use chain::{GENESIS, canonical, event_hash, reported};
+pub use chain::{GENESIS, Report as VerifyReport, canonical, event_hash, reported};
 pub use events::Kind;
 pub use record::{Approval, RequestRecord, Status};
 pub use store::Store;

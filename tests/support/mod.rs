@@ -254,7 +254,10 @@ impl Env {
             let out = self.gate().args(["pending", "--json"]).run();
             if let Some(line) = out.stdout.lines().next() {
                 let v: Value = serde_json::from_str(line).unwrap();
-                return v["id"].as_str().unwrap().to_string();
+                // A reader that races the ledger's creation fails (`gate.error/1`): try again.
+                if v["schema"] != "gate.error/1" {
+                    return v["id"].as_str().unwrap().to_string();
+                }
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -5,8 +5,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::{Value, json};
-
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::pipeline::prepare;
@@ -32,11 +30,19 @@ impl Source<'_> {
         }
     }
 
-    fn json(&self) -> Value {
+    fn json(&self) -> crate::json::Source {
+        use crate::json::Source as S;
         match self {
-            Source::File(file, line) => json!({"file": file, "line": line}),
-            Source::Pack(name) => json!({"pack": name}),
-            Source::Builtin => json!({"builtin": "gate"}),
+            Source::File(file, line) => S::File {
+                file: file.to_string(),
+                line: *line,
+            },
+            Source::Pack(name) => S::Pack {
+                pack: name.to_string(),
+            },
+            Source::Builtin => S::Builtin {
+                builtin: "gate".into(),
+            },
         }
     }
 }
@@ -56,15 +62,15 @@ struct Entry<'a> {
 }
 
 impl Entry<'_> {
-    fn json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "decision": self.decision,
-            "risk": self.risk,
-            "source": self.source.json(),
-            "disabled": self.disabled_by.is_some(),
-            "disabled_by": self.disabled_by,
-        })
+    fn json(&self) -> crate::json::RulesListEntry {
+        crate::json::RulesListEntry {
+            id: self.id.to_string(),
+            decision: self.decision,
+            risk: self.risk,
+            source: self.source.json(),
+            disabled: self.disabled_by.is_some(),
+            disabled_by: self.disabled_by.clone(),
+        }
     }
 }
 
@@ -147,7 +153,7 @@ pub fn list(as_json: bool, policy: Option<PathBuf>) -> Result<Exit> {
     let entries = entries(&policy, &off);
     if as_json {
         for e in &entries {
-            println!("{}", e.json());
+            crate::json::print(&e.json());
         }
         return Ok(Exit::Success);
     }
@@ -204,7 +210,7 @@ pub fn show(id: &str, as_json: bool, policy: Option<PathBuf>) -> Result<Exit> {
         format!("not in force: pack {pack} is not enabled (`packs` in the policy)")
     });
     if as_json {
-        println!("{}", details_json(&policy, entry, not_in_force.as_deref()));
+        crate::json::print(&details_json(&policy, entry, not_in_force.as_deref()));
     } else {
         print_details(&policy, entry, not_in_force.as_deref());
     }
@@ -313,17 +319,35 @@ fn command_text(c: &policy::CommandPattern) -> String {
         .join(" ")
 }
 
-fn details_json(policy: &Policy, e: &Entry<'_>, not_in_force: Option<&str>) -> Value {
-    let mut v = e.json();
-    v["in_force"] = json!(not_in_force.is_none());
-    if let Some(about) = e.about {
-        v["covers"] = json!(about);
-    }
-    let Some(rule) = e.rule else { return v };
+fn details_json(
+    policy: &Policy,
+    e: &Entry<'_>,
+    not_in_force: Option<&str>,
+) -> crate::json::RulesShow {
+    let mut out = crate::json::RulesShow {
+        entry: e.json(),
+        in_force: not_in_force.is_none(),
+        covers: e.about.map(str::to_string),
+        command: None,
+        regex: None,
+        flags: Vec::new(),
+        unless: Vec::new(),
+        value_options: Vec::new(),
+        when: None,
+        message: None,
+        approvers: Vec::new(),
+        approver_identities: Vec::new(),
+        quorum: None,
+        timeout: None,
+        channels: None,
+        reuse: None,
+        tests: None,
+    };
+    let Some(rule) = e.rule else { return out };
     let (command, regex) = match &rule.matcher {
         Matcher::Command(c) => (Some(command_text(c)), None),
-        Matcher::Regex(r) => (None, Some(r.as_str())),
-        Matcher::Both(c, r) => (Some(command_text(c)), Some(r.as_str())),
+        Matcher::Regex(r) => (None, Some(r.as_str().to_string())),
+        Matcher::Both(c, r) => (Some(command_text(c)), Some(r.as_str().to_string())),
     };
     let strs = |list: &[policy::pattern::Alternatives]| {
         list.iter()
@@ -334,25 +358,34 @@ fn details_json(policy: &Policy, e: &Entry<'_>, not_in_force: Option<&str>) -> V
     let tests = |cases: &[(String, policy::Origin)]| {
         cases.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>()
     };
-    v["command"] = json!(command);
-    v["regex"] = json!(regex);
-    v["flags"] = json!(strs(&rule.flags));
-    v["unless"] = json!(strs(&rule.unless));
-    v["value_options"] = json!(rule.value_options);
-    v["when"] = json!({
-        "env": w.env.iter().map(|(k, a)| (k.clone(), json!(a.as_str()))).collect::<serde_json::Map<_, _>>(),
-        "cwd": w.cwd.as_ref().map(|a| a.as_str()),
-        "user": w.user.as_ref().map(|a| a.as_str()),
-        "agent": w.agent.as_ref().map(|a| a.as_str()),
-        "ci": w.ci,
+    let pattern =
+        |a: &Option<policy::pattern::Alternatives>| a.as_ref().map(|a| a.as_str().to_string());
+    out.command = command;
+    out.regex = regex;
+    out.flags = strs(&rule.flags);
+    out.unless = strs(&rule.unless);
+    out.value_options = rule.value_options.clone();
+    out.when = Some(crate::json::RuleWhen {
+        env: w
+            .env
+            .iter()
+            .map(|(k, a)| (k.clone(), a.as_str().to_string()))
+            .collect(),
+        cwd: pattern(&w.cwd),
+        user: pattern(&w.user),
+        agent: pattern(&w.agent),
+        ci: w.ci,
     });
-    v["message"] = json!(rule.message);
-    v["approvers"] = json!(rule.approvers);
-    v["approver_identities"] = json!(policy.approver_identities(rule));
-    v["quorum"] = json!(rule.quorum);
-    v["timeout"] = json!(duration(rule.timeout));
-    v["channels"] = json!(rule.channels);
-    v["reuse"] = json!(duration(rule.reuse));
-    v["tests"] = json!({"hit": tests(&rule.tests.hit), "miss": tests(&rule.tests.miss)});
-    v
+    out.message = rule.message.clone();
+    out.approvers = rule.approvers.clone();
+    out.approver_identities = policy.approver_identities(rule);
+    out.quorum = Some(rule.quorum);
+    out.timeout = duration(rule.timeout);
+    out.channels = rule.channels.clone();
+    out.reuse = duration(rule.reuse);
+    out.tests = Some(crate::json::RuleTests {
+        hit: tests(&rule.tests.hit),
+        miss: tests(&rule.tests.miss),
+    });
+    out
 }

@@ -5,8 +5,6 @@ mod list;
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
-
 use crate::cli::RulesCommand;
 use crate::decide::{Facts, rule_matches};
 use crate::error::{Error, Result};
@@ -49,19 +47,24 @@ pub fn disable_text(d: &policy::Disable) -> String {
     }
 }
 
-fn disable_json(d: &policy::Disable) -> Value {
+fn disabled(d: &policy::Disable) -> crate::json::Disabled {
+    use crate::json::DisabledState;
     let (state, kept_by) = match &d.state {
-        DisableState::Off => ("off", None),
-        DisableState::KeptBy(layer) => ("kept", Some(layer.as_str())),
-        DisableState::PackOff => ("pack-off", None),
+        DisableState::Off => (DisabledState::Off, None),
+        DisableState::KeptBy(layer) => (DisabledState::Kept, Some(layer.clone())),
+        DisableState::PackOff => (DisabledState::PackOff, None),
     };
-    json!({
-        "id": d.id,
-        "pack": d.pack,
-        "by": {"file": d.by.file, "line": d.by.line, "column": d.by.column},
-        "state": state,
-        "kept_by": kept_by,
-    })
+    crate::json::Disabled {
+        id: d.id.clone(),
+        pack: d.pack.to_string(),
+        by: crate::json::Position {
+            file: d.by.file.clone(),
+            line: d.by.line,
+            column: d.by.column,
+        },
+        state,
+        kept_by,
+    }
 }
 
 fn load(file: Option<PathBuf>) -> std::result::Result<Policy, Problems> {
@@ -203,41 +206,46 @@ fn lint(file: Option<PathBuf>, as_json: bool) -> Result<Exit> {
         Ok(p) => p,
         Err(problems) => {
             if as_json {
-                println!(
-                    "{}",
-                    json!({
-                        "ok": false,
-                        "problems": problems.0.iter().map(|p| json!({
-                            "file": p.origin.file, "line": p.origin.line, "column": p.origin.column, "message": p.message,
-                        })).collect::<Vec<_>>(),
-                    })
-                );
+                crate::json::print(&crate::json::RulesLint {
+                    ok: false,
+                    files: Vec::new(),
+                    policy_digest: None,
+                    rules: None,
+                    packs: Vec::new(),
+                    disabled: Vec::new(),
+                    protect_except: Vec::new(),
+                    problems: problems.0.iter().map(crate::json::Problem::from).collect(),
+                    tests: None,
+                });
                 return Ok(Exit::Config);
             }
             return Err(Error::Policy(problems));
         }
     };
     if as_json {
-        println!(
-            "{}",
-            json!({
-                "ok": failures.is_empty(),
-                "files": files_read(&policy),
-                "policy_digest": policy.digest,
-                "rules": policy.rules.len(),
-                "packs": policy.packs,
-                "disabled": policy.disables.iter().map(disable_json).collect::<Vec<_>>(),
-                "protect_except": policy.protect_except,
-                "problems": [],
-                "tests": {
-                    "passed": passed,
-                    "failed": failures.iter().map(|f| json!({
-                        "file": f.origin.file, "line": f.origin.line, "column": f.origin.column,
-                        "rule": f.rule, "message": f.message,
-                    })).collect::<Vec<_>>(),
-                },
-            })
-        );
+        crate::json::print(&crate::json::RulesLint {
+            ok: failures.is_empty(),
+            files: files_read(&policy),
+            policy_digest: Some(policy.digest.clone()),
+            rules: Some(policy.rules.len()),
+            packs: policy.packs.clone(),
+            disabled: policy.disables.iter().map(disabled).collect(),
+            protect_except: policy.protect_except.clone(),
+            problems: Vec::new(),
+            tests: Some(crate::json::LintTests {
+                passed,
+                failed: failures
+                    .iter()
+                    .map(|f| crate::json::FailedTest {
+                        file: f.origin.file.clone(),
+                        line: f.origin.line,
+                        column: f.origin.column,
+                        rule: f.rule.clone(),
+                        message: f.message.clone(),
+                    })
+                    .collect(),
+            }),
+        });
     } else {
         print_read(&policy);
         if !policy.protect_except.is_empty() {
