@@ -667,3 +667,33 @@ fn control_characters_are_shown_escaped_never_raw() {
     // Recorded exactly.
     assert_eq!(env.log()[0]["command"][2], script);
 }
+
+/// The `--json` decision line goes to stderr, which an agent's model or a CI log reads: the
+/// analysed argv is masked there as in the ledger.
+#[test]
+fn the_run_json_line_masks_secrets() {
+    let env = Env::new();
+    let out = env
+        .gate()
+        .args([
+            "--json",
+            "--",
+            "sh",
+            "-c",
+            "exit 0",
+            "sh",
+            "--password=hunter2",
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        ])
+        .status(0)
+        .run();
+    let line = out.stderr.lines().next().unwrap_or_default();
+    assert!(line.contains("\"schema\":\"gate.run/1\""), "{line}");
+    assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("6912E7710c838347Ae178B4a"),
+        "{}",
+        out.stderr
+    );
+    assert!(line.contains("--password=***"), "{line}");
+}

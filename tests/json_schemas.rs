@@ -494,6 +494,16 @@ fn checkpoints_post() {
     }));
     let env = Env::with_policy(&format!("[webhook]\nurl = \"{url}/hook\"\n"))
         .var("GATE_WEBHOOK_SECRET", "s3cret");
+    // Before anything has run there is no checkpoint, and nothing to fail.
+    let fresh = env
+        .gate()
+        .args(["checkpoints", "post", "--json"])
+        .status(0)
+        .run()
+        .json();
+    valid("checkpoints.post", &fresh);
+    assert_eq!(fresh["ok"], true, "{fresh}");
+    assert_eq!(*seen.lock().unwrap(), 0);
     env.gate().args(["--", "true"]).status(0).run();
     let v = env
         .gate()

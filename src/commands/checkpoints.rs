@@ -35,6 +35,22 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
                 .into(),
         ));
     }
+    if !store::exists()? {
+        // Nothing has run through gate yet: no checkpoint exists to post.
+        if json {
+            crate::json::print(&crate::json::CheckpointsPost {
+                posted: Vec::new(),
+                failures: Vec::new(),
+                ok: true,
+            });
+        } else if !quiet {
+            println!(
+                "no ledger at {} yet: there is no checkpoint to post",
+                store::location()?
+            );
+        }
+        return Ok(Exit::Success);
+    }
     let ledger = store::open(policy.sync)?;
     // One poster at a time; a second one has nothing to add. The background poster
     // (`--quiet`) leaves it to the one already posting; asked by hand, gate waits for that one

@@ -32,8 +32,17 @@ pub fn run(cli: RunOptions, target: Target) -> Result<Exit> {
         return Ok(Exit::Success);
     };
     if req.options.json {
+        // stderr is read by whatever runs gate (an agent's model, a CI log): secrets masked
+        // there too, as in the ledger.
+        let mut check: crate::json::Check = (&req.verdict).into();
+        for c in &mut check.commands {
+            c.argv = req.redactor.argv(&c.argv);
+        }
+        for o in &mut check.opaque {
+            o.snippet = req.redactor.text(&o.snippet);
+        }
         crate::json::eprint(&crate::json::Run {
-            check: (&req.verdict).into(),
+            check,
             id: req.id.clone(),
             command: req.masked.clone(),
         });
