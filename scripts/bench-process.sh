@@ -115,5 +115,22 @@ print(f"gate hook claude-code PreToolUse (allow, git status): {med['pre']:.2f} m
       f"= {med['pre'] / med['true']:.2f}x (target <= 1.6x); PostToolUse {med['post']:.2f} ms")
 PY
 
+# The protected install against the home install, interleaved round by round (so that load
+# from elsewhere on the machine falls on both alike): target within 10 %.
+if [ -n "$sysroot" ]; then
+    echo "" > "$home/empty"
+    python3 scripts/spawn-bench.py --runs "$runs" \
+        home "$home/empty" "$gate" -- /bin/true :: \
+        protected "$home/empty" "$sysroot/usr/bin/gate" -- /bin/true \
+        > "$home/protected.txt"
+    cat "$home/protected.txt"
+    python3 - "$home/protected.txt" <<'PY'
+import sys
+med = {l.split()[0]: float(l.split()[2]) for l in open(sys.argv[1]) if l.strip()}
+print(f"interleaved: protected gate -- /bin/true {med['protected']:.2f} ms / home install {med['home']:.2f} ms "
+      f"= {med['protected'] / med['home']:.2f}x (target <= 1.10x)")
+PY
+fi
+
 peak_kb=$(/usr/bin/time -f '%M' "$gate" -- /bin/true 2>&1 >/dev/null | tail -1)
 echo "peak RSS of gate -- /bin/true: ${peak_kb} KiB (target <= 8192 KiB)"
