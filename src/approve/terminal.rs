@@ -480,7 +480,10 @@ mod tests {
             false,
         );
         insta::assert_snapshot!("prompt_high", shown);
-        let script = describe(&request("set -e\ncd /srv\nmake deploy", Risk::Critical), false);
+        let script = describe(
+            &request("set -e\ncd /srv\nmake deploy", Risk::Critical),
+            false,
+        );
         insta::assert_snapshot!("prompt_script", script);
     }
 
