@@ -37,6 +37,9 @@ _gate() {
             gate,export)
                 cmd="gate__subcmd__export"
                 ;;
+            gate,fleet)
+                cmd="gate__subcmd__fleet"
+                ;;
             gate,help)
                 cmd="gate__subcmd__help"
                 ;;
@@ -48,6 +51,9 @@ _gate() {
                 ;;
             gate,init)
                 cmd="gate__subcmd__init"
+                ;;
+            gate,ledger)
+                cmd="gate__subcmd__ledger"
                 ;;
             gate,log)
                 cmd="gate__subcmd__log"
@@ -97,6 +103,24 @@ _gate() {
             gate__subcmd__checkpoints__subcmd__help,post)
                 cmd="gate__subcmd__checkpoints__subcmd__help__subcmd__post"
                 ;;
+            gate__subcmd__fleet,help)
+                cmd="gate__subcmd__fleet__subcmd__help"
+                ;;
+            gate__subcmd__fleet,init)
+                cmd="gate__subcmd__fleet__subcmd__init"
+                ;;
+            gate__subcmd__fleet,status)
+                cmd="gate__subcmd__fleet__subcmd__status"
+                ;;
+            gate__subcmd__fleet__subcmd__help,help)
+                cmd="gate__subcmd__fleet__subcmd__help__subcmd__help"
+                ;;
+            gate__subcmd__fleet__subcmd__help,init)
+                cmd="gate__subcmd__fleet__subcmd__help__subcmd__init"
+                ;;
+            gate__subcmd__fleet__subcmd__help,status)
+                cmd="gate__subcmd__fleet__subcmd__help__subcmd__status"
+                ;;
             gate__subcmd__help,approve)
                 cmd="gate__subcmd__help__subcmd__approve"
                 ;;
@@ -118,6 +142,9 @@ _gate() {
             gate__subcmd__help,export)
                 cmd="gate__subcmd__help__subcmd__export"
                 ;;
+            gate__subcmd__help,fleet)
+                cmd="gate__subcmd__help__subcmd__fleet"
+                ;;
             gate__subcmd__help,help)
                 cmd="gate__subcmd__help__subcmd__help"
                 ;;
@@ -129,6 +156,9 @@ _gate() {
                 ;;
             gate__subcmd__help,init)
                 cmd="gate__subcmd__help__subcmd__init"
+                ;;
+            gate__subcmd__help,ledger)
+                cmd="gate__subcmd__help__subcmd__ledger"
                 ;;
             gate__subcmd__help,log)
                 cmd="gate__subcmd__help__subcmd__log"
@@ -169,6 +199,12 @@ _gate() {
             gate__subcmd__help__subcmd__checkpoints,post)
                 cmd="gate__subcmd__help__subcmd__checkpoints__subcmd__post"
                 ;;
+            gate__subcmd__help__subcmd__fleet,init)
+                cmd="gate__subcmd__help__subcmd__fleet__subcmd__init"
+                ;;
+            gate__subcmd__help__subcmd__fleet,status)
+                cmd="gate__subcmd__help__subcmd__fleet__subcmd__status"
+                ;;
             gate__subcmd__help__subcmd__hook,claude-code)
                 cmd="gate__subcmd__help__subcmd__hook__subcmd__claude__subcmd__code"
                 ;;
@@ -183,6 +219,9 @@ _gate() {
                 ;;
             gate__subcmd__help__subcmd__hooks,uninstall)
                 cmd="gate__subcmd__help__subcmd__hooks__subcmd__uninstall"
+                ;;
+            gate__subcmd__help__subcmd__ledger,migrate)
+                cmd="gate__subcmd__help__subcmd__ledger__subcmd__migrate"
                 ;;
             gate__subcmd__help__subcmd__rules,edit)
                 cmd="gate__subcmd__help__subcmd__rules__subcmd__edit"
@@ -249,6 +288,18 @@ _gate() {
                 ;;
             gate__subcmd__hooks__subcmd__help,uninstall)
                 cmd="gate__subcmd__hooks__subcmd__help__subcmd__uninstall"
+                ;;
+            gate__subcmd__ledger,help)
+                cmd="gate__subcmd__ledger__subcmd__help"
+                ;;
+            gate__subcmd__ledger,migrate)
+                cmd="gate__subcmd__ledger__subcmd__migrate"
+                ;;
+            gate__subcmd__ledger__subcmd__help,help)
+                cmd="gate__subcmd__ledger__subcmd__help__subcmd__help"
+                ;;
+            gate__subcmd__ledger__subcmd__help,migrate)
+                cmd="gate__subcmd__ledger__subcmd__help__subcmd__migrate"
                 ;;
             gate__subcmd__rules,edit)
                 cmd="gate__subcmd__rules__subcmd__edit"
@@ -317,7 +368,7 @@ _gate() {
 
     case "${cmd}" in
         gate)
-            opts="-h -V --reason --as --timeout --channel --json --policy --color --help --version run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man protected-setup help"
+            opts="-h -V --reason --as --timeout --channel --json --policy --color --help --version run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec fleet ledger completions man protected-setup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -604,8 +655,118 @@ _gate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gate__subcmd__fleet)
+            opts="-h --color --help init status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__help)
+            opts="init status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__init)
+            opts="-h --json --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__status)
+            opts="-h --json --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gate__subcmd__help)
-            opts="run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man protected-setup help"
+            opts="run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec fleet ledger completions man protected-setup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,6 +880,48 @@ _gate() {
         gate__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__fleet)
+            opts="init status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__fleet__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__fleet__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -845,6 +1048,34 @@ _gate() {
         gate__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__ledger)
+            opts="migrate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__ledger__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1432,6 +1663,88 @@ _gate() {
             fi
             case "${prev}" in
                 --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__ledger)
+            opts="-h --color --help migrate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__ledger__subcmd__help)
+            opts="migrate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__ledger__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__ledger__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__ledger__subcmd__migrate)
+            opts="-h --accept-broken --max-events --json --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --max-events)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2035,7 +2348,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__verify)
-            opts="-h --json --color --help"
+            opts="-h --json --fleet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
