@@ -51,6 +51,8 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('checkpoints', 'checkpoints', [CompletionResultType]::ParameterValue, 'Ledger checkpoints held elsewhere: post them to the policy''s Slack channel and webhook')
             [CompletionResult]::new('shim', 'shim', [CompletionResultType]::ParameterValue, 'PATH shims: route programs that cannot be configured through gate')
             [CompletionResult]::new('shim-exec', 'shim-exec', [CompletionResultType]::ParameterValue, 'Run a shimmed program (called by the shims `gate shim install` writes)')
+            [CompletionResult]::new('fleet', 'fleet', [CompletionResultType]::ParameterValue, 'The fleet''s shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)')
+            [CompletionResult]::new('ledger', 'ledger', [CompletionResultType]::ParameterValue, 'The ledger itself: move it into the fleet')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
             [CompletionResult]::new('protected-setup', 'protected-setup', [CompletionResultType]::ParameterValue, 'Make the protected install''s ledger directory and files (run by `install.sh --system`)')
@@ -144,6 +146,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         'gate;verify' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'Check the fleet''s shared ledger instead: every host stream this role may read')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -435,6 +438,72 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'gate;fleet' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The host streams this role may see: head seq, head hash, newest event')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;fleet;init' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gate;fleet;status' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object: {fleet, role, schema_version, hosts: [{stream, kind, head_seq, head_hash, last_event, last_recorded}]}')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gate;fleet;help' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The host streams this role may see: head seq, head hash, newest event')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;fleet;help;init' {
+            break
+        }
+        'gate;fleet;help;status' {
+            break
+        }
+        'gate;fleet;help;help' {
+            break
+        }
+        'gate;ledger' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Move this host''s SQLite ledger into its stream in the fleet, seq and hashes unchanged')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;ledger;migrate' {
+            [CompletionResult]::new('--max-events', '--max-events', [CompletionResultType]::ParameterName, 'Move at most N events this run (a rerun goes on)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('--accept-broken', '--accept-broken', [CompletionResultType]::ParameterName, 'Move a broken ledger''s events up to its first break (the rest stay in the file)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gate;ledger;help' {
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Move this host''s SQLite ledger into its stream in the fleet, seq and hashes unchanged')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;ledger;help;migrate' {
+            break
+        }
+        'gate;ledger;help;help' {
+            break
+        }
         'gate;completions' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -479,6 +548,8 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('checkpoints', 'checkpoints', [CompletionResultType]::ParameterValue, 'Ledger checkpoints held elsewhere: post them to the policy''s Slack channel and webhook')
             [CompletionResult]::new('shim', 'shim', [CompletionResultType]::ParameterValue, 'PATH shims: route programs that cannot be configured through gate')
             [CompletionResult]::new('shim-exec', 'shim-exec', [CompletionResultType]::ParameterValue, 'Run a shimmed program (called by the shims `gate shim install` writes)')
+            [CompletionResult]::new('fleet', 'fleet', [CompletionResultType]::ParameterValue, 'The fleet''s shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)')
+            [CompletionResult]::new('ledger', 'ledger', [CompletionResultType]::ParameterValue, 'The ledger itself: move it into the fleet')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
             [CompletionResult]::new('protected-setup', 'protected-setup', [CompletionResultType]::ParameterValue, 'Make the protected install''s ledger directory and files (run by `install.sh --system`)')
@@ -597,6 +668,24 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             break
         }
         'gate;help;shim-exec' {
+            break
+        }
+        'gate;help;fleet' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The host streams this role may see: head seq, head hash, newest event')
+            break
+        }
+        'gate;help;fleet;init' {
+            break
+        }
+        'gate;help;fleet;status' {
+            break
+        }
+        'gate;help;ledger' {
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Move this host''s SQLite ledger into its stream in the fleet, seq and hashes unchanged')
+            break
+        }
+        'gate;help;ledger;migrate' {
             break
         }
         'gate;help;completions' {

@@ -37,6 +37,9 @@ _gate() {
             gate,export)
                 cmd="gate__subcmd__export"
                 ;;
+            gate,fleet)
+                cmd="gate__subcmd__fleet"
+                ;;
             gate,help)
                 cmd="gate__subcmd__help"
                 ;;
@@ -48,6 +51,9 @@ _gate() {
                 ;;
             gate,init)
                 cmd="gate__subcmd__init"
+                ;;
+            gate,ledger)
+                cmd="gate__subcmd__ledger"
                 ;;
             gate,log)
                 cmd="gate__subcmd__log"
@@ -100,6 +106,24 @@ _gate() {
             gate__subcmd__checkpoints__subcmd__help,post)
                 cmd="gate__subcmd__checkpoints__subcmd__help__subcmd__post"
                 ;;
+            gate__subcmd__fleet,help)
+                cmd="gate__subcmd__fleet__subcmd__help"
+                ;;
+            gate__subcmd__fleet,init)
+                cmd="gate__subcmd__fleet__subcmd__init"
+                ;;
+            gate__subcmd__fleet,status)
+                cmd="gate__subcmd__fleet__subcmd__status"
+                ;;
+            gate__subcmd__fleet__subcmd__help,help)
+                cmd="gate__subcmd__fleet__subcmd__help__subcmd__help"
+                ;;
+            gate__subcmd__fleet__subcmd__help,init)
+                cmd="gate__subcmd__fleet__subcmd__help__subcmd__init"
+                ;;
+            gate__subcmd__fleet__subcmd__help,status)
+                cmd="gate__subcmd__fleet__subcmd__help__subcmd__status"
+                ;;
             gate__subcmd__help,approve)
                 cmd="gate__subcmd__help__subcmd__approve"
                 ;;
@@ -121,6 +145,9 @@ _gate() {
             gate__subcmd__help,export)
                 cmd="gate__subcmd__help__subcmd__export"
                 ;;
+            gate__subcmd__help,fleet)
+                cmd="gate__subcmd__help__subcmd__fleet"
+                ;;
             gate__subcmd__help,help)
                 cmd="gate__subcmd__help__subcmd__help"
                 ;;
@@ -132,6 +159,9 @@ _gate() {
                 ;;
             gate__subcmd__help,init)
                 cmd="gate__subcmd__help__subcmd__init"
+                ;;
+            gate__subcmd__help,ledger)
+                cmd="gate__subcmd__help__subcmd__ledger"
                 ;;
             gate__subcmd__help,log)
                 cmd="gate__subcmd__help__subcmd__log"
@@ -175,6 +205,12 @@ _gate() {
             gate__subcmd__help__subcmd__checkpoints,post)
                 cmd="gate__subcmd__help__subcmd__checkpoints__subcmd__post"
                 ;;
+            gate__subcmd__help__subcmd__fleet,init)
+                cmd="gate__subcmd__help__subcmd__fleet__subcmd__init"
+                ;;
+            gate__subcmd__help__subcmd__fleet,status)
+                cmd="gate__subcmd__help__subcmd__fleet__subcmd__status"
+                ;;
             gate__subcmd__help__subcmd__hook,claude-code)
                 cmd="gate__subcmd__help__subcmd__hook__subcmd__claude__subcmd__code"
                 ;;
@@ -189,6 +225,9 @@ _gate() {
                 ;;
             gate__subcmd__help__subcmd__hooks,uninstall)
                 cmd="gate__subcmd__help__subcmd__hooks__subcmd__uninstall"
+                ;;
+            gate__subcmd__help__subcmd__ledger,migrate)
+                cmd="gate__subcmd__help__subcmd__ledger__subcmd__migrate"
                 ;;
             gate__subcmd__help__subcmd__rules,edit)
                 cmd="gate__subcmd__help__subcmd__rules__subcmd__edit"
@@ -255,6 +294,18 @@ _gate() {
                 ;;
             gate__subcmd__hooks__subcmd__help,uninstall)
                 cmd="gate__subcmd__hooks__subcmd__help__subcmd__uninstall"
+                ;;
+            gate__subcmd__ledger,help)
+                cmd="gate__subcmd__ledger__subcmd__help"
+                ;;
+            gate__subcmd__ledger,migrate)
+                cmd="gate__subcmd__ledger__subcmd__migrate"
+                ;;
+            gate__subcmd__ledger__subcmd__help,help)
+                cmd="gate__subcmd__ledger__subcmd__help__subcmd__help"
+                ;;
+            gate__subcmd__ledger__subcmd__help,migrate)
+                cmd="gate__subcmd__ledger__subcmd__help__subcmd__migrate"
                 ;;
             gate__subcmd__rules,edit)
                 cmd="gate__subcmd__rules__subcmd__edit"
@@ -323,7 +374,7 @@ _gate() {
 
     case "${cmd}" in
         gate)
-            opts="-h -V --reason --as --timeout --channel --json --policy --color --help --version run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man protected-setup schema help"
+            opts="-h -V --reason --as --timeout --channel --json --policy --color --help --version run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec fleet ledger completions man protected-setup schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -610,8 +661,118 @@ _gate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gate__subcmd__fleet)
+            opts="-h --color --help init status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__help)
+            opts="init status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__init)
+            opts="-h --json --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__status)
+            opts="-h --json --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gate__subcmd__help)
-            opts="run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec completions man protected-setup schema help"
+            opts="run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec fleet ledger completions man protected-setup schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -725,6 +886,48 @@ _gate() {
         gate__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__fleet)
+            opts="init status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__fleet__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__fleet__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -851,6 +1054,34 @@ _gate() {
         gate__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__ledger)
+            opts="migrate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__ledger__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1452,6 +1683,88 @@ _gate() {
             fi
             case "${prev}" in
                 --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__ledger)
+            opts="-h --color --help migrate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__ledger__subcmd__help)
+            opts="migrate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__ledger__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__ledger__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__ledger__subcmd__migrate)
+            opts="-h --accept-broken --max-events --json --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --max-events)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2073,7 +2386,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__verify)
-            opts="-h --json --color --help"
+            opts="-h --json --fleet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

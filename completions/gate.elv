@@ -48,6 +48,8 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand checkpoints 'Ledger checkpoints held elsewhere: post them to the policy''s Slack channel and webhook'
             cand shim 'PATH shims: route programs that cannot be configured through gate'
             cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
+            cand fleet 'The fleet''s shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)'
+            cand ledger 'The ledger itself: move it into the fleet'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff) to stdout'
             cand protected-setup 'Make the protected install''s ledger directory and files (run by `install.sh --system`)'
@@ -132,6 +134,7 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;verify'= {
             cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'json'
+            cand --fleet 'Check the fleet''s shared ledger instead: every host stream this role may read'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -374,6 +377,60 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'gate;fleet'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand init 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
+            cand status 'The host streams this role may see: head seq, head hash, newest event'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;fleet;init'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand --json 'json'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gate;fleet;status'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand --json 'One JSON object: {fleet, role, schema_version, hosts: [{stream, kind, head_seq, head_hash, last_event, last_recorded}]}'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gate;fleet;help'= {
+            cand init 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
+            cand status 'The host streams this role may see: head seq, head hash, newest event'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;fleet;help;init'= {
+        }
+        &'gate;fleet;help;status'= {
+        }
+        &'gate;fleet;help;help'= {
+        }
+        &'gate;ledger'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand migrate 'Move this host''s SQLite ledger into its stream in the fleet, seq and hashes unchanged'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;ledger;migrate'= {
+            cand --max-events 'Move at most N events this run (a rerun goes on)'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand --accept-broken 'Move a broken ledger''s events up to its first break (the rest stay in the file)'
+            cand --json 'json'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gate;ledger;help'= {
+            cand migrate 'Move this host''s SQLite ledger into its stream in the fleet, seq and hashes unchanged'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;ledger;help;migrate'= {
+        }
+        &'gate;ledger;help;help'= {
+        }
         &'gate;completions'= {
             cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand -h 'Print help (see more with ''--help'')'
@@ -414,6 +471,8 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand checkpoints 'Ledger checkpoints held elsewhere: post them to the policy''s Slack channel and webhook'
             cand shim 'PATH shims: route programs that cannot be configured through gate'
             cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
+            cand fleet 'The fleet''s shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)'
+            cand ledger 'The ledger itself: move it into the fleet'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff) to stdout'
             cand protected-setup 'Make the protected install''s ledger directory and files (run by `install.sh --system`)'
@@ -499,6 +558,19 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;shim;remove'= {
         }
         &'gate;help;shim-exec'= {
+        }
+        &'gate;help;fleet'= {
+            cand init 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
+            cand status 'The host streams this role may see: head seq, head hash, newest event'
+        }
+        &'gate;help;fleet;init'= {
+        }
+        &'gate;help;fleet;status'= {
+        }
+        &'gate;help;ledger'= {
+            cand migrate 'Move this host''s SQLite ledger into its stream in the fleet, seq and hashes unchanged'
+        }
+        &'gate;help;ledger;migrate'= {
         }
         &'gate;help;completions'= {
         }

@@ -173,6 +173,9 @@ pub enum Command {
     Verify {
         #[arg(long)]
         json: bool,
+        /// Check the fleet's shared ledger instead: every host stream this role may read
+        #[arg(long)]
+        fleet: bool,
     },
 
     /// Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)
@@ -260,6 +263,18 @@ pub enum Command {
         program: String,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
+    },
+
+    /// The fleet's shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)
+    Fleet {
+        #[command(subcommand)]
+        command: FleetCommand,
+    },
+
+    /// The ledger itself: move it into the fleet
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
     },
 
     /// Print shell completions
@@ -480,6 +495,42 @@ pub enum CheckpointsCommand {
         quiet: bool,
         #[arg(long, value_name = "FILE", env = crate::env_vars::GATE_POLICY)]
         policy: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles
+    /// gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator
+    Init {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The host streams this role may see: head seq, head hash, newest event
+    Status {
+        /// One JSON object: {fleet, role, schema_version, hosts: [{stream, kind, head_seq,
+        /// head_hash, last_event, last_recorded}]}
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Move this host's SQLite ledger into its stream in the fleet, seq and hashes unchanged
+    ///
+    /// The hook's intake is chained and the whole chain verified first. A rerun moves only what
+    /// the stream does not hold yet (an interrupted run is finished, a finished one changes
+    /// nothing); the SQLite file is left in place.
+    Migrate {
+        /// Move a broken ledger's events up to its first break (the rest stay in the file)
+        #[arg(long)]
+        accept_broken: bool,
+        /// Move at most N events this run (a rerun goes on)
+        #[arg(long, value_name = "N")]
+        max_events: Option<u64>,
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -23,6 +23,26 @@ pub const GATE_SHIM_DIR: &str = "GATE_SHIM_DIR";
 pub const GATE_SLACK_TOKEN: &str = "GATE_SLACK_TOKEN";
 pub const GATE_SLACK_APP_TOKEN: &str = "GATE_SLACK_APP_TOKEN";
 pub const GATE_WEBHOOK_SECRET: &str = "GATE_WEBHOOK_SECRET";
+/// The fleet's PostgreSQL URI (else the system policy's `[fleet] url`); ignored by the
+/// protected install.
+pub const GATE_FLEET: &str = "GATE_FLEET";
+/// libpq's variables, read as libpq reads them when gate connects to the fleet (see
+/// `fleet::config`): where, who, which database, the password and its file, the service file
+/// and entry, TLS, the connect timeout and the application name.
+pub const PGHOST: &str = "PGHOST";
+pub const PGPORT: &str = "PGPORT";
+pub const PGUSER: &str = "PGUSER";
+pub const PGDATABASE: &str = "PGDATABASE";
+pub const PGPASSWORD: &str = "PGPASSWORD";
+pub const PGPASSFILE: &str = "PGPASSFILE";
+pub const PGSERVICE: &str = "PGSERVICE";
+pub const PGSERVICEFILE: &str = "PGSERVICEFILE";
+pub const PGSSLMODE: &str = "PGSSLMODE";
+pub const PGSSLCERT: &str = "PGSSLCERT";
+pub const PGSSLKEY: &str = "PGSSLKEY";
+pub const PGSSLROOTCERT: &str = "PGSSLROOTCERT";
+pub const PGCONNECT_TIMEOUT: &str = "PGCONNECT_TIMEOUT";
+pub const PGAPPNAME: &str = "PGAPPNAME";
 /// Base directories.
 pub const HOME: &str = "HOME";
 pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";

@@ -13,6 +13,7 @@ pub mod env_vars;
 pub mod error;
 pub mod exec;
 pub mod exit;
+pub mod fleet;
 pub mod hook;
 pub mod json;
 pub mod ledger;
@@ -109,7 +110,7 @@ fn json_stream(cli: &Cli) -> Option<json::Stream> {
             Command::Check { json, .. }
             | Command::Show { json, .. }
             | Command::Pending { json }
-            | Command::Verify { json }
+            | Command::Verify { json, .. }
             | Command::Doctor { json, .. },
         ) => stdout(*json),
         Some(Command::Log(args)) => stdout(args.json),
@@ -122,6 +123,12 @@ fn json_stream(cli: &Cli) -> Option<json::Stream> {
         },
         Some(Command::Checkpoints {
             command: CheckpointsCommand::Post { json, .. },
+        }) => stdout(*json),
+        Some(Command::Fleet { command }) => match command {
+            cli::FleetCommand::Init { json } | cli::FleetCommand::Status { json } => stdout(*json),
+        },
+        Some(Command::Ledger {
+            command: cli::LedgerCommand::Migrate { json, .. },
         }) => stdout(*json),
         Some(_) => None,
     }
@@ -373,7 +380,8 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         }) => commands::check::check(json, shell, policy, agent, command),
         Some(Command::Log(args)) => commands::log::log(&args),
         Some(Command::Show { id, json, utc }) => commands::show::show(&id, json, utc),
-        Some(Command::Verify { json }) => commands::log::verify(json),
+        Some(Command::Verify { json, fleet: false }) => commands::log::verify(json),
+        Some(Command::Verify { json, fleet: true }) => fleet::verify::verify(json),
         Some(Command::VerifyCommand { id, argv }) => commands::log::verify_command(&id, &argv),
         Some(Command::Export { format, filter }) => commands::log::export(format, &filter),
         Some(Command::Pending { json }) => commands::approve::pending(json),
@@ -399,6 +407,18 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         }) => commands::checkpoints::post(policy, json, quiet),
         Some(Command::Shim { command }) => commands::shim::shim(command),
         Some(Command::ShimExec { program, args }) => commands::shim::exec(&program, args),
+        Some(Command::Fleet { command }) => match command {
+            cli::FleetCommand::Init { json } => fleet::init(json),
+            cli::FleetCommand::Status { json } => fleet::status::status(json),
+        },
+        Some(Command::Ledger {
+            command:
+                cli::LedgerCommand::Migrate {
+                    accept_broken,
+                    max_events,
+                    json,
+                },
+        }) => fleet::migrate::migrate(accept_broken, max_events, json),
         Some(Command::Completions { shell }) => commands::meta::completions(shell),
         Some(Command::Man) => commands::meta::man(),
         Some(Command::ProtectedSetup) => protected::setup(),

@@ -33,6 +33,10 @@ const TESTED: &[&str] = &[
     "rules.show",
     "checkpoints.post",
     "error",
+    "fleet.init",
+    "fleet.status",
+    "fleet.verify",
+    "ledger.migrate",
 ];
 
 fn committed(name: &str) -> Value {
@@ -689,4 +693,56 @@ fn run_errors_go_to_stderr() {
     let lines = stderr_json(&out);
     valid("run", &lines[0]);
     error_object(lines.last().unwrap(), "unavailable", 69);
+}
+
+/// The fleet commands' shapes, against a real PostgreSQL (see `support::pg`; skipped, saying
+/// so, where there is none, and failing in CI).
+#[test]
+fn fleet_init_status_verify_and_migrate() {
+    let Some(server) = support::pg::server("fleet_init_status_verify_and_migrate") else {
+        return;
+    };
+    let db = server.database();
+    let admin = Env::new().var("GATE_FLEET", db.admin_url());
+    let init = admin
+        .gate()
+        .args(["fleet", "init", "--json"])
+        .status(0)
+        .run()
+        .json();
+    valid("fleet.init", &init);
+    let host = db.role("jsonhost", "gate_host");
+    let env = Env::new().var("GATE_FLEET", db.url_as(&host));
+    env.gate().args(["--", "true"]).status(0).run();
+    let moved = env
+        .gate()
+        .args(["ledger", "migrate", "--json"])
+        .status(0)
+        .run()
+        .json();
+    valid("ledger.migrate", &moved);
+    assert!(moved["moved"].as_u64().unwrap() > 0, "{moved}");
+    let status = env
+        .gate()
+        .args(["fleet", "status", "--json"])
+        .status(0)
+        .run()
+        .json();
+    valid("fleet.status", &status);
+    assert_eq!(status["hosts"][0]["stream"], host.as_str(), "{status}");
+    let verify = admin
+        .gate()
+        .args(["verify", "--fleet", "--json"])
+        .status(0)
+        .run()
+        .json();
+    valid("fleet.verify", &verify);
+    assert_eq!(verify["ok"], true);
+    // An error object when the database cannot be reached.
+    let down = Env::new().var(
+        "GATE_FLEET",
+        "postgres://nobody@127.0.0.1:1/none?connect_timeout=2",
+    );
+    let err = down.gate().args(["fleet", "status", "--json"]).run().json();
+    valid("error", &err);
 }

@@ -16,6 +16,7 @@
 
 mod check;
 mod error;
+mod fleet;
 mod policy;
 mod report;
 mod request;
@@ -26,11 +27,12 @@ use serde_json::Value;
 
 pub use check::{Check, Run};
 pub use error::{ErrorReport, Problem};
+pub use fleet::{FleetInit, FleetStatus, FleetStream, FleetStreamReport, FleetVerify, Migrated};
 pub use policy::{
     Disabled, DisabledState, FailedTest, LintTests, Position, RuleTests, RuleWhen, RulesLint,
     RulesListEntry, RulesShow, Source,
 };
-pub use report::{CheckpointsPost, Doctor, DoctorCheck, DoctorStatus, Posted, Verify};
+pub use report::{Broken, CheckpointsPost, Doctor, DoctorCheck, DoctorStatus, Posted, Verify};
 pub use request::{Pending, Request, Show};
 
 /// A shape gate prints at the top level.
@@ -133,6 +135,10 @@ pub fn all() -> Vec<(&'static str, MakeSchema)> {
         (RulesShow::SCHEMA, schema_of::<RulesShow>),
         (CheckpointsPost::SCHEMA, schema_of::<CheckpointsPost>),
         (ErrorReport::SCHEMA, schema_of::<ErrorReport>),
+        (FleetInit::SCHEMA, schema_of::<FleetInit>),
+        (FleetStatus::SCHEMA, schema_of::<FleetStatus>),
+        (FleetVerify::SCHEMA, schema_of::<FleetVerify>),
+        (Migrated::SCHEMA, schema_of::<Migrated>),
     ]
 }
 

@@ -36,6 +36,16 @@ pub struct Broken {
     pub problem: String,
 }
 
+impl From<&crate::ledger::chain::Broken> for Broken {
+    fn from(b: &crate::ledger::chain::Broken) -> Self {
+        Broken {
+            seq: b.seq,
+            request: b.request.clone(),
+            problem: b.problem.clone(),
+        }
+    }
+}
+
 impl Verify {
     /// No ledger yet: an empty chain, intact.
     pub fn empty() -> Self {

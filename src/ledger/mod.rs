@@ -4,7 +4,7 @@
 //! step, serialised by SQLite's write lock with a generous busy timeout, so parallel gate
 //! processes queue instead of failing with "database is locked".
 
-mod chain;
+pub mod chain;
 pub mod checkpoint;
 pub mod events;
 pub mod intake;
@@ -702,6 +702,41 @@ impl Ledger {
             }
         }
         Ok(checker.finish())
+    }
+
+    /// Every event after `after`, in chain order, as stored (nothing parsed), until `each`
+    /// breaks: for moving a ledger elsewhere with its hashes.
+    pub fn each_event(
+        &self,
+        after: i64,
+        each: &mut dyn FnMut(&chain::EventRef<'_>) -> std::ops::ControlFlow<()>,
+    ) -> Result<()> {
+        let err = |e: rusqlite::Error| Error::ledger(&self.path, describe(&e));
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT seq, request, time, kind, data, hash FROM events WHERE seq > ?1 ORDER BY seq",
+            )
+            .map_err(err)?;
+        let mut rows = stmt.query([after]).map_err(err)?;
+        while let Some(row) = rows.next().map_err(err)? {
+            let hash = match row.get_ref(5).map_err(err)? {
+                rusqlite::types::ValueRef::Blob(b) => b,
+                _ => &[],
+            };
+            let ev = chain::EventRef {
+                seq: row.get(0).map_err(err)?,
+                request: row_text(row, 1).map_err(err)?,
+                time: row_text(row, 2).map_err(err)?,
+                kind: row_text(row, 3).map_err(err)?,
+                data: row_text(row, 4).map_err(err)?,
+                hash,
+            };
+            if each(&ev).is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// The newest event, for `gate doctor`.

@@ -183,6 +183,14 @@ pub trait Store {
     /// Every checkpoint written, by ascending seq.
     fn checkpoints(&self) -> Result<Vec<(i64, Vec<u8>)>>;
 
+    /// Every event after seq `after`, in chain order and exactly as stored (what is hashed),
+    /// until `each` breaks: for `gate ledger migrate`, which moves events with their hashes.
+    fn each_event(
+        &self,
+        after: i64,
+        each: &mut dyn FnMut(&chain::EventRef<'_>) -> std::ops::ControlFlow<()>,
+    ) -> Result<()>;
+
     /// What each destination has been sent of the checkpoints, held for one poster at a time:
     /// `None` when another poster holds it and `wait` is false; with `wait`, wait for it (for
     /// a while, then fail).
@@ -487,6 +495,13 @@ impl Store for Sqlite {
     }
     fn checkpoints(&self) -> Result<Vec<(i64, Vec<u8>)>> {
         crate::protected::with_group(|| checkpoint::read(&self.path))
+    }
+    fn each_event(
+        &self,
+        after: i64,
+        each: &mut dyn FnMut(&chain::EventRef<'_>) -> std::ops::ControlFlow<()>,
+    ) -> Result<()> {
+        crate::protected::with_group(|| self.ledger()?.each_event(after, each))
     }
     fn posting(&self, wait: bool) -> Result<Option<Box<dyn posting::Posted>>> {
         crate::protected::with_group(|| {

@@ -268,6 +268,8 @@ pub struct Policy {
     pub pending_packs: Vec<packs::PendingPack>,
     /// Built-in protection rules the system policy turned off (`[protect] except`).
     pub protect_except: Vec<String>,
+    /// `[fleet] url` of the system policy: the shared ledger's PostgreSQL URI (no secret in it).
+    pub fleet: Option<String>,
     /// Every `[packs] disable` entry of every layer, and whether it switched its rule off.
     pub disables: Vec<Disable>,
     /// The SHA-256 (hex) of each layer's bytes as loaded, in the order of `sources`.

@@ -22,6 +22,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod pg;
 pub mod runner;
 pub mod slack;
 

@@ -194,6 +194,7 @@ struct Raw {
     redact: Vec<String>,
     sync: Option<SyncMode>,
     protect_except: Vec<String>,
+    fleet: Option<String>,
 }
 
 /// Merge layers (highest precedence first) and the packs they enable into one policy.
@@ -219,6 +220,7 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         sources: layers.iter().map(|l| l.name.clone()).collect(),
         pending_packs: Vec::new(),
         protect_except: Vec::new(),
+        fleet: None,
         disables: Vec::new(),
         layer_digests: Vec::new(),
         digest: String::new(),
@@ -293,6 +295,9 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         }
         policy.redact.append(&mut raw.redact);
         policy.protect_except.append(&mut raw.protect_except);
+        if policy.fleet.is_none() {
+            policy.fleet = raw.fleet.take();
+        }
     }
     // A policy that names no packs anywhere gets every pack, as the built-in default does:
     // a user policy written for Slack must not switch gate's protections off (`packs = []`

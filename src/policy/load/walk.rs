@@ -188,6 +188,11 @@ impl<'a> Cx<'a> {
                         }
                     }
                 }
+                "fleet" => {
+                    if let Some(table) = self.table(key, value) {
+                        raw.fleet = self.fleet(key, table);
+                    }
+                }
                 "ledger" => {
                     if let Some(table) = self.table(key, value) {
                         for (k, v) in table.iter() {
@@ -222,6 +227,7 @@ impl<'a> Cx<'a> {
                         "redact",
                         "ledger",
                         "protect",
+                        "fleet",
                     ],
                 ),
             }
@@ -672,6 +678,40 @@ impl<'a> Cx<'a> {
                 None
             }
         }
+    }
+}
+
+impl Cx<'_> {
+    /// `[fleet] url`: only the system policy says which fleet a machine belongs to, and the
+    /// URI holds no secret (libpq's files and variables do).
+    fn fleet(&mut self, key: &Key<'_>, table: &DeTable<'_>) -> Option<String> {
+        if !self.system {
+            self.err(
+                &key.span(),
+                format!(
+                    "only the system policy ({}) may put this machine in a fleet; set GATE_FLEET for one command",
+                    crate::policy::system_policy()
+                ),
+            );
+            return None;
+        }
+        let mut url = None;
+        for (k, v) in table.iter() {
+            match k.get_ref().as_ref() {
+                "url" => {
+                    let Some(s) = self.string(k, v) else { continue };
+                    match crate::fleet::config::check_policy_url(&s) {
+                        Ok(()) => url = Some(s),
+                        Err(problem) => self.err(&v.span(), problem),
+                    }
+                }
+                _ => self.unknown(k, &["url"]),
+            }
+        }
+        if url.is_none() {
+            self.err(&key.span(), "[fleet] needs `url` (postgres://ROLE@HOST/DB)");
+        }
+        url
     }
 }
 

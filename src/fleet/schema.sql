@@ -1,0 +1,220 @@
+-- The fleet's shared ledger, made by `gate fleet init` as an administrator (a superuser, or a
+-- role with CREATEROLE and CREATE on the database), in one transaction. Every statement can run
+-- again: a second init changes nothing, a newer gate's init brings an older schema up to date.
+--
+-- One stream per host: the stream's name is the login role that appends to it, so no table maps
+-- hosts to roles (nothing to forge or keep in step). Each stream is a hash chain in exactly the
+-- format of gate's SQLite ledger (src/ledger/chain.rs), so a migrated ledger keeps its hashes.
+
+DO $roles$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['gate_owner', 'gate_host', 'gate_approver', 'gate_relay', 'gate_auditor'] LOOP
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+                EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL; -- another database's init made it at the same moment (roles are cluster-wide)
+        END;
+    END LOOP;
+END
+$roles$;
+
+-- The administrator acts as the owner role below, so that every object belongs to it (NOLOGIN:
+-- nobody logs in as the owner of the ledger).
+GRANT gate_owner TO CURRENT_USER;
+CREATE SCHEMA IF NOT EXISTS gate AUTHORIZATION gate_owner;
+SET LOCAL ROLE gate_owner;
+REVOKE ALL ON SCHEMA gate FROM PUBLIC;
+
+CREATE TABLE IF NOT EXISTS gate.meta (
+    key   text PRIMARY KEY,
+    value text NOT NULL
+);
+INSERT INTO gate.meta (key, value) VALUES ('schema_version', '1') ON CONFLICT (key) DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS gate.streams (
+    stream        name PRIMARY KEY,            -- the login role that appends to it
+    kind          text NOT NULL DEFAULT 'host' CHECK (kind IN ('host', 'person', 'relay')),
+    head_seq      bigint NOT NULL DEFAULT 0 CHECK (head_seq >= 0),
+    head_hash     bytea NOT NULL DEFAULT decode(repeat('00', 32), 'hex') CHECK (length(head_hash) = 32),
+    head_time     text,                        -- the newest event's own time (the host's clock)
+    head_recorded timestamptz,                 -- when PostgreSQL stored it (the server's clock)
+    created       timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS gate.events (
+    gid      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    stream   name NOT NULL REFERENCES gate.streams,
+    seq      bigint NOT NULL CHECK (seq > 0),  -- stream-local, as in the SQLite ledger
+    request  text NOT NULL,
+    time     text NOT NULL,
+    kind     text NOT NULL,
+    data     text NOT NULL,                    -- canonical JSON, hashed as stored
+    hash     bytea NOT NULL,                   -- SHA-256(previous hash || canonical event)
+    author   name NOT NULL DEFAULT session_user,
+    recorded timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (stream, seq)                       -- no fork, even past a skipped lock
+);
+CREATE INDEX IF NOT EXISTS events_by_request ON gate.events (request, gid);
+CREATE INDEX IF NOT EXISTS events_requests ON gate.events (gid) WHERE kind = 'request';
+
+-- Not used yet (see the README): approval leases, seals over all heads, people's identities.
+CREATE TABLE IF NOT EXISTS gate.waits (
+    request    text PRIMARY KEY,
+    stream     name NOT NULL REFERENCES gate.streams,
+    channels   text[] NOT NULL,
+    quorum     int NOT NULL DEFAULT 1,
+    expires_at timestamptz NOT NULL,
+    heartbeat  timestamptz NOT NULL DEFAULT now()
+) WITH (fillfactor = 50);
+CREATE TABLE IF NOT EXISTS gate.seals (
+    n     bigint PRIMARY KEY,
+    heads jsonb NOT NULL,
+    prev  bytea NOT NULL,
+    hash  bytea NOT NULL,
+    at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS gate.people (
+    role  name PRIMARY KEY,
+    slack text UNIQUE,
+    email text UNIQUE,
+    hosts text[] NOT NULL DEFAULT '{}'
+);
+
+-- Append-only, for everybody but the owner role (which can disable the triggers: an
+-- administrator can always rewrite a database; the chains and seals posted elsewhere show it).
+CREATE OR REPLACE FUNCTION gate.refuse_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RAISE EXCEPTION 'the gate ledger is append-only: % on gate.% is refused', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE OR REPLACE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON gate.events
+    FOR EACH ROW EXECUTE FUNCTION gate.refuse_change();
+CREATE OR REPLACE TRIGGER events_no_truncate BEFORE TRUNCATE ON gate.events
+    FOR EACH STATEMENT EXECUTE FUNCTION gate.refuse_change();
+CREATE OR REPLACE TRIGGER seals_append_only BEFORE UPDATE OR DELETE ON gate.seals
+    FOR EACH ROW EXECUTE FUNCTION gate.refuse_change();
+CREATE OR REPLACE TRIGGER seals_no_truncate BEFORE TRUNCATE ON gate.seals
+    FOR EACH STATEMENT EXECUTE FUNCTION gate.refuse_change();
+CREATE OR REPLACE TRIGGER streams_no_delete BEFORE DELETE ON gate.streams
+    FOR EACH ROW EXECUTE FUNCTION gate.refuse_change();
+CREATE OR REPLACE TRIGGER streams_no_truncate BEFORE TRUNCATE ON gate.streams
+    FOR EACH STATEMENT EXECUTE FUNCTION gate.refuse_change();
+
+-- A head only moves forward (gate.append moves it; nobody else may write the table).
+CREATE OR REPLACE FUNCTION gate.head_forward() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.stream <> OLD.stream OR NEW.head_seq <= OLD.head_seq OR NEW.kind <> OLD.kind THEN
+        RAISE EXCEPTION 'the head of stream % can only move forward', OLD.stream
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER streams_head_forward BEFORE UPDATE ON gate.streams
+    FOR EACH ROW EXECUTE FUNCTION gate.head_forward();
+
+-- The chain, byte for byte as src/ledger/chain.rs writes it: compact JSON, keys sorted, strings
+-- escaped as serde_json escapes them (PostgreSQL's to_json escapes the same characters the same
+-- way), then SHA-256(previous hash || UTF-8 bytes). The database must be UTF-8 (init checks).
+CREATE OR REPLACE FUNCTION gate.canonical(seq bigint, request text, "time" text, kind text, data text)
+RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS $$
+    SELECT '{"data":' || data
+        || ',"kind":' || to_json(kind)::text
+        || ',"request":' || to_json(request)::text
+        || ',"seq":' || seq::text
+        || ',"time":' || to_json("time")::text || '}'
+$$;
+CREATE OR REPLACE FUNCTION gate.event_hash(prev bytea, seq bigint, request text, "time" text, kind text, data text)
+RETURNS bytea LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS $$
+    SELECT sha256(prev || convert_to(gate.canonical(seq, request, "time", kind, data), 'UTF8'))
+$$;
+
+-- The only way in. The stream is the session's login role (SET ROLE does not change it); the
+-- head is locked, so concurrent appends of one host chain in order; each event is chained here,
+-- with PostgreSQL's own hash. A caller that says which seq and hash an event must have (a
+-- migrated ledger, a host that chains too) is refused when they are not what they must be.
+CREATE OR REPLACE FUNCTION gate.append(
+    requests text[], times text[], kinds text[], datas text[],
+    seqs bigint[] DEFAULT NULL, hashes bytea[] DEFAULT NULL)
+RETURNS TABLE (appended_seq bigint, appended_hash bytea)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    me name := session_user;
+    n int := coalesce(cardinality(requests), 0);
+    head_seq_ bigint;
+    head_hash_ bytea;
+    i int;
+BEGIN
+    IF NOT pg_has_role(me, 'gate_host', 'MEMBER') THEN
+        RAISE EXCEPTION 'role % is not a gate host: an administrator runs GRANT gate_host TO %', me, me
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF coalesce(cardinality(times), 0) <> n OR coalesce(cardinality(kinds), 0) <> n
+        OR coalesce(cardinality(datas), 0) <> n
+        OR (seqs IS NOT NULL AND cardinality(seqs) <> n)
+        OR (hashes IS NOT NULL AND cardinality(hashes) <> n) THEN
+        RAISE EXCEPTION 'gate.append: the arrays differ in length' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO gate.streams AS s (stream) VALUES (me) ON CONFLICT (stream) DO NOTHING;
+    SELECT s.head_seq, s.head_hash INTO head_seq_, head_hash_
+        FROM gate.streams s WHERE s.stream = me FOR UPDATE;
+    FOR i IN 1 .. n LOOP
+        IF requests[i] IS NULL OR times[i] IS NULL OR kinds[i] IS NULL OR datas[i] IS NULL THEN
+            RAISE EXCEPTION 'gate.append: event % has a NULL field', i USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        PERFORM datas[i]::json;  -- data is JSON, or nothing is stored
+        IF seqs IS NOT NULL AND seqs[i] IS DISTINCT FROM head_seq_ + 1 THEN
+            RAISE EXCEPTION 'stream %: event #% cannot come next, the stream is at #%', me, seqs[i], head_seq_
+                USING ERRCODE = 'P0001', HINT = 'run `gate ledger migrate` again: it starts where the stream is';
+        END IF;
+        head_seq_ := head_seq_ + 1;
+        head_hash_ := gate.event_hash(head_hash_, head_seq_, requests[i], times[i], kinds[i], datas[i]);
+        IF hashes IS NOT NULL AND hashes[i] IS DISTINCT FROM head_hash_ THEN
+            RAISE EXCEPTION 'stream %: event #% does not chain to the one before it (its hash is not the one PostgreSQL computes)', me, head_seq_
+                USING ERRCODE = 'P0001';
+        END IF;
+        INSERT INTO gate.events (stream, seq, request, time, kind, data, hash, author)
+            VALUES (me, head_seq_, requests[i], times[i], kinds[i], datas[i], head_hash_, me);
+        appended_seq := head_seq_;
+        appended_hash := head_hash_;
+        RETURN NEXT;
+    END LOOP;
+    IF n > 0 THEN
+        UPDATE gate.streams s SET head_seq = head_seq_, head_hash = head_hash_,
+            head_time = times[n], head_recorded = now()
+            WHERE s.stream = me;
+    END IF;
+END
+$$;
+
+-- Who reads what: a host its own stream; approvers, relays and auditors every stream.
+ALTER TABLE gate.events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE gate.streams ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS host_reads_own ON gate.events;
+CREATE POLICY host_reads_own ON gate.events FOR SELECT TO gate_host USING (stream = session_user);
+DROP POLICY IF EXISTS readers ON gate.events;
+CREATE POLICY readers ON gate.events FOR SELECT TO gate_approver, gate_relay, gate_auditor USING (true);
+DROP POLICY IF EXISTS host_reads_own ON gate.streams;
+CREATE POLICY host_reads_own ON gate.streams FOR SELECT TO gate_host USING (stream = session_user);
+DROP POLICY IF EXISTS readers ON gate.streams;
+CREATE POLICY readers ON gate.streams FOR SELECT TO gate_approver, gate_relay, gate_auditor USING (true);
+
+REVOKE ALL ON ALL TABLES IN SCHEMA gate FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gate FROM PUBLIC;
+GRANT USAGE ON SCHEMA gate TO gate_host, gate_approver, gate_relay, gate_auditor;
+GRANT SELECT ON gate.meta, gate.streams, gate.events TO gate_host, gate_approver, gate_relay, gate_auditor;
+GRANT SELECT ON gate.seals TO gate_approver, gate_relay, gate_auditor;
+GRANT SELECT ON gate.waits, gate.people TO gate_auditor;
+GRANT EXECUTE ON FUNCTION gate.canonical(bigint, text, text, text, text),
+    gate.event_hash(bytea, bigint, text, text, text, text)
+    TO gate_host, gate_approver, gate_relay, gate_auditor;
+GRANT EXECUTE ON FUNCTION gate.append(text[], text[], text[], text[], bigint[], bytea[]) TO gate_host;
+
+RESET ROLE;

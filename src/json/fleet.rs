@@ -1,0 +1,110 @@
+//! The fleet commands' shapes (issue 17): `gate fleet init`, `gate fleet status`,
+//! `gate verify --fleet` and `gate ledger migrate`, each with `--json`.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::Shape;
+use super::report::Broken;
+
+/// `gate fleet init --json`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FleetInit {
+    pub ok: bool,
+    /// The database, as `host:port/dbname` (no secrets).
+    pub fleet: String,
+    /// The schema's version, as `gate fleet init` left it.
+    pub schema_version: String,
+    /// The group roles it made (or found): `gate_host`, `gate_approver`, `gate_relay`,
+    /// `gate_auditor`.
+    pub roles: Vec<String>,
+}
+
+impl Shape for FleetInit {
+    const SCHEMA: &'static str = "gate.fleet.init/1";
+}
+
+/// One stream of the shared ledger (a host's own hash chain).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FleetStream {
+    /// Its name: the login role that writes it.
+    pub stream: String,
+    /// `host`, `person`, `relay` or `import`.
+    pub kind: String,
+    /// Events in the stream (its head's seq).
+    pub head_seq: i64,
+    /// The head's hash, hex.
+    pub head_hash: String,
+    /// The newest event's own time (the host's clock); null for an empty stream.
+    pub last_event: Option<String>,
+    /// When PostgreSQL stored the newest event (its clock); null for an empty stream.
+    pub last_recorded: Option<String>,
+}
+
+/// `gate fleet status --json`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FleetStatus {
+    pub fleet: String,
+    /// The role gate connected as.
+    pub role: String,
+    pub schema_version: String,
+    /// Every stream this role may see.
+    pub hosts: Vec<FleetStream>,
+}
+
+impl Shape for FleetStatus {
+    const SCHEMA: &'static str = "gate.fleet.status/1";
+}
+
+/// One stream's walk in `gate verify --fleet`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FleetStreamReport {
+    pub stream: String,
+    pub ok: bool,
+    pub events: u64,
+    /// The newest event's hash, hex.
+    pub head: String,
+    /// The first entry that does not check out; null when `ok`.
+    pub first_broken: Option<Broken>,
+}
+
+/// `gate verify --fleet --json`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FleetVerify {
+    /// Every stream is intact.
+    pub ok: bool,
+    pub fleet: String,
+    pub streams: Vec<FleetStreamReport>,
+}
+
+impl Shape for FleetVerify {
+    const SCHEMA: &'static str = "gate.fleet.verify/1";
+}
+
+/// `gate ledger migrate --json`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Migrated {
+    /// The SQLite ledger moved (it stays in place).
+    pub ledger: String,
+    pub fleet: String,
+    /// The host's stream it went into.
+    pub stream: String,
+    /// The events in the file (its newest seq).
+    pub file_events: i64,
+    /// The stream's head before and after this run.
+    pub from: i64,
+    pub to: i64,
+    /// Events moved by this run (0 on a rerun with nothing new).
+    pub moved: u64,
+    /// More is left to move (`--max-events` stopped the run).
+    pub incomplete: bool,
+    /// The file's first broken event, when `--accept-broken` moved the events before it;
+    /// null otherwise.
+    pub broken_at: Option<i64>,
+    /// How long the run took, in milliseconds.
+    pub ms: u64,
+}
+
+impl Shape for Migrated {
+    const SCHEMA: &'static str = "gate.ledger.migrate/1";
+}
