@@ -392,21 +392,8 @@ fn check_state(i: &Install) -> Result<()> {
             format!("sudo rm {} && {fix_all}", dir.display()),
         );
     }
-    if m.uid() != 0 || m.gid() != i.gate_gid.as_raw() {
-        return bad(
-            format!(
-                "{} is owned by {}:{}, not root:{}",
-                dir.display(),
-                user_name(m.uid()),
-                group_name(Gid::from_raw(m.gid())),
-                group_name(i.gate_gid)
-            ),
-            format!(
-                "sudo chown root:{} {}",
-                group_name(i.gate_gid),
-                dir.display()
-            ),
-        );
+    if let Some((what, fix)) = wrong_owner(dir, &m, i.gate_gid) {
+        return bad(what, fix);
     }
     if mode & 0o007 != 0 {
         return bad(
@@ -450,21 +437,8 @@ fn check_state(i: &Install) -> Result<()> {
                 format!("sudo rm {} && {fix_all}", path.display()),
             );
         }
-        if m.uid() != 0 || m.gid() != i.gate_gid.as_raw() {
-            return bad(
-                format!(
-                    "{} is owned by {}:{}, not root:{}",
-                    path.display(),
-                    user_name(m.uid()),
-                    group_name(Gid::from_raw(m.gid())),
-                    group_name(i.gate_gid)
-                ),
-                format!(
-                    "sudo chown root:{} {}",
-                    group_name(i.gate_gid),
-                    path.display()
-                ),
-            );
+        if let Some((what, fix)) = wrong_owner(&path, &m, i.gate_gid) {
+            return bad(what, fix);
         }
         if mode != *want {
             return bad(
@@ -480,6 +454,23 @@ fn check_state(i: &Install) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What is wrong and the fix, unless `path` (with metadata `m`) is owned by root:`gate`.
+fn wrong_owner(path: &Path, m: &std::fs::Metadata, gate: Gid) -> Option<(String, String)> {
+    if m.uid() == 0 && m.gid() == gate.as_raw() {
+        return None;
+    }
+    Some((
+        format!(
+            "{} is owned by {}:{}, not root:{}",
+            path.display(),
+            user_name(m.uid()),
+            group_name(Gid::from_raw(m.gid())),
+            group_name(gate)
+        ),
+        format!("sudo chown root:{} {}", group_name(gate), path.display()),
+    ))
 }
 
 /// How many callers are inside [`with_group`] now: the group is raised while any is.

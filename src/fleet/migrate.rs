@@ -13,8 +13,6 @@
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use serde::Serialize;
-
 use super::Fleet;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
@@ -22,25 +20,6 @@ use crate::ledger::store;
 
 /// Events per `gate.append` call (and transaction).
 const BATCH: usize = 1000;
-
-#[derive(Debug, Serialize)]
-pub struct Moved {
-    pub ledger: String,
-    pub fleet: String,
-    pub stream: String,
-    /// The events in the file (its newest seq).
-    pub file_events: i64,
-    /// The stream's head before and after this run.
-    pub from: i64,
-    pub to: i64,
-    pub moved: u64,
-    /// More is left to move (`--max-events` stopped the run).
-    pub incomplete: bool,
-    /// The file's first broken event, when `--accept-broken` moved the events before it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub broken_at: Option<i64>,
-    pub ms: u128,
-}
 
 #[derive(Default)]
 struct Batch {
@@ -193,7 +172,7 @@ pub fn migrate(accept_broken: bool, max_events: Option<u64>, json: bool) -> Resu
         });
     }
     let to = head_seq.max(head_seq + i64::try_from(moved).unwrap_or(i64::MAX));
-    let out = Moved {
+    let out = crate::json::Migrated {
         ledger: ledger.location(),
         fleet: fleet.target.display(),
         stream,
@@ -203,21 +182,10 @@ pub fn migrate(accept_broken: bool, max_events: Option<u64>, json: bool) -> Resu
         moved,
         incomplete: to < last_to_move,
         broken_at,
-        ms: started.elapsed().as_millis(),
+        ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
     if json {
-        crate::json::print(&crate::json::Migrated {
-            ledger: out.ledger.clone(),
-            fleet: out.fleet.clone(),
-            stream: out.stream.clone(),
-            file_events: out.file_events,
-            from: out.from,
-            to: out.to,
-            moved: out.moved,
-            incomplete: out.incomplete,
-            broken_at: out.broken_at,
-            ms: u64::try_from(out.ms).unwrap_or(u64::MAX),
-        });
+        crate::json::print(&out);
     } else if moved == 0 && !out.incomplete {
         println!(
             "nothing to move: stream {} already holds the {} events of {} (the file is left as it is)",

@@ -1,30 +1,9 @@
 //! `gate fleet status`: every stream this role may see, its head and its newest event.
 
-use serde::Serialize;
-
 use super::Fleet;
 use crate::error::Result;
 use crate::exit::Exit;
-
-#[derive(Debug, Serialize)]
-pub struct Stream {
-    pub stream: String,
-    pub kind: String,
-    /// Events in the stream (its head's seq).
-    pub head_seq: i64,
-    pub head_hash: String,
-    /// The newest event's own time (the host's clock), and when PostgreSQL stored it.
-    pub last_event: Option<String>,
-    pub last_recorded: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Status {
-    pub fleet: String,
-    pub role: String,
-    pub schema_version: String,
-    pub hosts: Vec<Stream>,
-}
+use crate::json::{FleetStatus as Status, FleetStream as Stream};
 
 /// The schema's version, as `gate fleet init` left it.
 pub fn schema_version(fleet: &mut Fleet) -> Result<String> {
@@ -76,23 +55,7 @@ pub fn status(json: bool) -> Result<Exit> {
         hosts: streams(&mut fleet)?,
     };
     if json {
-        crate::json::print(&crate::json::FleetStatus {
-            fleet: status.fleet.clone(),
-            role: status.role.clone(),
-            schema_version: status.schema_version.clone(),
-            hosts: status
-                .hosts
-                .iter()
-                .map(|h| crate::json::FleetStream {
-                    stream: h.stream.clone(),
-                    kind: h.kind.clone(),
-                    head_seq: h.head_seq,
-                    head_hash: h.head_hash.clone(),
-                    last_event: h.last_event.clone(),
-                    last_recorded: h.last_recorded.clone(),
-                })
-                .collect(),
-        });
+        crate::json::print(&status);
         return Ok(Exit::Success);
     }
     println!(
