@@ -12,6 +12,7 @@ set -euo pipefail
 prefix=""
 action=install
 system=no
+build_only=no
 state_dir=/var/lib/gate
 conf_dir=/etc/gate
 
@@ -36,6 +37,10 @@ while [ $# -gt 0 ]; do
             ;;
         --system)
             system=yes
+            shift
+            ;;
+        --build-only)
+            build_only=yes
             shift
             ;;
         --state-dir | --conf-dir)
@@ -113,35 +118,58 @@ if [ "$action" = uninstall ]; then
     exit 0
 fi
 
-if ! command -v cargo >/dev/null 2>&1; then
-    echo "install.sh: cargo is not installed; install Rust from your package manager or rustup first" >&2
-    exit 69
-fi
+build_gate() {
+    if ! command -v cargo >/dev/null 2>&1; then
+        echo "install.sh: cargo is not installed; install Rust from your package manager or rustup first" >&2
+        exit 69
+    fi
 
-# On Linux with glibc, gate is linked statically and without PIE: it starts once per command an
-# agent runs, and skipping the dynamic loader halves its start-up time. glibc's own NSS modules
-# (files, dns) are built in; it is linked on this machine, against this machine's glibc. If the
-# static link fails (no libc.a), a normal dynamic build is installed instead.
-host="$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')"
-target_dir="$(cargo metadata --format-version 1 --no-deps --manifest-path "$here/Cargo.toml" \
-    | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-[ -n "$target_dir" ] || target_dir="$here/target"
-built=""
-case "$host" in
-    *-linux-gnu)
-        echo "building gate (release, static)..."
-        if RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static -C relocation-model=static" \
-            cargo build --release --locked --target "$host" --manifest-path "$here/Cargo.toml"; then
-            built="$target_dir/$host/release/gate"
-        else
-            echo "install.sh: the static build failed; building a dynamically linked gate instead" >&2
-        fi
-        ;;
-esac
-if [ -z "$built" ]; then
-    echo "building gate (release)..."
-    cargo build --release --locked --manifest-path "$here/Cargo.toml"
-    built="$target_dir/release/gate"
+    # On Linux with glibc, gate is linked statically and without PIE: it starts once per command an
+    # agent runs, and skipping the dynamic loader halves its start-up time. glibc's own NSS modules
+    # (files, dns) are built in; it is linked on this machine, against this machine's glibc. If the
+    # static link fails (no libc.a), a normal dynamic build is installed instead.
+    host="$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')"
+    target_dir="$(cargo metadata --format-version 1 --no-deps --manifest-path "$here/Cargo.toml" \
+        | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+    [ -n "$target_dir" ] || target_dir="$here/target"
+    built=""
+    case "$host" in
+        *-linux-gnu)
+            echo "building gate (release, static)..."
+            if RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static -C relocation-model=static" \
+                cargo build --release --locked --target "$host" --manifest-path "$here/Cargo.toml"; then
+                built="$target_dir/$host/release/gate"
+            else
+                echo "install.sh: the static build failed; building a dynamically linked gate instead" >&2
+            fi
+            ;;
+    esac
+    if [ -z "$built" ]; then
+        echo "building gate (release)..."
+        cargo build --release --locked --manifest-path "$here/Cargo.toml"
+        built="$target_dir/release/gate"
+    fi
+}
+
+if [ "$build_only" = yes ]; then
+    build_gate >&2
+    echo "built: $built"
+    exit 0
+fi
+if [ "$system" = yes ] && ! command -v cargo >/dev/null 2>&1 && [ -n "${SUDO_USER:-}" ] \
+    && [ "$SUDO_USER" != root ]; then
+    # sudo resets PATH, so the toolchain rustup put in the user's home is not root's: the user
+    # who ran sudo builds (their login shell finds their cargo), root installs what they built.
+    echo "building as $SUDO_USER (sudo hides their cargo from root)..."
+    runuser="$(command -v runuser || echo /usr/sbin/runuser)"
+    built="$("$runuser" -l "$SUDO_USER" -c "cd $(printf %q "$here") && ./install.sh --build-only" \
+        | sed -n 's/^built: //p' | tail -n 1)"
+    if [ -z "$built" ] || [ ! -x "$built" ]; then
+        echo "install.sh: the build as $SUDO_USER failed (above); install Rust for root, or see the README's protected install" >&2
+        exit 69
+    fi
+else
+    build_gate
 fi
 
 install -d "$prefix/bin" "$prefix/share/man/man1" "$prefix/share/bash-completion/completions" \
