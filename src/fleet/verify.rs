@@ -6,22 +6,12 @@ use std::ops::ControlFlow;
 
 use colored::Colorize;
 use postgres::fallible_iterator::FallibleIterator;
-use serde::Serialize;
 
 use super::Fleet;
 use crate::error::Result;
 use crate::exit::Exit;
+use crate::json::FleetStreamReport as StreamReport;
 use crate::ledger::chain::{self, Broken, EventRef};
-
-#[derive(Debug, Serialize)]
-pub struct StreamReport {
-    pub stream: String,
-    pub ok: bool,
-    pub events: u64,
-    pub head: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_broken: Option<Broken>,
-}
 
 /// Walk one stream.
 pub fn stream(
@@ -92,7 +82,7 @@ pub fn stream(
         ok: first_broken.is_none(),
         events: report.events,
         head: report.head,
-        first_broken,
+        first_broken: first_broken.as_ref().map(crate::json::Broken::from),
     })
 }
 
@@ -117,16 +107,7 @@ pub fn verify(json: bool) -> Result<Exit> {
         crate::json::print(&crate::json::FleetVerify {
             ok,
             fleet: fleet.target.display(),
-            streams: reports
-                .iter()
-                .map(|r| crate::json::FleetStreamReport {
-                    stream: r.stream.clone(),
-                    ok: r.ok,
-                    events: r.events,
-                    head: r.head.clone(),
-                    first_broken: r.first_broken.as_ref().map(crate::json::Broken::from),
-                })
-                .collect(),
+            streams: reports,
         });
     } else {
         use crate::ui::Paint;
