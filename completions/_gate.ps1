@@ -37,9 +37,9 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The ledger''s requests, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One request: what was asked and decided, then a timeline of its events')
-            [CompletionResult]::new('pending', 'pending', [CompletionResultType]::ParameterValue, 'Requests waiting for an answer on the `local` channel')
-            [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a request that waits on the `local` channel (from your own terminal)')
-            [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Deny a request that waits on the `local` channel')
+            [CompletionResult]::new('pending', 'pending', [CompletionResultType]::ParameterValue, 'Requests waiting for an answer on the `local` channel (in a fleet: on every host)')
+            [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a request that waits on the `local` channel (from your own terminal; in a fleet, from any host, as your own PostgreSQL role)')
+            [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Deny a request that waits on the `local` channel (in a fleet, from any host)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the ledger''s hash chain and checkpoints; name the first broken entry')
             [CompletionResult]::new('verify-command', 'verify-command', [CompletionResultType]::ParameterValue, 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'The ledger for auditors and SIEMs, oldest first')
@@ -125,6 +125,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         'gate;pending' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per request, one per line')
+            [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'List what waits in the fleet''s shared ledger, on every host, that you (your own PostgreSQL role) may approve; the default when a fleet is configured')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -444,6 +445,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The host streams this role may see: head seq, head hash, newest event')
+            [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'Ship this host''s ledger (the spool) into its stream now, and say what moved')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -461,9 +463,18 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'gate;fleet;ship' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('--background', '--background', [CompletionResultType]::ParameterName, 'The detached shipper gate starts: ship, linger for new events, exit when idle')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'gate;fleet;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The host streams this role may see: head seq, head hash, newest event')
+            [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'Ship this host''s ledger (the spool) into its stream now, and say what moved')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -471,6 +482,9 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             break
         }
         'gate;fleet;help;status' {
+            break
+        }
+        'gate;fleet;help;ship' {
             break
         }
         'gate;fleet;help;help' {
@@ -534,9 +548,9 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The ledger''s requests, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One request: what was asked and decided, then a timeline of its events')
-            [CompletionResult]::new('pending', 'pending', [CompletionResultType]::ParameterValue, 'Requests waiting for an answer on the `local` channel')
-            [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a request that waits on the `local` channel (from your own terminal)')
-            [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Deny a request that waits on the `local` channel')
+            [CompletionResult]::new('pending', 'pending', [CompletionResultType]::ParameterValue, 'Requests waiting for an answer on the `local` channel (in a fleet: on every host)')
+            [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a request that waits on the `local` channel (from your own terminal; in a fleet, from any host, as your own PostgreSQL role)')
+            [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Deny a request that waits on the `local` channel (in a fleet, from any host)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the ledger''s hash chain and checkpoints; name the first broken entry')
             [CompletionResult]::new('verify-command', 'verify-command', [CompletionResultType]::ParameterValue, 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'The ledger for auditors and SIEMs, oldest first')
@@ -673,12 +687,16 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         'gate;help;fleet' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The host streams this role may see: head seq, head hash, newest event')
+            [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'Ship this host''s ledger (the spool) into its stream now, and say what moved')
             break
         }
         'gate;help;fleet;init' {
             break
         }
         'gate;help;fleet;status' {
+            break
+        }
+        'gate;help;fleet;ship' {
             break
         }
         'gate;help;ledger' {

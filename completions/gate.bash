@@ -112,6 +112,9 @@ _gate() {
             gate__subcmd__fleet,init)
                 cmd="gate__subcmd__fleet__subcmd__init"
                 ;;
+            gate__subcmd__fleet,ship)
+                cmd="gate__subcmd__fleet__subcmd__ship"
+                ;;
             gate__subcmd__fleet,status)
                 cmd="gate__subcmd__fleet__subcmd__status"
                 ;;
@@ -120,6 +123,9 @@ _gate() {
                 ;;
             gate__subcmd__fleet__subcmd__help,init)
                 cmd="gate__subcmd__fleet__subcmd__help__subcmd__init"
+                ;;
+            gate__subcmd__fleet__subcmd__help,ship)
+                cmd="gate__subcmd__fleet__subcmd__help__subcmd__ship"
                 ;;
             gate__subcmd__fleet__subcmd__help,status)
                 cmd="gate__subcmd__fleet__subcmd__help__subcmd__status"
@@ -207,6 +213,9 @@ _gate() {
                 ;;
             gate__subcmd__help__subcmd__fleet,init)
                 cmd="gate__subcmd__help__subcmd__fleet__subcmd__init"
+                ;;
+            gate__subcmd__help__subcmd__fleet,ship)
+                cmd="gate__subcmd__help__subcmd__fleet__subcmd__ship"
                 ;;
             gate__subcmd__help__subcmd__fleet,status)
                 cmd="gate__subcmd__help__subcmd__fleet__subcmd__status"
@@ -662,7 +671,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__fleet)
-            opts="-h --color --help init status help"
+            opts="-h --color --help init status ship help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -680,7 +689,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__fleet__subcmd__help)
-            opts="init status help"
+            opts="init status ship help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -721,6 +730,20 @@ _gate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gate__subcmd__fleet__subcmd__help__subcmd__ship)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gate__subcmd__fleet__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -737,6 +760,24 @@ _gate() {
             ;;
         gate__subcmd__fleet__subcmd__init)
             opts="-h --json --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__ship)
+            opts="-h --background --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -898,7 +939,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help__subcmd__fleet)
-            opts="init status"
+            opts="init status ship"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -912,6 +953,20 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help__subcmd__fleet__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__fleet__subcmd__ship)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1856,7 +1911,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__pending)
-            opts="-h --json --color --help"
+            opts="-h --json --fleet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

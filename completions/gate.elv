@@ -34,9 +34,9 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand check 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
             cand log 'The ledger''s requests, newest first'
             cand show 'One request: what was asked and decided, then a timeline of its events'
-            cand pending 'Requests waiting for an answer on the `local` channel'
-            cand approve 'Approve a request that waits on the `local` channel (from your own terminal)'
-            cand deny 'Deny a request that waits on the `local` channel'
+            cand pending 'Requests waiting for an answer on the `local` channel (in a fleet: on every host)'
+            cand approve 'Approve a request that waits on the `local` channel (from your own terminal; in a fleet, from any host, as your own PostgreSQL role)'
+            cand deny 'Deny a request that waits on the `local` channel (in a fleet, from any host)'
             cand verify 'Check the ledger''s hash chain and checkpoints; name the first broken entry'
             cand verify-command 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)'
             cand export 'The ledger for auditors and SIEMs, oldest first'
@@ -116,6 +116,7 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;pending'= {
             cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'One JSON object per request, one per line'
+            cand --fleet 'List what waits in the fleet''s shared ledger, on every host, that you (your own PostgreSQL role) may approve; the default when a fleet is configured'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -383,6 +384,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand init 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
             cand status 'The host streams this role may see: head seq, head hash, newest event'
+            cand ship 'Ship this host''s ledger (the spool) into its stream now, and say what moved'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;fleet;init'= {
@@ -397,14 +399,24 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'gate;fleet;ship'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand --background 'The detached shipper gate starts: ship, linger for new events, exit when idle'
+            cand --json 'json'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'gate;fleet;help'= {
             cand init 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
             cand status 'The host streams this role may see: head seq, head hash, newest event'
+            cand ship 'Ship this host''s ledger (the spool) into its stream now, and say what moved'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;fleet;help;init'= {
         }
         &'gate;fleet;help;status'= {
+        }
+        &'gate;fleet;help;ship'= {
         }
         &'gate;fleet;help;help'= {
         }
@@ -457,9 +469,9 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand check 'Decide only, run nothing: say which rules matched and why (exit 0 allow, 1 ask, 2 deny)'
             cand log 'The ledger''s requests, newest first'
             cand show 'One request: what was asked and decided, then a timeline of its events'
-            cand pending 'Requests waiting for an answer on the `local` channel'
-            cand approve 'Approve a request that waits on the `local` channel (from your own terminal)'
-            cand deny 'Deny a request that waits on the `local` channel'
+            cand pending 'Requests waiting for an answer on the `local` channel (in a fleet: on every host)'
+            cand approve 'Approve a request that waits on the `local` channel (from your own terminal; in a fleet, from any host, as your own PostgreSQL role)'
+            cand deny 'Deny a request that waits on the `local` channel (in a fleet, from any host)'
             cand verify 'Check the ledger''s hash chain and checkpoints; name the first broken entry'
             cand verify-command 'Prove whether ARGV is exactly the command line request ID ran (keyed hash; exit 0 yes, 1 no)'
             cand export 'The ledger for auditors and SIEMs, oldest first'
@@ -562,10 +574,13 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;fleet'= {
             cand init 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
             cand status 'The host streams this role may see: head seq, head hash, newest event'
+            cand ship 'Ship this host''s ledger (the spool) into its stream now, and say what moved'
         }
         &'gate;help;fleet;init'= {
         }
         &'gate;help;fleet;status'= {
+        }
+        &'gate;help;fleet;ship'= {
         }
         &'gate;help;ledger'= {
             cand migrate 'Move this host''s SQLite ledger into its stream in the fleet, seq and hashes unchanged'

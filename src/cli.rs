@@ -144,14 +144,19 @@ pub enum Command {
         utc: bool,
     },
 
-    /// Requests waiting for an answer on the `local` channel
+    /// Requests waiting for an answer on the `local` channel (in a fleet: on every host)
     Pending {
         /// One JSON object per request, one per line
         #[arg(long)]
         json: bool,
+        /// List what waits in the fleet's shared ledger, on every host, that you (your own
+        /// PostgreSQL role) may approve; the default when a fleet is configured
+        #[arg(long)]
+        fleet: bool,
     },
 
-    /// Approve a request that waits on the `local` channel (from your own terminal)
+    /// Approve a request that waits on the `local` channel (from your own terminal; in a fleet,
+    /// from any host, as your own PostgreSQL role)
     Approve {
         /// The request id (a unique prefix is enough; see `gate pending`)
         id: String,
@@ -160,7 +165,7 @@ pub enum Command {
         comment: Option<String>,
     },
 
-    /// Deny a request that waits on the `local` channel
+    /// Deny a request that waits on the `local` channel (in a fleet, from any host)
     Deny {
         /// The request id (a unique prefix is enough; see `gate pending`)
         id: String,
@@ -510,6 +515,17 @@ pub enum FleetCommand {
     Status {
         /// One JSON object: {fleet, role, schema_version, hosts: [{stream, kind, head_seq,
         /// head_hash, last_event, last_recorded}]}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ship this host's ledger (the spool) into its stream now, and say what moved
+    ///
+    /// gate starts a shipper in the background after recording in fleet mode; run this at the
+    /// teardown of an ephemeral runner, or to see why shipping fails.
+    Ship {
+        /// The detached shipper gate starts: ship, linger for new events, exit when idle
+        #[arg(long, hide = true)]
+        background: bool,
         #[arg(long)]
         json: bool,
     },

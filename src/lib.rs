@@ -109,7 +109,7 @@ fn json_stream(cli: &Cli) -> Option<json::Stream> {
         Some(
             Command::Check { json, .. }
             | Command::Show { json, .. }
-            | Command::Pending { json }
+            | Command::Pending { json, .. }
             | Command::Verify { json, .. }
             | Command::Doctor { json, .. },
         ) => stdout(*json),
@@ -125,7 +125,9 @@ fn json_stream(cli: &Cli) -> Option<json::Stream> {
             command: CheckpointsCommand::Post { json, .. },
         }) => stdout(*json),
         Some(Command::Fleet { command }) => match command {
-            cli::FleetCommand::Init { json } | cli::FleetCommand::Status { json } => stdout(*json),
+            cli::FleetCommand::Init { json }
+            | cli::FleetCommand::Status { json }
+            | cli::FleetCommand::Ship { json, .. } => stdout(*json),
         },
         Some(Command::Ledger {
             command: cli::LedgerCommand::Migrate { json, .. },
@@ -384,7 +386,7 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         Some(Command::Verify { json, fleet: true }) => fleet::verify::verify(json),
         Some(Command::VerifyCommand { id, argv }) => commands::log::verify_command(&id, &argv),
         Some(Command::Export { format, filter }) => commands::log::export(format, &filter),
-        Some(Command::Pending { json }) => commands::approve::pending(json),
+        Some(Command::Pending { json, fleet }) => commands::approve::pending(json, fleet),
         Some(Command::Approve { id, comment }) => commands::approve::answer(&id, comment, true),
         Some(Command::Deny { id, comment }) => commands::approve::answer(&id, comment, false),
         Some(Command::Doctor { json, policy }) => commands::doctor::doctor(json, policy),
@@ -410,6 +412,7 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         Some(Command::Fleet { command }) => match command {
             cli::FleetCommand::Init { json } => fleet::init(json),
             cli::FleetCommand::Status { json } => fleet::status::status(json),
+            cli::FleetCommand::Ship { background, json } => fleet::ship::ship(background, json),
         },
         Some(Command::Ledger {
             command:

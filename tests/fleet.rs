@@ -21,7 +21,7 @@ fn fleet(test: &str) -> Option<Db> {
             .args(["fleet", "init"])
             .env("GATE_FLEET", db.admin_url())
             .status(0)
-            .stdout_contains("fleet ready: schema gate (version 1)")
+            .stdout_contains("fleet ready: schema gate (version 2)")
             .run();
     }
     Some(db)
@@ -178,7 +178,7 @@ fn init_makes_the_roles_and_owns_nothing_a_host_can_write() {
         .status(0)
         .run();
     let status = out.json();
-    assert_eq!(status["schema_version"], "1");
+    assert_eq!(status["schema_version"], "2");
     assert_eq!(status["hosts"], serde_json::json!([]));
 }
 
@@ -433,7 +433,9 @@ fn a_ledger_gate_wrote_migrates_with_its_hashes_and_a_rerun_changes_nothing() {
         return;
     };
     let host = db.role("build7", "gate_host");
-    let env = Env::with_policy(DENY_RM).var("GATE_FLEET", db.url_as(&host));
+    // Written before this machine joined the fleet: no shipper moves it meanwhile.
+    let env = Env::with_policy(DENY_RM);
+    let url = db.url_as(&host);
     for _ in 0..3 {
         env.gate().args(["--", "true"]).status(0).run();
     }
@@ -450,6 +452,7 @@ fn a_ledger_gate_wrote_migrates_with_its_hashes_and_a_rerun_changes_nothing() {
     let first = env
         .gate()
         .args(["ledger", "migrate", "--max-events", "4", "--json"])
+        .env("GATE_FLEET", &url)
         .status(0)
         .run()
         .json();
@@ -461,6 +464,7 @@ fn a_ledger_gate_wrote_migrates_with_its_hashes_and_a_rerun_changes_nothing() {
     let rest = env
         .gate()
         .args(["ledger", "migrate", "--json"])
+        .env("GATE_FLEET", &url)
         .status(0)
         .run()
         .json();
@@ -473,6 +477,7 @@ fn a_ledger_gate_wrote_migrates_with_its_hashes_and_a_rerun_changes_nothing() {
     // A rerun is a no-op.
     env.gate()
         .args(["ledger", "migrate"])
+        .env("GATE_FLEET", &url)
         .status(0)
         .stdout_contains(&format!(
             "nothing to move: stream {host} already holds the {} events",
@@ -488,6 +493,7 @@ fn a_ledger_gate_wrote_migrates_with_its_hashes_and_a_rerun_changes_nothing() {
     let more = env
         .gate()
         .args(["ledger", "migrate", "--json"])
+        .env("GATE_FLEET", &url)
         .status(0)
         .run()
         .json();
@@ -509,7 +515,8 @@ fn a_broken_ledger_is_refused_unless_accepted_and_another_history_always() {
         return;
     };
     let host = db.role("build7", "gate_host");
-    let env = Env::new().var("GATE_FLEET", db.url_as(&host));
+    let env = Env::new();
+    let url = db.url_as(&host);
     for _ in 0..3 {
         env.gate().args(["--", "true"]).status(0).run();
     }
@@ -517,6 +524,7 @@ fn a_broken_ledger_is_refused_unless_accepted_and_another_history_always() {
         .unwrap();
     env.gate()
         .args(["ledger", "migrate"])
+        .env("GATE_FLEET", &url)
         .status(1)
         .stdout_contains("refused: the ledger")
         .stdout_contains("breaks at event #4")
@@ -525,6 +533,7 @@ fn a_broken_ledger_is_refused_unless_accepted_and_another_history_always() {
     let out = env
         .gate()
         .args(["ledger", "migrate", "--accept-broken", "--json"])
+        .env("GATE_FLEET", &url)
         .status(0)
         .run();
     let moved: serde_json::Value =
@@ -535,13 +544,14 @@ fn a_broken_ledger_is_refused_unless_accepted_and_another_history_always() {
     );
     assert_eq!(stream_rows(&db, &host), sqlite_rows(&env)[..3]);
     // Another host's file cannot go into this stream.
-    let other = Env::new().var("GATE_FLEET", db.url_as(&host));
+    let other = Env::new();
     for _ in 0..4 {
         other.gate().args(["--", "true"]).status(0).run();
     }
     other
         .gate()
         .args(["ledger", "migrate"])
+        .env("GATE_FLEET", &url)
         .status(74)
         .stderr_contains("holds another history")
         .run();
@@ -633,7 +643,8 @@ fn figures() {
     );
     // A 10k-event ledger, written with gate's own ledger code, then migrated by the binary.
     let other = db.role("build8", "gate_host");
-    let env = Env::new().var("GATE_FLEET", db.url_as(&other));
+    let env = Env::new();
+    let url = db.url_as(&other);
     {
         let mut ledger =
             gate::ledger::Ledger::open(&env.ledger(), gate::policy::SyncMode::Normal).unwrap();
@@ -652,6 +663,7 @@ fn figures() {
     let out = env
         .gate()
         .args(["ledger", "migrate", "--json"])
+        .env("GATE_FLEET", &url)
         .status(0)
         .run()
         .json();
@@ -664,6 +676,7 @@ fn figures() {
     let t = Instant::now();
     env.gate()
         .args(["ledger", "migrate"])
+        .env("GATE_FLEET", &url)
         .status(0)
         .stdout_contains("nothing to move")
         .run();

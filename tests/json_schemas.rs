@@ -37,6 +37,7 @@ const TESTED: &[&str] = &[
     "fleet.status",
     "fleet.verify",
     "ledger.migrate",
+    "fleet.ship",
 ];
 
 fn committed(name: &str) -> Value {
@@ -713,7 +714,12 @@ fn fleet_init_status_verify_and_migrate() {
     valid("fleet.init", &init);
     let host = db.role("jsonhost", "gate_host");
     let env = Env::new().var("GATE_FLEET", db.url_as(&host));
-    env.gate().args(["--", "true"]).status(0).run();
+    // Written before the machine joined the fleet, so that migrate has it to move.
+    env.gate()
+        .args(["--", "true"])
+        .env_remove("GATE_FLEET")
+        .status(0)
+        .run();
     let moved = env
         .gate()
         .args(["ledger", "migrate", "--json"])
@@ -738,6 +744,13 @@ fn fleet_init_status_verify_and_migrate() {
         .json();
     valid("fleet.verify", &verify);
     assert_eq!(verify["ok"], true);
+    let shipped = env
+        .gate()
+        .args(["fleet", "ship", "--json"])
+        .status(0)
+        .run()
+        .json();
+    valid("fleet.ship", &shipped);
     // An error object when the database cannot be reached.
     let down = Env::new().var(
         "GATE_FLEET",

@@ -5,6 +5,7 @@
 //! who may approve, records every vote in the ledger (through the `record` callback) and tells
 //! the channels how it ended so they can update what people see. Channels know nothing of rules.
 
+pub mod fleet;
 pub mod local;
 pub mod slack;
 pub mod terminal;

@@ -20,14 +20,17 @@ use crate::exit::Exit;
 use crate::ledger::{Event, Kind, RequestRecord, Store, store};
 use crate::policy::SyncMode;
 
-fn expires(data: &Value) -> String {
+pub(crate) fn expires(data: &Value) -> String {
     data.get("expires")
         .and_then(Value::as_str)
         .unwrap_or("?")
         .to_string()
 }
 
-pub fn pending(as_json: bool) -> Result<Exit> {
+pub fn pending(as_json: bool, fleet: bool) -> Result<Exit> {
+    if fleet || crate::fleet::config::answers_in_fleet()? {
+        return crate::fleet::approve::pending(as_json);
+    }
     if !store::exists()? {
         if !as_json {
             println!("no request is waiting for a local approval");
@@ -82,7 +85,7 @@ pub fn pending(as_json: bool) -> Result<Exit> {
 }
 
 /// Who may approve a waiting request, and how many must (from its `approval_requested` event).
-fn approvers_line(data: &Value) -> String {
+pub(crate) fn approvers_line(data: &Value) -> String {
     let sets: Vec<Vec<String>> = data
         .get("approvers")
         .and_then(|v| serde_json::from_value(v.clone()).ok())
@@ -120,6 +123,28 @@ fn find_pending(ledger: &dyn Store, prefix: &str) -> Result<RequestRecord> {
 /// the request, or under any agent (by its markers or its process among this one's ancestors),
 /// or without a terminal, or it is a person approving their own request.
 fn refusal(rec: &RequestRecord, ctx: &Context, verdict: &str, me: &str) -> Option<String> {
+    if let Some(why) = not_a_person(rec, ctx, verdict) {
+        return Some(why);
+    }
+    let requester_user = rec.requester.get("user").and_then(Value::as_str);
+    let requester_agent = rec.requester.get("agent").and_then(Value::as_str);
+    if verdict == "approve" && requester_user == Some(me) && crate::protected::active() {
+        return Some(format!(
+            "{me} made this request (or an agent of {me}'s did): in the protected install another user must approve it"
+        ));
+    }
+    if verdict == "approve" && requester_user == Some(me) && requester_agent.is_none() {
+        return Some(format!(
+            "{me} made this request: nobody approves their own request; ask someone else to approve it"
+        ));
+    }
+    None
+}
+
+/// Why this process is not a person answering from a terminal of their own, if it is not: it
+/// runs inside the agent that made the request, or under any agent (by its markers or its
+/// process among this one's ancestors), or without a terminal.
+pub(crate) fn not_a_person(rec: &RequestRecord, ctx: &Context, verdict: &str) -> Option<String> {
     let requesting = rec
         .requester
         .get("agent_process")
@@ -153,18 +178,6 @@ fn refusal(rec: &RequestRecord, ctx: &Context, verdict: &str, me: &str) -> Optio
             "no controlling terminal: `gate {verdict}` must be typed by a person in a terminal"
         ));
     }
-    let requester_user = rec.requester.get("user").and_then(Value::as_str);
-    let requester_agent = rec.requester.get("agent").and_then(Value::as_str);
-    if verdict == "approve" && requester_user == Some(me) && crate::protected::active() {
-        return Some(format!(
-            "{me} made this request (or an agent of {me}'s did): in the protected install another user must approve it"
-        ));
-    }
-    if verdict == "approve" && requester_user == Some(me) && requester_agent.is_none() {
-        return Some(format!(
-            "{me} made this request: nobody approves their own request; ask someone else to approve it"
-        ));
-    }
     None
 }
 
@@ -190,6 +203,9 @@ fn still_answerable(id: &str, events: &[Event], me: &str) -> Result<Option<Strin
 
 /// `gate approve ID` (`approve = true`) and `gate deny ID`.
 pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Exit> {
+    if crate::fleet::config::answers_in_fleet()? {
+        return crate::fleet::approve::answer(prefix, comment, approve);
+    }
     if !store::exists()? {
         return Err(Error::NotFound(format!(
             "no ledger at {} yet: nothing is waiting for approval",

@@ -133,6 +133,62 @@ pub fn configured() -> Result<Option<(String, String)>> {
         .map(|url| (url, crate::policy::system_policy())))
 }
 
+/// Whether this process is in a fleet, from the policy it loaded: no file read, no
+/// connection (the hot path asks this).
+pub fn in_fleet(policy: &crate::policy::Policy) -> bool {
+    policy.fleet.is_some() || (!crate::protected::active() && ev::text(ev::GATE_FLEET).is_some())
+}
+
+/// The fleet's target as the policy already loaded names it (`GATE_FLEET` first, outside the
+/// protected install).
+pub fn target_of(policy: &crate::policy::Policy) -> Result<Target> {
+    let url = if crate::protected::active() {
+        None
+    } else {
+        ev::text(ev::GATE_FLEET).map(|u| (u, ev::GATE_FLEET.to_string()))
+    };
+    match url.or_else(|| {
+        policy
+            .fleet
+            .clone()
+            .map(|u| (u, crate::policy::system_policy()))
+    }) {
+        Some((url, source)) => resolve(&url, &source, &Vars::from_env()),
+        None => target(),
+    }
+}
+
+/// Whether `gate pending`, `approve` and `deny` answer in a fleet: a person's own URI is set,
+/// or this machine is in one.
+pub fn answers_in_fleet() -> Result<bool> {
+    Ok(ev::text(ev::GATE_FLEET_APPROVER).is_some() || configured()?.is_some())
+}
+
+/// The target a person answers with, as their own role: `GATE_FLEET_APPROVER` (their own
+/// credentials: honoured by every install, since PostgreSQL authenticates the role), else the
+/// fleet's URI without its user, so that libpq's defaults name the person (`PGUSER`, else the
+/// OS user) and their own `.pgpass` or certificate logs them in.
+pub fn approver_target() -> Result<Target> {
+    if let Some(url) = ev::text(ev::GATE_FLEET_APPROVER) {
+        return resolve(&url, ev::GATE_FLEET_APPROVER, &Vars::from_env());
+    }
+    let Some((url, source)) = configured()? else {
+        return target();
+    };
+    let mut params = parse_uri(&url)?;
+    params.remove("user");
+    params.remove("password");
+    let rebuilt = format!(
+        "postgresql://?{}",
+        params
+            .iter()
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    );
+    resolve(&rebuilt, &source, &Vars::from_env())
+}
+
 /// The fleet's target, or a configuration error saying how to name one.
 pub fn target() -> Result<Target> {
     match configured()? {

@@ -7,9 +7,12 @@
 //! on the path of `gate -- COMMAND` uses any of it yet: without a fleet gate is the single-host
 //! gate, and no connection or runtime is started unless one of these commands runs.
 
+pub mod approve;
 pub mod config;
 pub mod connect;
 pub mod migrate;
+pub mod read;
+pub mod ship;
 pub mod status;
 pub mod verify;
 

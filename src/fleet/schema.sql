@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS gate.meta (
     key   text PRIMARY KEY,
     value text NOT NULL
 );
-INSERT INTO gate.meta (key, value) VALUES ('schema_version', '1') ON CONFLICT (key) DO NOTHING;
+INSERT INTO gate.meta (key, value) VALUES ('schema_version', '2')
+    ON CONFLICT (key) DO UPDATE SET value = '2' WHERE gate.meta.value::int < 2;
 
 CREATE TABLE IF NOT EXISTS gate.streams (
     stream        name PRIMARY KEY,            -- the login role that appends to it
@@ -61,7 +62,7 @@ CREATE TABLE IF NOT EXISTS gate.events (
 CREATE INDEX IF NOT EXISTS events_by_request ON gate.events (request, gid);
 CREATE INDEX IF NOT EXISTS events_requests ON gate.events (gid) WHERE kind = 'request';
 
--- Not used yet (see the README): approval leases, seals over all heads, people's identities.
+-- Approval leases (see gate.open_wait), seals over all heads (not used yet), people's identities.
 CREATE TABLE IF NOT EXISTS gate.waits (
     request    text PRIMARY KEY,
     stream     name NOT NULL REFERENCES gate.streams,
@@ -136,35 +137,36 @@ RETURNS bytea LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_c
     SELECT sha256(prev || convert_to(gate.canonical(seq, request, "time", kind, data), 'UTF8'))
 $$;
 
--- The only way in. The stream is the session's login role (SET ROLE does not change it); the
--- head is locked, so concurrent appends of one host chain in order; each event is chained here,
--- with PostgreSQL's own hash. A caller that says which seq and hash an event must have (a
--- migrated ledger, a host that chains too) is refused when they are not what they must be.
-CREATE OR REPLACE FUNCTION gate.append(
-    requests text[], times text[], kinds text[], datas text[],
+-- The chaining itself, for one stream: locks the head, chains each event with PostgreSQL's own
+-- hash, moves the head. Called only by the SECURITY DEFINER functions below (it runs as
+-- gate_owner there); nobody else may execute it. A caller that says which seq and hash an event
+-- must have (a migrated ledger, a host that chains too) is refused when they are not what they
+-- must be.
+CREATE OR REPLACE FUNCTION gate.chain_into(
+    me name, stream_kind text, requests text[], times text[], kinds text[], datas text[],
     seqs bigint[] DEFAULT NULL, hashes bytea[] DEFAULT NULL)
 RETURNS TABLE (appended_seq bigint, appended_hash bytea)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    me name := session_user;
     n int := coalesce(cardinality(requests), 0);
     head_seq_ bigint;
     head_hash_ bytea;
+    kind_ text;
     i int;
 BEGIN
-    IF NOT pg_has_role(me, 'gate_host', 'MEMBER') THEN
-        RAISE EXCEPTION 'role % is not a gate host: an administrator runs GRANT gate_host TO %', me, me
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
     IF coalesce(cardinality(times), 0) <> n OR coalesce(cardinality(kinds), 0) <> n
         OR coalesce(cardinality(datas), 0) <> n
         OR (seqs IS NOT NULL AND cardinality(seqs) <> n)
         OR (hashes IS NOT NULL AND cardinality(hashes) <> n) THEN
         RAISE EXCEPTION 'gate.append: the arrays differ in length' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    INSERT INTO gate.streams AS s (stream) VALUES (me) ON CONFLICT (stream) DO NOTHING;
-    SELECT s.head_seq, s.head_hash INTO head_seq_, head_hash_
+    INSERT INTO gate.streams AS s (stream, kind) VALUES (me, stream_kind) ON CONFLICT (stream) DO NOTHING;
+    SELECT s.head_seq, s.head_hash, s.kind INTO head_seq_, head_hash_, kind_
         FROM gate.streams s WHERE s.stream = me FOR UPDATE;
+    IF kind_ <> stream_kind THEN
+        RAISE EXCEPTION 'stream % is a % stream: it takes no % events', me, kind_, stream_kind
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     FOR i IN 1 .. n LOOP
         IF requests[i] IS NULL OR times[i] IS NULL OR kinds[i] IS NULL OR datas[i] IS NULL THEN
             RAISE EXCEPTION 'gate.append: event % has a NULL field', i USING ERRCODE = 'null_value_not_allowed';
@@ -194,6 +196,154 @@ BEGIN
 END
 $$;
 
+-- The only way in for a host. The stream is the session's login role (SET ROLE does not change
+-- it).
+CREATE OR REPLACE FUNCTION gate.append(
+    requests text[], times text[], kinds text[], datas text[],
+    seqs bigint[] DEFAULT NULL, hashes bytea[] DEFAULT NULL)
+RETURNS TABLE (appended_seq bigint, appended_hash bytea)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    me name := session_user;
+BEGIN
+    IF NOT pg_has_role(me, 'gate_host', 'MEMBER') THEN
+        RAISE EXCEPTION 'role % is not a gate host: an administrator runs GRANT gate_host TO %', me, me
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN QUERY SELECT * FROM gate.chain_into(me, 'host', requests, times, kinds, datas, seqs, hashes);
+END
+$$;
+
+-- PostgreSQL's clock, as gate writes times (RFC 3339, UTC, milliseconds): expiry, leases and
+-- votes use it, never a host's.
+CREATE OR REPLACE FUNCTION gate.now_text() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+    SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+
+-- Waiting requests (schema 2). A host opens a wait for a request of its own stream, renews it
+-- (the lease) while its gate process waits, and closes it once settled. A wait whose lease
+-- lapsed is gone: its host died, nothing runs, no vote is taken for it.
+ALTER TABLE gate.waits ADD COLUMN IF NOT EXISTS opened timestamptz NOT NULL DEFAULT now();
+ALTER TABLE gate.waits ADD COLUMN IF NOT EXISTS lease interval NOT NULL DEFAULT interval '15 seconds';
+ALTER TABLE gate.people ADD COLUMN IF NOT EXISTS os_users text[] NOT NULL DEFAULT '{}';
+
+CREATE OR REPLACE FUNCTION gate.open_wait(request_ text, channels_ text[], quorum_ int, timeout_ms bigint)
+RETURNS TABLE (expires_at timestamptz, expires_text text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    me name := session_user;
+    until timestamptz := now() + timeout_ms * interval '1 millisecond';
+BEGIN
+    IF NOT pg_has_role(me, 'gate_host', 'MEMBER') THEN
+        RAISE EXCEPTION 'role % is not a gate host', me USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM gate.events e WHERE e.stream = me AND e.request = request_ AND e.kind = 'request') THEN
+        RAISE EXCEPTION 'request % is not in stream %: ship it before it waits', request_, me
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    INSERT INTO gate.waits AS w (request, stream, channels, quorum, expires_at, heartbeat)
+        VALUES (request_, me, channels_, quorum_, until, now())
+        ON CONFLICT (request) DO UPDATE SET heartbeat = now()
+        WHERE w.stream = me;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'request % waits in another stream', request_ USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM pg_notify('gate_asks', request_);
+    RETURN QUERY SELECT w.expires_at,
+        to_char(w.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+        FROM gate.waits w WHERE w.request = request_;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION gate.heartbeat(request_ text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE gate.waits w SET heartbeat = now()
+        WHERE w.request = request_ AND w.stream = session_user AND w.expires_at > now();
+    RETURN FOUND;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION gate.close_wait(request_ text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM gate.waits w WHERE w.request = request_ AND w.stream = session_user;
+    PERFORM pg_notify('gate_asks', request_);
+END
+$$;
+
+-- Whether a request waits now: opened, not expired, its lease renewed in time.
+CREATE OR REPLACE FUNCTION gate.live(w gate.waits) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+    SELECT w.expires_at > now() AND w.heartbeat > now() - w.lease
+$$;
+
+-- A person's vote, as their own login role: appended to their own stream (kind person), with
+-- PostgreSQL's time, and only while the request waits. `data` is the vote's canonical JSON; its
+-- approver must be pg:SESSION_USER, so nobody votes as anyone else.
+CREATE OR REPLACE FUNCTION gate.vote(request_ text, data_ text)
+RETURNS TABLE (appended_seq bigint, appended_time text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    me name := session_user;
+    w gate.waits;
+    d jsonb;
+    t text := gate.now_text();
+BEGIN
+    IF NOT pg_has_role(me, 'gate_approver', 'MEMBER') THEN
+        RAISE EXCEPTION 'role % is not a gate approver: an administrator runs GRANT gate_approver TO %', me, me
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    d := data_::jsonb;
+    IF d->>'approver' IS DISTINCT FROM 'pg:' || me THEN
+        RAISE EXCEPTION 'a vote of role % must say approver pg:%', me, me USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF d->>'verdict' IS NULL OR d->>'verdict' NOT IN ('approve', 'deny') THEN
+        RAISE EXCEPTION 'a vote says approve or deny' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO w FROM gate.waits x WHERE x.request = request_;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'request % is not waiting in the fleet (settled, expired, or never asked)', request_
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    IF w.expires_at <= now() THEN
+        RAISE EXCEPTION 'request % expired at %', request_, w.expires_at USING ERRCODE = 'no_data_found';
+    END IF;
+    IF w.heartbeat <= now() - w.lease THEN
+        RAISE EXCEPTION 'request % is gone: its host % stopped waiting at % (nothing ran)', request_, w.stream, w.heartbeat
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN QUERY SELECT c.appended_seq, t FROM gate.chain_into(me, 'person', ARRAY[request_], ARRAY[t],
+        ARRAY['vote'], ARRAY[data_]) c;
+    PERFORM pg_notify('gate_votes', request_);
+END
+$$;
+
+-- The votes on a request, for the host whose request it is (and for readers): every vote
+-- event of a person or relay stream, with the identities the people table links to its author.
+CREATE OR REPLACE FUNCTION gate.votes(request_ text)
+RETURNS TABLE (gid bigint, stream name, seq bigint, author name, "time" text, data text, aliases text[])
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT (pg_has_role(session_user, 'gate_approver', 'MEMBER')
+            OR pg_has_role(session_user, 'gate_relay', 'MEMBER')
+            OR pg_has_role(session_user, 'gate_auditor', 'MEMBER')
+            OR EXISTS (SELECT 1 FROM gate.events e WHERE e.stream = session_user AND e.request = request_ AND e.kind = 'request')) THEN
+        RAISE EXCEPTION 'request % is not in your stream', request_ USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN QUERY
+        SELECT e.gid, e.stream, e.seq, e.author, e.time, e.data,
+            coalesce(ARRAY(SELECT a FROM unnest(ARRAY['slack:' || p.slack, 'email:' || p.email] || p.os_users) a
+                           WHERE a IS NOT NULL), '{}')
+        FROM gate.events e
+        JOIN gate.streams s ON s.stream = e.stream AND s.kind IN ('person', 'relay')
+        LEFT JOIN gate.people p ON p.role = e.author
+        WHERE e.request = request_ AND e.kind = 'vote'
+        ORDER BY e.gid;
+END
+$$;
+
 -- Who reads what: a host its own stream; approvers, relays and auditors every stream.
 ALTER TABLE gate.events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE gate.streams ENABLE ROW LEVEL SECURITY;
@@ -211,10 +361,16 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gate FROM PUBLIC;
 GRANT USAGE ON SCHEMA gate TO gate_host, gate_approver, gate_relay, gate_auditor;
 GRANT SELECT ON gate.meta, gate.streams, gate.events TO gate_host, gate_approver, gate_relay, gate_auditor;
 GRANT SELECT ON gate.seals TO gate_approver, gate_relay, gate_auditor;
-GRANT SELECT ON gate.waits, gate.people TO gate_auditor;
+GRANT SELECT ON gate.waits TO gate_approver, gate_relay, gate_auditor;
+GRANT SELECT ON gate.people TO gate_approver, gate_relay, gate_auditor;
 GRANT EXECUTE ON FUNCTION gate.canonical(bigint, text, text, text, text),
     gate.event_hash(bytea, bigint, text, text, text, text)
     TO gate_host, gate_approver, gate_relay, gate_auditor;
 GRANT EXECUTE ON FUNCTION gate.append(text[], text[], text[], text[], bigint[], bytea[]) TO gate_host;
+GRANT EXECUTE ON FUNCTION gate.open_wait(text, text[], int, bigint), gate.heartbeat(text),
+    gate.close_wait(text) TO gate_host;
+GRANT EXECUTE ON FUNCTION gate.vote(text, text) TO gate_approver;
+GRANT EXECUTE ON FUNCTION gate.votes(text), gate.now_text(), gate.live(gate.waits)
+    TO gate_host, gate_approver, gate_relay, gate_auditor;
 
 RESET ROLE;

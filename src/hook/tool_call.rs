@@ -615,4 +615,5 @@ fn unfinished_request(
 /// Post a checkpoint an append (or the fold opening did) wrote, if the policy says where.
 fn post_checkpoints(appended: store::Appended, opts: &Options) {
     pipeline::post_written(appended, opts.policy.clone());
+    pipeline::ship_written();
 }

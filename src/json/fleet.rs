@@ -108,3 +108,24 @@ pub struct Migrated {
 impl Shape for Migrated {
     const SCHEMA: &'static str = "gate.ledger.migrate/1";
 }
+
+/// `gate fleet ship --json`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Shipped {
+    /// The local ledger (the spool).
+    pub ledger: String,
+    pub fleet: String,
+    /// The host's stream.
+    pub stream: String,
+    /// The stream's head before and after.
+    pub from: i64,
+    pub to: i64,
+    /// Events shipped by this run.
+    pub moved: u64,
+    /// How long it took, in milliseconds.
+    pub ms: u64,
+}
+
+impl Shape for Shipped {
+    const SCHEMA: &'static str = "gate.fleet.ship/1";
+}

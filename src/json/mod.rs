@@ -27,7 +27,9 @@ use serde_json::Value;
 
 pub use check::{Check, Run};
 pub use error::{ErrorReport, Problem};
-pub use fleet::{FleetInit, FleetStatus, FleetStream, FleetStreamReport, FleetVerify, Migrated};
+pub use fleet::{
+    FleetInit, FleetStatus, FleetStream, FleetStreamReport, FleetVerify, Migrated, Shipped,
+};
 pub use policy::{
     Disabled, DisabledState, FailedTest, LintTests, Position, RuleTests, RuleWhen, RulesLint,
     RulesListEntry, RulesShow, Source,
@@ -139,6 +141,7 @@ pub fn all() -> Vec<(&'static str, MakeSchema)> {
         (FleetStatus::SCHEMA, schema_of::<FleetStatus>),
         (FleetVerify::SCHEMA, schema_of::<FleetVerify>),
         (Migrated::SCHEMA, schema_of::<Migrated>),
+        (Shipped::SCHEMA, schema_of::<Shipped>),
     ]
 }
 

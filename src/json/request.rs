@@ -337,6 +337,8 @@ pub struct Pending {
     /// Who may approve it: every approver must be in each list (one list per rule that names
     /// approvers); empty when anyone but the requester may.
     pub approvers: Vec<Vec<String>>,
+    /// In a fleet, the host stream the request waits in; null on a single host.
+    pub stream: Option<String>,
 }
 
 impl Shape for Pending {
@@ -357,6 +359,7 @@ impl Pending {
                 .get("approvers")
                 .and_then(|a| serde_json::from_value(a.clone()).ok())
                 .unwrap_or_default(),
+            stream: None,
         }
     }
 }

@@ -138,6 +138,14 @@ impl Request {
                         Err(e) => failures.push(format!("terminal: {e}")),
                     },
                 },
+                "local" if self.in_fleet => {
+                    match crate::fleet::config::target_of(&self.policy)
+                        .and_then(crate::approve::fleet::FleetChannel::open)
+                    {
+                        Ok(f) => open.push(Box::new(f)),
+                        Err(e) => failures.push(format!("local: the fleet: {e}")),
+                    }
+                }
                 "local" => match self.store.reader() {
                     Ok(reader) => open.push(Box::new(Local::open(reader))),
                     Err(e) => failures.push(format!("local: cannot read the ledger: {e}")),

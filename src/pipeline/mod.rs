@@ -140,6 +140,8 @@ pub struct Request {
     pub read: script_files::Read,
     via: Option<Value>,
     store: Box<dyn Store>,
+    /// In a fleet: every record is shipped by a background shipper (see `fleet::ship`).
+    pub in_fleet: bool,
 }
 
 impl Request {
@@ -219,6 +221,7 @@ impl Request {
         // An agent's tool call is shown as the script it wrote; gate's own runs as the argv.
         let show_script = via.is_some();
         let store = store::open(policy.sync)?;
+        let in_fleet = crate::fleet::config::in_fleet(&policy);
         let masked = redactor.argv(&strings);
         let masked_script = script.as_deref().map(|s| redactor.text(s));
         // Shown to people (prompt, denial, Slack, webhook): each argument shell-quoted and its
@@ -242,6 +245,7 @@ impl Request {
             read,
             via,
             store,
+            in_fleet,
         }))
     }
 
@@ -284,6 +288,10 @@ impl Request {
     /// denied requests may take the ledger's quick path; one that asks is recorded where the
     /// channels will look for it.
     pub fn open(&mut self) -> Result<()> {
+        if self.in_fleet {
+            // The spool is bounded: a fleet unreachable for long stops runs here (74).
+            crate::fleet::ship::check_spool()?;
+        }
         let hmac = self.store.argv_hmac(&self.argv)?;
         let reason = self.masked_reason();
         let disabled = self.policy.disabled();
@@ -336,6 +344,9 @@ impl Request {
     fn appended(&self, appended: Appended) {
         if appended.checkpoint && has_destination(&self.policy) {
             post_in_background(self.options.policy.as_deref());
+        }
+        if self.in_fleet {
+            crate::fleet::ship::ensure_shipper();
         }
     }
 
@@ -405,6 +416,16 @@ pub fn post_written(appended: Appended, policy_override: Option<PathBuf>) {
         && has_destination(&policy)
     {
         post_in_background(policy_override.as_deref());
+    }
+}
+
+/// For a process that recorded events without loading the policy (the post-tool hook): in a
+/// fleet (`GATE_FLEET`, or a ledger a shipper has shipped before), make sure a shipper runs.
+pub fn ship_written() {
+    let env =
+        !crate::protected::active() && crate::env_vars::text(crate::env_vars::GATE_FLEET).is_some();
+    if env || crate::fleet::ship::mark_path().is_ok_and(|p| p.exists()) {
+        crate::fleet::ship::ensure_shipper();
     }
 }
 
