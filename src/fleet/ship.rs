@@ -409,7 +409,8 @@ fn local_state(path: &Path) -> (u64, Option<SystemTime>, Option<SystemTime>) {
 }
 
 /// `gate fleet ship`: ship now and say what moved. `--background`: the detached shipper, which
-/// holds the lock, ships, lingers for new events and exits after [`LINGER`] without any.
+/// holds the lock, ships, lingers for new events and exits after [`LINGER`] without any (also
+/// while the fleet cannot be reached: it never lives on without new events).
 pub fn ship(background: bool, json: bool) -> Result<Exit> {
     if !store::exists()? {
         if !background {
@@ -501,11 +502,12 @@ pub fn ship(background: bool, json: bool) -> Result<Exit> {
                     fleet = None;
                     retry_at = Instant::now() + backoff;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
-                    last_change = Instant::now();
                 }
             }
         }
-        if !pending && last_change.elapsed() >= LINGER {
+        // Idle (or failing) with nothing new for a while: exit. What is left waits in the
+        // spool for the shipper the next run starts, or `gate fleet ship`.
+        if last_change.elapsed() >= LINGER {
             break;
         }
         std::thread::sleep(LOOK);
