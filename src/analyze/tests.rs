@@ -1175,3 +1175,20 @@ fn function_call_explosions_are_bounded() {
     assert!(a.commands.iter().any(|c| c.words[0].text == "rm"));
     assert!(a.commands.len() < 10_000, "{} commands", a.commands.len());
 }
+
+/// An xargs option that takes a value as the last word (found by `never_panics_on_shell_soup`:
+/// `xargs -- env -S $'\x` once read past the end of the line).
+#[test]
+fn xargs_with_a_value_option_last_does_not_panic() {
+    for s in [
+        "xargs -s",
+        "xargs --arg-file",
+        "echo a | xargs -n",
+        "xargs -- env -S $'\\x",
+        "xargs -I",
+    ] {
+        let _ = script(s);
+    }
+    let _ = argv(&["xargs", "-s"]);
+    let _ = argv(&["xargs", "--max-args"]);
+}

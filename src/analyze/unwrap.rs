@@ -481,6 +481,8 @@ impl<'w> Cx<'w> {
             }
             break;
         }
+        // An option that takes a value can be the last word (`xargs -s`, `xargs --arg-file`).
+        let i = i.min(words.len());
         let mut inner: Vec<Word> = if i < words.len() {
             words[i..].to_vec()
         } else {
