@@ -110,6 +110,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per request, one per line')
             [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Show the whole command, however long (else it is cut to the terminal''s width)')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Times in UTC (never relative) instead of local time')
+            [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'Read the fleet''s shared ledger instead: every host''s requests, each from its host stream (the fleet: [fleet] url in the system policy, or GATE_FLEET)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -118,6 +119,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The request and its raw events as one JSON object')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Times in UTC instead of local time')
+            [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'Look in the fleet''s shared ledger instead, on every host')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -169,6 +171,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only requests made by this OS user')
             [CompletionResult]::new('--grep', '--grep', [CompletionResultType]::ParameterName, 'Only requests whose command, script or reason contains TEXT (case-insensitive)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'Read the fleet''s shared ledger instead: every host''s requests, each from its host stream (the fleet: [fleet] url in the system policy, or GATE_FLEET)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -445,6 +448,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The host streams this role may see: head seq, head hash, newest event')
+            [CompletionResult]::new('seal', 'seal', [CompletionResultType]::ParameterValue, 'Seal every stream''s head now (a seal chained to the one before), or show the newest seal when nothing moved since; `gate verify --fleet` checks the seals')
             [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'Ship this host''s ledger (the spool) into its stream now, and say what moved')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -463,6 +467,13 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'gate;fleet;seal' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object: {fleet, n, hash, prev, at, made, heads: {STREAM: {seq, hash}}}')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'gate;fleet;ship' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
             [CompletionResult]::new('--background', '--background', [CompletionResultType]::ParameterName, 'The detached shipper gate starts: ship, linger for new events, exit when idle')
@@ -474,6 +485,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         'gate;fleet;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The host streams this role may see: head seq, head hash, newest event')
+            [CompletionResult]::new('seal', 'seal', [CompletionResultType]::ParameterValue, 'Seal every stream''s head now (a seal chained to the one before), or show the newest seal when nothing moved since; `gate verify --fleet` checks the seals')
             [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'Ship this host''s ledger (the spool) into its stream now, and say what moved')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -482,6 +494,9 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             break
         }
         'gate;fleet;help;status' {
+            break
+        }
+        'gate;fleet;help;seal' {
             break
         }
         'gate;fleet;help;ship' {
@@ -687,6 +702,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         'gate;help;fleet' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The host streams this role may see: head seq, head hash, newest event')
+            [CompletionResult]::new('seal', 'seal', [CompletionResultType]::ParameterValue, 'Seal every stream''s head now (a seal chained to the one before), or show the newest seal when nothing moved since; `gate verify --fleet` checks the seals')
             [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'Ship this host''s ledger (the spool) into its stream now, and say what moved')
             break
         }
@@ -694,6 +710,9 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             break
         }
         'gate;help;fleet;status' {
+            break
+        }
+        'gate;help;fleet;seal' {
             break
         }
         'gate;help;fleet;ship' {

@@ -112,6 +112,9 @@ _gate() {
             gate__subcmd__fleet,init)
                 cmd="gate__subcmd__fleet__subcmd__init"
                 ;;
+            gate__subcmd__fleet,seal)
+                cmd="gate__subcmd__fleet__subcmd__seal"
+                ;;
             gate__subcmd__fleet,ship)
                 cmd="gate__subcmd__fleet__subcmd__ship"
                 ;;
@@ -123,6 +126,9 @@ _gate() {
                 ;;
             gate__subcmd__fleet__subcmd__help,init)
                 cmd="gate__subcmd__fleet__subcmd__help__subcmd__init"
+                ;;
+            gate__subcmd__fleet__subcmd__help,seal)
+                cmd="gate__subcmd__fleet__subcmd__help__subcmd__seal"
                 ;;
             gate__subcmd__fleet__subcmd__help,ship)
                 cmd="gate__subcmd__fleet__subcmd__help__subcmd__ship"
@@ -213,6 +219,9 @@ _gate() {
                 ;;
             gate__subcmd__help__subcmd__fleet,init)
                 cmd="gate__subcmd__help__subcmd__fleet__subcmd__init"
+                ;;
+            gate__subcmd__help__subcmd__fleet,seal)
+                cmd="gate__subcmd__help__subcmd__fleet__subcmd__seal"
                 ;;
             gate__subcmd__help__subcmd__fleet,ship)
                 cmd="gate__subcmd__help__subcmd__fleet__subcmd__ship"
@@ -617,7 +626,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__export)
-            opts="-h --format --since --until --status --decision --rule --agent --user --grep --color --help"
+            opts="-h --format --since --until --status --decision --rule --agent --user --grep --fleet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -671,7 +680,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__fleet)
-            opts="-h --color --help init status ship help"
+            opts="-h --color --help init status seal ship help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -689,7 +698,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__fleet__subcmd__help)
-            opts="init status ship help"
+            opts="init status seal ship help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -717,6 +726,20 @@ _gate() {
             return 0
             ;;
         gate__subcmd__fleet__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__help__subcmd__seal)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -759,6 +782,24 @@ _gate() {
             return 0
             ;;
         gate__subcmd__fleet__subcmd__init)
+            opts="-h --json --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__fleet__subcmd__seal)
             opts="-h --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -939,7 +980,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help__subcmd__fleet)
-            opts="init status ship"
+            opts="init status seal ship"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -953,6 +994,20 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help__subcmd__fleet__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__fleet__subcmd__seal)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1835,7 +1890,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__log)
-            opts="-n -h --limit --json --wide --utc --since --until --status --decision --rule --agent --user --grep --color --help"
+            opts="-n -h --limit --json --wide --utc --since --until --status --decision --rule --agent --user --grep --fleet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2423,7 +2478,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__show)
-            opts="-h --json --utc --color --help"
+            opts="-h --json --utc --fleet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -103,6 +103,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --json 'One JSON object per request, one per line'
             cand --wide 'Show the whole command, however long (else it is cut to the terminal''s width)'
             cand --utc 'Times in UTC (never relative) instead of local time'
+            cand --fleet 'Read the fleet''s shared ledger instead: every host''s requests, each from its host stream (the fleet: [fleet] url in the system policy, or GATE_FLEET)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -110,6 +111,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --json 'The request and its raw events as one JSON object'
             cand --utc 'Times in UTC instead of local time'
+            cand --fleet 'Look in the fleet''s shared ledger instead, on every host'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -155,6 +157,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --user 'Only requests made by this OS user'
             cand --grep 'Only requests whose command, script or reason contains TEXT (case-insensitive)'
             cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand --fleet 'Read the fleet''s shared ledger instead: every host''s requests, each from its host stream (the fleet: [fleet] url in the system policy, or GATE_FLEET)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -384,6 +387,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand init 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
             cand status 'The host streams this role may see: head seq, head hash, newest event'
+            cand seal 'Seal every stream''s head now (a seal chained to the one before), or show the newest seal when nothing moved since; `gate verify --fleet` checks the seals'
             cand ship 'Ship this host''s ledger (the spool) into its stream now, and say what moved'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -399,6 +403,12 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'gate;fleet;seal'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand --json 'One JSON object: {fleet, n, hash, prev, at, made, heads: {STREAM: {seq, hash}}}'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'gate;fleet;ship'= {
             cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand --background 'The detached shipper gate starts: ship, linger for new events, exit when idle'
@@ -409,12 +419,15 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;fleet;help'= {
             cand init 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
             cand status 'The host streams this role may see: head seq, head hash, newest event'
+            cand seal 'Seal every stream''s head now (a seal chained to the one before), or show the newest seal when nothing moved since; `gate verify --fleet` checks the seals'
             cand ship 'Ship this host''s ledger (the spool) into its stream now, and say what moved'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;fleet;help;init'= {
         }
         &'gate;fleet;help;status'= {
+        }
+        &'gate;fleet;help;seal'= {
         }
         &'gate;fleet;help;ship'= {
         }
@@ -574,11 +587,14 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;fleet'= {
             cand init 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
             cand status 'The host streams this role may see: head seq, head hash, newest event'
+            cand seal 'Seal every stream''s head now (a seal chained to the one before), or show the newest seal when nothing moved since; `gate verify --fleet` checks the seals'
             cand ship 'Ship this host''s ledger (the spool) into its stream now, and say what moved'
         }
         &'gate;help;fleet;init'= {
         }
         &'gate;help;fleet;status'= {
+        }
+        &'gate;help;fleet;seal'= {
         }
         &'gate;help;fleet;ship'= {
         }

@@ -105,12 +105,14 @@ never\t''"
 complete -c gate -n "__fish_gate_using_subcommand log" -l json -d 'One JSON object per request, one per line'
 complete -c gate -n "__fish_gate_using_subcommand log" -l wide -d 'Show the whole command, however long (else it is cut to the terminal\'s width)'
 complete -c gate -n "__fish_gate_using_subcommand log" -l utc -d 'Times in UTC (never relative) instead of local time'
+complete -c gate -n "__fish_gate_using_subcommand log" -l fleet -d 'Read the fleet\'s shared ledger instead: every host\'s requests, each from its host stream (the fleet: [fleet] url in the system policy, or GATE_FLEET)'
 complete -c gate -n "__fish_gate_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gate -n "__fish_gate_using_subcommand show" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
 always\t'Into pipes and files too'
 never\t''"
 complete -c gate -n "__fish_gate_using_subcommand show" -l json -d 'The request and its raw events as one JSON object'
 complete -c gate -n "__fish_gate_using_subcommand show" -l utc -d 'Times in UTC instead of local time'
+complete -c gate -n "__fish_gate_using_subcommand show" -l fleet -d 'Look in the fleet\'s shared ledger instead, on every host'
 complete -c gate -n "__fish_gate_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gate -n "__fish_gate_using_subcommand pending" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
 always\t'Into pipes and files too'
@@ -151,6 +153,7 @@ complete -c gate -n "__fish_gate_using_subcommand export" -l grep -d 'Only reque
 complete -c gate -n "__fish_gate_using_subcommand export" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
 always\t'Into pipes and files too'
 never\t''"
+complete -c gate -n "__fish_gate_using_subcommand export" -l fleet -d 'Read the fleet\'s shared ledger instead: every host\'s requests, each from its host stream (the fleet: [fleet] url in the system policy, or GATE_FLEET)'
 complete -c gate -n "__fish_gate_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gate -n "__fish_gate_using_subcommand doctor" -l policy -d 'Policy file to check instead of the user policy (the system policy still applies)' -r -F
 complete -c gate -n "__fish_gate_using_subcommand doctor" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
@@ -303,14 +306,15 @@ complete -c gate -n "__fish_gate_using_subcommand shim-exec" -l color -d 'When t
 always\t'Into pipes and files too'
 never\t''"
 complete -c gate -n "__fish_gate_using_subcommand shim-exec" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status ship help" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
+complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status seal ship help" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
 always\t'Into pipes and files too'
 never\t''"
-complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status ship help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status ship help" -f -a "init" -d 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
-complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status ship help" -f -a "status" -d 'The host streams this role may see: head seq, head hash, newest event'
-complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status ship help" -f -a "ship" -d 'Ship this host\'s ledger (the spool) into its stream now, and say what moved'
-complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status ship help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status seal ship help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status seal ship help" -f -a "init" -d 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
+complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status seal ship help" -f -a "status" -d 'The host streams this role may see: head seq, head hash, newest event'
+complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status seal ship help" -f -a "seal" -d 'Seal every stream\'s head now (a seal chained to the one before), or show the newest seal when nothing moved since; `gate verify --fleet` checks the seals'
+complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status seal ship help" -f -a "ship" -d 'Ship this host\'s ledger (the spool) into its stream now, and say what moved'
+complete -c gate -n "__fish_gate_using_subcommand fleet; and not __fish_seen_subcommand_from init status seal ship help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from init" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
 always\t'Into pipes and files too'
 never\t''"
@@ -321,6 +325,11 @@ always\t'Into pipes and files too'
 never\t''"
 complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from status" -l json -d 'One JSON object: {fleet, role, schema_version, hosts: [{stream, kind, head_seq, head_hash, last_event, last_recorded}]}'
 complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from seal" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
+always\t'Into pipes and files too'
+never\t''"
+complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from seal" -l json -d 'One JSON object: {fleet, n, hash, prev, at, made, heads: {STREAM: {seq, hash}}}'
+complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from seal" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from ship" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
 always\t'Into pipes and files too'
 never\t''"
@@ -329,6 +338,7 @@ complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcomm
 complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from ship" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
 complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "status" -d 'The host streams this role may see: head seq, head hash, newest event'
+complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "seal" -d 'Seal every stream\'s head now (a seal chained to the one before), or show the newest seal when nothing moved since; `gate verify --fleet` checks the seals'
 complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "ship" -d 'Ship this host\'s ledger (the spool) into its stream now, and say what moved'
 complete -c gate -n "__fish_gate_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gate -n "__fish_gate_using_subcommand ledger; and not __fish_seen_subcommand_from migrate help" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
@@ -404,5 +414,6 @@ complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcomma
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from shim" -f -a "remove" -d 'Remove shims'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "init" -d 'Create (or bring up to date) the schema gate, its NOLOGIN owner role and the group roles gate_host, gate_approver, gate_relay, gate_auditor; run once by an administrator'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "status" -d 'The host streams this role may see: head seq, head hash, newest event'
+complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "seal" -d 'Seal every stream\'s head now (a seal chained to the one before), or show the newest seal when nothing moved since; `gate verify --fleet` checks the seals'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "ship" -d 'Ship this host\'s ledger (the spool) into its stream now, and say what moved'
 complete -c gate -n "__fish_gate_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "migrate" -d 'Move this host\'s SQLite ledger into its stream in the fleet, seq and hashes unchanged'

@@ -142,6 +142,9 @@ pub enum Command {
         /// Times in UTC instead of local time
         #[arg(long)]
         utc: bool,
+        /// Look in the fleet's shared ledger instead, on every host
+        #[arg(long)]
+        fleet: bool,
     },
 
     /// Requests waiting for an answer on the `local` channel (in a fleet: on every host)
@@ -348,6 +351,10 @@ pub struct FilterArgs {
     /// Only requests whose command, script or reason contains TEXT (case-insensitive)
     #[arg(long, value_name = "TEXT")]
     pub grep: Option<String>,
+    /// Read the fleet's shared ledger instead: every host's requests, each from its host
+    /// stream (the fleet: [fleet] url in the system policy, or GATE_FLEET)
+    #[arg(long)]
+    pub fleet: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
@@ -515,6 +522,17 @@ pub enum FleetCommand {
     Status {
         /// One JSON object: {fleet, role, schema_version, hosts: [{stream, kind, head_seq,
         /// head_hash, last_event, last_recorded}]}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Seal every stream's head now (a seal chained to the one before), or show the newest
+    /// seal when nothing moved since; `gate verify --fleet` checks the seals
+    ///
+    /// Shippers seal after shipping, at most once a minute for the whole fleet; run this from
+    /// an auditor's cron to seal on a schedule. Each host keeps the seals it was given beside
+    /// its ledger (ledger.db.fleet-seals), a copy outside the database.
+    Seal {
+        /// One JSON object: {fleet, n, hash, prev, at, made, heads: {STREAM: {seq, hash}}}
         #[arg(long)]
         json: bool,
     },

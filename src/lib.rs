@@ -127,6 +127,7 @@ fn json_stream(cli: &Cli) -> Option<json::Stream> {
         Some(Command::Fleet { command }) => match command {
             cli::FleetCommand::Init { json }
             | cli::FleetCommand::Status { json }
+            | cli::FleetCommand::Seal { json }
             | cli::FleetCommand::Ship { json, .. } => stdout(*json),
         },
         Some(Command::Ledger {
@@ -381,7 +382,12 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
             command,
         }) => commands::check::check(json, shell, policy, agent, command),
         Some(Command::Log(args)) => commands::log::log(&args),
-        Some(Command::Show { id, json, utc }) => commands::show::show(&id, json, utc),
+        Some(Command::Show {
+            id,
+            json,
+            utc,
+            fleet,
+        }) => commands::show::show(&id, json, utc, fleet),
         Some(Command::Verify { json, fleet: false }) => commands::log::verify(json),
         Some(Command::Verify { json, fleet: true }) => fleet::verify::verify(json),
         Some(Command::VerifyCommand { id, argv }) => commands::log::verify_command(&id, &argv),
@@ -412,6 +418,7 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
         Some(Command::Fleet { command }) => match command {
             cli::FleetCommand::Init { json } => fleet::init(json),
             cli::FleetCommand::Status { json } => fleet::status::status(json),
+            cli::FleetCommand::Seal { json } => fleet::seal::run(json),
             cli::FleetCommand::Ship { background, json } => fleet::ship::ship(background, json),
         },
         Some(Command::Ledger {

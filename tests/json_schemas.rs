@@ -38,6 +38,7 @@ const TESTED: &[&str] = &[
     "fleet.verify",
     "ledger.migrate",
     "fleet.ship",
+    "fleet.seal",
 ];
 
 fn committed(name: &str) -> Value {
@@ -751,6 +752,38 @@ fn fleet_init_status_verify_and_migrate() {
         .run()
         .json();
     valid("fleet.ship", &shipped);
+    let sealed = env
+        .gate()
+        .args(["fleet", "seal", "--json"])
+        .status(0)
+        .run()
+        .json();
+    valid("fleet.seal", &sealed);
+    let verify = admin
+        .gate()
+        .args(["verify", "--fleet", "--json"])
+        .status(0)
+        .run()
+        .json();
+    valid("fleet.verify", &verify);
+    assert_eq!(verify["seals"]["checked"], sealed["n"], "{verify}");
+    // The fleet's requests, in a host's shapes (with the stream that holds each).
+    let logged = admin
+        .gate()
+        .args(["log", "--fleet", "--json"])
+        .status(0)
+        .run()
+        .json();
+    valid("request", &logged);
+    assert_eq!(logged["stream"], host.as_str());
+    let id = logged["id"].as_str().unwrap().to_string();
+    let shown = admin
+        .gate()
+        .args(["show", "--fleet", "--json", &id])
+        .status(0)
+        .run()
+        .json();
+    valid("show", &shown);
     // An error object when the database cannot be reached.
     let down = Env::new().var(
         "GATE_FLEET",

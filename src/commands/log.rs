@@ -119,6 +119,28 @@ fn filter(args: &FilterArgs) -> Result<Filter> {
     })
 }
 
+/// The requests `filter` accepts, newest (or oldest) first, at most `limit`: from this host's
+/// ledger, or with `fleet` from every host stream of the fleet's shared ledger (each with the
+/// stream that holds it). Returns the time to measure ages by.
+fn requests(
+    fleet: bool,
+    filter: &Filter,
+    newest_first: bool,
+    limit: usize,
+    each: &mut dyn FnMut(Option<&str>, RequestRecord),
+) -> Result<std::time::SystemTime> {
+    if fleet {
+        let mut fleet = crate::fleet::Fleet::open()?;
+        crate::fleet::read::query(&mut fleet, filter, newest_first, limit, &mut |s, r| {
+            each(Some(s), r)
+        })?;
+        return Ok(std::time::SystemTime::now());
+    }
+    let ledger = open()?;
+    ledger.query(filter, newest_first, limit, &mut |r| each(None, r))?;
+    Ok(ledger.now())
+}
+
 /// No ledger yet: nothing has run through gate. Readers say so (on stderr, so that `--json`
 /// and exports stay empty) and succeed: there is nothing to show, which is not an error.
 fn nothing_yet() -> Result<bool> {
@@ -134,15 +156,18 @@ fn nothing_yet() -> Result<bool> {
 
 pub fn log(args: &LogArgs) -> Result<Exit> {
     let filter = filter(&args.filter)?;
-    if nothing_yet()? {
+    if !args.filter.fleet && nothing_yet()? {
         return Ok(Exit::Success);
     }
-    let ledger = open()?;
     let mut records = Vec::new();
-    ledger.query(&filter, true, args.limit, &mut |r| records.push(r))?;
+    let mut streams = Vec::new();
+    let now = requests(args.filter.fleet, &filter, true, args.limit, &mut |s, r| {
+        streams.push(s.map(str::to_string));
+        records.push(r);
+    })?;
     if args.json {
-        for r in &records {
-            crate::json::print(&crate::json::Request::from(r));
+        for (r, s) in records.iter().zip(&streams) {
+            crate::json::print(&crate::json::Request::from(r).in_stream(s.as_deref()));
         }
         return Ok(Exit::Success);
     }
@@ -150,7 +175,7 @@ pub fn log(args: &LogArgs) -> Result<Exit> {
         println!("the ledger is empty");
         return Ok(Exit::Success);
     }
-    let table = Table::of(&records, ledger.now(), args.utc);
+    let table = Table::of(&records, now, args.utc);
     let width = (!args.wide).then(terminal_width);
     table.print(width, Paint::stdout());
     Ok(Exit::Success)
@@ -459,25 +484,26 @@ fn csv_row(r: &RequestRecord) -> String {
 pub fn export(format: ExportFormat, args: &FilterArgs) -> Result<Exit> {
     use std::io::Write;
     let filter = filter(args)?;
-    if nothing_yet()? {
+    if !args.fleet && nothing_yet()? {
         if let ExportFormat::Csv = format {
             println!("{}", CSV_COLUMNS.join(","));
         }
         return Ok(Exit::Success);
     }
-    let ledger = open()?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = None;
     if let ExportFormat::Csv = format {
         let _ = writeln!(out, "{}", CSV_COLUMNS.join(","));
     }
-    ledger.query(&filter, false, usize::MAX, &mut |r| {
+    requests(args.fleet, &filter, false, usize::MAX, &mut |stream, r| {
         if failed.is_some() {
             return;
         }
         let line = match format {
-            ExportFormat::Jsonl => crate::json::line(&crate::json::Request::from(&r)),
+            ExportFormat::Jsonl => {
+                crate::json::line(&crate::json::Request::from(&r).in_stream(stream))
+            }
             ExportFormat::Csv => csv_row(&r),
         };
         if let Err(e) = writeln!(out, "{line}") {

@@ -13,20 +13,32 @@ use crate::ledger::{Event, Kind, RequestRecord};
 use crate::ui::Paint;
 use crate::when;
 
-pub fn show(id: &str, as_json: bool, utc: bool) -> Result<Exit> {
-    let ledger = open()?;
-    let id = ledger.resolve_id(id)?;
-    let events = ledger.events_of(&id)?;
+pub fn show(id: &str, as_json: bool, utc: bool, fleet: bool) -> Result<Exit> {
+    let (stream, id, events, now) = if fleet {
+        let mut fleet = crate::fleet::Fleet::open()?;
+        let (stream, id, events) = crate::fleet::read::resolve(&mut fleet, id)?;
+        (Some(stream), id, events, SystemTime::now())
+    } else {
+        let ledger = open()?;
+        let id = ledger.resolve_id(id)?;
+        let events = ledger.events_of(&id)?;
+        (None, id, events, ledger.now())
+    };
     let record = RequestRecord::from_events(&id, &events);
     if as_json {
-        crate::json::print(&crate::json::Show::of(&record, &events));
+        let mut shown = crate::json::Show::of(&record, &events);
+        shown.request.stream = stream;
+        crate::json::print(&shown);
         return Ok(Exit::Success);
     }
     let paint = Paint::stdout();
     let mut out = String::new();
     header(&mut out, &record, &events, paint);
+    if let Some(stream) = &stream {
+        field(&mut out, paint, "stream", &one_line(stream));
+    }
     out.push('\n');
-    timeline(&mut out, &events, ledger.now(), utc, paint);
+    timeline(&mut out, &events, now, utc, paint);
     print!("{out}");
     Ok(Exit::Success)
 }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod connect;
 pub mod migrate;
 pub mod read;
+pub mod seal;
 pub mod ship;
 pub mod status;
 pub mod verify;

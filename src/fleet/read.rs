@@ -1,10 +1,13 @@
 //! Reading the shared ledger: events as gate's own [`Event`]s, so that `pending`, `show`, `log`
 //! and `export` print a fleet's requests exactly as a host's.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::Fleet;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::ledger::query::Filter;
 use crate::ledger::{Event, RequestRecord};
 
 const COLUMNS: &str = "e.stream::text, e.seq, e.request, e.time, e.kind, e.data, e.hash";
@@ -67,4 +70,108 @@ pub fn record(fleet: &mut Fleet, stream: &str, request: &str) -> Result<RequestR
         request,
         &events_of(fleet, stream, request)?,
     ))
+}
+
+/// The requests of every host stream that `filter` accepts, newest first (or oldest), at most
+/// `limit`, each with the stream that holds it. Requests are ordered by their own time (the
+/// host's clock), then by arrival; pages of [`PAGE`] requests are read with their events in two
+/// queries, and `--since`/`--until` are applied by PostgreSQL.
+pub fn query(
+    fleet: &mut Fleet,
+    filter: &Filter,
+    newest_first: bool,
+    limit: usize,
+    each: &mut dyn FnMut(&str, RequestRecord),
+) -> Result<()> {
+    const PAGE: i64 = 512;
+    let (order, past) = if newest_first {
+        ("DESC", "<")
+    } else {
+        ("ASC", ">")
+    };
+    let page_sql = format!(
+        "SELECT e.stream::text, e.request, e.time, e.gid FROM gate.events e
+         WHERE e.kind = 'request'
+           AND e.stream IN (SELECT s.stream FROM gate.streams s WHERE s.kind = 'host')
+           AND ($1::text IS NULL OR e.time >= $1)
+           AND ($2::text IS NULL OR e.time < $2)
+           AND ($3::text IS NULL OR (e.time, e.gid) {past} ($3, $4))
+         ORDER BY e.time {order}, e.gid {order} LIMIT {PAGE}"
+    );
+    let events_sql = format!(
+        "SELECT {COLUMNS} FROM gate.events e
+         WHERE e.request = ANY($1) AND e.stream::text = ANY($2) ORDER BY e.stream, e.seq"
+    );
+    let mut after: Option<(String, i64)> = None;
+    let mut found = 0;
+    loop {
+        let (after_time, after_gid) = match &after {
+            Some((t, g)) => (Some(t.as_str()), *g),
+            None => (None, 0),
+        };
+        let page: Vec<(String, String, String, i64)> = fleet
+            .client
+            .query(
+                &page_sql,
+                &[&filter.since, &filter.until, &after_time, &after_gid],
+            )
+            .map_err(|e| fleet.err(&e))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = Some((last.2.clone(), last.3));
+        let ids: Vec<&str> = page.iter().map(|p| p.1.as_str()).collect();
+        let streams: Vec<&str> = page.iter().map(|p| p.0.as_str()).collect();
+        let mut events: HashMap<(String, String), Vec<Event>> = HashMap::new();
+        for row in fleet
+            .client
+            .query(&events_sql, &[&ids, &streams])
+            .map_err(|e| fleet.err(&e))?
+        {
+            let (stream, ev) = event(&row);
+            events
+                .entry((stream, ev.request.clone()))
+                .or_default()
+                .push(ev);
+        }
+        for (stream, request, _, _) in &page {
+            let evs = events
+                .remove(&(stream.clone(), request.clone()))
+                .unwrap_or_default();
+            let record = RequestRecord::from_events(request, &evs);
+            if filter.accepts(&record) {
+                each(stream, record);
+                found += 1;
+                if found >= limit {
+                    return Ok(());
+                }
+            }
+        }
+        if (page.len() as i64) < PAGE {
+            return Ok(());
+        }
+    }
+}
+
+/// The one request of the fleet whose id starts with `prefix`: its stream, id and events.
+pub fn resolve(fleet: &mut Fleet, prefix: &str) -> Result<(String, String, Vec<Event>)> {
+    let found = find(fleet, prefix)?;
+    match found.as_slice() {
+        [] => Err(Error::Usage(format!(
+            "no request `{}` in the fleet {}: see `gate log --fleet`",
+            crate::ui::printable(prefix),
+            fleet.target.display()
+        ))),
+        [(stream, id)] => {
+            let events = events_of(fleet, stream, id)?;
+            Ok((stream.clone(), id.clone(), events))
+        }
+        _ => Err(Error::Usage(format!(
+            "`{}` matches several requests in the fleet: give more of the id",
+            crate::ui::printable(prefix)
+        ))),
+    }
 }

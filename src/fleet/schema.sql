@@ -61,8 +61,10 @@ CREATE TABLE IF NOT EXISTS gate.events (
 );
 CREATE INDEX IF NOT EXISTS events_by_request ON gate.events (request, gid);
 CREATE INDEX IF NOT EXISTS events_requests ON gate.events (gid) WHERE kind = 'request';
+-- `gate log|export --fleet`: requests by their own time, then arrival.
+CREATE INDEX IF NOT EXISTS events_requests_by_time ON gate.events (time, gid) WHERE kind = 'request';
 
--- Approval leases (see gate.open_wait), seals over all heads (not used yet), people's identities.
+-- Approval leases (see gate.open_wait), seals over all heads (see gate.seal), people's identities.
 CREATE TABLE IF NOT EXISTS gate.waits (
     request    text PRIMARY KEY,
     stream     name NOT NULL REFERENCES gate.streams,
@@ -356,6 +358,57 @@ CREATE POLICY host_reads_own ON gate.streams FOR SELECT TO gate_host USING (stre
 DROP POLICY IF EXISTS readers ON gate.streams;
 CREATE POLICY readers ON gate.streams FOR SELECT TO gate_approver, gate_relay, gate_auditor USING (true);
 
+-- Seals over all heads: one row every so often (a shipper calls gate.seal after shipping; an
+-- auditor's cron may too), each naming every stream's head and chained to the seal before, so
+-- that history rewritten below a seal is found even when the stream's own chain and head were
+-- rebuilt to match. Its hash is SHA-256 of the text
+--   gate-seal/1\nn: N\nprev: HEX\n  then a line `STREAM SEQ HASHHEX\n` per stream, by stream
+-- (C order); src/fleet/seal.rs computes the same to check it. No new seal while the heads are
+-- those of the newest one, nor within `min_gap_ms` of it: the fleet seals at that pace however
+-- many hosts ship.
+CREATE OR REPLACE FUNCTION gate.seal(min_gap_ms bigint)
+RETURNS TABLE (n bigint, heads jsonb, prev bytea, hash bytea, at text, made boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    me name := session_user;
+    last gate.seals;
+    cur jsonb;
+    body text;
+    next_n bigint;
+    prev_hash bytea;
+    new_hash bytea;
+BEGIN
+    IF NOT (pg_has_role(me, 'gate_host', 'MEMBER') OR pg_has_role(me, 'gate_relay', 'MEMBER')
+            OR pg_has_role(me, 'gate_auditor', 'MEMBER')) THEN
+        RAISE EXCEPTION 'role % may not seal the gate ledger: it is no gate host, relay or auditor', me
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('gate.seal'));
+    SELECT * INTO last FROM gate.seals s ORDER BY s.n DESC LIMIT 1;
+    SELECT coalesce(jsonb_object_agg(s.stream::text, jsonb_build_object('seq', s.head_seq, 'hash', encode(s.head_hash, 'hex'))), '{}'::jsonb)
+        INTO cur FROM gate.streams s WHERE s.head_seq > 0;
+    IF last.n IS NOT NULL AND (last.heads = cur
+            OR last.at > clock_timestamp() - make_interval(secs => min_gap_ms / 1000.0)) THEN
+        RETURN QUERY SELECT last.n, last.heads, last.prev, last.hash,
+            to_char(last.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), false;
+        RETURN;
+    END IF;
+    IF cur = '{}'::jsonb THEN
+        RETURN; -- nothing recorded yet: nothing to seal
+    END IF;
+    next_n := coalesce(last.n, 0) + 1;
+    prev_hash := coalesce(last.hash, decode(repeat('00', 32), 'hex'));
+    SELECT 'gate-seal/1' || E'\n' || 'n: ' || next_n || E'\n' || 'prev: ' || encode(prev_hash, 'hex') || E'\n'
+           || string_agg(k || ' ' || (v->>'seq') || ' ' || (v->>'hash') || E'\n', '' ORDER BY k COLLATE "C")
+        INTO body FROM jsonb_each(cur) AS j(k, v);
+    new_hash := sha256(convert_to(body, 'UTF8'));
+    INSERT INTO gate.seals (n, heads, prev, hash) VALUES (next_n, cur, prev_hash, new_hash);
+    RETURN QUERY SELECT s.n, s.heads, s.prev, s.hash,
+        to_char(s.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), true
+        FROM gate.seals s WHERE s.n = next_n;
+END
+$$;
+
 REVOKE ALL ON ALL TABLES IN SCHEMA gate FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA gate FROM PUBLIC;
 GRANT USAGE ON SCHEMA gate TO gate_host, gate_approver, gate_relay, gate_auditor;
@@ -370,6 +423,7 @@ GRANT EXECUTE ON FUNCTION gate.append(text[], text[], text[], text[], bigint[], 
 GRANT EXECUTE ON FUNCTION gate.open_wait(text, text[], int, bigint), gate.heartbeat(text),
     gate.close_wait(text) TO gate_host;
 GRANT EXECUTE ON FUNCTION gate.vote(text, text) TO gate_approver;
+GRANT EXECUTE ON FUNCTION gate.seal(bigint) TO gate_host, gate_relay, gate_auditor;
 GRANT EXECUTE ON FUNCTION gate.votes(text), gate.now_text(), gate.live(gate.waits)
     TO gate_host, gate_approver, gate_relay, gate_auditor;
 

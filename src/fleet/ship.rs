@@ -474,6 +474,7 @@ pub fn ship(background: bool, json: bool) -> Result<Exit> {
     let mut backoff = Duration::from_millis(250);
     let mut retry_at = Instant::now();
     let mut pending = true;
+    let mut last_seal: Option<Instant> = None;
     loop {
         let state = local_state(&path);
         if seen.as_ref() != Some(&state) {
@@ -494,6 +495,15 @@ pub fn ship(background: bool, json: bool) -> Result<Exit> {
                 Ok(_) => {
                     pending = false;
                     backoff = Duration::from_millis(250);
+                    // Then a seal over all heads, at the fleet's pace (a failed seal is
+                    // asked for again after the next ship).
+                    if let Some(every) = super::seal::every()
+                        && last_seal.is_none_or(|t: Instant| t.elapsed() >= every)
+                        && let Some(f) = fleet.as_mut()
+                        && super::seal::seal(f, every).is_ok()
+                    {
+                        last_seal = Some(Instant::now());
+                    }
                     // What shipping itself changed (the intake chained) is not new.
                     seen = Some(local_state(&path));
                 }

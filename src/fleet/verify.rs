@@ -102,12 +102,20 @@ pub fn verify(json: bool) -> Result<Exit> {
     for (name, seq, hash) in &heads {
         reports.push(stream(&mut fleet, name, *seq, hash)?);
     }
-    let ok = reports.iter().all(|r| r.ok);
+    let seals = super::seal::check(&mut fleet)?;
+    let ok = reports.iter().all(|r| r.ok) && seals.first_broken.is_none();
     if json {
         crate::json::print(&crate::json::FleetVerify {
             ok,
             fleet: fleet.target.display(),
             streams: reports,
+            seals: crate::json::FleetSealsReport {
+                checked: seals.checked,
+                newest: seals.newest,
+                first_broken: seals
+                    .first_broken
+                    .map(|(n, problem)| crate::json::FleetSealBroken { n, problem }),
+            },
         });
     } else {
         use crate::ui::Paint;
@@ -135,6 +143,18 @@ pub fn verify(json: bool) -> Result<Exit> {
                     &r.head[..16.min(r.head.len())]
                 ),
             }
+        }
+        match (&seals.first_broken, seals.newest) {
+            (Some((n, problem)), _) => println!(
+                "{} seal #{n}: {problem}",
+                Paint::stdout().paint("BROKEN:", |s| s.red().bold())
+            ),
+            (None, Some(newest)) => println!(
+                "{} {} seals over all heads hold (newest #{newest})",
+                Paint::stdout().paint("ok:", |s| s.green().bold()),
+                seals.checked
+            ),
+            (None, None) => {}
         }
         if reports.is_empty() {
             println!(

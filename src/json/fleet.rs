@@ -71,10 +71,57 @@ pub struct FleetStreamReport {
 /// `gate verify --fleet --json`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FleetVerify {
-    /// Every stream is intact.
+    /// Every stream is intact, and so are the seals.
     pub ok: bool,
     pub fleet: String,
     pub streams: Vec<FleetStreamReport>,
+    pub seals: FleetSealsReport,
+}
+
+/// What `gate verify --fleet` found of the seals over all heads.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FleetSealsReport {
+    /// Seals checked (up to the first broken one).
+    pub checked: u64,
+    /// The newest seal's number; null before the first seal.
+    pub newest: Option<i64>,
+    /// The first seal that does not check out; null when all do.
+    pub first_broken: Option<FleetSealBroken>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FleetSealBroken {
+    pub n: i64,
+    /// What is wrong, in words.
+    pub problem: String,
+}
+
+/// `gate fleet seal --json`: the seal made now, or the newest one when nothing moved.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FleetSeal {
+    pub fleet: String,
+    /// Its number (1, 2, …).
+    pub n: i64,
+    /// SHA-256 of its text (README, "Seals"), hex.
+    pub hash: String,
+    /// The hash of the seal before (zeros for the first), hex.
+    pub prev: String,
+    /// When PostgreSQL made it (RFC 3339, UTC).
+    pub at: String,
+    /// Made by this call; false when the newest seal still names every head.
+    pub made: bool,
+    /// Every stream's head: stream → {seq, hash}.
+    pub heads: std::collections::BTreeMap<String, FleetSealHead>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FleetSealHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl Shape for FleetSeal {
+    const SCHEMA: &'static str = "gate.fleet.seal/1";
 }
 
 impl Shape for FleetVerify {

@@ -28,7 +28,8 @@ use serde_json::Value;
 pub use check::{Check, Run};
 pub use error::{ErrorReport, Problem};
 pub use fleet::{
-    FleetInit, FleetStatus, FleetStream, FleetStreamReport, FleetVerify, Migrated, Shipped,
+    FleetInit, FleetSeal, FleetSealBroken, FleetSealHead, FleetSealsReport, FleetStatus,
+    FleetStream, FleetStreamReport, FleetVerify, Migrated, Shipped,
 };
 pub use policy::{
     Disabled, DisabledState, FailedTest, LintTests, Position, RuleTests, RuleWhen, RulesLint,
@@ -140,6 +141,7 @@ pub fn all() -> Vec<(&'static str, MakeSchema)> {
         (FleetInit::SCHEMA, schema_of::<FleetInit>),
         (FleetStatus::SCHEMA, schema_of::<FleetStatus>),
         (FleetVerify::SCHEMA, schema_of::<FleetVerify>),
+        (FleetSeal::SCHEMA, schema_of::<FleetSeal>),
         (Migrated::SCHEMA, schema_of::<Migrated>),
         (Shipped::SCHEMA, schema_of::<Shipped>),
     ]

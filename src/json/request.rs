@@ -50,6 +50,9 @@ pub struct Request {
     pub argv_hmac: Option<String>,
     /// The SHA-256 of the policy it was decided with; null in ledgers older than that record.
     pub policy_digest: Option<String>,
+    /// The fleet's host stream (the host's PostgreSQL role) that holds it: only with `--fleet`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
 }
 
 impl Shape for Request {
@@ -268,7 +271,16 @@ impl From<&RequestRecord> for Request {
             risk: r.risk.clone(),
             argv_hmac: r.argv_hmac.clone(),
             policy_digest: r.policy_digest.clone(),
+            stream: None,
         }
+    }
+}
+
+impl Request {
+    /// The request as read from the fleet's host stream `stream`.
+    pub fn in_stream(mut self, stream: Option<&str>) -> Self {
+        self.stream = stream.map(str::to_string);
+        self
     }
 }
 
