@@ -333,3 +333,40 @@ fn the_shipper_seals_after_shipping() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn fleet_status_shows_the_newest_seal_and_this_hosts_spool() {
+    let Some(db) = fleet("fleet_status_shows_the_newest_seal_and_this_hosts_spool") else {
+        return;
+    };
+    let (a, role_a) = host(&db, "build1");
+    a.gate().args(["--", "true"]).status(0).run();
+    ship(&a);
+    let sealed = seal(&a);
+    let mine = a
+        .gate()
+        .args(["fleet", "status", "--json"])
+        .status(0)
+        .run()
+        .json_lines()[0]
+        .clone();
+    assert_eq!(mine["spool"]["stream"], role_a.as_str(), "{mine}");
+    assert_eq!(mine["spool"]["backlog"], 0, "{mine}");
+    assert_eq!(mine["spool"]["shipped"], mine["spool"]["head"], "{mine}");
+    // A host may not read the seals: none is shown to it.
+    assert!(mine["newest_seal"].is_null(), "{mine}");
+    let audit = auditor(&db, "audit");
+    let theirs = audit
+        .gate()
+        .args(["fleet", "status", "--json"])
+        .status(0)
+        .run()
+        .json_lines()[0]
+        .clone();
+    assert_eq!(theirs["newest_seal"]["n"], sealed["n"], "{theirs}");
+    assert_eq!(theirs["newest_seal"]["hash"], sealed["hash"], "{theirs}");
+    // The auditor's machine ships nothing: no spool.
+    assert!(theirs["spool"].is_null(), "{theirs}");
+    let text = audit.gate().args(["fleet", "status"]).status(0).run();
+    assert!(text.stdout.contains("newest seal #"), "{}", text.stdout);
+}

@@ -53,6 +53,8 @@ pub fn status(json: bool) -> Result<Exit> {
         role,
         schema_version: version,
         hosts: streams(&mut fleet)?,
+        spool: spool()?,
+        newest_seal: newest_seal(&mut fleet),
     };
     if json {
         crate::json::print(&status);
@@ -68,12 +70,71 @@ pub fn status(json: bool) -> Result<Exit> {
     );
     for h in &status.hosts {
         println!(
-            "  {:<24} {:>8} events  head {}  last {}",
+            "  {:<24} {:<6} {:>8} events  head {}  last {}",
             h.stream,
+            h.kind,
             h.head_seq,
             &h.head_hash[..16.min(h.head_hash.len())],
             h.last_recorded.as_deref().unwrap_or("never")
         );
     }
+    if let Some(s) = &status.newest_seal {
+        println!(
+            "newest seal #{} over {} streams at {}: {}",
+            s.n, s.streams, s.at, s.hash
+        );
+    }
+    if let Some(s) = &status.spool {
+        println!(
+            "this host's spool {}: {} events, {} shipped, backlog {} of at most {}; last shipped {}{}",
+            s.ledger,
+            s.head,
+            s.shipped,
+            s.backlog,
+            s.max,
+            s.last_shipped.as_deref().unwrap_or("never"),
+            s.error
+                .as_deref()
+                .map(|e| format!("; the last attempt failed: {e}"))
+                .unwrap_or_default()
+        );
+    }
     Ok(Exit::Success)
+}
+
+/// This host's spool, when it has shipped (or tried to) from here.
+fn spool() -> Result<Option<crate::json::FleetSpool>> {
+    let mark = super::ship::read_mark();
+    if mark.stream.is_none() && mark.error.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(crate::json::FleetSpool {
+        ledger: crate::ledger::store::location()?,
+        stream: mark.stream.clone(),
+        head: mark.head,
+        shipped: mark.shipped,
+        backlog: mark.backlog(),
+        max: super::ship::spool_max(),
+        last_shipped: mark.at.clone(),
+        error: mark.error.clone(),
+    }))
+}
+
+/// The newest seal, where this role may read the seals.
+fn newest_seal(fleet: &mut Fleet) -> Option<crate::json::FleetSealSummary> {
+    let row = fleet
+        .client
+        .query_opt(
+            "SELECT n, encode(hash, 'hex'), to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
+                    (SELECT count(*) FROM jsonb_object_keys(heads))
+             FROM gate.seals ORDER BY n DESC LIMIT 1",
+            &[],
+        )
+        .ok()??;
+    Some(crate::json::FleetSealSummary {
+        n: row.get(0),
+        hash: row.get(1),
+        at: row.get(2),
+        streams: usize::try_from(row.get::<_, i64>(3)).unwrap_or(0),
+    })
 }

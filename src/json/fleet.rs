@@ -50,6 +50,41 @@ pub struct FleetStatus {
     pub schema_version: String,
     /// Every stream this role may see.
     pub hosts: Vec<FleetStream>,
+    /// This host's own spool (its local ledger), as its shipper last found it; null where no
+    /// ledger was ever shipped from here.
+    pub spool: Option<FleetSpool>,
+    /// The newest seal over all heads; null before the first (or for a host, which may not
+    /// read the seals).
+    pub newest_seal: Option<FleetSealSummary>,
+}
+
+/// This host's spool, from `ledger.db.shipped`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FleetSpool {
+    pub ledger: String,
+    /// The stream it ships to; null before the first ship.
+    pub stream: Option<String>,
+    /// Events in the local ledger when the shipper last looked.
+    pub head: i64,
+    /// Events the fleet holds of it.
+    pub shipped: i64,
+    /// Events waiting to be shipped (runs fail closed, exit 74, past the bound).
+    pub backlog: u64,
+    /// The bound (`GATE_FLEET_SPOOL_MAX`, default 100000).
+    pub max: u64,
+    /// When it last shipped; null when never.
+    pub last_shipped: Option<String>,
+    /// Why the last attempt failed; null when it did not.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FleetSealSummary {
+    pub n: i64,
+    pub hash: String,
+    pub at: String,
+    /// Streams it names.
+    pub streams: usize,
 }
 
 impl Shape for FleetStatus {

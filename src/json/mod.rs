@@ -28,8 +28,8 @@ use serde_json::Value;
 pub use check::{Check, Run};
 pub use error::{ErrorReport, Problem};
 pub use fleet::{
-    FleetInit, FleetSeal, FleetSealBroken, FleetSealHead, FleetSealsReport, FleetStatus,
-    FleetStream, FleetStreamReport, FleetVerify, Migrated, Shipped,
+    FleetInit, FleetSeal, FleetSealBroken, FleetSealHead, FleetSealSummary, FleetSealsReport,
+    FleetSpool, FleetStatus, FleetStream, FleetStreamReport, FleetVerify, Migrated, Shipped,
 };
 pub use policy::{
     Disabled, DisabledState, FailedTest, LintTests, Position, RuleTests, RuleWhen, RulesLint,
