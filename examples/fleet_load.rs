@@ -148,7 +148,8 @@ fn writers(admin: &str, writers: usize, seconds: u64) {
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
                     let request = vec![format!("{role}-{n:08}")];
-                    let time = vec![humantime::format_rfc3339_millis(SystemTime::now()).to_string()];
+                    let time =
+                        vec![humantime::format_rfc3339_millis(SystemTime::now()).to_string()];
                     let kind = vec!["request".to_string()];
                     let data = vec![format!(
                         r#"{{"argv":["true"],"cwd":"/tmp","n":{n},"requester":{{"user":"ci"}}}}"#
@@ -248,7 +249,10 @@ fn vote(admin: &str, gate: &Path, runs: usize) {
         .to_string();
         let t0 = nanos();
         voter
-            .query_one("SELECT appended_seq FROM gate.vote($1, $2)", &[&request, &data])
+            .query_one(
+                "SELECT appended_seq FROM gate.vote($1, $2)",
+                &[&request, &data],
+            )
             .unwrap();
         let status = child.wait_with_output().unwrap().status;
         assert!(status.success(), "the approved command failed: {status}");

@@ -42,7 +42,7 @@ trap stop EXIT
 (cd "$work" && "${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/data" -l "$work/log" -w \
     -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$work -c max_connections=200 -c shared_buffers=512MB" \
     start >/dev/null)
-"$pgbin/psql" -q -h 127.0.0.1 -p "$port" -U gate -d postgres -c "CREATE DATABASE bench" >/dev/null
+psql -q -h 127.0.0.1 -p "$port" -U gate -d postgres -c "CREATE DATABASE bench" >/dev/null
 admin="postgres://gate@127.0.0.1:$port/bench"
 
 cargo build --release --bin gate --example fleet_load --example ledger_fill 2>&1 | tail -1
@@ -58,7 +58,7 @@ echo "== 2. vote -> command start, ${votes} asks"
 "$load" vote "$admin" "$gate" "$votes"
 
 echo "== 3. gate -- /bin/true: fleet mode against single-host mode"
-"$pgbin/psql" -q -h 127.0.0.1 -p "$port" -U gate -d bench -c "CREATE ROLE hf LOGIN; GRANT gate_host TO hf" >/dev/null
+psql -q -h 127.0.0.1 -p "$port" -U gate -d bench -c "CREATE ROLE hf LOGIN; GRANT gate_host TO hf" >/dev/null
 for mode in single fleet; do
     mkdir -p "$work/$mode/.config/gate"
     : >"$work/$mode/.config/gate/policy.toml"
@@ -77,12 +77,12 @@ echo "== 5. migrate a ${requests}-request ledger, then verify --fleet"
 mig="$work/migrate"
 mkdir -p "$mig"
 ./target/release/examples/ledger_fill "$mig/ledger.db" "$requests" | tail -1
-"$pgbin/psql" -q -h 127.0.0.1 -p "$port" -U gate -d bench -c "CREATE ROLE mig LOGIN; GRANT gate_host TO mig" >/dev/null
+psql -q -h 127.0.0.1 -p "$port" -U gate -d bench -c "CREATE ROLE mig LOGIN; GRANT gate_host TO mig" >/dev/null
 start=$(date +%s.%N)
 GATE_LEDGER="$mig/ledger.db" GATE_FLEET="postgres://mig@127.0.0.1:$port/bench?sslmode=disable" "$gate" ledger migrate
 end=$(date +%s.%N)
 echo "migrate: $(python3 -c "print(f'{$end - $start:.1f} s')")"
-events=$("$pgbin/psql" -qtA -h 127.0.0.1 -p "$port" -U gate -d bench -c "SELECT count(*) FROM gate.events")
+events=$(psql -qtA -h 127.0.0.1 -p "$port" -U gate -d bench -c "SELECT count(*) FROM gate.events")
 echo "the fleet holds $events events"
 hyperfine --runs 3 -N --command-name "gate verify --fleet ($events events)" \
     "env GATE_FLEET=$admin $gate verify --fleet"

@@ -57,6 +57,86 @@ fn find_or_start() -> Result<Pg, String> {
             user: p.get("user").cloned().unwrap_or_else(|| "gate".into()),
         });
     }
+    let (pg, server) = start("", &|_, _| Ok(()))?;
+    *SERVER.lock().unwrap() = Some(server);
+    extern "C" fn stop() {
+        if let Ok(mut s) = SERVER.lock()
+            && let Some(s) = s.take()
+        {
+            s.stop();
+        }
+    }
+    // SAFETY: registers a plain function; it runs once, at exit, after the tests.
+    unsafe {
+        nix::libc::atexit(stop);
+    }
+    Ok(pg)
+}
+
+/// A server of one test's own (for TLS, say), stopped when dropped.
+pub struct Dedicated {
+    pub pg: Pg,
+    pub dir: PathBuf,
+    server: Option<Server>,
+}
+
+impl Drop for Dedicated {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop();
+        }
+    }
+}
+
+/// Start a server of the test's own: `options` are more `-c name=value` settings, `prepare`
+/// writes into the data directory (its path, and whether the server runs as `nobody`) before
+/// it starts. `None` (saying so) where no server can be started, as [`server`].
+pub fn dedicated(
+    test: &str,
+    options: &str,
+    prepare: &dyn Fn(&Path, bool) -> Result<(), String>,
+) -> Option<Dedicated> {
+    match start(options, prepare) {
+        Ok((pg, server)) => Some(Dedicated {
+            pg,
+            dir: server._dir.path().to_path_buf(),
+            server: Some(server),
+        }),
+        Err(why) => {
+            assert!(
+                std::env::var_os("CI").is_none_or(|v| v != "true"),
+                "{test}: no PostgreSQL in CI: {why}"
+            );
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIP {test}: cannot start a PostgreSQL of its own ({why})"
+            );
+            None
+        }
+    }
+}
+
+impl Server {
+    fn stop(&self) {
+        let mut c = if self.as_nobody {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "nobody", "--"]).arg(&self.pg_ctl);
+            c
+        } else {
+            Command::new(&self.pg_ctl)
+        };
+        let _ = c
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+fn start(
+    extra: &str,
+    prepare: &dyn Fn(&Path, bool) -> Result<(), String>,
+) -> Result<(Pg, Server), String> {
     let bin =
         binaries().ok_or("no initdb on PATH, in /usr/local/bin or /usr/lib/postgresql/*/bin")?;
     let dir = tempfile::Builder::new()
@@ -118,8 +198,9 @@ fn find_or_start() -> Result<Pg, String> {
         .and_then(|l| l.local_addr())
         .map_err(|e| e.to_string())?
         .port();
+    prepare(&data, as_nobody)?;
     let options = format!(
-        "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={} -c fsync=off -c max_connections=200",
+        "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={} -c fsync=off -c max_connections=200 {extra}",
         dir.path().display()
     );
     let log = dir.path().join("log");
@@ -136,39 +217,19 @@ fn find_or_start() -> Result<Pg, String> {
             "start",
         ],
     )?;
-    *SERVER.lock().unwrap() = Some(Server {
-        pg_ctl: bin.join("pg_ctl"),
-        data: data.clone(),
-        as_nobody,
-        _dir: dir,
-    });
-    extern "C" fn stop() {
-        if let Ok(mut s) = SERVER.lock()
-            && let Some(s) = s.take()
-        {
-            let mut c = if s.as_nobody {
-                let mut c = Command::new("runuser");
-                c.args(["-u", "nobody", "--"]).arg(&s.pg_ctl);
-                c
-            } else {
-                Command::new(&s.pg_ctl)
-            };
-            let _ = c
-                .arg("-D")
-                .arg(&s.data)
-                .args(["-m", "immediate", "-w", "stop"])
-                .output();
-        }
-    }
-    // SAFETY: registers a plain function; it runs once, at exit, after the tests.
-    unsafe {
-        nix::libc::atexit(stop);
-    }
-    Ok(Pg {
-        host: "127.0.0.1".into(),
-        port,
-        user: "gate".into(),
-    })
+    Ok((
+        Pg {
+            host: "127.0.0.1".into(),
+            port,
+            user: "gate".into(),
+        },
+        Server {
+            pg_ctl: bin.join("pg_ctl"),
+            data: data.clone(),
+            as_nobody,
+            _dir: dir,
+        },
+    ))
 }
 
 /// Where PostgreSQL's server programs are.
@@ -230,6 +291,15 @@ impl Db {
         format!(
             "postgres://{role}@{}:{}/{}?sslmode=disable",
             self.host, self.port, self.name
+        )
+    }
+
+    /// The URI for `role` at `host` (a name or address of this server) with query `query`
+    /// (`sslmode=verify-full&sslrootcert=…`).
+    pub fn url_at(&self, role: &str, host: &str, query: &str) -> String {
+        format!(
+            "postgres://{role}@{host}:{}/{}?{query}",
+            self.port, self.name
         )
     }
 
