@@ -23,6 +23,7 @@ struct Server {
     pg_ctl: PathBuf,
     data: PathBuf,
     as_nobody: bool,
+    options: String,
     _dir: tempfile::TempDir,
 }
 
@@ -116,8 +117,25 @@ pub fn dedicated(
     }
 }
 
+impl Dedicated {
+    /// `pg_ctl stop -m fast`: the server goes away under whoever is connected.
+    pub fn stop_now(&self) {
+        let s = self.server.as_ref().unwrap();
+        let out = s.pg_ctl(&["-m", "fast", "-w", "stop"]);
+        assert!(out.status.success(), "pg_ctl stop: {out:?}");
+    }
+
+    /// Start it again, on the same port.
+    pub fn start_again(&self) {
+        let s = self.server.as_ref().unwrap();
+        let log = self.dir.join("log");
+        let out = s.pg_ctl(&["-l", log.to_str().unwrap(), "-w", "-o", &s.options, "start"]);
+        assert!(out.status.success(), "pg_ctl start: {out:?}");
+    }
+}
+
 impl Server {
-    fn stop(&self) {
+    fn pg_ctl(&self, args: &[&str]) -> std::process::Output {
         let mut c = if self.as_nobody {
             let mut c = Command::new("runuser");
             c.args(["-u", "nobody", "--"]).arg(&self.pg_ctl);
@@ -125,11 +143,16 @@ impl Server {
         } else {
             Command::new(&self.pg_ctl)
         };
-        let _ = c
-            .arg("-D")
+        c.arg("-D")
             .arg(&self.data)
-            .args(["-m", "immediate", "-w", "stop"])
-            .output();
+            .args(args)
+            .current_dir(self._dir.path())
+            .output()
+            .expect("pg_ctl")
+    }
+
+    fn stop(&self) {
+        let _ = self.pg_ctl(&["-m", "immediate", "-w", "stop"]);
     }
 }
 
@@ -227,6 +250,7 @@ fn start(
             pg_ctl: bin.join("pg_ctl"),
             data: data.clone(),
             as_nobody,
+            options,
             _dir: dir,
         },
     ))
