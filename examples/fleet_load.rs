@@ -12,6 +12,12 @@
 //!       RUNS allowed `gate -- true` on a host, 200 ms apart: from each process's exit until
 //!       its events are in the host's stream (the background shipper's lag), p50/p99/max.
 //!
+//!   fleet_load scenario ADMIN_URL GATE_BIN HOSTS REQUESTS APPROVERS
+//!       HOSTS hosts at once, each running REQUESTS requests (every fifth an ask for any of
+//!       APPROVERS `pg:` approvers, who vote on whatever waits, several on the same request);
+//!       then: every request in the fleet once, every ask ran once with one counted approval,
+//!       every host's stream holds its whole ledger.
+//!
 //! ADMIN_URL is a superuser's `postgres://USER@127.0.0.1:PORT/DB` (trust auth, no TLS).
 
 use std::path::{Path, PathBuf};
@@ -21,7 +27,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // GATE_BIN runs with another working directory: make it absolute.
+    if args.len() > 2 && args[0] != "writers" {
+        args[2] = std::fs::canonicalize(&args[2])
+            .expect("GATE_BIN")
+            .to_string_lossy()
+            .into_owned();
+    }
     match args.first().map(String::as_str) {
         Some("writers") if args.len() == 4 => writers(
             &args[1],
@@ -38,9 +51,16 @@ fn main() {
             Path::new(&args[2]),
             args[3].parse().expect("RUNS"),
         ),
+        Some("scenario") if args.len() == 6 => scenario(
+            &args[1],
+            Path::new(&args[2]),
+            args[3].parse().expect("HOSTS"),
+            args[4].parse().expect("REQUESTS"),
+            args[5].parse().expect("APPROVERS"),
+        ),
         _ => {
             eprintln!(
-                "usage: fleet_load writers ADMIN_URL WRITERS SECONDS | vote ADMIN_URL GATE_BIN RUNS | shiplag ADMIN_URL GATE_BIN RUNS"
+                "usage: fleet_load scenario ADMIN_URL GATE_BIN HOSTS REQUESTS APPROVERS | writers ADMIN_URL WRITERS SECONDS | vote ADMIN_URL GATE_BIN RUNS | shiplag ADMIN_URL GATE_BIN RUNS"
             );
             std::process::exit(64);
         }
@@ -316,4 +336,169 @@ fn local_events(ledger: &Path) -> i64 {
             .unwrap();
     conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
         .unwrap()
+}
+
+fn scenario(admin: &str, gate: &Path, hosts: usize, requests: usize, approvers: usize) {
+    let url = Arc::new(Url::parse(admin));
+    let tag = stamp();
+    let people: Vec<String> = (0..approvers)
+        .map(|i| url.role(&format!("appr{i}_{tag}"), "gate_approver"))
+        .collect();
+    let allowed: Vec<String> = people.iter().map(|p| format!("\"pg:{p}\"")).collect();
+    let policy = format!(
+        "[defaults]\nchannels = [\"local\"]\ntimeout = \"120s\"\n\n[[rule]]\nid = \"touch-asks\"\ncommand = \"touch\"\ndecision = \"ask\"\napprovers = [{}]\n",
+        allowed.join(", ")
+    );
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let started = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    // The approvers: each votes on every live wait it has not voted on yet.
+    let voters: Vec<_> = people
+        .iter()
+        .cloned()
+        .map(|person| {
+            let url = Arc::clone(&url);
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut c = url.connect_as(&person);
+                let mut voted = std::collections::HashSet::new();
+                let mut votes = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let waiting: Vec<String> = c
+                        .query("SELECT request FROM gate.waits w WHERE gate.live(w)", &[])
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.get(0))
+                        .collect();
+                    for request in waiting {
+                        if !voted.insert(request.clone()) {
+                            continue;
+                        }
+                        let data = serde_json::json!({
+                            "approver": format!("pg:{person}"),
+                            "verdict": "approve",
+                            "comment": null,
+                            "refused": null,
+                        })
+                        .to_string();
+                        // A wait settled meanwhile refuses the vote: that is no error here.
+                        if c.query_one(
+                            "SELECT appended_seq FROM gate.vote($1, $2)",
+                            &[&request, &data],
+                        )
+                        .is_ok()
+                        {
+                            votes += 1;
+                        }
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                votes
+            })
+        })
+        .collect();
+    let roles: Vec<String> = (0..hosts)
+        .map(|i| url.role(&format!("host{i}_{tag}"), "gate_host"))
+        .collect();
+    let workers: Vec<_> = roles
+        .iter()
+        .cloned()
+        .map(|role| {
+            let url = Arc::clone(&url);
+            let dir = Arc::clone(&dir);
+            let policy = policy.clone();
+            let gate = gate.to_path_buf();
+            std::thread::spawn(move || {
+                let home = home(dir.path(), &role, &policy);
+                let mut asks = 0;
+                for i in 0..requests {
+                    let mut c = gate_cmd(&gate, &home, &url.uri_as(&role));
+                    if i % 5 == 4 {
+                        asks += 1;
+                        c.args(["--", "touch", &format!("ask-{i}")]);
+                    } else {
+                        c.args(["--", "echo", &format!("run-{i}")]);
+                    }
+                    let status = c
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .status()
+                        .unwrap();
+                    assert!(status.success(), "{role}: request {i} failed: {status}");
+                }
+                let ship = gate_cmd(&gate, &home, &url.uri_as(&role))
+                    .args(["fleet", "ship"])
+                    .stdout(Stdio::null())
+                    .status()
+                    .unwrap();
+                assert!(ship.success(), "{role}: ship failed");
+                let touched = std::fs::read_dir(&home)
+                    .unwrap()
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("ask-"))
+                    .count();
+                (role, home, asks, touched)
+            })
+        })
+        .collect();
+    let mut expected_asks = 0;
+    let mut ran_asks = 0;
+    let mut homes = Vec::new();
+    for w in workers {
+        let (role, home, asks, touched) = w.join().unwrap();
+        expected_asks += asks;
+        ran_asks += touched;
+        homes.push((role, home));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let votes: u64 = voters.into_iter().map(|v| v.join().unwrap()).sum();
+    let took = started.elapsed();
+    let mut admin_c = url.connect_as(&url.user);
+    let mut lost = 0;
+    for (role, home) in &homes {
+        let local = local_events(&home.join(".local/share/gate/ledger.db"));
+        let head: i64 = admin_c
+            .query_one(
+                "SELECT head_seq FROM gate.streams WHERE stream = $1",
+                &[role],
+            )
+            .unwrap()
+            .get(0);
+        lost += (local - head).max(0);
+    }
+    let in_fleet: i64 = admin_c
+        .query_one(
+            "SELECT count(DISTINCT (stream, request)) FROM gate.events e
+             WHERE kind = 'request' AND stream = ANY($1)",
+            &[&roles],
+        )
+        .unwrap()
+        .get(0);
+    // Approvals each ask counted: the verdict events of the hosts' streams.
+    let counted: Vec<i64> = admin_c
+        .query(
+            "SELECT count(*) FROM gate.events WHERE kind = 'verdict' AND stream = ANY($1) GROUP BY stream, request",
+            &[&roles],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let doubled = counted.iter().filter(|c| **c != 1).count();
+    println!(
+        "scenario: {hosts} hosts x {requests} requests, {approvers} approvers, in {:.1} s: {in_fleet} requests in the fleet (expected {}), {ran_asks}/{expected_asks} asks ran, {} verdicts ({doubled} requests with other than one), {votes} votes cast, {lost} events not shipped",
+        took.as_secs_f64(),
+        hosts * requests,
+        counted.len(),
+    );
+    let ok = in_fleet == (hosts * requests) as i64
+        && ran_asks == expected_asks
+        && counted.len() == expected_asks
+        && doubled == 0
+        && lost == 0;
+    println!("scenario: {}", if ok { "ok" } else { "FAILED" });
+    if !ok {
+        std::process::exit(1);
+    }
 }

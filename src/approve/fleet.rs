@@ -40,6 +40,11 @@ const HEARTBEAT: Duration = Duration::from_secs(3);
 /// How often votes are read when the connection cannot LISTEN (and, as a backstop, when it can).
 const POLL: Duration = Duration::from_secs(1);
 
+/// How long one turn of the wait lasts (then the lease and a poll are seen to), and the slices
+/// it is waited in.
+const WAIT: Duration = Duration::from_millis(200);
+const SLICE: Duration = Duration::from_millis(10);
+
 pub struct FleetChannel {
     fleet: Fleet,
 }
@@ -218,20 +223,24 @@ impl Channel for FleetChannel {
                     }
                 }
             }
-            let wait = Duration::from_millis(200);
-            look = if listening {
-                // Woken by a vote on any request; one on this request is read at once.
-                let mut n = fleet.client.notifications();
-                let mut woke =
-                    matches!(n.timeout_iter(wait).next(), Ok(Some(note)) if note.payload() == id);
-                while let Ok(Some(note)) = n.iter().next() {
-                    woke |= note.payload() == id;
+            // Wait up to WAIT, in slices of SLICE so that a request settled meanwhile (by this
+            // channel's vote, or another channel) lets the command start at once: the
+            // coordinator joins every channel before it runs anything.
+            let until = Instant::now() + WAIT;
+            let mut woke = false;
+            while !woke && !shared.is_done() && Instant::now() < until {
+                if listening {
+                    // Woken by a vote on any request; one on this request is read at once.
+                    let mut n = fleet.client.notifications();
+                    woke = matches!(n.timeout_iter(SLICE).next(), Ok(Some(note)) if note.payload() == id);
+                    while let Ok(Some(note)) = n.iter().next() {
+                        woke |= note.payload() == id;
+                    }
+                } else {
+                    std::thread::sleep(SLICE);
                 }
-                woke || looked.elapsed() >= POLL
-            } else {
-                std::thread::sleep(wait);
-                true
-            };
+            }
+            look = woke || !listening || looked.elapsed() >= POLL;
         }
         let _ = fleet.client.query("SELECT gate.close_wait($1)", &[&id]);
     }
