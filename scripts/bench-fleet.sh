@@ -8,6 +8,7 @@
 #   2. a vote committed on one "host" -> the command started on another (target p50 < 100, p99 < 500 ms)
 #   3. fleet-mode `gate -- /bin/true` against single-host mode, same run (hyperfine; no slower)
 #   4. the background shipper's lag after a run                          (target p99 < 2 s)
+#   6. 20 hosts x 50 requests (every fifth an ask), 3 approvers: nothing lost or doubled
 #   5. `gate ledger migrate` of a 1,000,000-request ledger (< 5 min), then `gate verify --fleet`
 #      of everything in the fleet (< 10 s for 1M events)
 #
@@ -72,6 +73,9 @@ hyperfine --warmup 20 --runs 300 -N \
 
 echo "== 4. ship lag, ${lags} runs 200 ms apart"
 "$load" shiplag "$admin" "$gate" "$lags"
+
+echo "== 6. 20 hosts x 50 requests, 3 approvers"
+"$load" scenario "$admin" "$gate" 20 50 3
 
 echo "== 5. migrate a ${requests}-request ledger, then verify --fleet"
 mig="$work/migrate"

@@ -18,6 +18,7 @@
 //! linked identity that is the requester (with no agent) is refused: nobody approves their own
 //! request.
 
+use crate::fleet::typed::Typed;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
@@ -70,7 +71,7 @@ struct Row {
 fn votes(fleet: &mut Fleet, id: &str) -> std::result::Result<Vec<Row>, String> {
     let rows = fleet
         .client
-        .query(
+        .q(
             "SELECT gid, stream::text, author::text, data, aliases FROM gate.votes($1)",
             &[&id],
         )
@@ -163,7 +164,7 @@ impl Channel for FleetChannel {
         let quorum = i32::try_from(shared.request.quorum).unwrap_or(i32::MAX);
         let ms = i64::try_from(shared.remaining().as_millis()).unwrap_or(i64::MAX);
         let channels = vec!["local".to_string()];
-        if let Err(e) = fleet.client.query(
+        if let Err(e) = fleet.client.q(
             "SELECT * FROM gate.open_wait($1, $2, $3, $4)",
             &[&id, &channels, &quorum, &ms],
         ) {
@@ -207,7 +208,7 @@ impl Channel for FleetChannel {
                 beat = Instant::now();
                 match fleet
                     .client
-                    .query_one("SELECT gate.heartbeat($1)", &[&id])
+                    .q_one("SELECT gate.heartbeat($1)", &[&id])
                     .map(|r| r.get::<_, bool>(0))
                 {
                     Ok(true) => {}
@@ -242,6 +243,6 @@ impl Channel for FleetChannel {
             }
             look = woke || !listening || looked.elapsed() >= POLL;
         }
-        let _ = fleet.client.query("SELECT gate.close_wait($1)", &[&id]);
+        let _ = fleet.client.q("SELECT gate.close_wait($1)", &[&id]);
     }
 }

@@ -7,6 +7,7 @@
 //! As on one host, a process under an agent, or without a terminal, does not answer; a refusal
 //! made here is appended too, marked `refused`, and exits 77.
 
+use super::typed::Typed;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -59,7 +60,7 @@ impl Me {
     fn of(fleet: &mut Fleet) -> Result<Me> {
         let row = fleet
             .client
-            .query_one(
+            .q_one(
                 "SELECT session_user::text,
                         coalesce((SELECT ARRAY(SELECT a FROM unnest(ARRAY['slack:' || p.slack, 'email:' || p.email] || p.os_users) a WHERE a IS NOT NULL)
                                   FROM gate.people p WHERE p.role = session_user), '{}')",
@@ -109,7 +110,7 @@ impl Me {
 fn waiting(fleet: &mut Fleet) -> Result<Vec<Waiting>> {
     let rows = fleet
         .client
-        .query(
+        .q(
             "SELECT w.request, w.stream::text, gate.live(w),
                     to_char(w.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
                     CASE WHEN w.expires_at <= now() THEN 'expired at ' || to_char(w.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
@@ -253,7 +254,7 @@ pub fn answer(prefix: &str, comment: Option<String>, approve: bool) -> Result<Ex
     let text = serde_json::to_string(&data).unwrap_or_default();
     let row = fleet
         .client
-        .query_one(
+        .q_one(
             "SELECT appended_seq FROM gate.vote($1, $2)",
             &[&w.request, &text],
         )

@@ -15,9 +15,11 @@ pub mod read;
 pub mod seal;
 pub mod ship;
 pub mod status;
+pub mod typed;
 pub mod verify;
 
 use crate::error::{Error, Result};
+use typed::Typed;
 
 /// The schema, roles, triggers and functions, applied whole by `gate fleet init`.
 pub const SCHEMA_SQL: &str = include_str!("schema.sql");
@@ -80,7 +82,7 @@ pub fn init(json: bool) -> Result<crate::exit::Exit> {
     let mut fleet = Fleet::open()?;
     let encoding: String = fleet
         .client
-        .query_one("SHOW server_encoding", &[])
+        .q_one("SHOW server_encoding", &[])
         .map_err(|e| fleet.err(&e))?
         .get(0);
     if !encoding.eq_ignore_ascii_case("UTF8") {
@@ -90,7 +92,7 @@ pub fn init(json: bool) -> Result<crate::exit::Exit> {
     }
     let who: String = fleet
         .client
-        .query_one("SELECT current_user::text", &[])
+        .q_one("SELECT current_user::text", &[])
         .map_err(|e| fleet.err(&e))?
         .get(0);
     let mut tx = fleet.client.transaction().map_err(|e| {

@@ -1,6 +1,7 @@
 //! Reading the shared ledger: events as gate's own [`Event`]s, so that `pending`, `show`, `log`
 //! and `export` print a fleet's requests exactly as a host's.
 
+use super::typed::Typed;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -33,7 +34,7 @@ fn event(row: &postgres::Row) -> (String, Event) {
 pub fn events_of(fleet: &mut Fleet, stream: &str, request: &str) -> Result<Vec<Event>> {
     let rows = fleet
         .client
-        .query(
+        .q(
             &format!(
                 "SELECT {COLUMNS} FROM gate.events e WHERE e.stream = $1 AND e.request = $2 ORDER BY e.seq"
             ),
@@ -54,7 +55,7 @@ pub fn find(fleet: &mut Fleet, prefix: &str) -> Result<Vec<(String, String)>> {
     );
     let rows = fleet
         .client
-        .query(
+        .q(
             "SELECT DISTINCT e.stream::text, e.request FROM gate.events e
              JOIN gate.streams s ON s.stream = e.stream AND s.kind = 'host'
              WHERE e.kind = 'request' AND e.request LIKE $1 ORDER BY 2, 1 LIMIT 20",
@@ -111,7 +112,7 @@ pub fn query(
         };
         let page: Vec<(String, String, String, i64)> = fleet
             .client
-            .query(
+            .q(
                 &page_sql,
                 &[&filter.since, &filter.until, &after_time, &after_gid],
             )
@@ -128,7 +129,7 @@ pub fn query(
         let mut events: HashMap<(String, String), Vec<Event>> = HashMap::new();
         for row in fleet
             .client
-            .query(&events_sql, &[&ids, &streams])
+            .q(&events_sql, &[&ids, &streams])
             .map_err(|e| fleet.err(&e))?
         {
             let (stream, ev) = event(&row);

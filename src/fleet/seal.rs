@@ -5,6 +5,7 @@
 //! database, so that a rewritten seal table is found too; `gate verify --fleet` checks the seal
 //! chain, every head a seal names against the stream's event of that seq, and the host's copy.
 
+use super::typed::Typed;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -88,7 +89,7 @@ pub fn seal(fleet: &mut Fleet, min_gap: Duration) -> Result<Option<Seal>> {
     let gap = i64::try_from(min_gap.as_millis()).unwrap_or(i64::MAX);
     let rows = fleet
         .client
-        .query(
+        .q(
             "SELECT n, heads::text, prev, hash, at, made FROM gate.seal($1)",
             &[&gap],
         )
@@ -163,7 +164,7 @@ pub struct Report {
 pub fn check(fleet: &mut Fleet) -> Result<Report> {
     let rows = fleet
         .client
-        .query(
+        .q(
             "SELECT n, heads::text, prev, hash,
                     to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
              FROM gate.seals ORDER BY n",
@@ -186,7 +187,7 @@ pub fn check(fleet: &mut Fleet) -> Result<Report> {
     }
     let found: BTreeMap<(String, i64), String> = fleet
         .client
-        .query(
+        .q(
             "SELECT t.stream, t.seq, encode(e.hash, 'hex') FROM unnest($1::text[], $2::bigint[]) AS t(stream, seq)
              JOIN gate.events e ON e.stream = t.stream::name AND e.seq = t.seq",
             &[&streams, &seqs],

@@ -15,6 +15,7 @@
 //! spool's backlog: a run that finds more than the bound unshipped (PostgreSQL down for long)
 //! fails closed with exit 74 and says why, instead of growing the spool without end.
 
+use super::typed::Typed;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -61,7 +62,7 @@ impl Batch {
         }
         fleet
             .client
-            .query(
+            .q(
                 "SELECT appended_seq FROM gate.append($1, $2, $3, $4, $5, $6)",
                 &[
                     &self.requests,
@@ -89,7 +90,7 @@ pub struct Head {
 pub fn head(fleet: &mut Fleet) -> Result<Head> {
     let row = fleet
         .client
-        .query_one(
+        .q_one(
             "SELECT session_user::text, s.head_seq, s.head_hash
              FROM (SELECT 1) one LEFT JOIN gate.streams s ON s.stream = session_user",
             &[],
@@ -127,7 +128,7 @@ pub fn push(fleet: &mut Fleet, ledger: &dyn Store, last: i64, limit: u64) -> Res
         } else {
             fleet
                 .client
-                .query_opt(
+                .q_opt(
                     "SELECT hash FROM gate.events WHERE stream = session_user AND seq = $1",
                     &[&at],
                 )

@@ -1,6 +1,7 @@
 //! `gate fleet status`: every stream this role may see, its head and its newest event.
 
 use super::Fleet;
+use super::typed::Typed;
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::json::{FleetStatus as Status, FleetStream as Stream};
@@ -9,7 +10,7 @@ use crate::json::{FleetStatus as Status, FleetStream as Stream};
 pub fn schema_version(fleet: &mut Fleet) -> Result<String> {
     let row = fleet
         .client
-        .query_one(
+        .q_one(
             "SELECT value FROM gate.meta WHERE key = 'schema_version'",
             &[],
         )
@@ -20,7 +21,7 @@ pub fn schema_version(fleet: &mut Fleet) -> Result<String> {
 pub fn streams(fleet: &mut Fleet) -> Result<Vec<Stream>> {
     let rows = fleet
         .client
-        .query(
+        .q(
             "SELECT stream::text, kind, head_seq, encode(head_hash, 'hex'), head_time,
                     to_char(head_recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
              FROM gate.streams ORDER BY stream",
@@ -45,7 +46,7 @@ pub fn status(json: bool) -> Result<Exit> {
     let version = schema_version(&mut fleet)?;
     let role: String = fleet
         .client
-        .query_one("SELECT session_user::text", &[])
+        .q_one("SELECT session_user::text", &[])
         .map_err(|e| fleet.err(&e))?
         .get(0);
     let status = Status {
@@ -124,7 +125,7 @@ fn spool() -> Result<Option<crate::json::FleetSpool>> {
 fn newest_seal(fleet: &mut Fleet) -> Option<crate::json::FleetSealSummary> {
     let row = fleet
         .client
-        .query_opt(
+        .q_opt(
             "SELECT n, encode(hash, 'hex'), to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
                     (SELECT count(*) FROM jsonb_object_keys(heads))
              FROM gate.seals ORDER BY n DESC LIMIT 1",

@@ -2,6 +2,7 @@
 //! the SQLite ledger uses (so the same event fails the same way in both), and each stream's
 //! head compared with its newest event.
 
+use super::typed::Typed;
 use std::ops::ControlFlow;
 
 use colored::Colorize;
@@ -23,9 +24,9 @@ pub fn stream(
     let mut checker = chain::Checker::default().with_end(head_seq);
     let mut rows = fleet
         .client
-        .query_raw(
+        .query_typed_raw(
             "SELECT seq, request, time, kind, data, hash FROM gate.events WHERE stream = $1 ORDER BY seq",
-            [name],
+            [(name, postgres::types::Type::TEXT)],
         )
         .map_err(|e| super::error(&fleet.target, &e))?;
     let mut last: Option<(i64, Vec<u8>)> = None;
@@ -90,7 +91,7 @@ pub fn verify(json: bool) -> Result<Exit> {
     let mut fleet = Fleet::open()?;
     let heads: Vec<(String, i64, Vec<u8>)> = fleet
         .client
-        .query(
+        .q(
             "SELECT stream::text, head_seq, head_hash FROM gate.streams ORDER BY stream",
             &[],
         )

@@ -327,6 +327,11 @@ impl Db {
         )
     }
 
+    /// Where the server listens.
+    pub fn host_port(&self) -> (String, u16) {
+        (self.host.clone(), self.port)
+    }
+
     /// The superuser's URI: what an administrator runs `gate fleet init` with.
     pub fn admin_url(&self) -> String {
         self.url_as(&self.user)
