@@ -320,7 +320,12 @@ fn shiplag(admin: &str, gate: &Path, runs: usize) {
         let local = local_events(&ledger);
         let until = Instant::now() + Duration::from_secs(30);
         while head(&mut admin_c) < local {
-            assert!(Instant::now() < until, "not shipped in 30 s");
+            assert!(
+                Instant::now() < until,
+                "not shipped in 30 s: the stream at {}, the ledger at {local}; the shipper's mark: {}",
+                head(&mut admin_c),
+                std::fs::read_to_string(ledger.with_extension("db.shipped")).unwrap_or_default()
+            );
             std::thread::sleep(Duration::from_millis(2));
         }
         lat.push(exited.elapsed());

@@ -12,12 +12,16 @@
 #   5. `gate ledger migrate` of a 1,000,000-request ledger (< 5 min), then `gate verify --fleet`
 #      of everything in the fleet (< 10 s for 1M events)
 #
-# --quick: 10 s of writers, 20 votes, 50 ship lags, a 100,000-request ledger. Needs hyperfine
+# --quick: 10 s of writers, 20 votes, 50 ship lags, a 100,000-request ledger. STEPS="3 4"
+# runs only those. A step that fails is reported and the others still run. Needs hyperfine
 # and PostgreSQL's server binaries (Debian's postgresql), as .ci/run installs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=60 votes=100 lags=200 requests=1000000
 if [ "${1:-}" = "--quick" ]; then secs=10 votes=20 lags=50 requests=100000; fi
+steps="${STEPS:-1 2 3 4 6 5}"
+want() { case " $steps " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+failed=0
 command -v hyperfine >/dev/null || { echo "missing hyperfine: apt-get install hyperfine" >&2; exit 1; }
 
 pg_bin() {
@@ -52,12 +56,17 @@ load="$PWD/target/release/examples/fleet_load"
 echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (fsync on); $(nproc) cores"
 GATE_FLEET="$admin" "$gate" fleet init >/dev/null
 
-echo "== 1. 16 writers, ${secs} s"
-"$load" writers "$admin" 16 "$secs"
+if want 1; then
+    echo "== 1. 16 writers, ${secs} s"
+    "$load" writers "$admin" 16 "$secs" || { echo "step 1 FAILED"; failed=1; }
+fi
 
-echo "== 2. vote -> command start, ${votes} asks"
-"$load" vote "$admin" "$gate" "$votes"
+if want 2; then
+    echo "== 2. vote -> command start, ${votes} asks"
+    "$load" vote "$admin" "$gate" "$votes" || { echo "step 2 FAILED"; failed=1; }
+fi
 
+if want 3; then
 echo "== 3. gate -- /bin/true: fleet mode against single-host mode"
 psql -q -h 127.0.0.1 -p "$port" -U gate -d bench -c "CREATE ROLE hf LOGIN; GRANT gate_host TO hf" >/dev/null
 for mode in single fleet; do
@@ -69,14 +78,20 @@ run_in() {
 }
 hyperfine --warmup 20 --runs 300 -N \
     --command-name 'single-host gate -- /bin/true' "$(run_in single "")" \
-    --command-name 'fleet gate -- /bin/true' "$(run_in fleet "GATE_FLEET=postgres://hf@127.0.0.1:$port/bench?sslmode=disable")"
+    --command-name 'fleet gate -- /bin/true' "$(run_in fleet "GATE_FLEET=postgres://hf@127.0.0.1:$port/bench?sslmode=disable")" || { echo "step 3 FAILED"; failed=1; }
+fi
 
-echo "== 4. ship lag, ${lags} runs 200 ms apart"
-"$load" shiplag "$admin" "$gate" "$lags"
+if want 4; then
+    echo "== 4. ship lag, ${lags} runs 200 ms apart"
+    "$load" shiplag "$admin" "$gate" "$lags" || { echo "step 4 FAILED"; failed=1; }
+fi
 
-echo "== 6. 20 hosts x 50 requests, 3 approvers"
-"$load" scenario "$admin" "$gate" 20 50 3
+if want 6; then
+    echo "== 6. 20 hosts x 50 requests, 3 approvers"
+    "$load" scenario "$admin" "$gate" 20 50 3 || { echo "step 6 FAILED"; failed=1; }
+fi
 
+if want 5; then
 echo "== 5. migrate a ${requests}-request ledger, then verify --fleet"
 mig="$work/migrate"
 mkdir -p "$mig"
@@ -89,4 +104,6 @@ echo "migrate: $(python3 -c "print(f'{$end - $start:.1f} s')")"
 events=$(psql -qtA -h 127.0.0.1 -p "$port" -U gate -d bench -c "SELECT count(*) FROM gate.events")
 echo "the fleet holds $events events"
 hyperfine --runs 3 -N --command-name "gate verify --fleet ($events events)" \
-    "env GATE_FLEET=$admin $gate verify --fleet"
+    "env GATE_FLEET=$admin $gate verify --fleet" || { echo "step 5 FAILED"; failed=1; }
+fi
+exit "$failed"
