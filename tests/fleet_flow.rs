@@ -14,17 +14,6 @@ use support::pg::{self, Db};
 use support::runner::skip_under_agent;
 use support::{Env, finish};
 
-fn fleet(test: &str) -> Option<Db> {
-    let db = pg::server(test)?.database();
-    Env::new()
-        .gate()
-        .args(["fleet", "init"])
-        .env("GATE_FLEET", db.admin_url())
-        .status(0)
-        .run();
-    Some(db)
-}
-
 /// A host: its own home and ledger, its own login role, a policy whose `touch` asks `approver`.
 fn host(db: &Db, short: &str, approver: &str) -> (Env, String) {
     let role = db.role(short, "gate_host");
@@ -150,7 +139,8 @@ fn an_allowed_run_opens_no_connection_even_when_the_fleet_hangs() {
 
 #[test]
 fn allowed_and_denied_runs_are_shipped_in_the_background_with_their_hashes() {
-    let Some(db) = fleet("allowed_and_denied_runs_are_shipped_in_the_background_with_their_hashes")
+    let Some(db) =
+        pg::fleet("allowed_and_denied_runs_are_shipped_in_the_background_with_their_hashes")
     else {
         return;
     };
@@ -261,7 +251,7 @@ fn a_request_approved_on_another_host_runs_there() {
     if skip_under_agent("a_request_approved_on_another_host_runs_there") {
         return;
     }
-    let Some(db) = fleet("a_request_approved_on_another_host_runs_there") else {
+    let Some(db) = pg::fleet("a_request_approved_on_another_host_runs_there") else {
         return;
     };
     let alice = db.role("alice", "gate_approver");
@@ -323,7 +313,7 @@ fn a_deny_on_another_host_stops_the_command() {
     if skip_under_agent("a_deny_on_another_host_stops_the_command") {
         return;
     }
-    let Some(db) = fleet("a_deny_on_another_host_stops_the_command") else {
+    let Some(db) = pg::fleet("a_deny_on_another_host_stops_the_command") else {
         return;
     };
     let bob = db.role("bob", "gate_approver");
@@ -341,7 +331,8 @@ fn a_deny_on_another_host_stops_the_command() {
 
 #[test]
 fn a_host_cannot_vote_nor_forge_a_persons_vote_in_its_own_stream() {
-    let Some(db) = fleet("a_host_cannot_vote_nor_forge_a_persons_vote_in_its_own_stream") else {
+    let Some(db) = pg::fleet("a_host_cannot_vote_nor_forge_a_persons_vote_in_its_own_stream")
+    else {
         return;
     };
     let carol = db.role("carol", "gate_approver");
@@ -381,7 +372,7 @@ fn a_host_cannot_vote_nor_forge_a_persons_vote_in_its_own_stream() {
 
 #[test]
 fn a_person_cannot_vote_as_another_role() {
-    let Some(db) = fleet("a_person_cannot_vote_as_another_role") else {
+    let Some(db) = pg::fleet("a_person_cannot_vote_as_another_role") else {
         return;
     };
     let dave = db.role("dave", "gate_approver");
@@ -418,7 +409,7 @@ fn a_person_linked_to_the_requester_cannot_approve_it() {
     if skip_under_agent("a_person_linked_to_the_requester_cannot_approve_it") {
         return;
     }
-    let Some(db) = fleet("a_person_linked_to_the_requester_cannot_approve_it") else {
+    let Some(db) = pg::fleet("a_person_linked_to_the_requester_cannot_approve_it") else {
         return;
     };
     let frank = db.role("frank", "gate_approver");
@@ -460,7 +451,7 @@ fn a_killed_waiter_shows_as_gone_and_takes_no_vote() {
     if skip_under_agent("a_killed_waiter_shows_as_gone_and_takes_no_vote") {
         return;
     }
-    let Some(db) = fleet("a_killed_waiter_shows_as_gone_and_takes_no_vote") else {
+    let Some(db) = pg::fleet("a_killed_waiter_shows_as_gone_and_takes_no_vote") else {
         return;
     };
     let gina = db.role("gina", "gate_approver");

@@ -34,12 +34,7 @@ fn pg_ctl_stop_under_load_loses_nothing_and_runs_nothing_unapproved() {
         return;
     };
     let db = server.pg.database();
-    Env::new()
-        .gate()
-        .args(["fleet", "init"])
-        .env("GATE_FLEET", db.admin_url())
-        .status(0)
-        .run();
+    db.init();
     let role = db.role("build1", "gate_host");
     let approver = db.role("alice", "gate_approver");
     let env = Env::with_policy(&format!(

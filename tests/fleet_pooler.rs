@@ -123,12 +123,7 @@ fn hosts_behind_a_transaction_pooler_ship_wait_and_learn_of_their_votes_by_polli
         return;
     };
     let db = server.database();
-    Env::new()
-        .gate()
-        .args(["fleet", "init"])
-        .env("GATE_FLEET", db.admin_url())
-        .status(0)
-        .run();
+    db.init();
     let alice = db.role("alice", "gate_approver");
     let hosts: Vec<String> = (0..3)
         .map(|i| db.role(&format!("build{i}"), "gate_host"))

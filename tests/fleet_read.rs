@@ -11,17 +11,6 @@ use std::time::{Duration, Instant};
 use support::Env;
 use support::pg::{self, Db};
 
-fn fleet(test: &str) -> Option<Db> {
-    let db = pg::server(test)?.database();
-    Env::new()
-        .gate()
-        .args(["fleet", "init"])
-        .env("GATE_FLEET", db.admin_url())
-        .status(0)
-        .run();
-    Some(db)
-}
-
 /// A host with its own role: `rm` is denied, the rest allowed. Its shipper does not seal (the
 /// seal tests seal by hand).
 fn host(db: &Db, short: &str) -> (Env, String) {
@@ -58,7 +47,7 @@ fn auditor(db: &Db, short: &str) -> Env {
 
 #[test]
 fn log_export_and_show_read_every_hosts_requests_from_the_fleet() {
-    let Some(db) = fleet("log_export_and_show_read_every_hosts_requests_from_the_fleet") else {
+    let Some(db) = pg::fleet("log_export_and_show_read_every_hosts_requests_from_the_fleet") else {
         return;
     };
     let (a, role_a) = host(&db, "build1");
@@ -163,7 +152,7 @@ fn log_export_and_show_read_every_hosts_requests_from_the_fleet() {
 
 #[test]
 fn a_role_outside_the_fleets_groups_reads_nothing() {
-    let Some(db) = fleet("a_role_outside_the_fleets_groups_reads_nothing") else {
+    let Some(db) = pg::fleet("a_role_outside_the_fleets_groups_reads_nothing") else {
         return;
     };
     let (a, _) = host(&db, "build1");
@@ -200,7 +189,8 @@ fn seal(env: &Env) -> serde_json::Value {
 
 #[test]
 fn a_seal_covers_every_head_and_verify_finds_history_rewritten_below_it() {
-    let Some(db) = fleet("a_seal_covers_every_head_and_verify_finds_history_rewritten_below_it")
+    let Some(db) =
+        pg::fleet("a_seal_covers_every_head_and_verify_finds_history_rewritten_below_it")
     else {
         return;
     };
@@ -312,7 +302,7 @@ fn a_seal_covers_every_head_and_verify_finds_history_rewritten_below_it() {
 
 #[test]
 fn the_shipper_seals_after_shipping() {
-    let Some(db) = fleet("the_shipper_seals_after_shipping") else {
+    let Some(db) = pg::fleet("the_shipper_seals_after_shipping") else {
         return;
     };
     let (a, _) = host(&db, "build1");
@@ -336,7 +326,7 @@ fn the_shipper_seals_after_shipping() {
 
 #[test]
 fn fleet_status_shows_the_newest_seal_and_this_hosts_spool() {
-    let Some(db) = fleet("fleet_status_shows_the_newest_seal_and_this_hosts_spool") else {
+    let Some(db) = pg::fleet("fleet_status_shows_the_newest_seal_and_this_hosts_spool") else {
         return;
     };
     let (a, role_a) = host(&db, "build1");

@@ -234,12 +234,7 @@ fn a_client_certificate_logs_a_host_in_and_a_readable_key_is_refused() {
     let db = server.pg.database();
     let root = pki.path("root.crt");
     let root = root.to_str().unwrap();
-    Env::new()
-        .gate()
-        .args(["fleet", "init"])
-        .env("GATE_FLEET", db.admin_url())
-        .status(0)
-        .run();
+    db.init();
     db.admin()
         .batch_execute("CREATE ROLE certhost LOGIN; GRANT gate_host TO certhost;")
         .unwrap();

@@ -309,7 +309,25 @@ impl Pg {
     }
 }
 
+/// A database of the test's own on the test server, with the fleet's schema (`gate fleet
+/// init` as the superuser); `None` where there is no server (see [`server`]).
+pub fn fleet(test: &str) -> Option<Db> {
+    let db = server(test)?.database();
+    db.init();
+    Some(db)
+}
+
 impl Db {
+    /// `gate fleet init` as the superuser.
+    pub fn init(&self) {
+        super::Env::new()
+            .gate()
+            .args(["fleet", "init"])
+            .env("GATE_FLEET", self.admin_url())
+            .status(0)
+            .run();
+    }
+
     /// The URI for `role` (trust auth: no password).
     pub fn url_as(&self, role: &str) -> String {
         format!(
