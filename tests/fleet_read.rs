@@ -360,3 +360,63 @@ fn fleet_status_shows_the_newest_seal_and_this_hosts_spool() {
     let text = audit.gate().args(["fleet", "status"]).status(0).run();
     assert!(text.stdout.contains("newest seal #"), "{}", text.stdout);
 }
+
+#[test]
+fn a_seal_is_posted_to_the_webhook_as_checkpoints_are() {
+    let Some(db) = pg::fleet("a_seal_is_posted_to_the_webhook_as_checkpoints_are") else {
+        return;
+    };
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<serde_json::Value>::new()));
+    let s = std::sync::Arc::clone(&seen);
+    let url = support::http::serve(std::sync::Arc::new(
+        move |req: &support::http::HttpRequest| {
+            if let Ok(v) = serde_json::from_slice(&req.body) {
+                s.lock().unwrap().push(v);
+            }
+            support::http::HttpResponse::json(200, serde_json::json!({}))
+        },
+    ));
+    let role = db.role("build1", "gate_host");
+    let env = Env::with_policy(&format!(
+        "[defaults]\ndecision = \"allow\"\n\n[webhook]\nurl = \"{url}/hook\"\n"
+    ))
+    .var("GATE_WEBHOOK_SECRET", "s3cret")
+    .var("GATE_FLEET", db.url_as(&role))
+    .var("GATE_FLEET_SEAL_EVERY", "never");
+    env.gate().args(["--", "true"]).status(0).run();
+    ship(&env);
+    let sealed = seal(&env);
+    assert_eq!(sealed["made"], true);
+    // Posted in the background, like a checkpoint.
+    let until = Instant::now() + Duration::from_secs(15);
+    let body = loop {
+        let got = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|b| b["kind"] == "fleet_seals")
+            .cloned();
+        if let Some(b) = got {
+            break b;
+        }
+        assert!(Instant::now() < until, "the seal was not posted");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(body["seals"][0]["n"], sealed["n"], "{body}");
+    assert_eq!(body["seals"][0]["hash"], sealed["hash"], "{body}");
+    // Sent once: posting again sends nothing new.
+    let again = env
+        .gate()
+        .args(["checkpoints", "post", "--json"])
+        .status(0)
+        .run()
+        .json_lines();
+    let seals = again[0]["posted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["destination"] == "webhook-seals")
+        .cloned()
+        .expect("the seals' destination is reported");
+    assert_eq!(seals["sent"], 0, "{}", again[0]);
+}

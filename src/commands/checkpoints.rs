@@ -69,7 +69,18 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
     let mut failures = Vec::new();
     let mut open_failures = Vec::new();
 
+    let seals = crate::fleet::seal::kept();
     let mut send = |dest: &str, deliver: &Deliver<'_>| {
+        // `slack` and `webhook` get the checkpoints; `slack-seals` and `webhook-seals` the
+        // fleet's seals this host was given (only in a fleet).
+        let all = if dest.ends_with("-seals") {
+            &seals
+        } else {
+            &all
+        };
+        if dest.ends_with("-seals") && all.is_empty() {
+            return;
+        }
         let last = posted.sent(dest);
         let unsent: Vec<(i64, Vec<u8>)> = all.iter().filter(|(s, _)| *s > last).cloned().collect();
         if unsent.is_empty() {
@@ -100,37 +111,65 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
 
     if let Some(cfg) = &policy.slack {
         match Slack::open(cfg, None) {
-            Ok(slack) => send("slack", &|batch, skipped| {
-                let mut text = format!(
-                    ":lock: gate ledger checkpoints from `{host}` (`{ledger_name}`): the chain head at these events. `gate verify` on that machine must agree with them."
-                );
-                if skipped > 0 {
-                    text.push_str(&format!(
-                        "\n({skipped} older checkpoints not repeated here)"
-                    ));
-                }
-                for (seq, hash) in batch {
-                    text.push_str(&format!("\n• event {seq}: `{}`", hex::encode(hash)));
-                }
-                slack.post_text(&text).map(|_| slack.channel().to_string())
-            }),
+            Ok(slack) => {
+                send("slack-seals", &|batch, skipped| {
+                    let mut text = format!(
+                        ":lock: gate fleet seals over every stream's head, given to `{host}`: `gate verify --fleet` must agree with them."
+                    );
+                    if skipped > 0 {
+                        text.push_str(&format!("\n({skipped} older seals not repeated here)"));
+                    }
+                    for (n, hash) in batch {
+                        text.push_str(&format!("\n• seal {n}: `{}`", hex::encode(hash)));
+                    }
+                    slack.post_text(&text).map(|_| slack.channel().to_string())
+                });
+                send("slack", &|batch, skipped| {
+                    let mut text = format!(
+                        ":lock: gate ledger checkpoints from `{host}` (`{ledger_name}`): the chain head at these events. `gate verify` on that machine must agree with them."
+                    );
+                    if skipped > 0 {
+                        text.push_str(&format!(
+                            "\n({skipped} older checkpoints not repeated here)"
+                        ));
+                    }
+                    for (seq, hash) in batch {
+                        text.push_str(&format!("\n• event {seq}: `{}`", hex::encode(hash)));
+                    }
+                    slack.post_text(&text).map(|_| slack.channel().to_string())
+                })
+            }
             Err(e) => open_failures.push(format!("slack: {e}")),
         }
     }
     if let Some(cfg) = &policy.webhook {
         match Webhook::open(cfg) {
-            Ok(hook) => send("webhook", &|batch, skipped| {
-                let body = json!({
-                    "kind": "checkpoints",
-                    "host": host,
-                    "ledger": ledger_name,
-                    "skipped": skipped,
-                    "checkpoints": batch.iter().map(|(seq, hash)| json!({
-                        "seq": seq, "hash": hex::encode(hash),
-                    })).collect::<Vec<_>>(),
+            Ok(hook) => {
+                send("webhook-seals", &|batch, skipped| {
+                    let body = json!({
+                        "kind": "fleet_seals",
+                        "host": host,
+                        "ledger": ledger_name,
+                        "skipped": skipped,
+                        "seals": batch.iter().map(|(n, hash)| json!({
+                            "n": n, "hash": hex::encode(hash),
+                        })).collect::<Vec<_>>(),
+                    });
+                    hook.notify(&body).map(|_| hook.url().to_string())
                 });
-                hook.notify(&body).map(|_| hook.url().to_string())
-            }),
+                send("webhook", &|batch, skipped| {
+                    let body = json!({
+                        "kind": "checkpoints",
+                        "host": host,
+                        "ledger": ledger_name,
+                        "skipped": skipped,
+                        "checkpoints": batch.iter().map(|(seq, hash)| json!({
+                            "seq": seq, "hash": hex::encode(hash),
+                        })).collect::<Vec<_>>(),
+                    });
+                    hook.notify(&body).map(|_| hook.url().to_string())
+                })
+            }
             Err(e) => open_failures.push(format!("webhook: {e}")),
         }
     }

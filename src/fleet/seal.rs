@@ -97,6 +97,11 @@ pub fn seal(fleet: &mut Fleet, min_gap: Duration) -> Result<Option<Seal>> {
     let seal = rows.first().map(Seal::of).transpose()?;
     if let Some(s) = &seal {
         keep(s);
+        // Posted outside, where checkpoints go (in the background; nothing when the policy
+        // names nowhere).
+        if s.made {
+            crate::pipeline::post_seals();
+        }
     }
     Ok(seal)
 }
@@ -132,6 +137,15 @@ fn keep(seal: &Seal) {
             .and_then(|mut f| f.write_all(line.as_bytes()))
             .map_err(|e| Error::Io(e.to_string()))
     });
+}
+
+/// The seals this host was given (its copy), oldest first: what `gate checkpoints post` sends
+/// to the policy's Slack channel and webhook, as it sends checkpoints.
+pub fn kept() -> Vec<(i64, Vec<u8>)> {
+    copies()
+        .into_iter()
+        .filter_map(|(n, h)| Some((n, hex::decode(h).ok()?)))
+        .collect()
 }
 
 /// The host's copy: seal number → hash (hex).

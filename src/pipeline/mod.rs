@@ -419,6 +419,12 @@ pub fn post_written(appended: Appended, policy_override: Option<PathBuf>) {
     }
 }
 
+/// A seal over the fleet's heads was given to this host: post it where checkpoints go, in the
+/// background, when the policy names somewhere.
+pub fn post_seals() {
+    post_written(Appended { checkpoint: true }, None);
+}
+
 /// For a process that recorded events without loading the policy (the post-tool hook): in a
 /// fleet (`GATE_FLEET`, or a ledger a shipper has shipped before), make sure a shipper runs.
 pub fn ship_written() {
