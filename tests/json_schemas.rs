@@ -162,7 +162,8 @@ fn the_validation_is_strict_where_the_schemas_are_closed() {
             "stored_by_a_newer_gate": true},
         "cwd": "/", "command": ["true"], "script": null, "decision": "allow", "rules": [],
         "approvals": [], "status": "ran", "exit_code": 0, "signal": null, "duration_ms": 1,
-        "reason": null, "ci": null, "risk": "low", "argv_hmac": null, "policy_digest": null});
+        "reason": null, "ci": null, "risk": "low", "argv_hmac": null, "policy_digest": null,
+        "stream": null});
     assert!(request.is_valid(&rec), "what the ledger stored stays open");
     let mut bad = rec.clone();
     bad["requester"].as_object_mut().unwrap().remove("agent");

@@ -153,7 +153,7 @@ pub fn pending(as_json: bool) -> Result<Exit> {
         for w in mine.iter().filter(|w| w.live) {
             let mut p = crate::json::Pending::of(&w.record(), &w.asked());
             p.expires = Some(w.expires.clone());
-            p.stream = Some(w.stream.clone());
+            p.request.stream = Some(w.stream.clone());
             crate::json::print(&p);
         }
         return Ok(Exit::Success);

@@ -50,8 +50,8 @@ pub struct Request {
     pub argv_hmac: Option<String>,
     /// The SHA-256 of the policy it was decided with; null in ledgers older than that record.
     pub policy_digest: Option<String>,
-    /// The fleet's host stream (the host's PostgreSQL role) that holds it: only with `--fleet`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The fleet's host stream (the host's PostgreSQL role) that holds it (or where it waits),
+    /// read from the fleet; null from a host's own ledger.
     pub stream: Option<String>,
 }
 
@@ -349,8 +349,6 @@ pub struct Pending {
     /// Who may approve it: every approver must be in each list (one list per rule that names
     /// approvers); empty when anyone but the requester may.
     pub approvers: Vec<Vec<String>>,
-    /// In a fleet, the host stream the request waits in; null on a single host.
-    pub stream: Option<String>,
 }
 
 impl Shape for Pending {
@@ -371,7 +369,6 @@ impl Pending {
                 .get("approvers")
                 .and_then(|a| serde_json::from_value(a.clone()).ok())
                 .unwrap_or_default(),
-            stream: None,
         }
     }
 }
