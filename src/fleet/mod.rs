@@ -11,6 +11,7 @@ pub mod approve;
 pub mod config;
 pub mod connect;
 pub mod migrate;
+pub mod policy;
 pub mod read;
 pub mod ship;
 pub mod status;
@@ -18,11 +19,21 @@ pub mod verify;
 
 use crate::error::{Error, Result};
 
-/// The schema, roles, triggers and functions, applied whole by `gate fleet init`.
-pub const SCHEMA_SQL: &str = include_str!("schema.sql");
+/// The schema, roles, triggers and functions, applied whole by `gate fleet init`: the ledger,
+/// then the signed policies (`schema_policy.sql`).
+pub const SCHEMA_SQL: &str = concat!(
+    include_str!("schema.sql"),
+    include_str!("schema_policy.sql")
+);
 
-/// The group roles an administrator grants (SPEC §10, issue 17).
-pub const GROUPS: &[&str] = &["gate_host", "gate_approver", "gate_relay", "gate_auditor"];
+/// The group roles an administrator grants (SPEC §10, issue 17); `gate_admin` pushes policies.
+pub const GROUPS: &[&str] = &[
+    "gate_host",
+    "gate_approver",
+    "gate_relay",
+    "gate_auditor",
+    "gate_admin",
+];
 
 /// A connected fleet.
 pub struct Fleet {
@@ -124,6 +135,9 @@ pub fn init(json: bool) -> Result<crate::exit::Exit> {
         println!("  CREATE ROLE build7 LOGIN PASSWORD '…';  GRANT gate_host TO build7;");
         println!("  CREATE ROLE alice LOGIN;  GRANT gate_approver TO alice;");
         println!("  CREATE ROLE audit LOGIN;  GRANT gate_auditor TO audit;");
+        println!(
+            "  CREATE ROLE ops LOGIN;  GRANT gate_admin TO ops;   -- pushes signed policies (gate policy push)"
+        );
     }
     Ok(crate::exit::Exit::Success)
 }

@@ -28,7 +28,8 @@ use serde_json::Value;
 pub use check::{Check, Run};
 pub use error::{ErrorReport, Problem};
 pub use fleet::{
-    FleetInit, FleetStatus, FleetStream, FleetStreamReport, FleetVerify, Migrated, Shipped,
+    FleetInit, FleetStatus, FleetStream, FleetStreamReport, FleetVerify, Migrated, PolicyPush,
+    PolicyStatus, Shipped,
 };
 pub use policy::{
     Disabled, DisabledState, FailedTest, LintTests, Position, RuleTests, RuleWhen, RulesLint,
@@ -142,6 +143,8 @@ pub fn all() -> Vec<(&'static str, MakeSchema)> {
         (FleetVerify::SCHEMA, schema_of::<FleetVerify>),
         (Migrated::SCHEMA, schema_of::<Migrated>),
         (Shipped::SCHEMA, schema_of::<Shipped>),
+        (PolicyPush::SCHEMA, schema_of::<PolicyPush>),
+        (PolicyStatus::SCHEMA, schema_of::<PolicyStatus>),
     ]
 }
 

@@ -50,6 +50,9 @@ pub struct Request {
     pub argv_hmac: Option<String>,
     /// The SHA-256 of the policy it was decided with; null in ledgers older than that record.
     pub policy_digest: Option<String>,
+    /// The version of the signed fleet policy it was decided under (`gate policy push`); null
+    /// without a fleet policy.
+    pub policy_version: Option<i64>,
 }
 
 impl Shape for Request {
@@ -268,6 +271,7 @@ impl From<&RequestRecord> for Request {
             risk: r.risk.clone(),
             argv_hmac: r.argv_hmac.clone(),
             policy_digest: r.policy_digest.clone(),
+            policy_version: r.policy_version,
         }
     }
 }
