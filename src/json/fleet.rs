@@ -75,7 +75,7 @@ pub struct PolicyPush {
     pub pushed_by: String,
     /// When the fleet stored it (its clock, RFC 3339).
     pub pushed_at: String,
-    /// Rules in the policy itself (not counting packs).
+    /// Rules in force under it: its own and those of the packs it enables.
     pub rules: usize,
     /// Inline tests that passed.
     pub tests_passed: usize,
