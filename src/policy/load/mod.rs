@@ -921,4 +921,81 @@ mod tests {
         let p = parse_str("default", DEFAULT_POLICY).unwrap();
         assert_eq!(p.packs.len(), packs::NAMES.len());
     }
+
+    /// The fleet policy a host cached is the top layer (its defaults win, everyone's rules add
+    /// up), verified on every load; a pushed `[fleet]` table is refused.
+    #[test]
+    fn a_cached_fleet_policy_is_the_top_layer_and_is_verified_on_load() {
+        use signed::{Signed, SigningKey};
+        let (key, _) = SigningKey::generate().unwrap();
+        let fleet_text = "[defaults]\ndecision = \"ask\"\n\n[[rule]]\nid = \"f\"\ncommand = \"touch\"\ndecision = \"deny\"\n";
+        let system_text = format!(
+            "[defaults]\ndecision = \"allow\"\n\n[[rule]]\nid = \"s\"\ncommand = \"rm\"\ndecision = \"deny\"\n\n[fleet]\nurl = \"postgres://h@127.0.0.1/gate\"\npolicy_key = \"{}\"\n",
+            key.public().text()
+        );
+        let fleet = Layer {
+            name: "fleet policy v4".into(),
+            text: fleet_text.into(),
+            system: true,
+            fleet_version: Some(4),
+        };
+        let p = build(&[fleet, layer("system.toml", &system_text, true)]).unwrap();
+        assert_eq!(p.policy_version, Some(4));
+        assert_eq!(p.defaults.decision, Decision::Ask);
+        let ids: Vec<&str> = p.rules.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["f", "s"]);
+        assert_eq!(p.fleet_key, Some(key.public().text()));
+        let e =
+            load_fleet_text("push.toml", 1, "[fleet]\nurl = \"postgres://x@h/d\"\n").unwrap_err();
+        assert!(
+            e.0[0]
+                .message
+                .contains("a fleet policy cannot say which fleet"),
+            "{e:?}"
+        );
+
+        // Through real files: only as root can a test make a system policy gate trusts.
+        if !nix::unistd::getuid().is_root() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let system = dir.path().join("system.toml");
+        let cache = dir.path().join("ledger.db.fleet-policy");
+        std::fs::write(&system, &system_text).unwrap();
+        let signed = Signed {
+            version: 4,
+            sha256: signed::sha256_hex(fleet_text),
+            body: fleet_text.into(),
+            signature: key.sign(4, fleet_text),
+            pushed_by: "ops".into(),
+            pushed_at: "now".into(),
+        };
+        std::fs::write(&cache, signed.cache_text()).unwrap();
+        let opts = LoadOptions {
+            system_path: Some(system.clone()),
+            user_path: Some(dir.path().join("none.toml")),
+            fleet_cache: Some(cache.clone()),
+            ..Default::default()
+        };
+        let (p, warnings) = load(&opts).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(p.policy_version, Some(4));
+        assert_eq!(p.sources[0], "fleet policy v4");
+        std::fs::write(&cache, signed.cache_text().replace("deny", "allow")).unwrap();
+        let e = load(&opts).unwrap_err();
+        assert!(e.0[0].message.contains("version 4 was altered"), "{e:?}");
+        let (p, _) = load(&LoadOptions {
+            without_fleet_policy: true,
+            ..opts.clone()
+        })
+        .unwrap();
+        assert_eq!(p.policy_version, None);
+        std::fs::write(&cache, "").unwrap();
+        let (p, warnings) = load(&opts).unwrap();
+        assert_eq!(p.policy_version, None);
+        assert!(
+            warnings[0].contains("run `gate policy fetch`"),
+            "{warnings:?}"
+        );
+    }
 }
