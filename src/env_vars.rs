@@ -29,7 +29,8 @@ pub const GATE_FLEET: &str = "GATE_FLEET";
 /// How many unshipped events the spool may hold before runs fail closed (not in the protected
 /// install).
 pub const GATE_FLEET_SPOOL_MAX: &str = "GATE_FLEET_SPOOL_MAX";
-/// The PostgreSQL URI a person approves, denies and lists with, as their own role.
+/// The PostgreSQL URI a person approves, denies, lists and pushes fleet policies with, as their
+/// own role.
 pub const GATE_FLEET_APPROVER: &str = "GATE_FLEET_APPROVER";
 /// libpq's variables, read as libpq reads them when gate connects to the fleet (see
 /// `fleet::config`): where, who, which database, the password and its file, the service file

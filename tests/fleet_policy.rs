@@ -761,3 +761,39 @@ fn a_cache_tampered_with_on_disk_fails_closed() {
     host.expect(&["check", "--", "ls"], 0);
     host.expect(&["check", "--", "touch", "/tmp/x"], 2);
 }
+
+/// What verifying the fleet policy on every load costs: `gate -- true` on one host with a
+/// fetched fleet policy, then with the same rules as its own system policy and no key pinned
+/// (`cargo test --test fleet_policy -- --ignored --nocapture figures`).
+#[test]
+#[ignore]
+fn figures() {
+    needs_root!("figures");
+    let Some(db) = fleet("figures") else {
+        return;
+    };
+    let a = admin(&db, "ops");
+    let host = Host::new(&db, "build7", &a.public);
+    a.push(DENY_TOUCH, 0);
+    host.expect(&["policy", "fetch"], 0);
+    let p50 = |host: &Host| {
+        let mut ms: Vec<f64> = (0..40)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                host.expect(&["--", "true"], 0);
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        (ms[ms.len() / 2], ms[ms.len() * 9 / 10])
+    };
+    let (signed50, signed90) = p50(&host);
+    host.system_policy(&format!(
+        "[defaults]\nchannels = [\"local\"]\n\n[fleet]\nurl = \"{}\"\n{DENY_TOUCH}",
+        db.url_as(&host.role)
+    ));
+    let (plain50, plain90) = p50(&host);
+    println!(
+        "gate -- true, 40 runs: fleet policy verified on load p50 {signed50:.2} ms (p90 {signed90:.2}); same rules in the system policy p50 {plain50:.2} ms (p90 {plain90:.2})"
+    );
+}

@@ -218,6 +218,10 @@ impl Signed {
 /// The key a system policy pins (`[fleet] policy_key`), read cheaply before the layers are
 /// built (the walker checks it properly: a malformed one is reported there, with its position).
 pub fn pinned_key(system_text: &str) -> Option<String> {
+    // Most system policies pin nothing: no second parse for them.
+    if !system_text.contains("policy_key") {
+        return None;
+    }
     let table: toml::Table = system_text.parse().ok()?;
     table
         .get("fleet")?
