@@ -393,6 +393,15 @@ impl Out {
 
 impl Host {
     fn new(db: &Db, short: &str, key: &str) -> Host {
+        Self::build(db, short, key, None)
+    }
+
+    /// The protected install for real: the binary setgid `group`.
+    fn setgid(db: &Db, short: &str, key: &str, group: nix::unistd::Gid) -> Host {
+        Self::build(db, short, key, Some(group))
+    }
+
+    fn build(db: &Db, short: &str, key: &str, setgid: Option<nix::unistd::Gid>) -> Host {
         let role = db.role(short, "gate_host");
         let dir = tempfile::Builder::new()
             .prefix("gate-fleet-host-")
@@ -417,6 +426,10 @@ impl Host {
         }
         let bin = root.join("usr/bin/gate");
         std::fs::copy(gate_bin(), &bin).unwrap();
+        if let Some(gid) = setgid {
+            std::os::unix::fs::chown(&bin, Some(0), Some(gid.as_raw())).unwrap();
+            std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o2755)).unwrap();
+        }
         std::fs::write(
             root.join("usr/lib/gate/protected.toml"),
             format!(
@@ -452,21 +465,46 @@ impl Host {
     }
 
     fn gate(&self, args: &[&str]) -> Out {
-        let out = Command::new(self.root.join("usr/bin/gate"))
+        let mut c = Command::new(self.root.join("usr/bin/gate"));
+        c.args(args).env_clear().env("HOME", &self.home);
+        self.run(c)
+    }
+
+    /// `gate ARGS` as `user` (real and effective ids, that user's groups).
+    fn gate_as(&self, user: &str, args: &[&str]) -> Out {
+        let mut c = Command::new("/usr/bin/setpriv");
+        c.args(["--reuid", user, "--regid", user, "--init-groups", "--"])
+            .arg(self.root.join("usr/bin/gate"))
             .args(args)
             .env_clear()
-            .env("HOME", &self.home)
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", format!("/home/{user}"))
+            .env("USER", user);
+        self.run(c)
+    }
+
+    fn run(&self, mut c: Command) -> Out {
+        c.env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .env("CI", "true")
-            .current_dir(&self.home)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            .current_dir("/tmp")
+            .stdin(Stdio::null());
+        // A binary just copied may be busy for a moment (another test's fork still holds the
+        // copy's descriptor until it execs).
+        for _ in 0..50 {
+            match c.output() {
+                Err(e) if e.raw_os_error() == Some(nix::libc::ETXTBSY) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => {
+                    let out = other.unwrap();
+                    return Out {
+                        code: out.status.code().unwrap_or(-1),
+                        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                    };
+                }
+            }
         }
+        panic!("{c:?} stayed busy")
     }
 
     fn expect(&self, args: &[&str], code: i32) -> Out {
@@ -478,6 +516,43 @@ impl Host {
         );
         out
     }
+}
+
+/// The group `gate` and an unprivileged user for the setgid install (made once; another test
+/// binary may be making the group at the same moment).
+fn protected_user() -> Result<(&'static str, nix::unistd::Gid), String> {
+    const USER: &str = "gatetest-policy";
+    static MADE: std::sync::OnceLock<Result<nix::unistd::Gid, String>> = std::sync::OnceLock::new();
+    MADE.get_or_init(|| {
+        for tool in [
+            "/usr/sbin/useradd",
+            "/usr/sbin/groupadd",
+            "/usr/bin/setpriv",
+        ] {
+            if !Path::new(tool).exists() {
+                return Err(format!("{tool} is missing"));
+            }
+        }
+        let group = || nix::unistd::Group::from_name("gate").ok().flatten();
+        if group().is_none() {
+            let _ = Command::new("/usr/sbin/groupadd")
+                .args(["--system", "gate"])
+                .output();
+        }
+        let gid = group().ok_or("cannot make the group gate")?.gid;
+        if nix::unistd::User::from_name(USER).ok().flatten().is_none() {
+            let _ = Command::new("/usr/sbin/useradd")
+                .args(["--create-home", USER])
+                .output();
+        }
+        nix::unistd::User::from_name(USER)
+            .ok()
+            .flatten()
+            .ok_or(format!("cannot make the user {USER}"))?;
+        Ok(gid)
+    })
+    .clone()
+    .map(|gid| (USER, gid))
 }
 
 fn path_str(p: &Path) -> &str {
@@ -760,6 +835,77 @@ fn a_cache_tampered_with_on_disk_fails_closed() {
     assert_eq!(std::fs::read_to_string(host.cache()).unwrap(), good);
     host.expect(&["check", "--", "ls"], 0);
     host.expect(&["check", "--", "touch", "/tmp/x"], 2);
+}
+
+#[test]
+fn in_the_setgid_install_a_user_fetches_but_cannot_write_the_cache() {
+    needs_root!("in_the_setgid_install_a_user_fetches_but_cannot_write_the_cache");
+    let (user, gid) = match protected_user() {
+        Ok(u) => u,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let Some(db) = fleet("in_the_setgid_install_a_user_fetches_but_cannot_write_the_cache") else {
+        return;
+    };
+    let a = admin(&db, "ops");
+    let host = Host::setgid(&db, "build7", &a.public, gid);
+    a.push(DENY_TOUCH, 0);
+    // The attack: the user writes the cache (or replaces it) directly.
+    let direct = Command::new("/usr/bin/setpriv")
+        .args([
+            "--reuid",
+            user,
+            "--regid",
+            user,
+            "--init-groups",
+            "--",
+            "/bin/sh",
+            "-c",
+        ])
+        .arg(format!(
+            "echo x > {0} || exit 3; exit 0",
+            path_str(&host.cache())
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(direct.status.code(), Some(3), "the user wrote the cache");
+    let moved = Command::new("/usr/bin/setpriv")
+        .args([
+            "--reuid",
+            user,
+            "--regid",
+            user,
+            "--init-groups",
+            "--",
+            "/bin/mv",
+        ])
+        .arg(host.cache())
+        .arg("/tmp/gate-fleet-policy-stolen")
+        .output()
+        .unwrap();
+    assert!(!moved.status.success(), "the user moved the cache away");
+    // Through gate, the same user fetches: the file keeps its owner, group and mode.
+    let out = host.gate_as(user, &["policy", "fetch", "--json"]);
+    assert_eq!(out.code, 0, "{} {}", out.stdout, out.stderr);
+    assert_eq!(out.json()["fetched"], 1);
+    let m = std::fs::metadata(host.cache()).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        (m.uid(), m.gid(), m.mode() & 0o7777),
+        (0, gid.as_raw(), 0o660)
+    );
+    assert!(
+        std::fs::read_to_string(host.cache())
+            .unwrap()
+            .starts_with("gate-fleet-policy/1\nversion: 1\n")
+    );
+    let check = host.gate_as(user, &["check", "--", "touch", "/tmp/x"]);
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    let status = host.gate_as(user, &["policy", "status", "--json"]);
+    assert_eq!(status.json()["cached_version"], 1, "{}", status.stderr);
 }
 
 /// What verifying the fleet policy on every load costs: `gate -- true` on one host with a
