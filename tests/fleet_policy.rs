@@ -582,8 +582,17 @@ fn a_pushed_rule_decides_on_the_host_and_requests_record_its_version() {
     assert_eq!(fetched["behind"], false);
     let check = host.expect(&["check", "--json", "--", "touch", "/tmp/x"], 2);
     assert!(check.stdout.contains("fleet-no-touch"), "{}", check.stdout);
-    // The host's own rules still apply beneath it, and what it allows still runs.
-    host.expect(&["--", "true"], 0);
+    // What it allows still runs, and says which version allowed it.
+    let ran = host.expect(&["--json", "--", "true"], 0);
+    let line: Value = serde_json::from_str(
+        ran.stderr
+            .lines()
+            .find(|l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("no JSON line: {}", ran.stderr)),
+    )
+    .unwrap();
+    assert_eq!(line["schema"], "gate.run/1");
+    assert_eq!(line["policy_version"], 1, "{line}");
     let denied = host.expect(&["--", "touch", "/tmp/gate-fleet-policy-never"], 77);
     assert!(
         denied.stderr.contains("The fleet policy forbids touch."),
@@ -596,7 +605,7 @@ fn a_pushed_rule_decides_on_the_host_and_requests_record_its_version() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 2);
+    assert_eq!(lines.len(), 2, "{}", log.stdout);
     for l in &lines {
         assert_eq!(l["policy_version"], 1, "{l}");
     }
