@@ -319,7 +319,7 @@ pub fn fetch(json: bool) -> Result<Exit> {
         &newest.body,
     )
     .map_err(Error::Policy)?;
-    write_cache(&path, &newest)?;
+    write_cache(&path, &newest, &key)?;
     let status = status_of(
         &key,
         &path,
@@ -340,23 +340,36 @@ pub fn fetch(json: bool) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Replace the cache. In the protected install the file exists (the installer made it,
-/// root:gate 0660) and is rewritten in place under an exclusive lock (readers take a shared
-/// one), with the group raised only for that; elsewhere a new file is renamed over it.
-fn write_cache(path: &Path, signed: &Signed) -> Result<()> {
+/// Replace the cache, unless another fetch cached a newer version meanwhile (checked under
+/// the writers' lock, so two fetches racing cannot leave the older one in place). In the
+/// protected install the file exists (the installer made it, root:gate 0660) and is rewritten
+/// in place under an exclusive lock on it (readers take a shared one), with the group raised
+/// only for that; elsewhere writers lock `ledger.db.fleet-policy.lock` and rename a new file
+/// over the cache.
+fn write_cache(path: &Path, signed: &Signed, key: &PublicKey) -> Result<()> {
+    use std::io::{Read, Seek};
     let text = signed.cache_text();
     let fail = |e: std::io::Error| Error::Ledger {
         path: path.display().to_string(),
         message: format!("cannot write the fleet policy cache: {e}"),
     };
+    let lock = |file: std::fs::File| {
+        nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, e)| fail(e.into()))
+    };
     if crate::protected::active() {
         return crate::protected::with_group(|| -> Result<()> {
             let file = std::fs::OpenOptions::new()
+                .read(true)
                 .write(true)
                 .open(path)
                 .map_err(fail)?;
-            let mut file = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
-                .map_err(|(_, e)| fail(e.into()))?;
+            let mut file = lock(file)?;
+            let mut current = String::new();
+            // Not UTF-8: not a cache that verifies, so nothing to compare with.
+            let _ = file.read_to_string(&mut current);
+            not_older(&current, signed, key)?;
+            file.rewind().map_err(fail)?;
             file.set_len(0).map_err(fail)?;
             file.write_all(text.as_bytes()).map_err(fail)?;
             file.sync_all().map_err(fail)
@@ -365,6 +378,16 @@ fn write_cache(path: &Path, signed: &Signed) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
+    let lock_file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(crate::ledger::sibling(path, ".lock"))
+        .map_err(fail)?;
+    let _held = lock(lock_file)?;
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    not_older(&current, signed, key)?;
     let tmp = crate::ledger::sibling(path, &format!(".{}.tmp", std::process::id()));
     let written = (|| {
         let mut f = std::fs::OpenOptions::new()
@@ -380,6 +403,19 @@ fn write_cache(path: &Path, signed: &Signed) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     written.map_err(fail)
+}
+
+/// Refuse to replace a cache that verifies and holds a newer version than `signed`.
+fn not_older(current: &str, signed: &Signed, key: &PublicKey) -> Result<()> {
+    match Signed::parse_cache(current) {
+        Ok(Some(c)) if c.version > signed.version && c.verify(key).is_ok() => {
+            Err(Error::Config(format!(
+                "refusing fleet policy version {}: another `gate policy fetch` cached version {} meanwhile, and versions only rise; version {} stays in force",
+                signed.version, c.version, c.version
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What `gate policy status` says. `newest`: `None` when the fleet was not asked, else what
@@ -487,5 +523,55 @@ pub fn drift_note(newest: Option<i64>, host: Option<i64>) -> String {
         (_, None) => "  policy -".into(),
         (Some(n), Some(v)) if v < n => format!("  policy v{v} (behind v{n})"),
         (_, Some(v)) => format!("  policy v{v}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn version(key: &SigningKey, n: i64) -> Signed {
+        let body = format!("# version {n}\n");
+        Signed {
+            version: n,
+            sha256: signed::sha256_hex(&body),
+            signature: key.sign(n, &body),
+            body,
+            pushed_by: "ops".into(),
+            pushed_at: "t".into(),
+        }
+    }
+
+    /// Two fetches racing: the one that read an older version writes last and must not win.
+    #[test]
+    fn a_write_never_replaces_a_newer_cached_version() {
+        let (key, _) = SigningKey::generate().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db.fleet-policy");
+        write_cache(&path, &version(&key, 3), &key.public()).unwrap();
+        let e = write_cache(&path, &version(&key, 2), &key.public()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("another `gate policy fetch` cached version 3"),
+            "{e}"
+        );
+        let cached = signed::read_cache(&path, &key.public()).unwrap().unwrap();
+        assert_eq!(cached.version, 3);
+        write_cache(&path, &version(&key, 4), &key.public()).unwrap();
+        assert_eq!(
+            signed::read_cache(&path, &key.public())
+                .unwrap()
+                .unwrap()
+                .version,
+            4
+        );
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // A cache that does not verify (another key's) is no reason to keep it.
+        let (other, _) = SigningKey::generate().unwrap();
+        write_cache(&path, &version(&other, 9), &other.public()).unwrap();
+        write_cache(&path, &version(&key, 5), &key.public()).unwrap();
     }
 }
