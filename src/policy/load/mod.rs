@@ -953,6 +953,14 @@ mod tests {
                 .contains("a fleet policy cannot say which fleet"),
             "{e:?}"
         );
+        // Nor narrow the host's own protections: that stays the host's decision.
+        let e = load_fleet_text("push.toml", 1, "[protect]\nexcept = []\n").unwrap_err();
+        assert!(
+            e.0[0]
+                .message
+                .contains("a fleet policy cannot leave them out"),
+            "{e:?}"
+        );
 
         // Through real files: only as root can a test make a system policy gate trusts.
         if !nix::unistd::getuid().is_root() {

@@ -160,12 +160,13 @@ impl<'a> Cx<'a> {
                     let Some(table) = self.table(key, value) else {
                         continue;
                     };
-                    if !self.system {
+                    if !self.system || self.fleet_layer {
                         self.err(
                             &key.span(),
                             format!(
-                                "only the system policy ({}) may narrow gate's own protections; a user policy cannot leave them out",
-                                crate::policy::system_policy()
+                                "only the system policy ({}) may narrow gate's own protections; {} cannot leave them out",
+                                crate::policy::system_policy(),
+                                if self.fleet_layer { "a fleet policy" } else { "a user policy" }
                             ),
                         );
                         continue;
