@@ -351,6 +351,18 @@ fn without_a_fleet_policy_requests_record_no_version() {
         .run();
 }
 
+#[test]
+fn only_the_system_policy_pins_the_key() {
+    let env = Env::with_policy(
+        "[fleet]\nurl = \"postgres://me@127.0.0.1/gate\"\npolicy_key = \"ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"\n",
+    );
+    env.gate()
+        .args(["check", "--", "true"])
+        .status(78)
+        .stderr_contains("only the system policy")
+        .run();
+}
+
 // ---- hosts: a system policy pinning the key (root) ----
 
 fn unable() -> Option<&'static str> {

@@ -3,9 +3,11 @@
 //! Built so far: the configuration ([`config`]: `GATE_FLEET` or the system policy's
 //! `[fleet] url`, libpq's files and variables), the client ([`connect`]), the schema with its
 //! roles and its append function ([`schema.sql`](schema.sql), applied by [`init`]), `gate fleet
-//! status`, `gate verify --fleet` ([`verify`]) and `gate ledger migrate` ([`migrate`]). Nothing
-//! on the path of `gate -- COMMAND` uses any of it yet: without a fleet gate is the single-host
-//! gate, and no connection or runtime is started unless one of these commands runs.
+//! status`, `gate verify --fleet` ([`verify`]), `gate ledger migrate` ([`migrate`]) and signed
+//! policy rollout ([`policy`], schema in [`schema_policy.sql`](schema_policy.sql)). The path
+//! of `gate -- COMMAND` opens no connection (it may read the verified policy cache, see
+//! `policy::signed`, and start a detached shipper): without a fleet gate is the single-host
+//! gate.
 
 pub mod approve;
 pub mod config;
