@@ -52,6 +52,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('shim', 'shim', [CompletionResultType]::ParameterValue, 'PATH shims: route programs that cannot be configured through gate')
             [CompletionResult]::new('shim-exec', 'shim-exec', [CompletionResultType]::ParameterValue, 'Run a shimmed program (called by the shims `gate shim install` writes)')
             [CompletionResult]::new('fleet', 'fleet', [CompletionResultType]::ParameterValue, 'The fleet''s shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)')
+            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'The fleet''s signed, versioned policy: make a key, push a version, fetch it on a host')
             [CompletionResult]::new('ledger', 'ledger', [CompletionResultType]::ParameterValue, 'The ledger itself: move it into the fleet')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -505,6 +506,69 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         'gate;fleet;help;help' {
             break
         }
+        'gate;policy' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make an Ed25519 signing key for fleet policies (policy-signing.key, mode 0600, and policy-signing.pub); never overwrites one')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Lint FILE and run its inline tests as a host will load it, sign it and store it as the fleet''s next policy version')
+            [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Fetch the fleet''s newest policy, check its signature against [fleet] policy_key of the system policy and cache it as this host''s system layer')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The pinned key''s fingerprint, the cached version, and the fleet''s newest')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;policy;keygen' {
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the key files (default: $XDG_CONFIG_HOME/gate)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gate;policy;push' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The private key (default: $XDG_CONFIG_HOME/gate/policy-signing.key)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gate;policy;fetch' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object, as `gate policy status --json`, with `fetched`')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gate;policy;status' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object: {key_fingerprint, cache, cached_version, cache_problem, newest_version, behind, fetched}')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gate;policy;help' {
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make an Ed25519 signing key for fleet policies (policy-signing.key, mode 0600, and policy-signing.pub); never overwrites one')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Lint FILE and run its inline tests as a host will load it, sign it and store it as the fleet''s next policy version')
+            [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Fetch the fleet''s newest policy, check its signature against [fleet] policy_key of the system policy and cache it as this host''s system layer')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The pinned key''s fingerprint, the cached version, and the fleet''s newest')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;policy;help;keygen' {
+            break
+        }
+        'gate;policy;help;push' {
+            break
+        }
+        'gate;policy;help;fetch' {
+            break
+        }
+        'gate;policy;help;status' {
+            break
+        }
+        'gate;policy;help;help' {
+            break
+        }
         'gate;ledger' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -578,6 +642,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('shim', 'shim', [CompletionResultType]::ParameterValue, 'PATH shims: route programs that cannot be configured through gate')
             [CompletionResult]::new('shim-exec', 'shim-exec', [CompletionResultType]::ParameterValue, 'Run a shimmed program (called by the shims `gate shim install` writes)')
             [CompletionResult]::new('fleet', 'fleet', [CompletionResultType]::ParameterValue, 'The fleet''s shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)')
+            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'The fleet''s signed, versioned policy: make a key, push a version, fetch it on a host')
             [CompletionResult]::new('ledger', 'ledger', [CompletionResultType]::ParameterValue, 'The ledger itself: move it into the fleet')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -716,6 +781,25 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             break
         }
         'gate;help;fleet;ship' {
+            break
+        }
+        'gate;help;policy' {
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make an Ed25519 signing key for fleet policies (policy-signing.key, mode 0600, and policy-signing.pub); never overwrites one')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Lint FILE and run its inline tests as a host will load it, sign it and store it as the fleet''s next policy version')
+            [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Fetch the fleet''s newest policy, check its signature against [fleet] policy_key of the system policy and cache it as this host''s system layer')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The pinned key''s fingerprint, the cached version, and the fleet''s newest')
+            break
+        }
+        'gate;help;policy;keygen' {
+            break
+        }
+        'gate;help;policy;push' {
+            break
+        }
+        'gate;help;policy;fetch' {
+            break
+        }
+        'gate;help;policy;status' {
             break
         }
         'gate;help;ledger' {

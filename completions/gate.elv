@@ -49,6 +49,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand shim 'PATH shims: route programs that cannot be configured through gate'
             cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
             cand fleet 'The fleet''s shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)'
+            cand policy 'The fleet''s signed, versioned policy: make a key, push a version, fetch it on a host'
             cand ledger 'The ledger itself: move it into the fleet'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff) to stdout'
@@ -433,6 +434,58 @@ set edit:completion:arg-completer[gate] = {|@words|
         }
         &'gate;fleet;help;help'= {
         }
+        &'gate;policy'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand keygen 'Make an Ed25519 signing key for fleet policies (policy-signing.key, mode 0600, and policy-signing.pub); never overwrites one'
+            cand push 'Lint FILE and run its inline tests as a host will load it, sign it and store it as the fleet''s next policy version'
+            cand fetch 'Fetch the fleet''s newest policy, check its signature against [fleet] policy_key of the system policy and cache it as this host''s system layer'
+            cand status 'The pinned key''s fingerprint, the cached version, and the fleet''s newest'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;policy;keygen'= {
+            cand --out 'Where to write the key files (default: $XDG_CONFIG_HOME/gate)'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gate;policy;push'= {
+            cand --key 'The private key (default: $XDG_CONFIG_HOME/gate/policy-signing.key)'
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand --json 'json'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gate;policy;fetch'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand --json 'One JSON object, as `gate policy status --json`, with `fetched`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gate;policy;status'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand --json 'One JSON object: {key_fingerprint, cache, cached_version, cache_problem, newest_version, behind, fetched}'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gate;policy;help'= {
+            cand keygen 'Make an Ed25519 signing key for fleet policies (policy-signing.key, mode 0600, and policy-signing.pub); never overwrites one'
+            cand push 'Lint FILE and run its inline tests as a host will load it, sign it and store it as the fleet''s next policy version'
+            cand fetch 'Fetch the fleet''s newest policy, check its signature against [fleet] policy_key of the system policy and cache it as this host''s system layer'
+            cand status 'The pinned key''s fingerprint, the cached version, and the fleet''s newest'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;policy;help;keygen'= {
+        }
+        &'gate;policy;help;push'= {
+        }
+        &'gate;policy;help;fetch'= {
+        }
+        &'gate;policy;help;status'= {
+        }
+        &'gate;policy;help;help'= {
+        }
         &'gate;ledger'= {
             cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand -h 'Print help (see more with ''--help'')'
@@ -497,6 +550,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand shim 'PATH shims: route programs that cannot be configured through gate'
             cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
             cand fleet 'The fleet''s shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)'
+            cand policy 'The fleet''s signed, versioned policy: make a key, push a version, fetch it on a host'
             cand ledger 'The ledger itself: move it into the fleet'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff) to stdout'
@@ -597,6 +651,20 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;fleet;seal'= {
         }
         &'gate;help;fleet;ship'= {
+        }
+        &'gate;help;policy'= {
+            cand keygen 'Make an Ed25519 signing key for fleet policies (policy-signing.key, mode 0600, and policy-signing.pub); never overwrites one'
+            cand push 'Lint FILE and run its inline tests as a host will load it, sign it and store it as the fleet''s next policy version'
+            cand fetch 'Fetch the fleet''s newest policy, check its signature against [fleet] policy_key of the system policy and cache it as this host''s system layer'
+            cand status 'The pinned key''s fingerprint, the cached version, and the fleet''s newest'
+        }
+        &'gate;help;policy;keygen'= {
+        }
+        &'gate;help;policy;push'= {
+        }
+        &'gate;help;policy;fetch'= {
+        }
+        &'gate;help;policy;status'= {
         }
         &'gate;help;ledger'= {
             cand migrate 'Move this host''s SQLite ledger into its stream in the fleet, seq and hashes unchanged'

@@ -87,6 +87,7 @@ fn main() {
                 argv_hmac: &hmac,
                 policy_sources: &sources,
                 policy_digest: &policy.digest,
+                policy_version: None,
                 protect_except: &[],
                 packs_disabled: &[],
                 extra: None,

@@ -279,6 +279,12 @@ pub enum Command {
         command: FleetCommand,
     },
 
+    /// The fleet's signed, versioned policy: make a key, push a version, fetch it on a host
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+
     /// The ledger itself: move it into the fleet
     Ledger {
         #[command(subcommand)]
@@ -544,6 +550,49 @@ pub enum FleetCommand {
         /// The detached shipper gate starts: ship, linger for new events, exit when idle
         #[arg(long, hide = true)]
         background: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Make an Ed25519 signing key for fleet policies (policy-signing.key, mode 0600, and
+    /// policy-signing.pub); never overwrites one
+    Keygen {
+        /// Where to write the key files (default: $XDG_CONFIG_HOME/gate)
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Lint FILE and run its inline tests as a host will load it, sign it and store it as the
+    /// fleet's next policy version
+    ///
+    /// Connects as your own role (GATE_FLEET_APPROVER, else the fleet's URI with libpq's user),
+    /// which must be a member of gate_admin. A policy that does not lint exits 78 and stores
+    /// nothing.
+    Push {
+        /// The policy file (a whole policy, used by hosts as their system layer)
+        file: PathBuf,
+        /// The private key (default: $XDG_CONFIG_HOME/gate/policy-signing.key)
+        #[arg(long, value_name = "PRIVKEY")]
+        key: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch the fleet's newest policy, check its signature against [fleet] policy_key of the
+    /// system policy and cache it as this host's system layer
+    ///
+    /// Refuses (exit 78, nothing replaced) a bad signature, an altered text, and a version older
+    /// than the one cached.
+    Fetch {
+        /// One JSON object, as `gate policy status --json`, with `fetched`
+        #[arg(long)]
+        json: bool,
+    },
+    /// The pinned key's fingerprint, the cached version, and the fleet's newest
+    Status {
+        /// One JSON object: {key_fingerprint, cache, cached_version, cache_problem,
+        /// newest_version, behind, fetched}
         #[arg(long)]
         json: bool,
     },

@@ -31,7 +31,8 @@ pub const GATE_FLEET: &str = "GATE_FLEET";
 pub const GATE_FLEET_SPOOL_MAX: &str = "GATE_FLEET_SPOOL_MAX";
 /// How often the fleet is sealed at most (a duration; default 1m); not in the protected install.
 pub const GATE_FLEET_SEAL_EVERY: &str = "GATE_FLEET_SEAL_EVERY";
-/// The PostgreSQL URI a person approves, denies and lists with, as their own role.
+/// The PostgreSQL URI a person approves, denies, lists and pushes fleet policies with, as their
+/// own role.
 pub const GATE_FLEET_APPROVER: &str = "GATE_FLEET_APPROVER";
 /// libpq's variables, read as libpq reads them when gate connects to the fleet (see
 /// `fleet::config`): where, who, which database, the password and its file, the service file

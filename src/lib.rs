@@ -133,6 +133,12 @@ fn json_stream(cli: &Cli) -> Option<json::Stream> {
         Some(Command::Ledger {
             command: cli::LedgerCommand::Migrate { json, .. },
         }) => stdout(*json),
+        Some(Command::Policy { command }) => match command {
+            cli::PolicyCommand::Push { json, .. }
+            | cli::PolicyCommand::Fetch { json }
+            | cli::PolicyCommand::Status { json } => stdout(*json),
+            cli::PolicyCommand::Keygen { .. } => None,
+        },
         Some(_) => None,
     }
 }
@@ -420,6 +426,12 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
             cli::FleetCommand::Status { json } => fleet::status::status(json),
             cli::FleetCommand::Seal { json } => fleet::seal::run(json),
             cli::FleetCommand::Ship { background, json } => fleet::ship::ship(background, json),
+        },
+        Some(Command::Policy { command }) => match command {
+            cli::PolicyCommand::Keygen { out } => fleet::policy::keygen(out),
+            cli::PolicyCommand::Push { file, key, json } => fleet::policy::push(file, key, json),
+            cli::PolicyCommand::Fetch { json } => fleet::policy::fetch(json),
+            cli::PolicyCommand::Status { json } => fleet::policy::status(json),
         },
         Some(Command::Ledger {
             command:

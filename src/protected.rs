@@ -51,6 +51,8 @@ pub const FILES: &[(&str, u32)] = &[
     (".checkpoints", 0o660),
     (".checkpoints.posted", 0o660),
     (".checkpoints.posted.lock", 0o660),
+    // The fleet policy this host fetched (`gate policy fetch`), signed; empty until then.
+    (".fleet-policy", 0o660),
 ];
 
 #[derive(Debug)]

@@ -39,6 +39,8 @@ const TESTED: &[&str] = &[
     "ledger.migrate",
     "fleet.ship",
     "fleet.seal",
+    "policy.push",
+    "policy.status",
 ];
 
 fn committed(name: &str) -> Value {
@@ -163,7 +165,7 @@ fn the_validation_is_strict_where_the_schemas_are_closed() {
         "cwd": "/", "command": ["true"], "script": null, "decision": "allow", "rules": [],
         "approvals": [], "status": "ran", "exit_code": 0, "signal": null, "duration_ms": 1,
         "reason": null, "ci": null, "risk": "low", "argv_hmac": null, "policy_digest": null,
-        "stream": null});
+        "stream": null, "policy_version": null});
     assert!(request.is_valid(&rec), "what the ledger stored stays open");
     let mut bad = rec.clone();
     bad["requester"].as_object_mut().unwrap().remove("agent");
@@ -792,4 +794,52 @@ fn fleet_init_status_verify_and_migrate() {
     );
     let err = down.gate().args(["fleet", "status", "--json"]).run().json();
     valid("error", &err);
+}
+
+/// `gate policy push --json` and `gate policy status --json` (fetching needs a system policy
+/// that pins the key, root's: tests/fleet_policy.rs).
+#[test]
+fn policy_push_and_status() {
+    let Some(server) = support::pg::server("policy_push_and_status") else {
+        return;
+    };
+    let db = server.database();
+    Env::new()
+        .var("GATE_FLEET", db.admin_url())
+        .gate()
+        .args(["fleet", "init"])
+        .status(0)
+        .run();
+    let ops = db.role("jsonops", "gate_admin");
+    let admin = Env::new().var("GATE_FLEET_APPROVER", db.url_as(&ops));
+    let keys = admin.path("keys");
+    admin
+        .gate()
+        .args(["policy", "keygen", "--out"])
+        .arg(&keys)
+        .status(0)
+        .run();
+    let file = admin.path("fleet.toml");
+    std::fs::write(&file, "[defaults]\ndecision = \"allow\"\n").unwrap();
+    let pushed = admin
+        .gate()
+        .args(["policy", "push", "--json"])
+        .arg(&file)
+        .arg("--key")
+        .arg(keys.join("policy-signing.key"))
+        .status(0)
+        .run()
+        .json();
+    valid("policy.push", &pushed);
+    assert_eq!(pushed["version"], 1);
+    let host = db.role("jsonhost", "gate_host");
+    let status = Env::new()
+        .var("GATE_FLEET", db.url_as(&host))
+        .gate()
+        .args(["policy", "status", "--json"])
+        .status(0)
+        .run()
+        .json();
+    valid("policy.status", &status);
+    assert_eq!(status["newest_version"], 1, "{status}");
 }

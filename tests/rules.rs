@@ -392,6 +392,7 @@ fn a_user_policy_cannot_disable_what_the_system_policy_enables() {
                 override_path: None,
                 system_path: Some(system.clone()),
                 user_path: Some(user.clone()),
+                ..Default::default()
             })
             .unwrap_or_else(|e| panic!("{attack:?}: {e}"));
             if !root {

@@ -45,6 +45,7 @@ pub fn run(cli: RunOptions, target: Target) -> Result<Exit> {
             check,
             id: req.id.clone(),
             command: req.masked.clone(),
+            policy_version: req.policy.policy_version,
         });
     }
     // Request and decision (and `started` when allowed) in one step, before anything else

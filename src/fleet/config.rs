@@ -126,8 +126,13 @@ pub fn configured() -> Result<Option<(String, String)>> {
     } else if let Some(url) = from_env {
         return Ok(Some((url, ev::GATE_FLEET.to_string())));
     }
-    let (policy, _) = crate::policy::load(&crate::policy::LoadOptions::default())
-        .map_err(crate::error::Error::Policy)?;
+    // The fleet policy a host cached is no part of it (and a bad cache must not stop
+    // `gate policy fetch` from connecting to replace it).
+    let (policy, _) = crate::policy::load(&crate::policy::LoadOptions {
+        without_fleet_policy: true,
+        ..Default::default()
+    })
+    .map_err(crate::error::Error::Policy)?;
     Ok(policy
         .fleet
         .map(|url| (url, crate::policy::system_policy())))

@@ -3,14 +3,17 @@
 //! Built so far: the configuration ([`config`]: `GATE_FLEET` or the system policy's
 //! `[fleet] url`, libpq's files and variables), the client ([`connect`]), the schema with its
 //! roles and its append function ([`schema.sql`](schema.sql), applied by [`init`]), `gate fleet
-//! status`, `gate verify --fleet` ([`verify`]) and `gate ledger migrate` ([`migrate`]). Nothing
-//! on the path of `gate -- COMMAND` uses any of it yet: without a fleet gate is the single-host
-//! gate, and no connection or runtime is started unless one of these commands runs.
+//! status`, `gate verify --fleet` ([`verify`]), `gate ledger migrate` ([`migrate`]) and signed
+//! policy rollout ([`policy`], schema in [`schema_policy.sql`](schema_policy.sql)). The path
+//! of `gate -- COMMAND` opens no connection (it may read the verified policy cache, see
+//! `policy::signed`, and start a detached shipper): without a fleet gate is the single-host
+//! gate.
 
 pub mod approve;
 pub mod config;
 pub mod connect;
 pub mod migrate;
+pub mod policy;
 pub mod read;
 pub mod seal;
 pub mod ship;
@@ -21,11 +24,21 @@ pub mod verify;
 use crate::error::{Error, Result};
 use typed::Typed;
 
-/// The schema, roles, triggers and functions, applied whole by `gate fleet init`.
-pub const SCHEMA_SQL: &str = include_str!("schema.sql");
+/// The schema, roles, triggers and functions, applied whole by `gate fleet init`: the ledger,
+/// then the signed policies (`schema_policy.sql`).
+pub const SCHEMA_SQL: &str = concat!(
+    include_str!("schema.sql"),
+    include_str!("schema_policy.sql")
+);
 
-/// The group roles an administrator grants (SPEC §10, issue 17).
-pub const GROUPS: &[&str] = &["gate_host", "gate_approver", "gate_relay", "gate_auditor"];
+/// The group roles an administrator grants (SPEC §10, issue 17); `gate_admin` pushes policies.
+pub const GROUPS: &[&str] = &[
+    "gate_host",
+    "gate_approver",
+    "gate_relay",
+    "gate_auditor",
+    "gate_admin",
+];
 
 /// A connected fleet.
 pub struct Fleet {
@@ -127,6 +140,9 @@ pub fn init(json: bool) -> Result<crate::exit::Exit> {
         println!("  CREATE ROLE build7 LOGIN PASSWORD '…';  GRANT gate_host TO build7;");
         println!("  CREATE ROLE alice LOGIN;  GRANT gate_approver TO alice;");
         println!("  CREATE ROLE audit LOGIN;  GRANT gate_auditor TO audit;");
+        println!(
+            "  CREATE ROLE ops LOGIN;  GRANT gate_admin TO ops;   -- pushes signed policies (gate policy push)"
+        );
     }
     Ok(crate::exit::Exit::Success)
 }

@@ -37,6 +37,7 @@ pub fn streams(fleet: &mut Fleet) -> Result<Vec<Stream>> {
             head_hash: r.get(3),
             last_event: r.get(4),
             last_recorded: r.get(5),
+            policy_version: None,
         })
         .collect())
 }
@@ -49,11 +50,17 @@ pub fn status(json: bool) -> Result<Exit> {
         .q_one("SELECT session_user::text", &[])
         .map_err(|e| fleet.err(&e))?
         .get(0);
+    let mut hosts = streams(&mut fleet)?;
+    let policies = super::policy::host_versions(&mut fleet)?;
+    for h in &mut hosts {
+        h.policy_version = policies.get(&h.stream).copied();
+    }
     let status = Status {
         fleet: fleet.target.display(),
         role,
         schema_version: version,
-        hosts: streams(&mut fleet)?,
+        policy_version: super::policy::newest_version(&mut fleet)?,
+        hosts,
         spool: spool()?,
         newest_seal: newest_seal(&mut fleet),
     };
@@ -69,14 +76,16 @@ pub fn status(json: bool) -> Result<Exit> {
         status.hosts.len(),
         if status.hosts.len() == 1 { "" } else { "s" }
     );
+    super::policy::print_drift(&status);
     for h in &status.hosts {
         println!(
-            "  {:<24} {:<6} {:>8} events  head {}  last {}",
+            "  {:<24} {:<6} {:>8} events  head {}  last {}{}",
             h.stream,
             h.kind,
             h.head_seq,
             &h.head_hash[..16.min(h.head_hash.len())],
-            h.last_recorded.as_deref().unwrap_or("never")
+            h.last_recorded.as_deref().unwrap_or("never"),
+            super::policy::drift_note(status.policy_version, h.policy_version)
         );
     }
     if let Some(s) = &status.newest_seal {

@@ -34,6 +34,8 @@ param! {
     Vec<&str> => Type::TEXT_ARRAY,
     Vec<i64> => Type::INT8_ARRAY,
     Vec<Vec<u8>> => Type::BYTEA_ARRAY,
+    Vec<u8> => Type::BYTEA,
+    &[u8] => Type::BYTEA,
 }
 
 fn typed<'a>(params: &'a [&'a dyn Param]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {

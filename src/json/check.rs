@@ -110,6 +110,9 @@ pub struct Run {
     pub id: String,
     /// The command as recorded: the argv, secrets masked.
     pub command: Vec<String>,
+    /// The version of the signed fleet policy it was decided under (`gate policy push`); null
+    /// without one.
+    pub policy_version: Option<i64>,
 }
 
 impl Shape for Run {

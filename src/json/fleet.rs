@@ -39,6 +39,8 @@ pub struct FleetStream {
     pub last_event: Option<String>,
     /// When PostgreSQL stored the newest event (its clock); null for an empty stream.
     pub last_recorded: Option<String>,
+    /// The fleet policy version its newest request was decided under; null when none was.
+    pub policy_version: Option<i64>,
 }
 
 /// `gate fleet status --json`.
@@ -48,6 +50,8 @@ pub struct FleetStatus {
     /// The role gate connected as.
     pub role: String,
     pub schema_version: String,
+    /// The newest fleet policy version pushed (`gate policy push`); null when none was.
+    pub policy_version: Option<i64>,
     /// Every stream this role may see.
     pub hosts: Vec<FleetStream>,
     /// This host's own spool (its local ledger), as its shipper last found it; null where no
@@ -89,6 +93,54 @@ pub struct FleetSealSummary {
 
 impl Shape for FleetStatus {
     const SCHEMA: &'static str = "gate.fleet.status/1";
+}
+
+/// `gate policy push --json`: the version stored.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PolicyPush {
+    pub ok: bool,
+    pub fleet: String,
+    /// The version it was stored as (the newest + 1, assigned by the fleet).
+    pub version: i64,
+    /// The SHA-256 of the policy's exact text, hex.
+    pub sha256: String,
+    /// The signing key's fingerprint (`SHA256:…`).
+    pub key_fingerprint: String,
+    /// The PostgreSQL role that pushed it.
+    pub pushed_by: String,
+    /// When the fleet stored it (its clock, RFC 3339).
+    pub pushed_at: String,
+    /// Rules in force under it: its own and those of the packs it enables.
+    pub rules: usize,
+    /// Inline tests that passed.
+    pub tests_passed: usize,
+}
+
+impl Shape for PolicyPush {
+    const SCHEMA: &'static str = "gate.policy.push/1";
+}
+
+/// `gate policy status --json` and `gate policy fetch --json`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PolicyStatus {
+    /// The pinned key's fingerprint (`SHA256:…`); null when the system policy pins none.
+    pub key_fingerprint: Option<String>,
+    /// Where this host caches the fleet policy.
+    pub cache: String,
+    /// The cached version, verified; null when none is cached or it cannot be trusted.
+    pub cached_version: Option<i64>,
+    /// Why the cache cannot be trusted; null when it can (or there is none).
+    pub cache_problem: Option<String>,
+    /// The newest version in the fleet; null when none was pushed or no fleet is configured.
+    pub newest_version: Option<i64>,
+    /// The fleet holds a newer version than the cache.
+    pub behind: bool,
+    /// The version `gate policy fetch` just cached; null when it cached nothing.
+    pub fetched: Option<i64>,
+}
+
+impl Shape for PolicyStatus {
+    const SCHEMA: &'static str = "gate.policy.status/1";
 }
 
 /// One stream's walk in `gate verify --fleet`.

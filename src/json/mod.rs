@@ -29,7 +29,8 @@ pub use check::{Check, Run};
 pub use error::{ErrorReport, Problem};
 pub use fleet::{
     FleetInit, FleetSeal, FleetSealBroken, FleetSealHead, FleetSealSummary, FleetSealsReport,
-    FleetSpool, FleetStatus, FleetStream, FleetStreamReport, FleetVerify, Migrated, Shipped,
+    FleetSpool, FleetStatus, FleetStream, FleetStreamReport, FleetVerify, Migrated, PolicyPush,
+    PolicyStatus, Shipped,
 };
 pub use policy::{
     Disabled, DisabledState, FailedTest, LintTests, Position, RuleTests, RuleWhen, RulesLint,
@@ -144,6 +145,8 @@ pub fn all() -> Vec<(&'static str, MakeSchema)> {
         (FleetSeal::SCHEMA, schema_of::<FleetSeal>),
         (Migrated::SCHEMA, schema_of::<Migrated>),
         (Shipped::SCHEMA, schema_of::<Shipped>),
+        (PolicyPush::SCHEMA, schema_of::<PolicyPush>),
+        (PolicyStatus::SCHEMA, schema_of::<PolicyStatus>),
     ]
 }
 

@@ -53,6 +53,9 @@ pub struct Request {
     /// The fleet's host stream (the host's PostgreSQL role) that holds it (or where it waits),
     /// read from the fleet; null from a host's own ledger.
     pub stream: Option<String>,
+    /// The version of the signed fleet policy it was decided under (`gate policy push`); null
+    /// without a fleet policy.
+    pub policy_version: Option<i64>,
 }
 
 impl Shape for Request {
@@ -272,6 +275,7 @@ impl From<&RequestRecord> for Request {
             argv_hmac: r.argv_hmac.clone(),
             policy_digest: r.policy_digest.clone(),
             stream: None,
+            policy_version: r.policy_version,
         }
     }
 }

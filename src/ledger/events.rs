@@ -136,6 +136,8 @@ pub struct RequestData<'a> {
     pub policy_sources: &'a [String],
     /// The SHA-256 of the policy in force (its layers' bytes).
     pub policy_digest: &'a str,
+    /// The version of the signed fleet policy in force, if any.
+    pub policy_version: Option<i64>,
     /// Built-in protections the system policy turned off (recorded with every request).
     pub protect_except: &'a [String],
     /// Pack rules the policy switched off (`[packs] disable`).
@@ -157,6 +159,9 @@ pub fn request(d: &RequestData<'_>) -> Value {
         "policy": d.policy_sources,
         "policy_digest": d.policy_digest,
     });
+    if let Some(version) = d.policy_version {
+        v["policy_version"] = json!(version);
+    }
     if let Some(extra) = &d.extra {
         v["via"] = extra.clone();
     }

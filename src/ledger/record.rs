@@ -64,6 +64,9 @@ pub struct RequestRecord {
     /// The SHA-256 of the policy the request was decided with (absent in older ledgers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_digest: Option<String>,
+    /// The version of the signed fleet policy it was decided under (absent without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_version: Option<i64>,
     /// What an adapter recorded with the request (a hook's agent, session and tool-use ids).
     #[serde(skip)]
     pub via: Option<Value>,
@@ -139,6 +142,7 @@ impl RequestRecord {
             risk: None,
             argv_hmac: None,
             policy_digest: None,
+            policy_version: None,
             via: None,
             approved: false,
             approval: None,
@@ -169,6 +173,7 @@ impl RequestRecord {
                     rec.ci = d.get("ci").cloned().filter(|v| !v.is_null());
                     rec.argv_hmac = s(d, "argv_hmac");
                     rec.policy_digest = s(d, "policy_digest");
+                    rec.policy_version = d.get("policy_version").and_then(Value::as_i64);
                     rec.via = d.get("via").cloned().filter(|v| !v.is_null());
                     pid = d.get("pid").and_then(Value::as_i64);
                     host = rec

@@ -305,6 +305,7 @@ impl Request {
             argv_hmac: &hmac,
             policy_sources: &self.policy.sources,
             policy_digest: &self.policy.digest,
+            policy_version: self.policy.policy_version,
             protect_except: &self.policy.protect_except,
             packs_disabled: &disabled,
             extra: self.via.clone(),

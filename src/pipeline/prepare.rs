@@ -28,6 +28,7 @@ pub fn load_policy_quietly(override_path: Option<PathBuf>) -> Result<(Policy, Ve
         // administrator's, and an agent must not be able to point it elsewhere.
         system_path: None,
         user_path: None,
+        ..Default::default()
     };
     policy::load(&opts).map_err(Error::Policy)
 }

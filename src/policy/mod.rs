@@ -13,7 +13,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::analyze::WrapperSpec;
-pub use load::{Layer, LoadOptions, load, load_file, parse_duration, parse_str};
+pub use load::{
+    Layer, LoadOptions, load, load_file, load_fleet_text, parse_duration, parse_str, signed,
+};
 use pattern::Alternatives;
 
 /// The built-in default policy, used when no policy file exists anywhere; `gate init` writes it out.
@@ -270,6 +272,12 @@ pub struct Policy {
     pub protect_except: Vec<String>,
     /// `[fleet] url` of the system policy: the shared ledger's PostgreSQL URI (no secret in it).
     pub fleet: Option<String>,
+    /// `[fleet] policy_key` of the system policy: the Ed25519 key fleet policies must be signed
+    /// with (`ed25519:BASE64`).
+    pub fleet_key: Option<String>,
+    /// The version of the signed fleet policy in force (the top layer); `None` without one.
+    /// Recorded with every request.
+    pub policy_version: Option<i64>,
     /// Every `[packs] disable` entry of every layer, and whether it switched its rule off.
     pub disables: Vec<Disable>,
     /// The SHA-256 (hex) of each layer's bytes as loaded, in the order of `sources`.

@@ -296,6 +296,7 @@ fn lint(copy: &Path, live: &Path) -> std::result::Result<String, Vec<String>> {
         override_path: Some(copy.to_path_buf()),
         system_path: None,
         user_path: None,
+        ..Default::default()
     };
     let (mut policy, warnings) = policy::load(&opts).map_err(lines)?;
     for w in warnings {

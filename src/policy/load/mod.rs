@@ -8,6 +8,7 @@
 //! - `rules`: `[[rule]]` tables.
 
 mod rules;
+pub mod signed;
 mod trust;
 mod walk;
 
@@ -29,6 +30,9 @@ pub struct Layer {
     pub text: String,
     /// The system policy: the only layer that may narrow gate's own protections.
     pub system: bool,
+    /// A fleet policy's version: the signed system layer a host fetched (`gate policy fetch`),
+    /// which may not say which fleet or key the host uses.
+    pub fleet_version: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -39,6 +43,12 @@ pub struct LoadOptions {
     pub system_path: Option<PathBuf>,
     /// Defaults to [`user_policy_path`].
     pub user_path: Option<PathBuf>,
+    /// Leave out the fleet policy a host cached (`gate policy fetch` reads the system policy
+    /// for its key and URI: a bad cache must not stop the command that replaces it).
+    pub without_fleet_policy: bool,
+    /// Where the fleet policy is cached; defaults to [`signed::cache_path`]; tests point it
+    /// elsewhere.
+    pub fleet_cache: Option<PathBuf>,
 }
 
 /// Load the layers gate would use (system, then user or override, else the built-in default).
@@ -51,7 +61,20 @@ pub fn load(opts: &LoadOptions) -> Result<(Policy, Vec<String>), Problems> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(crate::policy::system_policy()));
     match read_system_policy(&system) {
-        Ok(Some(layer)) => layers.push(layer),
+        Ok(Some(layer)) => {
+            if !opts.without_fleet_policy
+                && let Some(key) = signed::pinned_key(&layer.text)
+            {
+                match fleet_layer(&key, opts.fleet_cache.clone())? {
+                    Some(fleet) => layers.push(fleet),
+                    None => warnings.push(format!(
+                        "{} pins a fleet policy key but no fleet policy was fetched yet: run `gate policy fetch`",
+                        layer.name
+                    )),
+                }
+            }
+            layers.push(layer)
+        }
         Ok(None) => {}
         Err(warning) => warnings.push(warning),
     }
@@ -71,9 +94,38 @@ pub fn load(opts: &LoadOptions) -> Result<(Policy, Vec<String>), Problems> {
             name: "(built-in default)".into(),
             text: DEFAULT_POLICY.into(),
             system: false,
+            fleet_version: None,
         });
     }
     build(&layers).map(|p| (p, warnings))
+}
+
+/// The fleet policy the host cached, verified against the pinned `key` on every load: the
+/// highest layer, above the host's own system policy. A cache that does not verify stops
+/// everything (exit 78), saying what is wrong and how to fix it; none yet is `None`.
+fn fleet_layer(key: &str, cache: Option<PathBuf>) -> Result<Option<Layer>, Problems> {
+    // A malformed key is reported by the walker, at its position in the system policy.
+    let Ok(key) = signed::PublicKey::parse(key) else {
+        return Ok(None);
+    };
+    let Some(path) = cache.or_else(signed::cache_path) else {
+        return Ok(None);
+    };
+    match signed::read_cache(&path, &key) {
+        Ok(Some(s)) => Ok(Some(Layer {
+            name: format!("fleet policy v{}", s.version),
+            text: s.body,
+            system: true,
+            fleet_version: Some(s.version),
+        })),
+        Ok(None) => Ok(None),
+        Err(why) => Err(file_problem(
+            &path,
+            format!(
+                "the cached fleet policy cannot be trusted: {why}; nothing runs until it is replaced: run `gate policy fetch` (it fetches the newest signed version)"
+            ),
+        )),
+    }
 }
 
 /// Load one file as the only layer (`gate rules lint FILE`).
@@ -85,12 +137,27 @@ pub fn load_file(path: &Path) -> Result<Policy, Problems> {
     Ok(policy)
 }
 
+/// A fleet policy's text as the only layer, loaded as a host loads it (the signed system
+/// layer: `[fleet]` refused), with every pack it enables: `gate policy push` lints with it and
+/// `gate policy fetch` checks with it that what it caches will load.
+pub fn load_fleet_text(name: &str, version: i64, text: &str) -> Result<Policy, Problems> {
+    let mut policy = build(&[Layer {
+        name: name.into(),
+        text: text.into(),
+        system: true,
+        fleet_version: Some(version),
+    }])?;
+    policy.load_every_pack()?;
+    Ok(policy)
+}
+
 /// Parse policy text as the only layer, with every pack it enables loaded.
 pub fn parse_str(name: &str, text: &str) -> Result<Policy, Problems> {
     let mut policy = build(&[Layer {
         name: name.into(),
         text: text.into(),
         system: false,
+        fleet_version: None,
     }])?;
     policy.load_every_pack()?;
     Ok(policy)
@@ -153,6 +220,7 @@ fn read_layer(path: &Path, required: bool) -> Result<Layer, Problems> {
                 name: path.display().to_string(),
                 text,
                 system: false,
+                fleet_version: None,
             }),
             Err(_) => Err(file_problem(path, "the policy is not valid UTF-8".into())),
         },
@@ -195,6 +263,7 @@ struct Raw {
     sync: Option<SyncMode>,
     protect_except: Vec<String>,
     fleet: Option<String>,
+    fleet_key: Option<String>,
 }
 
 /// Merge layers (highest precedence first) and the packs they enable into one policy.
@@ -204,6 +273,7 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
     for layer in layers {
         let mut cx = Cx::new(&layer.name, &layer.text, &mut problems);
         cx.system = layer.system;
+        cx.fleet_layer = layer.fleet_version.is_some();
         raws.push(cx.document());
     }
     let mut policy = Policy {
@@ -221,6 +291,8 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         pending_packs: Vec::new(),
         protect_except: Vec::new(),
         fleet: None,
+        fleet_key: None,
+        policy_version: layers.iter().find_map(|l| l.fleet_version),
         disables: Vec::new(),
         layer_digests: Vec::new(),
         digest: String::new(),
@@ -297,6 +369,9 @@ pub(crate) fn build(layers: &[Layer]) -> Result<Policy, Problems> {
         policy.protect_except.append(&mut raw.protect_except);
         if policy.fleet.is_none() {
             policy.fleet = raw.fleet.take();
+        }
+        if policy.fleet_key.is_none() {
+            policy.fleet_key = raw.fleet_key.take();
         }
     }
     // A policy that names no packs anywhere gets every pack, as the built-in default does:
@@ -503,6 +578,7 @@ mod tests {
             name: "system.toml".into(),
             text: text.into(),
             system: true,
+            fleet_version: None,
         };
         let p = build(&[system]).unwrap();
         assert_eq!(p.protect_except, ["gate.protect.persistence"]);
@@ -510,6 +586,7 @@ mod tests {
             name: "user.toml".into(),
             text: text.into(),
             system: false,
+            fleet_version: None,
         };
         let err = build(&[user]).unwrap_err().to_string();
         assert!(err.contains("user.toml:1:2"), "{err}");
@@ -518,6 +595,7 @@ mod tests {
             name: "system.toml".into(),
             text: "[protect]\nexcept = [\"gate.protect.everything\"]\n".into(),
             system: true,
+            fleet_version: None,
         };
         let err = build(&[unknown]).unwrap_err().to_string();
         assert!(
@@ -532,11 +610,13 @@ mod tests {
             name: "system.toml".into(),
             text: "[defaults]\ndecision = \"ask\"\n[[rule]]\nid = \"s\"\ncommand = \"reboot\"\ndecision = \"deny\"\n".into(),
             system: false,
+            fleet_version: None,
         };
         let user = Layer {
             name: "user.toml".into(),
             text: "[defaults]\ndecision = \"allow\"\ntimeout = \"5m\"\n[[rule]]\nid = \"u\"\ncommand = \"kubectl delete\"\ndecision = \"ask\"\n".into(),
             system: false,
+            fleet_version: None,
         };
         let p = build(&[system, user]).unwrap();
         assert_eq!(p.defaults.decision, Decision::Ask);
@@ -553,11 +633,13 @@ mod tests {
             name: "a.toml".into(),
             text: "[[rule]]\nid = \"x\"\ncommand = \"ls\"\ndecision = \"ask\"\n".into(),
             system: false,
+            fleet_version: None,
         };
         let b = Layer {
             name: "b.toml".into(),
             text: "[[rule]]\nid = \"x\"\ncommand = \"ls\"\ndecision = \"ask\"\n".into(),
             system: false,
+            fleet_version: None,
         };
         let err = build(&[a, b]).unwrap_err();
         assert!(
@@ -574,6 +656,7 @@ mod tests {
             name: "u.toml".into(),
             text: text.into(),
             system: false,
+            fleet_version: None,
         }])
         .unwrap_err()
         .to_string();
@@ -598,6 +681,7 @@ mod tests {
             name: name.into(),
             text: text.into(),
             system,
+            fleet_version: None,
         }
     }
 
@@ -799,6 +883,7 @@ mod tests {
             override_path: None,
             system_path: Some(system.clone()),
             user_path: Some(user.clone()),
+            ..Default::default()
         };
         let (p, warnings) = load(&opts).unwrap();
         if nix::unistd::getuid().is_root() {
@@ -835,5 +920,90 @@ mod tests {
     fn the_default_policy_parses() {
         let p = parse_str("default", DEFAULT_POLICY).unwrap();
         assert_eq!(p.packs.len(), packs::NAMES.len());
+    }
+
+    /// The fleet policy a host cached is the top layer (its defaults win, everyone's rules add
+    /// up), verified on every load; a pushed `[fleet]` table is refused.
+    #[test]
+    fn a_cached_fleet_policy_is_the_top_layer_and_is_verified_on_load() {
+        use signed::{Signed, SigningKey};
+        let (key, _) = SigningKey::generate().unwrap();
+        let fleet_text = "[defaults]\ndecision = \"ask\"\n\n[[rule]]\nid = \"f\"\ncommand = \"touch\"\ndecision = \"deny\"\n";
+        let system_text = format!(
+            "[defaults]\ndecision = \"allow\"\n\n[[rule]]\nid = \"s\"\ncommand = \"rm\"\ndecision = \"deny\"\n\n[fleet]\nurl = \"postgres://h@127.0.0.1/gate\"\npolicy_key = \"{}\"\n",
+            key.public().text()
+        );
+        let fleet = Layer {
+            name: "fleet policy v4".into(),
+            text: fleet_text.into(),
+            system: true,
+            fleet_version: Some(4),
+        };
+        let p = build(&[fleet, layer("system.toml", &system_text, true)]).unwrap();
+        assert_eq!(p.policy_version, Some(4));
+        assert_eq!(p.defaults.decision, Decision::Ask);
+        let ids: Vec<&str> = p.rules.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["f", "s"]);
+        assert_eq!(p.fleet_key, Some(key.public().text()));
+        let e =
+            load_fleet_text("push.toml", 1, "[fleet]\nurl = \"postgres://x@h/d\"\n").unwrap_err();
+        assert!(
+            e.0[0]
+                .message
+                .contains("a fleet policy cannot say which fleet"),
+            "{e:?}"
+        );
+        // Nor narrow the host's own protections: that stays the host's decision.
+        let e = load_fleet_text("push.toml", 1, "[protect]\nexcept = []\n").unwrap_err();
+        assert!(
+            e.0[0]
+                .message
+                .contains("a fleet policy cannot leave them out"),
+            "{e:?}"
+        );
+
+        // Through real files: only as root can a test make a system policy gate trusts.
+        if !nix::unistd::getuid().is_root() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let system = dir.path().join("system.toml");
+        let cache = dir.path().join("ledger.db.fleet-policy");
+        std::fs::write(&system, &system_text).unwrap();
+        let signed = Signed {
+            version: 4,
+            sha256: signed::sha256_hex(fleet_text),
+            body: fleet_text.into(),
+            signature: key.sign(4, fleet_text),
+            pushed_by: "ops".into(),
+            pushed_at: "now".into(),
+        };
+        std::fs::write(&cache, signed.cache_text()).unwrap();
+        let opts = LoadOptions {
+            system_path: Some(system.clone()),
+            user_path: Some(dir.path().join("none.toml")),
+            fleet_cache: Some(cache.clone()),
+            ..Default::default()
+        };
+        let (p, warnings) = load(&opts).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(p.policy_version, Some(4));
+        assert_eq!(p.sources[0], "fleet policy v4");
+        std::fs::write(&cache, signed.cache_text().replace("deny", "allow")).unwrap();
+        let e = load(&opts).unwrap_err();
+        assert!(e.0[0].message.contains("version 4 was altered"), "{e:?}");
+        let (p, _) = load(&LoadOptions {
+            without_fleet_policy: true,
+            ..opts.clone()
+        })
+        .unwrap();
+        assert_eq!(p.policy_version, None);
+        std::fs::write(&cache, "").unwrap();
+        let (p, warnings) = load(&opts).unwrap();
+        assert_eq!(p.policy_version, None);
+        assert!(
+            warnings[0].contains("run `gate policy fetch`"),
+            "{warnings:?}"
+        );
     }
 }

@@ -71,6 +71,7 @@ fn read_trusted(path: &Path, owner: u32) -> Result<Option<Layer>, String> {
         name: path.display().to_string(),
         text,
         system: true,
+        fleet_version: None,
     }))
 }
 

@@ -26,6 +26,8 @@ pub(super) struct Cx<'a> {
     file: &'a str,
     /// Parsing the system policy.
     pub(super) system: bool,
+    /// Parsing a signed fleet policy (a system layer too).
+    pub(super) fleet_layer: bool,
     src: &'a str,
     /// Byte offsets of line starts, for turning spans into line:column.
     lines: Vec<usize>,
@@ -39,6 +41,7 @@ impl<'a> Cx<'a> {
         Cx {
             file,
             system: false,
+            fleet_layer: false,
             src,
             lines,
             problems,
@@ -157,12 +160,13 @@ impl<'a> Cx<'a> {
                     let Some(table) = self.table(key, value) else {
                         continue;
                     };
-                    if !self.system {
+                    if !self.system || self.fleet_layer {
                         self.err(
                             &key.span(),
                             format!(
-                                "only the system policy ({}) may narrow gate's own protections; a user policy cannot leave them out",
-                                crate::policy::system_policy()
+                                "only the system policy ({}) may narrow gate's own protections; {} cannot leave them out",
+                                crate::policy::system_policy(),
+                                if self.fleet_layer { "a fleet policy" } else { "a user policy" }
                             ),
                         );
                         continue;
@@ -190,7 +194,7 @@ impl<'a> Cx<'a> {
                 }
                 "fleet" => {
                     if let Some(table) = self.table(key, value) {
-                        raw.fleet = self.fleet(key, table);
+                        (raw.fleet, raw.fleet_key) = self.fleet(key, table);
                     }
                 }
                 "ledger" => {
@@ -682,9 +686,20 @@ impl<'a> Cx<'a> {
 }
 
 impl Cx<'_> {
-    /// `[fleet] url`: only the system policy says which fleet a machine belongs to, and the
-    /// URI holds no secret (libpq's files and variables do).
-    fn fleet(&mut self, key: &Key<'_>, table: &DeTable<'_>) -> Option<String> {
+    /// `[fleet] url` and `policy_key`: only the system policy says which fleet a machine
+    /// belongs to and which key its fleet policies are signed with (a fleet policy cannot
+    /// re-pin its own key), and the URI holds no secret (libpq's files and variables do).
+    fn fleet(&mut self, key: &Key<'_>, table: &DeTable<'_>) -> (Option<String>, Option<String>) {
+        if self.fleet_layer {
+            self.err(
+                &key.span(),
+                format!(
+                    "a fleet policy cannot say which fleet or signing key a host uses: only the host's own system policy ({}) does",
+                    crate::policy::system_policy()
+                ),
+            );
+            return (None, None);
+        }
         if !self.system {
             self.err(
                 &key.span(),
@@ -693,9 +708,9 @@ impl Cx<'_> {
                     crate::policy::system_policy()
                 ),
             );
-            return None;
+            return (None, None);
         }
-        let mut url = None;
+        let (mut url, mut policy_key) = (None, None);
         for (k, v) in table.iter() {
             match k.get_ref().as_ref() {
                 "url" => {
@@ -705,13 +720,20 @@ impl Cx<'_> {
                         Err(problem) => self.err(&v.span(), problem),
                     }
                 }
-                _ => self.unknown(k, &["url"]),
+                "policy_key" => {
+                    let Some(s) = self.string(k, v) else { continue };
+                    match crate::policy::signed::PublicKey::parse(&s) {
+                        Ok(_) => policy_key = Some(s),
+                        Err(problem) => self.err(&v.span(), problem),
+                    }
+                }
+                _ => self.unknown(k, &["url", "policy_key"]),
             }
         }
         if url.is_none() {
             self.err(&key.span(), "[fleet] needs `url` (postgres://ROLE@HOST/DB)");
         }
-        url
+        (url, policy_key)
     }
 }
 
