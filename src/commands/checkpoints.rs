@@ -99,7 +99,7 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
     };
 
     if let Some(cfg) = &policy.slack {
-        match Slack::open(cfg, None) {
+        match Slack::open(cfg, None, None) {
             Ok(slack) => send("slack", &|batch, skipped| {
                 let mut text = format!(
                     ":lock: gate ledger checkpoints from `{host}` (`{ledger_name}`): the chain head at these events. `gate verify` on that machine must agree with them."

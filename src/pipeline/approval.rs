@@ -151,7 +151,11 @@ impl Request {
                     Err(e) => failures.push(format!("local: cannot read the ledger: {e}")),
                 },
                 "slack" => match self.policy.slack.as_ref() {
-                    Some(cfg) => match Slack::open(cfg, self.store.reader().ok()) {
+                    Some(cfg) => match Slack::open(
+                        cfg,
+                        self.store.reader().ok(),
+                        self.store.writer().ok(),
+                    ) {
                         Ok(s) => open.push(Box::new(s)),
                         Err(e) => failures.push(format!("slack: {e}")),
                     },
