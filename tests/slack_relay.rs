@@ -422,3 +422,41 @@ fn random_delivery_counts_every_click() {
         "random delivery: {wrong} of 5 clicks reached another request's process; 5 of 5 counted"
     );
 }
+
+/// The figure: twenty requests waiting, each click handed to another request's connection, one
+/// at a time; from the click leaving the fake Slack to the gate process ending (its command
+/// ran). Prints p50 and the worst.
+#[test]
+fn twenty_waiting_relayed_click_to_exit() {
+    let fake = routed();
+    let env = env(&fake, 1, "60s");
+    let labels: Vec<String> = (1..=20).map(|i| format!("w{i:02}")).collect();
+    let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let children: Vec<Child> = refs.iter().map(|l| spawn(&env, l)).collect();
+    // One more waits throughout, so that the last click too has another connection to reach.
+    let _spare = bystander(&env, "spare");
+    let cards = wait_cards(&fake, &refs);
+    let mut ms = Vec::new();
+    for ((label, mut child), card) in refs.iter().zip(children).zip(&cards) {
+        let click = fake.click_payload(card, "UALICE", "gate_approve");
+        let sent = Instant::now();
+        let (to, acked) = fake.deliver(&To::NotLabel(label.to_string()), &click);
+        assert!(acked && to != *label);
+        while still_waiting(&mut child) {
+            assert!(
+                sent.elapsed() < Duration::from_secs(10),
+                "{label} never ran"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        ms.push(sent.elapsed().as_secs_f64() * 1e3);
+        ran(&finish(child), label);
+    }
+    ms.sort_by(f64::total_cmp);
+    eprintln!(
+        "20 waiting, every click relayed: click to exit p50 {:.0} ms, max {:.0} ms",
+        ms[ms.len() / 2],
+        ms[ms.len() - 1]
+    );
+    assert!(ms[ms.len() / 2] < 1000.0, "{ms:?}");
+}
