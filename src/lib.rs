@@ -414,6 +414,9 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
             cli::FleetCommand::Status { json } => fleet::status::status(json),
             cli::FleetCommand::Ship { background, json } => fleet::ship::ship(background, json),
         },
+        Some(Command::Slack {
+            command: cli::SlackCommand::Serve,
+        }) => approve::slack::serve::serve(),
         Some(Command::Ledger {
             command:
                 cli::LedgerCommand::Migrate {

@@ -19,7 +19,7 @@ pub mod verify;
 use crate::error::{Error, Result};
 
 /// The schema, roles, triggers and functions, applied whole by `gate fleet init`.
-pub const SCHEMA_SQL: &str = include_str!("schema.sql");
+pub const SCHEMA_SQL: &str = concat!(include_str!("schema.sql"), include_str!("relay.sql"));
 
 /// The group roles an administrator grants (SPEC §10, issue 17).
 pub const GROUPS: &[&str] = &["gate_host", "gate_approver", "gate_relay", "gate_auditor"];

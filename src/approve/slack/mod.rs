@@ -33,6 +33,7 @@ mod people;
 mod probe;
 mod relay;
 mod render;
+pub mod serve;
 mod socket;
 pub use api::poll_interval;
 use api::{Body, POLLS_PER_MINUTE, jitter, wait_out};
@@ -340,7 +341,7 @@ impl Slack {
             let slice = (end - now).min(PICKUP);
             let link = &mut watch.link;
             match link.socket.as_mut() {
-                None if now >= link.retry_at => match self.open_socket(app_token, shared) {
+                None if now >= link.retry_at => match self.open_socket(app_token, &patience) {
                     Ok(sock) => {
                         link.socket = Some(sock);
                         link.failures = 0;
@@ -378,14 +379,17 @@ impl Slack {
         }
     }
 
-    fn open_socket(&self, app_token: &str, shared: &Shared) -> Result<Socket, Fail> {
-        let patience = |d: Duration| !shared.wait(d);
+    fn open_socket(
+        &self,
+        app_token: &str,
+        patience: &dyn Fn(Duration) -> bool,
+    ) -> Result<Socket, Fail> {
         let v = self
             .call_as(
                 app_token,
                 "apps.connections.open",
                 &Body::Form(Vec::new()),
-                &patience,
+                patience,
             )
             .map_err(|e| match e {
                 // The app token's own errors name the app token, not the bot token.
@@ -448,7 +452,7 @@ impl Slack {
         let buttons = self.app_token.is_some();
         if let Some(app_token) = &self.app_token {
             // Connect before posting, so that no click arrives before gate listens.
-            watch.link.socket = Some(self.open_socket(app_token, shared).map_err(at_start)?);
+            watch.link.socket = Some(self.open_socket(app_token, &patience).map_err(at_start)?);
         }
         let post = self
             .call(
