@@ -57,13 +57,16 @@ approvers = ["sre"]
     (env, role)
 }
 
-/// A relay process, ended with the test.
-struct Relay(Child);
+/// A relay process, ended with the test; what it said is printed then (shown when it fails).
+struct Relay(Option<Child>);
 
 impl Drop for Relay {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let out = finish(child);
+            eprintln!("--- relay said:\n{}", out.stderr);
+        }
     }
 }
 
@@ -89,7 +92,7 @@ mode = "socket"
         .spawn();
     // The Env (its home) must outlive the process: leak it for the test's lifetime.
     std::mem::forget(env);
-    Relay(child)
+    Relay(Some(child))
 }
 
 fn wait_links(fake: &FakeSlack, labels: &[&str]) {
@@ -235,10 +238,15 @@ fn two_relays_post_each_card_once_and_count_every_click() {
     }
     let end = Instant::now() + Duration::from_secs(20);
     while fake.posts().len() < labels.len() {
-        for (l, c) in children.iter_mut() {
-            assert!(
-                c.try_wait().unwrap().is_none(),
-                "{l} ended before its card was posted"
+        if let Some(i) = children
+            .iter_mut()
+            .position(|(_, c)| c.try_wait().unwrap().is_some())
+        {
+            let (l, c) = children.remove(i);
+            let out = finish(c);
+            panic!(
+                "{l} ended before its card was posted: {} {}",
+                out.code, out.stderr
             );
         }
         assert!(
@@ -269,6 +277,21 @@ fn two_relays_post_each_card_once_and_count_every_click() {
     // The requester approving their own request from Slack: refused.
     let own = fake.click_payload(&card("a1"), "UREQ", "gate_approve");
     assert!(fake.deliver(&To::Random, &own).1);
+    // Recorded before the approving click, so that the host judges it first.
+    let end = Instant::now() + Duration::from_secs(10);
+    while db
+        .admin()
+        .query_one(
+            "SELECT count(*) FROM gate.events WHERE kind = 'vote' AND data::jsonb->>'approver' = 'slack:UREQ'",
+            &[],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+        == 0
+    {
+        assert!(Instant::now() < end, "the requester's click was not recorded");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let started = Instant::now();
     let mut by = std::collections::HashMap::new();
     for (i, l) in labels.iter().enumerate() {

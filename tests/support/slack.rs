@@ -266,48 +266,72 @@ impl FakeSlack {
     }
 
     /// Hand an `interactive` envelope with `payload` to one open routed connection (see
-    /// [`To`]) and wait up to 3 s for its acknowledgement. The label of the connection it went
-    /// to, and whether it was acknowledged.
+    /// [`To`]) and wait up to 3 s for its acknowledgement; a connection that closes before it
+    /// acknowledges gets it no more, and another is chosen (as Slack retries). The label of the
+    /// connection that took it, and whether one acknowledged it.
     pub fn deliver(&self, to: &To, payload: &Value) -> (String, bool) {
-        let (label, id) = {
-            let mut st = self.state.lock().unwrap();
-            let fits: Vec<usize> = st
-                .links
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| match to {
-                    To::Random => true,
-                    To::Label(want) => l.label == *want,
-                    To::NotLabel(not) => l.label != *not,
-                })
-                .map(|(i, _)| i)
-                .collect();
-            assert!(!fits.is_empty(), "no open connection fits {to:?}");
-            st.rng ^= st.rng << 13;
-            st.rng ^= st.rng >> 7;
-            st.rng ^= st.rng << 17;
-            let i = fits[(st.rng % fits.len() as u64) as usize];
-            st.envelopes += 1;
-            let id = format!("env-r{}", st.envelopes);
-            let envelope = json!({
-                "envelope_id": id,
-                "type": "interactive",
-                "accepts_response_payload": false,
-                "payload": payload,
-            });
-            st.clicks_sent.push(std::time::SystemTime::now());
-            let link = &st.links[i];
-            let _ = link.tx.send(envelope.to_string());
-            (link.label.clone(), id)
-        };
-        let sent = Instant::now();
-        while sent.elapsed() < std::time::Duration::from_secs(3) {
-            if self.acks().contains(&id) {
-                return (label, true);
+        self.deliver_envelope(to, "interactive", payload)
+    }
+
+    /// [`FakeSlack::deliver`] of an `events_api` envelope (a `reaction_added` event, …).
+    pub fn deliver_event(&self, to: &To, event: &Value) -> (String, bool) {
+        let payload = json!({
+            "type": "event_callback",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "event": event,
+            "event_id": format!("Ev{}", self.state.lock().unwrap().envelopes + 1),
+        });
+        self.deliver_envelope(to, "events_api", &payload)
+    }
+
+    fn deliver_envelope(&self, to: &To, kind: &str, payload: &Value) -> (String, bool) {
+        let mut last = String::new();
+        for _ in 0..3 {
+            let (n, label, id) = {
+                let mut st = self.state.lock().unwrap();
+                let fits: Vec<usize> = st
+                    .links
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| match to {
+                        To::Random => true,
+                        To::Label(want) => l.label == *want,
+                        To::NotLabel(not) => l.label != *not,
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                assert!(!fits.is_empty(), "no open connection fits {to:?}");
+                st.rng ^= st.rng << 13;
+                st.rng ^= st.rng >> 7;
+                st.rng ^= st.rng << 17;
+                let i = fits[(st.rng % fits.len() as u64) as usize];
+                st.envelopes += 1;
+                let id = format!("env-r{}", st.envelopes);
+                let envelope = json!({
+                    "envelope_id": id,
+                    "type": kind,
+                    "accepts_response_payload": false,
+                    "payload": payload,
+                });
+                st.clicks_sent.push(std::time::SystemTime::now());
+                let link = &st.links[i];
+                let _ = link.tx.send(envelope.to_string());
+                (link.n, link.label.clone(), id)
+            };
+            let sent = Instant::now();
+            while sent.elapsed() < std::time::Duration::from_secs(3) {
+                if self.acks().contains(&id) {
+                    return (label, true);
+                }
+                if !self.state.lock().unwrap().links.iter().any(|l| l.n == n) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
             }
-            std::thread::sleep(std::time::Duration::from_millis(5));
+            last = label;
         }
-        (label, false)
+        (last, false)
     }
 
     pub fn posted(&self) -> Value {
