@@ -344,3 +344,61 @@ fn two_relays_post_each_card_once_and_count_every_click() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The figure: 20 requests waiting on 4 hosts, 2 relays, each click handed to a random relay,
+/// one at a time: from the click leaving the fake Slack to the host's gate ending (its command
+/// ran). Prints p50 and the worst.
+#[test]
+fn twenty_waiting_in_the_fleet_click_to_exit() {
+    let Some(db) = fleet("twenty_waiting_in_the_fleet_click_to_exit") else {
+        return;
+    };
+    let fake = FakeSlack::start(Script {
+        routed: true,
+        ..Script::default()
+    });
+    let _r1 = relay(&db, &fake, "relay1");
+    let _r2 = relay(&db, &fake, "relay2");
+    wait_links(&fake, &["relay1", "relay2"]);
+    let hosts: Vec<Env> = (0..4)
+        .map(|h| host(&db, &format!("h{h}"), "90s").0)
+        .collect();
+    let labels: Vec<String> = (0..20).map(|i| format!("job{i:02}")).collect();
+    let mut children = Vec::new();
+    for (i, l) in labels.iter().enumerate() {
+        children.push(hosts[i % 4].gate().args(["--", "echo", l]).spawn());
+    }
+    let end = Instant::now() + Duration::from_secs(60);
+    while fake.posts().len() < labels.len() {
+        assert!(
+            Instant::now() < end,
+            "{} of 20 cards posted",
+            fake.posts().len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let posts = fake.posts();
+    let mut ms = Vec::new();
+    for (l, mut child) in labels.iter().zip(children) {
+        let card = posts
+            .iter()
+            .find(|p| p.params.to_string().contains(&format!("echo {l}")))
+            .unwrap();
+        let click = fake.click_payload(card, "UALICE", "gate_approve");
+        let sent = Instant::now();
+        assert!(fake.deliver(&To::Random, &click).1);
+        while child.try_wait().unwrap().is_none() {
+            assert!(sent.elapsed() < Duration::from_secs(10), "{l} never ran");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        ms.push(sent.elapsed().as_secs_f64() * 1e3);
+        let out = finish(child);
+        assert_eq!(out.code, 0, "{l}: {}", out.stderr);
+    }
+    assert_eq!(fake.posts().len(), 20, "a card was posted twice");
+    ms.sort_by(f64::total_cmp);
+    eprintln!(
+        "fleet, 20 waiting on 4 hosts, 2 relays: click to exit p50 {:.0} ms, max {:.0} ms",
+        ms[10], ms[19]
+    );
+}
