@@ -402,3 +402,61 @@ fn twenty_waiting_in_the_fleet_click_to_exit() {
         ms[10], ms[19]
     );
 }
+
+/// Reactions in a fleet arrive as `reaction_added` events over a relay's connection (no
+/// polling): a ✅ on the card approves; the same event delivered to both relays is one vote; a
+/// ❌ on another message is nobody's vote.
+#[test]
+fn a_reaction_on_the_card_approves_through_a_relay() {
+    let Some(db) = fleet("a_reaction_on_the_card_approves_through_a_relay") else {
+        return;
+    };
+    let fake = FakeSlack::start(Script {
+        routed: true,
+        ..Script::default()
+    });
+    let _r1 = relay(&db, &fake, "relay1");
+    let _r2 = relay(&db, &fake, "relay2");
+    wait_links(&fake, &["relay1", "relay2"]);
+    let (env, _) = host(&db, "hostr", "30s");
+    let child = env.gate().args(["--", "echo", "reacted"]).spawn();
+    let end = Instant::now() + Duration::from_secs(20);
+    while fake.posts().is_empty() {
+        assert!(Instant::now() < end, "no card posted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let card = fake.posts()[0].clone();
+    let reaction = |name: &str, user: &str, ts: &str, at: &str| {
+        serde_json::json!({
+            "type": "reaction_added", "user": user, "reaction": name,
+            "item": {"type": "message", "channel": slack::CHANNEL, "ts": ts},
+            "item_user": "UGATEBOT", "event_ts": at,
+        })
+    };
+    let elsewhere = reaction("x", "UBOB", "1600000000.000001", "1700000300.000001");
+    assert!(fake.deliver_event(&To::Random, &elsewhere).1);
+    let yes = reaction(
+        "white_check_mark::skin-tone-2",
+        "UBOB",
+        &card.ts,
+        "1700000300.000002",
+    );
+    let (to, acked) = fake.deliver_event(&To::Random, &yes);
+    assert!(acked);
+    assert!(fake.deliver_event(&To::NotLabel(to), &yes).1);
+    let out = finish(child);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "reacted\n");
+    let id = card.request.unwrap();
+    assert_eq!(env.show(&id)["approvals"][0]["approver"], "slack:UBOB");
+    let votes: i64 = db
+        .admin()
+        .query_one(
+            "SELECT count(*) FROM gate.events e JOIN gate.streams s ON s.stream = e.stream \
+             WHERE s.kind = 'relay' AND e.kind = 'vote'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(votes, 1);
+}

@@ -358,7 +358,8 @@ impl Slack {
                     shared.wait(slice);
                 }
                 Some(sock) => match sock.recv(slice) {
-                    Ok(None) | Ok(Some(Envelope::Other)) => {}
+                    // Reactions are polled on one host (events need a subscription there).
+                    Ok(None) | Ok(Some(Envelope::Other | Envelope::Event(_))) => {}
                     Ok(Some(Envelope::Interactive(payload))) => {
                         self.click(shared, tx, watch, &payload)?
                     }

@@ -6,7 +6,9 @@
 //! `slack:U…` to its own stream through `gate.relay_vote` (only `gate_relay` may call it; it
 //! checks the click was on that request's card and records one click once, whichever relay
 //! Slack handed it to). The waiting host counts relay votes like its own clicks (see
-//! `approve::fleet`). A card whose request stopped waiting is closed.
+//! `approve::fleet`). Reactions (✅ approve, ❌ deny) arrive as `reaction_added` events over the
+//! same connection and are recorded the same way, unpolled. A card whose request stopped
+//! waiting is closed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -142,6 +144,7 @@ pub fn serve() -> Result<Exit> {
             Some(sock) => match sock.recv(Duration::from_millis(100)) {
                 Ok(None) | Ok(Some(Envelope::Other)) => {}
                 Ok(Some(Envelope::Interactive(payload))) => relay.clicked(&payload)?,
+                Ok(Some(Envelope::Event(payload))) => relay.reacted(&payload)?,
                 Ok(Some(Envelope::Reconnect(why))) => {
                     crate::ui::debug(&format!("slack socket: {why}"));
                     if let Some(old) = socket.take() {
@@ -390,56 +393,109 @@ impl Relay {
         Ok(())
     }
 
+    /// An `events_api` payload: a `reaction_added` of :white_check_mark: or :x: on a card
+    /// becomes a relay vote (its `event_ts` tells one reaction delivered twice).
+    fn reacted(&mut self, payload: &Value) -> Result<()> {
+        let ev = &payload["event"];
+        let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+        if ev["type"] != "reaction_added" || ev["item"]["type"] != "message" {
+            return Ok(());
+        }
+        let approve = match s(&ev["reaction"]).split("::").next().unwrap_or("") {
+            super::APPROVE => true,
+            super::DENY => false,
+            _ => return Ok(()),
+        };
+        let (channel, ts) = (s(&ev["item"]["channel"]), s(&ev["item"]["ts"]));
+        let card = self
+            .fleet
+            .client
+            .query_opt(
+                "SELECT request FROM gate.slack_cards WHERE channel = $1 AND ts = $2 AND posted IS NOT NULL",
+                &[&channel, &ts],
+            )
+            .map_err(|e| self.db(&e))?;
+        // A reaction on a message that is no card of the fleet's.
+        let Some(card) = card else {
+            return Ok(());
+        };
+        let click = Click {
+            request: card.get(0),
+            user: s(&ev["user"]),
+            team: s(&payload["team_id"]),
+            approve,
+            action_ts: format!("reaction:{}", s(&ev["event_ts"])),
+            channel,
+            message_ts: ts,
+        };
+        self.record(&click, None)
+    }
+
     /// A `block_actions` payload: each gate button click becomes a relay vote.
     fn clicked(&mut self, payload: &Value) -> Result<()> {
         for click in Click::all(payload) {
-            if click.user == self.bot {
-                continue;
+            self.record(&click, Some(payload))?;
+        }
+        Ok(())
+    }
+
+    /// Append one click or reaction as a vote of this relay; the clicker is told (through the
+    /// interaction's `response_url`, when there is one) why it does not count.
+    fn record(&mut self, click: &Click, payload: Option<&Value>) -> Result<()> {
+        let tell = |slack: &Slack, text: &str| {
+            if let Some(p) = payload {
+                slack.tell_clicker(p, text);
             }
-            let refused = match self.person(&click.user) {
-                Some(Person::Approver { .. }) => None,
-                Some(Person::Refused(why)) => Some(why.clone()),
-                None => {
-                    self.slack.tell_clicker(
-                        payload,
-                        "gate: Slack could not tell who you are just now; please click again.",
-                    );
-                    continue;
-                }
-            };
-            let email = match self.people.get(&click.user) {
-                Some(Person::Approver { email, .. }) => email.clone(),
-                _ => None,
-            };
-            let data = crate::ledger::chain::canonical_value(&json!({
-                "approver": format!("slack:{}", click.user),
-                "channel": click.channel,
-                "verdict": if click.approve { "approve" } else { "deny" },
-                "action_ts": click.action_ts,
-                "api_base": self.slack.cfg.api_base,
-                "team": click.team,
-                "message_ts": click.message_ts,
-                "email": email,
-                "refused": refused,
-            }));
-            match self.fleet.client.query(
-                "SELECT * FROM gate.relay_vote($1, $2)",
-                &[&click.request, &data],
-            ) {
-                Ok(rows) if rows.is_empty() => {
-                    crate::ui::debug(&format!(
-                        "gate slack serve: a click on {} was recorded already",
-                        click.request
-                    ));
-                }
-                Ok(_) => {}
-                Err(e) if e.as_db_error().is_some() => {
-                    let why = crate::fleet::connect::describe(&e);
-                    self.slack
-                        .tell_clicker(payload, &format!("gate: your click does not count: {why}"));
-                }
-                Err(e) => return Err(self.db(&e)),
+        };
+        if click.user == self.bot || click.user.is_empty() {
+            return Ok(());
+        }
+        let refused = match self.person(&click.user) {
+            Some(Person::Approver { .. }) => None,
+            Some(Person::Refused(why)) => Some(why.clone()),
+            None => {
+                tell(
+                    &self.slack,
+                    "gate: Slack could not tell who you are just now; please click again.",
+                );
+                return Ok(());
             }
+        };
+        let email = match self.people.get(&click.user) {
+            Some(Person::Approver { email, .. }) => email.clone(),
+            _ => None,
+        };
+        let data = crate::ledger::chain::canonical_value(&json!({
+            "approver": format!("slack:{}", click.user),
+            "channel": click.channel,
+            "verdict": if click.approve { "approve" } else { "deny" },
+            "action_ts": click.action_ts,
+            "api_base": self.slack.cfg.api_base,
+            "team": click.team,
+            "message_ts": click.message_ts,
+            "email": email,
+            "refused": refused,
+        }));
+        match self.fleet.client.query(
+            "SELECT * FROM gate.relay_vote($1, $2)",
+            &[&click.request, &data],
+        ) {
+            Ok(rows) if rows.is_empty() => {
+                crate::ui::debug(&format!(
+                    "gate slack serve: a click on {} was recorded already",
+                    click.request
+                ));
+            }
+            Ok(_) => {}
+            Err(e) if e.as_db_error().is_some() => {
+                let why = crate::fleet::connect::describe(&e);
+                crate::ui::debug(&format!("gate slack serve: not recorded: {why}"));
+                tell(
+                    &self.slack,
+                    &format!("gate: your click does not count: {why}"),
+                );
+            }
+            Err(e) => return Err(self.db(&e)),
         }
         Ok(())
     }
