@@ -313,3 +313,64 @@ fn parse(data: &Value) -> Option<(Click, String)> {
         s("api_base")?,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clicks_are_read_from_block_actions_only_and_keyed_by_user_stamp_and_verdict() {
+        let payload = json!({
+            "type": "block_actions",
+            "user": {"id": "UALICE", "team_id": "T9"},
+            "team": {"id": "T1"},
+            "container": {"type": "message", "message_ts": "1.2", "channel_id": "C1"},
+            "channel": {"id": "CIGNORED"},
+            "message": {"ts": "IGNORED"},
+            "actions": [
+                {"action_id": APPROVE_ACTION, "value": "req1", "action_ts": "9.1"},
+                {"action_id": "something_else", "value": "req1", "action_ts": "9.2"},
+                {"action_id": DENY_ACTION, "value": "req2", "action_ts": "9.3"},
+                {"action_id": DENY_ACTION, "action_ts": "9.4"},
+            ],
+        });
+        let clicks = Click::all(&payload);
+        assert_eq!(clicks.len(), 2);
+        let (a, b) = (&clicks[0], &clicks[1]);
+        assert_eq!(
+            (
+                a.request.as_str(),
+                a.user.as_str(),
+                a.team.as_str(),
+                a.approve
+            ),
+            ("req1", "UALICE", "T1", true)
+        );
+        // The container names the card; the payload's team, not the user's home team.
+        assert_eq!((a.channel.as_str(), a.message_ts.as_str()), ("C1", "1.2"));
+        assert_eq!((b.request.as_str(), b.approve), ("req2", false));
+        assert_ne!(a.key(), b.key());
+        assert_eq!(a.key(), a.clone().key());
+        // Without a container, the channel and message name it.
+        let mut bare = payload.clone();
+        bare.as_object_mut().unwrap().remove("container");
+        let c = &Click::all(&bare)[0];
+        assert_eq!(
+            (c.channel.as_str(), c.message_ts.as_str()),
+            ("CIGNORED", "IGNORED")
+        );
+        // Anything but block_actions, or without a user, is no click.
+        for other in [
+            json!({"type": "view_submission", "user": {"id": "U1"}, "actions": payload["actions"]}),
+            json!({"type": "block_actions", "actions": payload["actions"]}),
+        ] {
+            assert!(Click::all(&other).is_empty());
+        }
+    }
+
+    #[test]
+    fn an_api_base_matches_with_or_without_a_trailing_slash_only() {
+        assert!(same_api("https://slack.com/api", "https://slack.com/api/"));
+        assert!(!same_api("https://slack.com/api", "http://127.0.0.1:9/api"));
+    }
+}
