@@ -337,12 +337,19 @@ fn two_relays_post_each_card_once_and_count_every_click() {
         .collect();
     assert_eq!(refused.len(), 1, "{show}");
     assert_eq!(refused[0]["accepted"], false);
-    // Every card was closed by the relay that posted it.
-    let end = Instant::now() + Duration::from_secs(5);
-    while fake.updates().len() < labels.len() {
+    // Every card was closed by the relay that posted it, with the verdict the host shipped.
+    let end = Instant::now() + Duration::from_secs(15);
+    let closed = || {
+        fake.updates()
+            .iter()
+            .filter(|u| u.contains("Approved by <@UALICE>") && !u.contains("gate_approve"))
+            .count()
+    };
+    while closed() < labels.len() {
         assert!(Instant::now() < end, "{:?}", fake.updates());
         std::thread::sleep(Duration::from_millis(50));
     }
+    assert_eq!(fake.updates().len(), labels.len(), "{:?}", fake.updates());
 }
 
 /// The figure: 20 requests waiting on 4 hosts, 2 relays, each click handed to a random relay,

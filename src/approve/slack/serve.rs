@@ -21,10 +21,10 @@ use serde_json::{Value, json};
 use super::api::{Body, wait_out};
 use super::people::Person;
 use super::relay::Click;
-use super::render::{blocks, fallback};
+use super::render::{blocks, fallback, final_state};
 use super::socket::{Envelope, Socket};
 use super::{Fail, Slack};
-use crate::approve::{Request, RuleLine};
+use crate::approve::{Outcome, Request, RuleLine};
 use crate::context::Requester;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
@@ -39,6 +39,37 @@ struct Posted {
     channel: String,
     ts: String,
     request: Request,
+    /// When its wait was first seen gone (the verdict is shipped by the host soon after).
+    gone: Option<Instant>,
+}
+
+/// How long a card whose wait is gone waits for the host's verdict to reach the fleet.
+const VERDICT_PATIENCE: Duration = Duration::from_secs(30);
+
+/// How a request ended, from its `verdict` event's data.
+fn outcome(v: &Value) -> Option<Outcome> {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let channel = text("channel").unwrap_or_default();
+    Some(match v.get("outcome")?.as_str()? {
+        "approved" => Outcome::Approved {
+            by: v
+                .get("by")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|b| b.as_str().map(str::to_string))
+                .collect(),
+            channel,
+        },
+        "denied" => Outcome::Denied {
+            by: text("by").unwrap_or_default(),
+            channel,
+            comment: None,
+        },
+        "expired" => Outcome::Expired,
+        "cancelled" => Outcome::Cancelled,
+        _ => return None,
+    })
 }
 
 struct Relay {
@@ -248,20 +279,39 @@ impl Relay {
             .map(|r| r.get(0))
             .collect();
         for id in mine.into_iter().filter(|id| !live.contains(id)) {
-            if let Some(card) = self.posted.remove(&id) {
-                let state = ":lock: no longer waiting for approval (settled, expired, or its host stopped waiting)";
-                let body = Body::Json(json!({
-                    "channel": card.channel,
-                    "ts": card.ts,
-                    "text": fallback(&card.request, Some(state)),
-                    "blocks": blocks(&card.request, Some(state), false),
-                }));
-                if let Err(e) = self.slack.call("chat.update", &body, &wait_out) {
-                    crate::ui::note(&format!(
-                        "gate slack serve: could not close the card of {id}: {}",
-                        e.message()
-                    ));
+            let verdict = self
+                .fleet
+                .client
+                .query_opt(
+                    "SELECT data FROM gate.events WHERE request = $1 AND kind = 'verdict' ORDER BY gid DESC LIMIT 1",
+                    &[&id],
+                )
+                .map_err(|e| self.db(&e))?
+                .and_then(|r| serde_json::from_str::<Value>(r.get::<_, &str>(0)).ok());
+            let Some(card) = self.posted.get_mut(&id) else {
+                continue;
+            };
+            let state = match verdict.as_ref().and_then(outcome) {
+                Some(o) => final_state(Some(&o)),
+                None if card.gone.get_or_insert_with(Instant::now).elapsed() < VERDICT_PATIENCE => {
+                    continue;
                 }
+                None => ":lock: no longer waiting for approval (settled, expired, or its host stopped waiting)".into(),
+            };
+            let Some(card) = self.posted.remove(&id) else {
+                continue;
+            };
+            let body = Body::Json(json!({
+                "channel": card.channel,
+                "ts": card.ts,
+                "text": fallback(&card.request, Some(&state)),
+                "blocks": blocks(&card.request, Some(&state), false),
+            }));
+            if let Err(e) = self.slack.call("chat.update", &body, &wait_out) {
+                crate::ui::note(&format!(
+                    "gate slack serve: could not close the card of {id}: {}",
+                    e.message()
+                ));
             }
         }
         Ok(())
@@ -388,6 +438,7 @@ impl Relay {
                 channel: channel.to_string(),
                 ts: ts.to_string(),
                 request: req,
+                gone: None,
             },
         );
         Ok(())
