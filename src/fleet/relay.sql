@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS gate.slack_cards (
     claimed  timestamptz NOT NULL DEFAULT now(),
     posted   timestamptz
 );
+ALTER TABLE gate.slack_cards ADD COLUMN IF NOT EXISTS closed timestamptz;
 
 -- Claim a waiting request's card for this relay. True for one relay only; a claim whose card
 -- was not posted within 30 s (its relay died) can be taken over.
@@ -53,6 +54,22 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     UPDATE gate.slack_cards c SET channel = channel_, ts = ts_, posted = now()
         WHERE c.request = request_ AND c.relay = session_user AND c.posted IS NULL;
+    RETURN FOUND;
+END
+$$;
+
+-- The card of a request that stopped waiting is closed (rewritten with the verdict) by one relay:
+-- true for the relay that is to do it.
+CREATE OR REPLACE FUNCTION gate.relay_closed(request_ text)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT pg_has_role(session_user, 'gate_relay', 'MEMBER') THEN
+        RAISE EXCEPTION 'role % is not a gate relay', session_user USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    UPDATE gate.slack_cards c SET closed = now()
+        WHERE c.request = request_ AND c.posted IS NOT NULL AND c.closed IS NULL
+        AND NOT EXISTS (SELECT 1 FROM gate.waits w WHERE w.request = request_ AND gate.live(w));
     RETURN FOUND;
 END
 $$;
@@ -156,10 +173,10 @@ $$;
 
 REVOKE ALL ON gate.slack_cards FROM PUBLIC;
 REVOKE ALL ON FUNCTION gate.relay_claim(text, text, text), gate.relay_posted(text, text, text),
-    gate.relay_vote(text, text), gate.votes(text) FROM PUBLIC;
+    gate.relay_closed(text), gate.relay_vote(text, text), gate.votes(text) FROM PUBLIC;
 GRANT SELECT ON gate.slack_cards TO gate_relay, gate_auditor;
 GRANT EXECUTE ON FUNCTION gate.relay_claim(text, text, text), gate.relay_posted(text, text, text),
-    gate.relay_vote(text, text) TO gate_relay;
+    gate.relay_closed(text), gate.relay_vote(text, text) TO gate_relay;
 GRANT EXECUTE ON FUNCTION gate.votes(text) TO gate_host, gate_approver, gate_relay, gate_auditor;
 
 RESET ROLE;

@@ -34,15 +34,6 @@ use crate::policy::{Risk, SlackMode};
 /// How often the waits are read again when no `gate_asks` notification came.
 const RESCAN: Duration = Duration::from_secs(1);
 
-/// The relay's view of one card it posted.
-struct Posted {
-    channel: String,
-    ts: String,
-    request: Request,
-    /// When its wait was first seen gone (the verdict is shipped by the host soon after).
-    gone: Option<Instant>,
-}
-
 /// How long a card whose wait is gone waits for the host's verdict to reach the fleet.
 const VERDICT_PATIENCE: Duration = Duration::from_secs(30);
 
@@ -79,7 +70,9 @@ struct Relay {
     bot: String,
     /// Slack users looked up so far (`users.info`).
     people: HashMap<String, Person>,
-    posted: HashMap<String, Posted>,
+    /// When each open card's wait was first seen gone (the verdict is shipped by its host
+    /// soon after).
+    gone: HashMap<String, Instant>,
 }
 
 /// Run the relay until SIGINT or SIGTERM.
@@ -134,7 +127,7 @@ pub fn serve() -> Result<Exit> {
         slack,
         fleet,
         people: HashMap::new(),
-        posted: HashMap::new(),
+        gone: HashMap::new(),
     };
     if relay.team.is_empty() {
         return Err(Error::Unavailable(
@@ -263,49 +256,69 @@ impl Relay {
                 ));
             }
         }
-        let mine: Vec<String> = self.posted.keys().cloned().collect();
-        if mine.is_empty() {
-            return Ok(());
-        }
-        let live: Vec<String> = self
+        self.close_cards()
+    }
+
+    /// Close the open cards (this relay's or another's: the app posted them all) whose
+    /// requests stopped waiting, with the verdict the host shipped, or after
+    /// [`VERDICT_PATIENCE`] without one, saying they stopped waiting. Kept in the fleet, so a
+    /// relay that restarted closes what it left open.
+    fn close_cards(&mut self) -> Result<()> {
+        let rows = self
             .fleet
             .client
             .query(
-                "SELECT w.request FROM gate.waits w WHERE w.request = ANY($1) AND gate.live(w)",
-                &[&mine],
+                "SELECT c.request, c.channel, c.ts, \
+                     (SELECT e.data FROM gate.events e WHERE e.request = c.request AND e.kind = 'verdict' \
+                      ORDER BY e.gid DESC LIMIT 1) \
+                 FROM gate.slack_cards c WHERE c.posted IS NOT NULL AND c.closed IS NULL \
+                 AND NOT EXISTS (SELECT 1 FROM gate.waits w WHERE w.request = c.request AND gate.live(w))",
+                &[],
             )
-            .map_err(|e| self.db(&e))?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        for id in mine.into_iter().filter(|id| !live.contains(id)) {
-            let verdict = self
-                .fleet
-                .client
-                .query_opt(
-                    "SELECT data FROM gate.events WHERE request = $1 AND kind = 'verdict' ORDER BY gid DESC LIMIT 1",
-                    &[&id],
-                )
-                .map_err(|e| self.db(&e))?
-                .and_then(|r| serde_json::from_str::<Value>(r.get::<_, &str>(0)).ok());
-            let Some(card) = self.posted.get_mut(&id) else {
-                continue;
-            };
+            .map_err(|e| self.db(&e))?;
+        for row in rows {
+            let (id, channel, ts): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+            let verdict = row
+                .get::<_, Option<&str>>(3)
+                .and_then(|d| serde_json::from_str::<Value>(d).ok());
             let state = match verdict.as_ref().and_then(outcome) {
                 Some(o) => final_state(Some(&o)),
-                None if card.gone.get_or_insert_with(Instant::now).elapsed() < VERDICT_PATIENCE => {
+                None if self
+                    .gone
+                    .entry(id.clone())
+                    .or_insert_with(Instant::now)
+                    .elapsed()
+                    < VERDICT_PATIENCE =>
+                {
                     continue;
                 }
                 None => ":lock: no longer waiting for approval (settled, expired, or its host stopped waiting)".into(),
             };
-            let Some(card) = self.posted.remove(&id) else {
+            self.gone.remove(&id);
+            // One relay closes it.
+            let mine: bool = self
+                .fleet
+                .client
+                .query_one("SELECT gate.relay_closed($1)", &[&id])
+                .map_err(|e| self.db(&e))?
+                .get(0);
+            if !mine {
                 continue;
+            }
+            let req = match self.request(&id, 0.0, 1) {
+                Ok(r) => r,
+                Err(e) => {
+                    crate::ui::note(&format!(
+                        "gate slack serve: could not close the card of {id}: {e}"
+                    ));
+                    continue;
+                }
             };
             let body = Body::Json(json!({
-                "channel": card.channel,
-                "ts": card.ts,
-                "text": fallback(&card.request, Some(&state)),
-                "blocks": blocks(&card.request, Some(&state), false),
+                "channel": channel,
+                "ts": ts,
+                "text": fallback(&req, Some(&state)),
+                "blocks": blocks(&req, Some(&state), false),
             }));
             if let Err(e) = self.slack.call("chat.update", &body, &wait_out) {
                 crate::ui::note(&format!(
@@ -387,7 +400,15 @@ impl Relay {
             cwd: text(&asked["cwd"]).unwrap_or_default(),
             reason: text(&asked["reason"]),
             ci: None,
-            expires_at: SystemTime::UNIX_EPOCH + Duration::from_secs_f64(expires.max(0.0)),
+            // A closing card is shown the expiry the host recorded.
+            expires_at: if expires > 0.0 {
+                SystemTime::UNIX_EPOCH + Duration::from_secs_f64(expires)
+            } else {
+                approval["expires"]
+                    .as_str()
+                    .and_then(|t| humantime::parse_rfc3339(t).ok())
+                    .unwrap_or(SystemTime::UNIX_EPOCH)
+            },
             quorum: u32::try_from(quorum).unwrap_or(1),
             approvers,
         })
@@ -432,15 +453,6 @@ impl Relay {
             )
             .map_err(|e| self.db(&e))?;
         crate::ui::note(&format!("gate slack serve: posted request {id}"));
-        self.posted.insert(
-            id.to_string(),
-            Posted {
-                channel: channel.to_string(),
-                ts: ts.to_string(),
-                request: req,
-                gone: None,
-            },
-        );
         Ok(())
     }
 
