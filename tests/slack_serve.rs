@@ -467,3 +467,69 @@ fn a_reaction_on_the_card_approves_through_a_relay() {
         .get(0);
     assert_eq!(votes, 1);
 }
+
+/// Self-approval across identities: the people table links a Slack id to the requester's OS
+/// user; that person's click, relayed, is refused, as a `pg:` vote of theirs would be.
+#[test]
+fn a_relayed_click_by_the_requesters_linked_slack_identity_is_refused() {
+    let Some(db) = fleet("a_relayed_click_by_the_requesters_linked_slack_identity_is_refused")
+    else {
+        return;
+    };
+    let fake = FakeSlack::start(Script {
+        routed: true,
+        ..Script::default()
+    });
+    let _r1 = relay(&db, &fake, "relay1");
+    wait_links(&fake, &["relay1"]);
+    let me = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let bob = db.role("bob", "gate_approver");
+    db.admin()
+        .execute(
+            "INSERT INTO gate.people (role, slack, email, os_users) VALUES ($1, 'UBOB', 'bob@example.com', ARRAY[$2])",
+            &[&bob, &me],
+        )
+        .unwrap();
+    let (env, _) = host(&db, "hostp", "30s");
+    let child = env.gate().args(["--", "echo", "linked"]).spawn();
+    let end = Instant::now() + Duration::from_secs(20);
+    while fake.posts().is_empty() {
+        assert!(Instant::now() < end, "no card posted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let card = fake.posts()[0].clone();
+    let own = fake.click_payload(&card, "UBOB", "gate_approve");
+    assert!(fake.deliver(&To::Random, &own).1);
+    let id = card.request.clone().unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    while !env
+        .ledger_events()
+        .iter()
+        .any(|e| e.request == id && e.kind == "vote")
+    {
+        assert!(Instant::now() < end, "the linked click was never judged");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let alice = fake.click_payload(&card, "UALICE", "gate_approve");
+    assert!(fake.deliver(&To::Random, &alice).1);
+    let out = finish(child);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let show = env.show(&id);
+    assert_eq!(show["approvals"][0]["approver"], "slack:UALICE");
+    let v = events(&show, "vote");
+    assert_eq!(v[0]["approver"], "slack:UBOB");
+    assert_eq!(v[0]["accepted"], false, "{show}");
+    assert!(
+        v[0]["refused"].as_str().unwrap().contains("the requester"),
+        "{show}"
+    );
+}

@@ -18,9 +18,9 @@
 //! gate_relay) appended it to its own relay stream through `gate.relay_vote`, which only relays
 //! may call. A relay vote is judged by the Slack identity it names, with the identities the
 //! people table links to it: the approvers and the refusal of self-approval apply as to a
-//! click on a host's own Slack connection. The people table links a role to the person's Slack and OS identities; a
-//! linked identity that is the requester (with no agent) is refused: nobody approves their own
-//! request.
+//! click on a host's own Slack connection. The people table links a role to the person's Slack
+//! and OS identities; a linked identity that is the requester (with no agent) is refused: nobody
+//! approves their own request.
 
 use std::collections::HashSet;
 use std::sync::Arc;
