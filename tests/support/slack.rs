@@ -66,6 +66,10 @@ pub struct Post {
     pub params: Value,
 }
 
+/// Slack keeps at most this many Socket Mode connections open per app; more are told
+/// `too_many_websockets` and closed.
+pub const MAX_LINKS: usize = 10;
+
 /// An open routed connection: its number, label, and where to send its envelopes.
 struct Link {
     n: u32,
@@ -105,6 +109,8 @@ struct State {
     /// The label of each `apps.connections.open` ticket, by ticket number.
     tickets: Vec<String>,
     links: Vec<Link>,
+    /// Connections refused because [`MAX_LINKS`] were open.
+    too_many: u32,
     /// The state of the random choice of a connection (xorshift).
     rng: u64,
     envelopes: u32,
@@ -177,6 +183,7 @@ impl FakeSlack {
             posts: Vec::new(),
             tickets: Vec::new(),
             links: Vec::new(),
+            too_many: 0,
             rng: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
@@ -232,6 +239,11 @@ impl FakeSlack {
     /// Every message posted, in order.
     pub fn posts(&self) -> Vec<Post> {
         self.state.lock().unwrap().posts.clone()
+    }
+
+    /// How many connections were refused because [`MAX_LINKS`] were open.
+    pub fn too_many(&self) -> u32 {
+        self.state.lock().unwrap().too_many
     }
 
     /// The labels of the routed connections open now, in the order they opened.
@@ -489,6 +501,16 @@ fn routed(state: &Mutex<State>, mut ws: tungstenite::WebSocket<std::net::TcpStre
             .unwrap_or_default()
     };
     let (tx, rx) = std::sync::mpsc::channel::<String>();
+    if state.lock().unwrap().links.len() >= MAX_LINKS {
+        // As Slack answers an app's eleventh connection.
+        state.lock().unwrap().too_many += 1;
+        let _ = ws.send(Message::text(
+            json!({"type": "disconnect", "reason": "too_many_websockets"}).to_string(),
+        ));
+        let _ = ws.close(None);
+        let _ = ws.flush();
+        return;
+    }
     let n = {
         let mut st = state.lock().unwrap();
         st.ws_connections += 1;

@@ -56,6 +56,21 @@ const SOCKET_POLL_FACTOR: u32 = 4;
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// How often a waiting request recounts the requests polling beside it.
 const RECOUNT: Duration = Duration::from_secs(15);
+/// How long a process waits before connecting again when Slack refused its connection because
+/// the app has ten open (`too_many_websockets`): the clicks for its request reach the others'
+/// connections and come through the ledger meanwhile (see `relay`).
+const TOO_MANY_BACKOFF: Duration = Duration::from_secs(10);
+
+/// When to connect again after Slack said `why`: at once, unless the app has too many
+/// connections open.
+fn reconnect_after(why: &str) -> Duration {
+    if why.contains("too_many_websockets") {
+        TOO_MANY_BACKOFF.mul_f64(jitter())
+    } else {
+        Duration::ZERO
+    }
+}
+
 /// How often a waiting request looks in the ledger for clicks another process received.
 const PICKUP: Duration = Duration::from_millis(100);
 
@@ -368,7 +383,7 @@ impl Slack {
                         if let Some(old) = link.socket.take() {
                             old.close();
                         }
-                        link.retry_at = Instant::now();
+                        link.retry_at = Instant::now() + reconnect_after(&why);
                     }
                     Err(m) => {
                         crate::ui::debug(&format!("slack socket: {m}"));

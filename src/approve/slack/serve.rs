@@ -170,10 +170,11 @@ pub fn serve() -> Result<Exit> {
                 Ok(Some(Envelope::Interactive(payload))) => relay.clicked(&payload)?,
                 Ok(Some(Envelope::Event(payload))) => relay.reacted(&payload)?,
                 Ok(Some(Envelope::Reconnect(why))) => {
-                    crate::ui::debug(&format!("slack socket: {why}"));
+                    crate::ui::note(&format!("gate slack serve: {why}"));
                     if let Some(old) = socket.take() {
                         old.close();
                     }
+                    retry_at = Instant::now() + super::reconnect_after(&why);
                 }
                 Err(m) => {
                     crate::ui::note(&format!("gate slack serve: {m}"));
