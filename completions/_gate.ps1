@@ -53,6 +53,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('shim-exec', 'shim-exec', [CompletionResultType]::ParameterValue, 'Run a shimmed program (called by the shims `gate shim install` writes)')
             [CompletionResult]::new('fleet', 'fleet', [CompletionResultType]::ParameterValue, 'The fleet''s shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'The fleet''s signed, versioned policy: make a key, push a version, fetch it on a host')
+            [CompletionResult]::new('slack', 'slack', [CompletionResultType]::ParameterValue, 'The fleet''s Slack app: `gate slack serve` runs a relay')
             [CompletionResult]::new('ledger', 'ledger', [CompletionResultType]::ParameterValue, 'The ledger itself: move it into the fleet')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -569,6 +570,31 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
         'gate;policy;help;help' {
             break
         }
+        'gate;slack' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Relay the fleet''s approvals to Slack: post each waiting request''s card once and record every click as a vote (run as a role in gate_relay, with the Slack tokens; one or two per fleet)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;slack;serve' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'gate;slack;help' {
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Relay the fleet''s approvals to Slack: post each waiting request''s card once and record every click as a vote (run as a role in gate_relay, with the Slack tokens; one or two per fleet)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gate;slack;help;serve' {
+            break
+        }
+        'gate;slack;help;help' {
+            break
+        }
         'gate;ledger' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour what gate writes (stdout and stderr each on its own)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -643,6 +669,7 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             [CompletionResult]::new('shim-exec', 'shim-exec', [CompletionResultType]::ParameterValue, 'Run a shimmed program (called by the shims `gate shim install` writes)')
             [CompletionResult]::new('fleet', 'fleet', [CompletionResultType]::ParameterValue, 'The fleet''s shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'The fleet''s signed, versioned policy: make a key, push a version, fetch it on a host')
+            [CompletionResult]::new('slack', 'slack', [CompletionResultType]::ParameterValue, 'The fleet''s Slack app: `gate slack serve` runs a relay')
             [CompletionResult]::new('ledger', 'ledger', [CompletionResultType]::ParameterValue, 'The ledger itself: move it into the fleet')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -800,6 +827,13 @@ Register-ArgumentCompleter -Native -CommandName 'gate' -ScriptBlock {
             break
         }
         'gate;help;policy;status' {
+            break
+        }
+        'gate;help;slack' {
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Relay the fleet''s approvals to Slack: post each waiting request''s card once and record every click as a vote (run as a role in gate_relay, with the Slack tokens; one or two per fleet)')
+            break
+        }
+        'gate;help;slack;serve' {
             break
         }
         'gate;help;ledger' {

@@ -91,6 +91,9 @@ _gate() {
             gate,show)
                 cmd="gate__subcmd__show"
                 ;;
+            gate,slack)
+                cmd="gate__subcmd__slack"
+                ;;
             gate,verify)
                 cmd="gate__subcmd__verify"
                 ;;
@@ -214,6 +217,9 @@ _gate() {
             gate__subcmd__help,show)
                 cmd="gate__subcmd__help__subcmd__show"
                 ;;
+            gate__subcmd__help,slack)
+                cmd="gate__subcmd__help__subcmd__slack"
+                ;;
             gate__subcmd__help,verify)
                 cmd="gate__subcmd__help__subcmd__verify"
                 ;;
@@ -288,6 +294,9 @@ _gate() {
                 ;;
             gate__subcmd__help__subcmd__shim,remove)
                 cmd="gate__subcmd__help__subcmd__shim__subcmd__remove"
+                ;;
+            gate__subcmd__help__subcmd__slack,serve)
+                cmd="gate__subcmd__help__subcmd__slack__subcmd__serve"
                 ;;
             gate__subcmd__hook,claude-code)
                 cmd="gate__subcmd__hook__subcmd__claude__subcmd__code"
@@ -433,6 +442,18 @@ _gate() {
             gate__subcmd__shim__subcmd__help,remove)
                 cmd="gate__subcmd__shim__subcmd__help__subcmd__remove"
                 ;;
+            gate__subcmd__slack,help)
+                cmd="gate__subcmd__slack__subcmd__help"
+                ;;
+            gate__subcmd__slack,serve)
+                cmd="gate__subcmd__slack__subcmd__serve"
+                ;;
+            gate__subcmd__slack__subcmd__help,help)
+                cmd="gate__subcmd__slack__subcmd__help__subcmd__help"
+                ;;
+            gate__subcmd__slack__subcmd__help,serve)
+                cmd="gate__subcmd__slack__subcmd__help__subcmd__serve"
+                ;;
             *)
                 ;;
         esac
@@ -440,7 +461,7 @@ _gate() {
 
     case "${cmd}" in
         gate)
-            opts="-h -V --reason --as --timeout --channel --json --policy --color --help --version run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec fleet policy ledger completions man protected-setup schema help"
+            opts="-h -V --reason --as --timeout --channel --json --policy --color --help --version run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec fleet policy slack ledger completions man protected-setup schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -902,7 +923,7 @@ _gate() {
             return 0
             ;;
         gate__subcmd__help)
-            opts="run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec fleet policy ledger completions man protected-setup schema help"
+            opts="run shell check log show pending approve deny verify verify-command export doctor rules init hook hooks checkpoints shim shim-exec fleet policy slack ledger completions man protected-setup schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1576,6 +1597,34 @@ _gate() {
         gate__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__slack)
+            opts="serve"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__help__subcmd__slack__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2780,6 +2829,84 @@ _gate() {
         gate__subcmd__show)
             opts="-h --json --utc --fleet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__slack)
+            opts="-h --color --help serve help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__slack__subcmd__help)
+            opts="serve help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__slack__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__slack__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gate__subcmd__slack__subcmd__serve)
+            opts="-h --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -50,6 +50,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
             cand fleet 'The fleet''s shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)'
             cand policy 'The fleet''s signed, versioned policy: make a key, push a version, fetch it on a host'
+            cand slack 'The fleet''s Slack app: `gate slack serve` runs a relay'
             cand ledger 'The ledger itself: move it into the fleet'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff) to stdout'
@@ -486,6 +487,26 @@ set edit:completion:arg-completer[gate] = {|@words|
         }
         &'gate;policy;help;help'= {
         }
+        &'gate;slack'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand serve 'Relay the fleet''s approvals to Slack: post each waiting request''s card once and record every click as a vote (run as a role in gate_relay, with the Slack tokens; one or two per fleet)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;slack;serve'= {
+            cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'gate;slack;help'= {
+            cand serve 'Relay the fleet''s approvals to Slack: post each waiting request''s card once and record every click as a vote (run as a role in gate_relay, with the Slack tokens; one or two per fleet)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gate;slack;help;serve'= {
+        }
+        &'gate;slack;help;help'= {
+        }
         &'gate;ledger'= {
             cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand -h 'Print help (see more with ''--help'')'
@@ -551,6 +572,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand shim-exec 'Run a shimmed program (called by the shims `gate shim install` writes)'
             cand fleet 'The fleet''s shared ledger on PostgreSQL ([fleet] url in the system policy, or GATE_FLEET)'
             cand policy 'The fleet''s signed, versioned policy: make a key, push a version, fetch it on a host'
+            cand slack 'The fleet''s Slack app: `gate slack serve` runs a relay'
             cand ledger 'The ledger itself: move it into the fleet'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff) to stdout'
@@ -665,6 +687,11 @@ set edit:completion:arg-completer[gate] = {|@words|
         &'gate;help;policy;fetch'= {
         }
         &'gate;help;policy;status'= {
+        }
+        &'gate;help;slack'= {
+            cand serve 'Relay the fleet''s approvals to Slack: post each waiting request''s card once and record every click as a vote (run as a role in gate_relay, with the Slack tokens; one or two per fleet)'
+        }
+        &'gate;help;slack;serve'= {
         }
         &'gate;help;ledger'= {
             cand migrate 'Move this host''s SQLite ledger into its stream in the fleet, seq and hashes unchanged'

@@ -285,6 +285,12 @@ pub enum Command {
         command: PolicyCommand,
     },
 
+    /// The fleet's Slack app: `gate slack serve` runs a relay
+    Slack {
+        #[command(subcommand)]
+        command: SlackCommand,
+    },
+
     /// The ledger itself: move it into the fleet
     Ledger {
         #[command(subcommand)]
@@ -596,6 +602,17 @@ pub enum PolicyCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlackCommand {
+    /// Relay the fleet's approvals to Slack: post each waiting request's card once and record
+    /// every click as a vote (run as a role in gate_relay, with the Slack tokens; one or two
+    /// per fleet)
+    ///
+    /// Reads [slack] from the policy (mode = "socket": the bot token and the app token) and the
+    /// fleet from [fleet] url or GATE_FLEET. Runs until SIGINT or SIGTERM.
+    Serve,
 }
 
 #[derive(Debug, Subcommand)]

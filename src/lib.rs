@@ -433,6 +433,9 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
             cli::PolicyCommand::Fetch { json } => fleet::policy::fetch(json),
             cli::PolicyCommand::Status { json } => fleet::policy::status(json),
         },
+        Some(Command::Slack {
+            command: cli::SlackCommand::Serve,
+        }) => approve::slack::serve::serve(),
         Some(Command::Ledger {
             command:
                 cli::LedgerCommand::Migrate {

@@ -21,7 +21,7 @@ fn fleet(test: &str) -> Option<Db> {
             .args(["fleet", "init"])
             .env("GATE_FLEET", db.admin_url())
             .status(0)
-            .stdout_contains("fleet ready: schema gate (version 2)")
+            .stdout_contains("fleet ready: schema gate (version 3)")
             .run();
     }
     Some(db)
@@ -178,7 +178,7 @@ fn init_makes_the_roles_and_owns_nothing_a_host_can_write() {
         .status(0)
         .run();
     let status = out.json();
-    assert_eq!(status["schema_version"], "2");
+    assert_eq!(status["schema_version"], "3");
     assert_eq!(status["hosts"], serde_json::json!([]));
 }
 

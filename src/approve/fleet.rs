@@ -14,9 +14,13 @@
 //!
 //! A vote counts only as PostgreSQL says who cast it: its `author` (the session role that
 //! appended it, stamped by the server) must be the `pg:ROLE` it names, in that role's own
-//! person stream. The people table links a role to the person's Slack and OS identities; a
-//! linked identity that is the requester (with no agent) is refused: nobody approves their own
-//! request.
+//! person stream; or, for a Slack click (`slack:U…`), a relay (`gate slack serve`, a role in
+//! gate_relay) appended it to its own relay stream through `gate.relay_vote`, which only relays
+//! may call. A relay vote is judged by the Slack identity it names, with the identities the
+//! people table links to it: the approvers and the refusal of self-approval apply as to a
+//! click on a host's own Slack connection. The people table links a role to the person's Slack
+//! and OS identities; a linked identity that is the requester (with no agent) is refused: nobody
+//! approves their own request.
 
 use crate::fleet::typed::Typed;
 use std::collections::HashSet;
@@ -48,14 +52,17 @@ const SLICE: Duration = Duration::from_millis(10);
 
 pub struct FleetChannel {
     fleet: Fleet,
+    /// What the wait is open for: `local` (`gate approve` on any host), `slack` (the fleet's
+    /// relays post a card and record its clicks).
+    channels: Vec<String>,
 }
 
 impl FleetChannel {
     /// Connect and ship what this host recorded so far (the request itself), or say why not.
-    pub fn open(target: Target) -> Result<Self> {
+    pub fn open(target: Target, channels: Vec<String>) -> Result<Self> {
         let mut fleet = Fleet::open_target(target)?;
         crate::fleet::ship::ship_now(&mut fleet)?;
-        Ok(FleetChannel { fleet })
+        Ok(FleetChannel { fleet, channels })
     }
 }
 
@@ -66,13 +73,15 @@ struct Row {
     author: String,
     data: Value,
     aliases: Vec<String>,
+    /// `person` or `relay`.
+    stream_kind: String,
 }
 
 fn votes(fleet: &mut Fleet, id: &str) -> std::result::Result<Vec<Row>, String> {
     let rows = fleet
         .client
         .q(
-            "SELECT gid, stream::text, author::text, data, aliases FROM gate.votes($1)",
+            "SELECT gid, stream::text, author::text, data, aliases, stream_kind FROM gate.votes($1)",
             &[&id],
         )
         .map_err(|e| crate::fleet::connect::describe(&e))?;
@@ -84,12 +93,71 @@ fn votes(fleet: &mut Fleet, id: &str) -> std::result::Result<Vec<Row>, String> {
             author: r.get(2),
             data: serde_json::from_str(r.get::<_, &str>(3)).unwrap_or(Value::Null),
             aliases: r.get(4),
+            stream_kind: r.get(5),
         })
         .collect())
 }
 
+/// Whether `id` is a Slack user id as relays write it (`U…`, `W…`: capitals and digits).
+fn slack_user(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// What a relay's vote (a Slack click) means for this request.
+fn judge_relayed(shared: &Shared, row: Row) -> Message {
+    let s = |k: &str| row.data.get(k).and_then(Value::as_str).map(str::to_string);
+    let named = s("approver").unwrap_or_default();
+    let approve = s("verdict").as_deref() == Some("approve");
+    let printable = crate::ui::printable(&named).into_owned();
+    let refuse = |reason: String| Message::Refused {
+        channel: "slack".into(),
+        approver: printable.clone(),
+        approve,
+        reason,
+    };
+    if row.stream != row.author || !named.strip_prefix("slack:").is_some_and(slack_user) {
+        return refuse(format!(
+            "the relay vote names {printable} but role {} cast it in stream {}: it does not count",
+            row.author, row.stream
+        ));
+    }
+    if let Some(reason) = s("refused") {
+        return refuse(reason);
+    }
+    let requester = &shared.request.requester;
+    let with_host = format!("{}@{}", requester.user, requester.host);
+    // The people table's identities of the clicking person, and the email Slack gave the relay.
+    let mut aliases = row.aliases;
+    if let Some(email) = s("email").filter(|e| !e.is_empty() && !e.contains(char::is_whitespace)) {
+        aliases.push(format!("email:{}", email.to_ascii_lowercase()));
+    }
+    let is_requester = aliases
+        .iter()
+        .any(|a| *a == requester.user || *a == with_host || *a == format!("pg:{}", requester.user));
+    if approve && is_requester && (requester.agent.is_none() || crate::protected::active()) {
+        return refuse(format!(
+            "{named} is {} (the requester): nobody approves their own request",
+            requester.user
+        ));
+    }
+    Message::Vote(Vote {
+        channel: "slack".into(),
+        approver: named,
+        aliases,
+        is_requesting_agent: false,
+        approve,
+        comment: None,
+    })
+}
+
 /// What a vote row means for this request.
 fn judge(shared: &Shared, row: Row) -> Message {
+    if row.stream_kind == "relay" {
+        return judge_relayed(shared, row);
+    }
     let s = |k: &str| row.data.get(k).and_then(Value::as_str).map(str::to_string);
     let named = s("approver").unwrap_or_default();
     let approve = s("verdict").as_deref() == Some("approve");
@@ -149,7 +217,10 @@ impl Channel for FleetChannel {
     }
 
     fn run(self: Box<Self>, shared: Arc<Shared>, tx: Sender<Message>) {
-        let mut fleet = self.fleet;
+        let FleetChannel {
+            mut fleet,
+            channels,
+        } = *self;
         let id = shared.request.id.clone();
         let fail = |message: String| {
             let _ = tx.send(Message::Failed {
@@ -163,7 +234,6 @@ impl Channel for FleetChannel {
         }
         let quorum = i32::try_from(shared.request.quorum).unwrap_or(i32::MAX);
         let ms = i64::try_from(shared.remaining().as_millis()).unwrap_or(i64::MAX);
-        let channels = vec!["local".to_string()];
         if let Err(e) = fleet.client.q(
             "SELECT * FROM gate.open_wait($1, $2, $3, $4)",
             &[&id, &channels, &quorum, &ms],
@@ -174,8 +244,18 @@ impl Channel for FleetChannel {
             ));
         }
         let listening = fleet.client.batch_execute("LISTEN gate_votes").is_ok();
+        let how = match (
+            channels.iter().any(|c| c == "local"),
+            channels.iter().any(|c| c == "slack"),
+        ) {
+            (true, true) => format!(
+                "on any host run `gate approve {id}` or `gate deny {id}`, or click in Slack (posted by the fleet's `gate slack serve`)"
+            ),
+            (false, true) => "click in Slack (posted by the fleet's `gate slack serve`)".into(),
+            _ => format!("on any host run `gate approve {id}` or `gate deny {id}`"),
+        };
         crate::ui::note(&format!(
-            "request {id} waits for approval in the fleet {} (expires in {}): on any host run `gate approve {id}` or `gate deny {id}`",
+            "request {id} waits for approval in the fleet {} (expires in {}): {how}",
             fleet.target.display(),
             super::terminal::format_remaining(shared.remaining())
         ));

@@ -110,7 +110,7 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
     };
 
     if let Some(cfg) = &policy.slack {
-        match Slack::open(cfg, None) {
+        match Slack::open(cfg, None, None) {
             Ok(slack) => {
                 send("slack-seals", &|batch, skipped| {
                     let mut text = format!(

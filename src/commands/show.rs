@@ -285,6 +285,12 @@ fn words(kind: Kind, d: &Value, utc: bool) -> Option<String> {
             comment(),
             refused()
         ),
+        Kind::SlackVote => format!(
+            "Slack {} by slack:{} (a click another waiting gate process received, pid {})",
+            t("verdict")?,
+            t("user")?,
+            n("relayed_by").unwrap_or(0)
+        ),
         Kind::Verdict => {
             let by = list(d.get("by"));
             match t("outcome")? {

@@ -25,9 +25,11 @@ use crate::error::{Error, Result};
 use typed::Typed;
 
 /// The schema, roles, triggers and functions, applied whole by `gate fleet init`: the ledger,
-/// then the signed policies (`schema_policy.sql`).
+/// the Slack relay's cards and votes (`relay.sql`), then the signed policies
+/// (`schema_policy.sql`).
 pub const SCHEMA_SQL: &str = concat!(
     include_str!("schema.sql"),
+    include_str!("relay.sql"),
     include_str!("schema_policy.sql")
 );
 

@@ -334,30 +334,6 @@ BEGIN
 END
 $$;
 
--- The votes on a request, for the host whose request it is (and for readers): every vote
--- event of a person or relay stream, with the identities the people table links to its author.
-CREATE OR REPLACE FUNCTION gate.votes(request_ text)
-RETURNS TABLE (gid bigint, stream name, seq bigint, author name, "time" text, data text, aliases text[])
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF NOT (pg_has_role(session_user, 'gate_approver', 'MEMBER')
-            OR pg_has_role(session_user, 'gate_relay', 'MEMBER')
-            OR pg_has_role(session_user, 'gate_auditor', 'MEMBER')
-            OR EXISTS (SELECT 1 FROM gate.events e WHERE e.stream = session_user AND e.request = request_ AND e.kind = 'request')) THEN
-        RAISE EXCEPTION 'request % is not in your stream', request_ USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    RETURN QUERY
-        SELECT e.gid, e.stream, e.seq, e.author, e.time, e.data,
-            coalesce(ARRAY(SELECT a FROM unnest(ARRAY['slack:' || p.slack, 'email:' || p.email] || p.os_users) a
-                           WHERE a IS NOT NULL), '{}')
-        FROM gate.events e
-        JOIN gate.streams s ON s.stream = e.stream AND s.kind IN ('person', 'relay')
-        LEFT JOIN gate.people p ON p.role = e.author
-        WHERE e.request = request_ AND e.kind = 'vote'
-        ORDER BY e.gid;
-END
-$$;
-
 -- Who reads what: a host its own stream; approvers, relays and auditors every stream.
 ALTER TABLE gate.events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE gate.streams ENABLE ROW LEVEL SECURITY;
@@ -436,7 +412,7 @@ GRANT EXECUTE ON FUNCTION gate.open_wait(text, text[], int, bigint), gate.heartb
     gate.close_wait(text) TO gate_host;
 GRANT EXECUTE ON FUNCTION gate.vote(text, text) TO gate_approver;
 GRANT EXECUTE ON FUNCTION gate.seal(bigint) TO gate_host, gate_relay, gate_auditor;
-GRANT EXECUTE ON FUNCTION gate.votes(text), gate.now_text(), gate.live(gate.waits)
+GRANT EXECUTE ON FUNCTION gate.now_text(), gate.live(gate.waits)
     TO gate_host, gate_approver, gate_relay, gate_auditor;
 
 RESET ROLE;

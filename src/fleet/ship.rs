@@ -210,6 +210,9 @@ fn file_hash(ledger: &dyn Store, seq: i64) -> Result<Option<Vec<u8>>> {
 
 /// Ship everything the local ledger holds now (the intake chained first), retrying once when
 /// another shipper moved the head meanwhile. Writes the mark.
+/// How often [`ship_now`] starts again after another shipper of this host got in first.
+const SHIP_RETRIES: u32 = 5;
+
 pub fn ship_now(fleet: &mut Fleet) -> Result<Pushed> {
     let mut ledger = store::open_audit()?;
     crate::pipeline::post_written(ledger.take_written(), None);
@@ -228,9 +231,13 @@ pub fn ship_now(fleet: &mut Fleet) -> Result<Pushed> {
                 });
                 return Ok(p);
             }
-            // Another shipper (the background one, or an ask's) sent the same events first:
-            // start again from where the stream is now.
-            Err(Error::Ledger { .. }) if tries == 0 => tries += 1,
+            // Another shipper (the background one, or another ask's on this host) sent the
+            // same events first: start again from where the stream is now. Several asks at
+            // once can collide more than once; each retry waits a little longer.
+            Err(Error::Ledger { .. }) if tries < SHIP_RETRIES => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10 * u64::from(tries)));
+            }
             Err(e) => return Err(e),
         }
     }

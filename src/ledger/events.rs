@@ -35,6 +35,9 @@ pub enum Kind {
     Vote,
     /// `gate approve` / `gate deny` from another terminal.
     LocalVote,
+    /// A Slack click for this request that reached another waiting gate process's Socket Mode
+    /// connection, recorded there for this request's process to count.
+    SlackVote,
     /// How the request ended: approved, denied, expired, cancelled, unavailable.
     Verdict,
     /// An earlier approval of the same command line was reused.
@@ -56,7 +59,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Request,
         Kind::Decision,
         Kind::Started,
@@ -66,6 +69,7 @@ impl Kind {
         Kind::ChannelFailed,
         Kind::Vote,
         Kind::LocalVote,
+        Kind::SlackVote,
         Kind::Verdict,
         Kind::Reused,
         Kind::OrphanOutcome,
@@ -89,6 +93,7 @@ impl Kind {
             Kind::ChannelFailed => "channel_failed",
             Kind::Vote => "vote",
             Kind::LocalVote => "local_vote",
+            Kind::SlackVote => "slack_vote",
             Kind::Verdict => "verdict",
             Kind::Reused => "reused",
             Kind::OrphanOutcome => "orphan_outcome",
@@ -335,6 +340,35 @@ pub fn vote(v: &VoteData<'_>) -> Value {
         out["aliases"] = json!(aliases);
     }
     out
+}
+
+/// What a `slack_vote` records: a button click as Slack delivered it, and where it came from.
+pub struct SlackVoteData<'a> {
+    /// The clicking Slack user (`U…`) and the workspace the click came from.
+    pub user: &'a str,
+    pub team: &'a str,
+    pub approve: bool,
+    /// Slack's own stamp of the click, which tells one click delivered twice from two clicks.
+    pub action_ts: &'a str,
+    /// The Slack Web API the relaying process talks to, and the card that was clicked.
+    pub api_base: &'a str,
+    pub channel: &'a str,
+    pub message_ts: &'a str,
+    /// The process that received and recorded the click.
+    pub relayed_by: u32,
+}
+
+pub fn slack_vote(v: &SlackVoteData<'_>) -> Value {
+    json!({
+        "user": v.user,
+        "team": v.team,
+        "verdict": if v.approve { "approve" } else { "deny" },
+        "action_ts": v.action_ts,
+        "api_base": v.api_base,
+        "channel": v.channel,
+        "message_ts": v.message_ts,
+        "relayed_by": v.relayed_by,
+    })
 }
 
 /// A channel could not be used.

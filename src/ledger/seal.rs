@@ -1,6 +1,7 @@
 //! Seals: a MAC keyed with the ledger key on the events that say who approved — `local_vote`
-//! (what `gate approve` wrote, which the waiting gate counts), `vote`, `verdict` and `reused`
-//! (which a later run trusts to reuse an approval).
+//! (what `gate approve` wrote, which the waiting gate counts), `slack_vote` (a Slack click
+//! another waiting gate process received, which the request's own process counts), `vote`,
+//! `verdict` and `reused` (which a later run trusts to reuse an approval).
 //!
 //! The hash chain shows that a row was changed, removed or moved, but it is keyed with nothing:
 //! whoever can write the file can append a row with a correct chain hash (`sqlite3 ledger.db
@@ -22,7 +23,14 @@ use sha2::Sha256;
 use super::chain;
 
 /// The event kinds gate seals.
-pub const KINDS: &[&str] = &["local_vote", "vote", "verdict", "reused", BEGIN];
+pub const KINDS: &[&str] = &[
+    "local_vote",
+    "slack_vote",
+    "vote",
+    "verdict",
+    "reused",
+    BEGIN,
+];
 
 /// On a ledger written before gate sealed events, where sealing began (written when it is
 /// migrated to schema 3; see `ledger::begin_seals`).

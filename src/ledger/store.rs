@@ -152,6 +152,10 @@ pub trait Store {
     /// channel waiting for votes).
     fn reader(&self) -> Result<Box<dyn Store + Send>>;
 
+    /// Another handle on the same ledger, for appending from another thread (an approval
+    /// channel recording what reached it for another request). Opened on its first write.
+    fn writer(&self) -> Result<Box<dyn Store + Send>>;
+
     /// Requests waiting for a local approval, with their approval request event's data.
     fn pending(&self) -> Result<Vec<(RequestRecord, Value)>>;
 
@@ -389,6 +393,9 @@ impl Store for Sqlite {
     }
     fn events_after(&self, request: &str, seq: i64) -> Result<Vec<Event>> {
         crate::protected::with_group(|| self.ledger()?.events_after(request, seq))
+    }
+    fn writer(&self) -> Result<Box<dyn Store + Send>> {
+        Ok(Box::new(Sqlite::new(self.path.clone(), self.sync)))
     }
     fn reader(&self) -> Result<Box<dyn Store + Send>> {
         crate::protected::with_group(|| {

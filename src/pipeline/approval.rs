@@ -138,12 +138,22 @@ impl Request {
                         Err(e) => failures.push(format!("terminal: {e}")),
                     },
                 },
-                "local" if self.in_fleet => {
-                    match crate::fleet::config::target_of(&self.policy)
-                        .and_then(crate::approve::fleet::FleetChannel::open)
-                    {
+                // In a fleet one wait serves `local` and `slack` (the fleet's relays hold the
+                // Slack tokens): opened by the first of them named.
+                "local" | "slack" if self.in_fleet => {
+                    let fleet_channels: Vec<String> = names
+                        .iter()
+                        .filter(|c| *c == "local" || *c == "slack")
+                        .cloned()
+                        .collect();
+                    if fleet_channels.first() != Some(name) {
+                        continue;
+                    }
+                    match crate::fleet::config::target_of(&self.policy).and_then(|t| {
+                        crate::approve::fleet::FleetChannel::open(t, fleet_channels.clone())
+                    }) {
                         Ok(f) => open.push(Box::new(f)),
-                        Err(e) => failures.push(format!("local: the fleet: {e}")),
+                        Err(e) => failures.push(format!("{}: the fleet: {e}", fleet_channels.join(", "))),
                     }
                 }
                 "local" => match self.store.reader() {
@@ -151,7 +161,11 @@ impl Request {
                     Err(e) => failures.push(format!("local: cannot read the ledger: {e}")),
                 },
                 "slack" => match self.policy.slack.as_ref() {
-                    Some(cfg) => match Slack::open(cfg, self.store.reader().ok()) {
+                    Some(cfg) => match Slack::open(
+                        cfg,
+                        self.store.reader().ok(),
+                        self.store.writer().ok(),
+                    ) {
                         Ok(s) => open.push(Box::new(s)),
                         Err(e) => failures.push(format!("slack: {e}")),
                     },

@@ -35,6 +35,46 @@ pub struct Script {
     /// Socket Mode: `apps.connections.open` hands out a ws:// URL; the first connection is asked
     /// to reconnect, the second delivers `clicks` once the message is posted.
     pub clicks: Vec<Click>,
+    /// Socket Mode as Slack runs it for an app with many connections: no scripted clicks; every
+    /// connection stays open, and the test hands each click to one of them with
+    /// [`FakeSlack::deliver`] (a random one, a chosen one, or any but the poster's).
+    pub routed: bool,
+}
+
+/// Which open Socket Mode connection [`FakeSlack::deliver`] hands an envelope to. A connection
+/// is labelled by its app token: `xapp-test-token-LABEL` (see [`app_token`]).
+#[derive(Clone, Debug)]
+pub enum To {
+    /// Any open connection, chosen at random (as Slack does).
+    Random,
+    /// A connection opened with this label's app token.
+    Label(String),
+    /// Any open connection but those with this label, chosen at random.
+    NotLabel(String),
+}
+
+/// The app token of a gate process whose Socket Mode connection is labelled `label`.
+pub fn app_token(label: &str) -> String {
+    format!("{APP_TOKEN}-{label}")
+}
+
+/// A message `chat.postMessage` posted: its ts, the request id of its buttons, its params.
+#[derive(Clone, Debug)]
+pub struct Post {
+    pub ts: String,
+    pub request: Option<String>,
+    pub params: Value,
+}
+
+/// Slack keeps at most this many Socket Mode connections open per app; more are told
+/// `too_many_websockets` and closed.
+pub const MAX_LINKS: usize = 10;
+
+/// An open routed connection: its number, label, and where to send its envelopes.
+struct Link {
+    n: u32,
+    label: String,
+    tx: std::sync::mpsc::Sender<String>,
 }
 
 /// A button click: `value: None` clicks the posted request's button, `Some(v)` another's.
@@ -65,6 +105,15 @@ struct State {
     responded: Vec<Value>,
     /// When each click envelope was sent (wall clock, to compare with the command's start).
     clicks_sent: Vec<std::time::SystemTime>,
+    posts: Vec<Post>,
+    /// The label of each `apps.connections.open` ticket, by ticket number.
+    tickets: Vec<String>,
+    links: Vec<Link>,
+    /// Connections refused because [`MAX_LINKS`] were open.
+    too_many: u32,
+    /// The state of the random choice of a connection (xorshift).
+    rng: u64,
+    envelopes: u32,
 }
 
 pub struct FakeSlack {
@@ -131,6 +180,16 @@ impl FakeSlack {
             acks: Vec::new(),
             responded: Vec::new(),
             clicks_sent: Vec::new(),
+            posts: Vec::new(),
+            tickets: Vec::new(),
+            links: Vec::new(),
+            too_many: 0,
+            rng: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1,
+            envelopes: 0,
         }));
         let s = Arc::clone(&state);
         let url = http::serve(Arc::new(move |req: &HttpRequest| handle(&s, req)));
@@ -177,6 +236,116 @@ impl FakeSlack {
         self.state.lock().unwrap().responded.clone()
     }
 
+    /// Every message posted, in order.
+    pub fn posts(&self) -> Vec<Post> {
+        self.state.lock().unwrap().posts.clone()
+    }
+
+    /// How many connections were refused because [`MAX_LINKS`] were open.
+    pub fn too_many(&self) -> u32 {
+        self.state.lock().unwrap().too_many
+    }
+
+    /// The labels of the routed connections open now, in the order they opened.
+    pub fn open_links(&self) -> Vec<String> {
+        let st = self.state.lock().unwrap();
+        st.links.iter().map(|l| l.label.clone()).collect()
+    }
+
+    /// A `block_actions` payload as Slack sends it for a click by `user` on a button
+    /// (`gate_approve` / `gate_deny`) of the posted message `post`, with a fresh `action_ts`.
+    pub fn click_payload(&self, post: &Post, user: &str, action: &str) -> Value {
+        let request = post.request.clone().unwrap_or_default();
+        let n = {
+            let mut st = self.state.lock().unwrap();
+            st.envelopes += 1;
+            st.envelopes
+        };
+        let base = self.url.trim_end_matches("/api");
+        json!({
+            "type": "block_actions",
+            "user": {"id": user, "team_id": "T1"},
+            "team": {"id": "T1", "domain": "acme"},
+            "api_app_id": "A1",
+            "container": {"type": "message", "message_ts": post.ts, "channel_id": CHANNEL},
+            "channel": {"id": CHANNEL, "name": "deploys"},
+            "message": {"ts": post.ts, "type": "message"},
+            "response_url": format!("{base}/respond"),
+            "trigger_id": format!("trigger-{n}"),
+            "actions": [{"action_id": action, "block_id": "gate_vote", "value": request,
+                         "type": "button", "action_ts": format!("1700000100.{n:06}")}],
+        })
+    }
+
+    /// Hand an `interactive` envelope with `payload` to one open routed connection (see
+    /// [`To`]) and wait up to 3 s for its acknowledgement; a connection that closes before it
+    /// acknowledges gets it no more, and another is chosen (as Slack retries). The label of the
+    /// connection that took it, and whether one acknowledged it.
+    pub fn deliver(&self, to: &To, payload: &Value) -> (String, bool) {
+        self.deliver_envelope(to, "interactive", payload)
+    }
+
+    /// [`FakeSlack::deliver`] of an `events_api` envelope (a `reaction_added` event, …).
+    pub fn deliver_event(&self, to: &To, event: &Value) -> (String, bool) {
+        let payload = json!({
+            "type": "event_callback",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "event": event,
+            "event_id": format!("Ev{}", self.state.lock().unwrap().envelopes + 1),
+        });
+        self.deliver_envelope(to, "events_api", &payload)
+    }
+
+    fn deliver_envelope(&self, to: &To, kind: &str, payload: &Value) -> (String, bool) {
+        let mut last = String::new();
+        for _ in 0..3 {
+            let (n, label, id) = {
+                let mut st = self.state.lock().unwrap();
+                let fits: Vec<usize> = st
+                    .links
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| match to {
+                        To::Random => true,
+                        To::Label(want) => l.label == *want,
+                        To::NotLabel(not) => l.label != *not,
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                assert!(!fits.is_empty(), "no open connection fits {to:?}");
+                st.rng ^= st.rng << 13;
+                st.rng ^= st.rng >> 7;
+                st.rng ^= st.rng << 17;
+                let i = fits[(st.rng % fits.len() as u64) as usize];
+                st.envelopes += 1;
+                let id = format!("env-r{}", st.envelopes);
+                let envelope = json!({
+                    "envelope_id": id,
+                    "type": kind,
+                    "accepts_response_payload": false,
+                    "payload": payload,
+                });
+                st.clicks_sent.push(std::time::SystemTime::now());
+                let link = &st.links[i];
+                let _ = link.tx.send(envelope.to_string());
+                (link.n, link.label.clone(), id)
+            };
+            let sent = Instant::now();
+            while sent.elapsed() < std::time::Duration::from_secs(3) {
+                if self.acks().contains(&id) {
+                    return (label, true);
+                }
+                if !self.state.lock().unwrap().links.iter().any(|l| l.n == n) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            last = label;
+        }
+        (last, false)
+    }
+
     pub fn posted(&self) -> Value {
         self.calls("chat.postMessage")
             .first()
@@ -195,11 +364,24 @@ impl FakeSlack {
 }
 
 /// One Socket Mode connection, as Slack's side of it.
+// The handshake callback's error type is tungstenite's.
+#[allow(clippy::result_large_err)]
 fn socket(state: &Mutex<State>, stream: std::net::TcpStream, http_base: &str) {
     use tungstenite::Message;
-    let Ok(mut ws) = tungstenite::accept(stream) else {
+    let mut path = String::new();
+    let Ok(mut ws) = tungstenite::accept_hdr(
+        stream,
+        |req: &tungstenite::handshake::server::Request,
+         resp: tungstenite::handshake::server::Response| {
+            path = req.uri().to_string();
+            Ok(resp)
+        },
+    ) else {
         return;
     };
+    if state.lock().unwrap().script.routed {
+        return routed(state, ws, &path);
+    }
     let n = {
         let mut st = state.lock().unwrap();
         st.ws_connections += 1;
@@ -246,8 +428,13 @@ fn socket(state: &Mutex<State>, stream: std::net::TcpStream, http_base: &str) {
                             "user": {"id": c.user, "team_id": "T1"},
                             "team": {"id": "T1"},
                             "response_url": format!("{http_base}/respond"),
+                            "container": {"type": "message", "message_ts": TS,
+                                          "channel_id": CHANNEL},
+                            "channel": {"id": CHANNEL},
+                            "message": {"ts": TS, "type": "message"},
                             "actions": [{"action_id": c.action, "block_id": "gate_vote",
-                                         "value": value, "type": "button"}],
+                                         "value": value, "type": "button",
+                                         "action_ts": format!("1700000050.{i:06}")}],
                         },
                     });
                     state
@@ -302,6 +489,69 @@ fn socket(state: &Mutex<State>, stream: std::net::TcpStream, http_base: &str) {
     }
 }
 
+/// A routed connection: registered under its ticket's label until it closes; sends what
+/// [`FakeSlack::deliver`] queues for it and records acknowledgements.
+fn routed(state: &Mutex<State>, mut ws: tungstenite::WebSocket<std::net::TcpStream>, path: &str) {
+    use tungstenite::Message;
+    let label = {
+        let st = state.lock().unwrap();
+        path.split_once("ticket=")
+            .and_then(|(_, t)| t.parse::<usize>().ok())
+            .and_then(|t| st.tickets.get(t).cloned())
+            .unwrap_or_default()
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    if state.lock().unwrap().links.len() >= MAX_LINKS {
+        // As Slack answers an app's eleventh connection.
+        state.lock().unwrap().too_many += 1;
+        let _ = ws.send(Message::text(
+            json!({"type": "disconnect", "reason": "too_many_websockets"}).to_string(),
+        ));
+        let _ = ws.close(None);
+        let _ = ws.flush();
+        return;
+    }
+    let n = {
+        let mut st = state.lock().unwrap();
+        st.ws_connections += 1;
+        let n = st.ws_connections;
+        st.links.push(Link { n, label, tx });
+        n
+    };
+    let _ = ws
+        .get_ref()
+        .set_read_timeout(Some(std::time::Duration::from_millis(10)));
+    let _ = ws.send(Message::text(
+        json!({"type": "hello", "num_connections": n, "connection_info": {"app_id": "A1"}})
+            .to_string(),
+    ));
+    loop {
+        while let Ok(text) = rx.try_recv() {
+            if ws.send(Message::text(text)).is_err() {
+                break;
+            }
+        }
+        match ws.read() {
+            Ok(Message::Text(t)) => {
+                if let Ok(v) = serde_json::from_str::<Value>(&t)
+                    && let Some(id) = v["envelope_id"].as_str()
+                {
+                    state.lock().unwrap().acks.push(id.to_string());
+                }
+            }
+            Ok(Message::Close(_)) => break,
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    state.lock().unwrap().links.retain(|l| l.n != n);
+}
+
 fn handle(state: &Mutex<State>, req: &HttpRequest) -> HttpResponse {
     if req.path == "/respond" {
         let body = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
@@ -319,10 +569,17 @@ fn handle(state: &Mutex<State>, req: &HttpRequest) -> HttpResponse {
         auth: auth.clone(),
     });
     if method == "apps.connections.open" {
-        return match auth.as_deref() {
-            Some(a) if a == format!("Bearer {APP_TOKEN}") => ok(json!({"url": st.ws_url})),
-            _ => err("invalid_auth"),
+        let label = match auth.as_deref().and_then(|a| a.strip_prefix("Bearer ")) {
+            Some(APP_TOKEN) => String::new(),
+            Some(t) => match t.strip_prefix(APP_TOKEN).and_then(|l| l.strip_prefix('-')) {
+                Some(label) if !label.is_empty() => label.to_string(),
+                _ => return err("invalid_auth"),
+            },
+            None => return err("invalid_auth"),
         };
+        st.tickets.push(label);
+        let ticket = st.tickets.len() - 1;
+        return ok(json!({"url": format!("{}?ticket={ticket}", st.ws_url)}));
     }
     match auth.as_deref() {
         None => return err("not_authed"),
@@ -354,10 +611,26 @@ fn handle(state: &Mutex<State>, req: &HttpRequest) -> HttpResponse {
             } else if params["blocks"].as_array().is_none_or(|b| b.is_empty()) {
                 return err("invalid_blocks");
             }
-            ok(json!({"channel": CHANNEL, "ts": TS, "message": {"text": params["text"]}}))
+            // The first message is TS, later ones follow it.
+            let ts = format!("1700000000.{:06}", 100 + st.posts.len());
+            let request = params["blocks"].as_array().and_then(|b| {
+                b.iter()
+                    .find_map(|b| b["elements"][0]["value"].as_str().map(str::to_string))
+            });
+            st.posts.push(Post {
+                ts: ts.clone(),
+                request,
+                params: params.clone(),
+            });
+            ok(json!({"channel": CHANNEL, "ts": ts, "message": {"text": params["text"]}}))
         }
         "reactions.get" => {
-            if params["channel"] != CHANNEL || params["timestamp"] != TS {
+            if params["channel"] != CHANNEL
+                || !st
+                    .posts
+                    .iter()
+                    .any(|p| params["timestamp"] == p.ts.as_str())
+            {
                 return err("message_not_found");
             }
             st.polls += 1;
@@ -380,7 +653,7 @@ fn handle(state: &Mutex<State>, req: &HttpRequest) -> HttpResponse {
                 .into_iter()
                 .map(|(name, users)| json!({"name": name, "count": users.len(), "users": users}))
                 .collect();
-            let mut message = json!({"type": "message", "ts": TS, "text": "gate"});
+            let mut message = json!({"type": "message", "ts": params["timestamp"], "text": "gate"});
             if !reactions.is_empty() {
                 message["reactions"] = json!(reactions);
             }

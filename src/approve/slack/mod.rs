@@ -12,9 +12,11 @@
 //! token (`apps.connections.open`), acknowledges every envelope at once, reconnects when Slack
 //! says `disconnect`, and counts `block_actions` clicks whose value is its request id. Slack
 //! hands each envelope to one of the app's open connections, so a click can reach another
-//! waiting gate process: that process tells the clicker to react instead, and reactions stay
+//! waiting gate process: that process records it in the ledger for the request it belongs to,
+//! sealed, and the request's own process counts it from there (see `relay`). Reactions stay
 //! polled (less often) as the fallback.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
@@ -29,12 +31,15 @@ use crate::policy::{SlackConfig, SlackMode};
 mod api;
 mod people;
 mod probe;
+mod relay;
 mod render;
+pub mod serve;
 mod socket;
 pub use api::poll_interval;
 use api::{Body, POLLS_PER_MINUTE, jitter, wait_out};
 use people::Tally;
 pub use probe::Probe;
+use relay::{Card, Click, Pickup, Relayed};
 pub use render::{blocks, escape};
 use render::{fallback, final_state};
 use socket::{Envelope, Socket};
@@ -51,6 +56,23 @@ const SOCKET_POLL_FACTOR: u32 = 4;
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// How often a waiting request recounts the requests polling beside it.
 const RECOUNT: Duration = Duration::from_secs(15);
+/// How long a process waits before connecting again when Slack refused its connection because
+/// the app has ten open (`too_many_websockets`): the clicks for its request reach the others'
+/// connections and come through the ledger meanwhile (see `relay`).
+const TOO_MANY_BACKOFF: Duration = Duration::from_secs(10);
+
+/// When to connect again after Slack said `why`: at once, unless the app has too many
+/// connections open.
+fn reconnect_after(why: &str) -> Duration {
+    if why.contains("too_many_websockets") {
+        TOO_MANY_BACKOFF.mul_f64(jitter())
+    } else {
+        Duration::ZERO
+    }
+}
+
+/// How often a waiting request looks in the ledger for clicks another process received.
+const PICKUP: Duration = Duration::from_millis(100);
 
 pub struct Slack {
     cfg: SlackConfig,
@@ -58,8 +80,12 @@ pub struct Slack {
     http: Client,
     /// The app-level token (xapp-…) in socket mode.
     app_token: Option<String>,
-    /// A reader of the ledger, to count the requests polling Slack beside this one.
+    /// A reader of the ledger, to count the requests polling Slack beside this one and to pick
+    /// up the clicks for this request that other gate processes received.
     ledger: Option<Box<dyn crate::ledger::Store + Send>>,
+    /// A writer of the ledger, to record the clicks for other requests that reach this
+    /// process's Socket Mode connection.
+    writer: RefCell<Option<Box<dyn crate::ledger::Store + Send>>>,
 }
 
 /// Why a call failed, and whether trying again later can help.
@@ -119,12 +145,16 @@ pub fn app_token(cfg: &SlackConfig) -> Result<String, String> {
 }
 
 impl Slack {
-    /// Check the configuration and the token's presence and shape (no network yet).
+    /// Check the configuration and the token's presence and shape (no network yet). `ledger`
+    /// reads and `writer` appends to the ledger the request waits in (see `relay`).
     pub fn open(
         cfg: &SlackConfig,
         ledger: Option<Box<dyn crate::ledger::Store + Send>>,
+        writer: Option<Box<dyn crate::ledger::Store + Send>>,
     ) -> Result<Self, String> {
-        Self::open_with(cfg, ledger, Duration::from_secs(5), Duration::from_secs(15))
+        let mut s = Self::open_with(cfg, ledger, Duration::from_secs(5), Duration::from_secs(15))?;
+        s.writer = RefCell::new(writer);
+        Ok(s)
     }
 
     /// [`Slack::open`] for a quick look (`gate doctor`): each call gives up after `timeout`,
@@ -168,6 +198,7 @@ impl Slack {
             http,
             app_token,
             ledger,
+            writer: RefCell::new(None),
         })
     }
 
@@ -210,55 +241,78 @@ impl Slack {
         }
     }
 
-    /// Socket mode: a button click (`block_actions`). A click meant for another request reached
-    /// this connection because Slack hands each envelope to one of the app's connections: the
-    /// clicker is told, through the interaction's `response_url`, to react instead.
+    /// Socket mode: a button click (`block_actions`). Slack hands each envelope to one of the
+    /// app's connections, so a click for another request can reach this one: it is recorded in
+    /// the ledger for that request's process to count (see `relay`).
     fn click(
         &self,
         shared: &Shared,
         tx: &Sender<Message>,
-        tally: &mut Tally,
+        watch: &mut Watch,
         payload: &Value,
     ) -> Result<(), Fail> {
-        if payload.get("type").and_then(Value::as_str) != Some("block_actions") {
-            return Ok(());
-        }
-        let Some(user) = payload.pointer("/user/id").and_then(Value::as_str) else {
-            return Ok(());
-        };
         let patience = |d: Duration| !shared.wait(d);
-        for action in payload
-            .get("actions")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let approve = match action.get("action_id").and_then(Value::as_str) {
-                Some(APPROVE_ACTION) => true,
-                Some(DENY_ACTION) => false,
-                _ => continue,
-            };
-            if action.get("value").and_then(Value::as_str) != Some(shared.request.id.as_str()) {
-                if let Some(url) = payload.get("response_url").and_then(Value::as_str) {
-                    let _ = self
-                        .http
-                        .post(url)
-                        .json(&json!({
-                            "response_type": "ephemeral",
-                            "replace_original": false,
-                            "text": format!(
-                                "gate: your click reached another waiting gate process. Please react with :{APPROVE}: or :{DENY}: on the request instead."
-                            ),
-                        }))
-                        .send();
-                }
+        for click in Click::all(payload) {
+            if click.request != shared.request.id {
+                self.pass_on(&click, payload);
                 continue;
             }
-            if let Some(msg) = self.consider(tally, user, approve, &patience)? {
-                let _ = tx.send(msg);
+            let Some(card) = &watch.card else {
+                continue;
+            };
+            if let Some(why) = self.foreign(&watch.tally, card, &self.cfg.api_base, &click) {
+                let _ = tx.send(Message::Refused {
+                    channel: "slack".into(),
+                    approver: format!("slack:{}", click.user.escape_debug()),
+                    approve: click.approve,
+                    reason: why,
+                });
+                continue;
+            }
+            // Counted once, however often and wherever Slack delivered it.
+            if !watch.pickup.clicks.insert(click.key()) {
+                continue;
+            }
+            match self.consider(&mut watch.tally, &click.user, click.approve, &patience) {
+                Ok(Some(msg)) => {
+                    let _ = tx.send(msg);
+                }
+                Ok(None) => {}
+                Err(Fail::Transient(m)) => {
+                    // Delivered again by Slack, or relayed, it is looked at then.
+                    watch.pickup.clicks.remove(&click.key());
+                    crate::ui::debug(&format!("slack: {m}"));
+                }
+                Err(e) => return Err(e),
             }
         }
         Ok(())
+    }
+
+    /// A click for another request: recorded for it, or the clicker is told why not.
+    fn pass_on(&self, click: &Click, payload: &Value) {
+        match self.relay(click) {
+            Ok(Relayed::Recorded | Relayed::Again) => {}
+            Ok(Relayed::NotWaiting) => self.tell_clicker(
+                payload,
+                &format!(
+                    "gate: request {} is not waiting for approval any more (or waits on another machine). If it still waits, react with :{APPROVE}: or :{DENY}: on it.",
+                    click.request.escape_debug()
+                ),
+            ),
+            Err(why) => {
+                crate::ui::note(&format!(
+                    "slack: a click for request {} reached this gate process and could not be passed on: {why}",
+                    click.request.escape_debug()
+                ));
+                self.tell_clicker(
+                    payload,
+                    &format!(
+                        "gate: your click reached another waiting gate process, which could not pass it on. Please react with :{APPROVE}: or :{DENY}: on the request instead."
+                    ),
+                );
+            }
+        }
     }
 
     /// Wait `delay` (or until settled: `Ok(true)`); in socket mode, serve the socket meanwhile.
@@ -266,25 +320,43 @@ impl Slack {
         &self,
         shared: &Shared,
         tx: &Sender<Message>,
-        tally: &mut Tally,
-        link: &mut Link,
+        watch: &mut Watch,
         delay: Duration,
     ) -> Result<bool, Fail> {
         let Some(app_token) = &self.app_token else {
             return Ok(shared.wait(delay));
         };
+        let patience = |d: Duration| !shared.wait(d);
         let end = Instant::now() + delay;
         loop {
             if shared.is_done() {
                 return Ok(true);
             }
+            if let (Some(ledger), Some(card)) = (self.ledger.as_deref(), &watch.card)
+                && watch.looked.elapsed() >= PICKUP
+            {
+                let card = card.clone();
+                let got = self.pick_up(
+                    ledger,
+                    &shared.request.id,
+                    &card,
+                    &mut watch.tally,
+                    &mut watch.pickup,
+                    &patience,
+                )?;
+                watch.looked = Instant::now();
+                for msg in got {
+                    let _ = tx.send(msg);
+                }
+            }
             let now = Instant::now();
             if now >= end {
                 return Ok(false);
             }
-            let slice = (end - now).min(Duration::from_millis(250));
+            let slice = (end - now).min(PICKUP);
+            let link = &mut watch.link;
             match link.socket.as_mut() {
-                None if now >= link.retry_at => match self.open_socket(app_token, shared) {
+                None if now >= link.retry_at => match self.open_socket(app_token, &patience) {
                     Ok(sock) => {
                         link.socket = Some(sock);
                         link.failures = 0;
@@ -301,16 +373,17 @@ impl Slack {
                     shared.wait(slice);
                 }
                 Some(sock) => match sock.recv(slice) {
-                    Ok(None) | Ok(Some(Envelope::Other)) => {}
+                    // Reactions are polled on one host (events need a subscription there).
+                    Ok(None) | Ok(Some(Envelope::Other | Envelope::Event(_))) => {}
                     Ok(Some(Envelope::Interactive(payload))) => {
-                        self.click(shared, tx, tally, &payload)?
+                        self.click(shared, tx, watch, &payload)?
                     }
                     Ok(Some(Envelope::Reconnect(why))) => {
                         crate::ui::debug(&format!("slack socket: {why}"));
                         if let Some(old) = link.socket.take() {
                             old.close();
                         }
-                        link.retry_at = Instant::now();
+                        link.retry_at = Instant::now() + reconnect_after(&why);
                     }
                     Err(m) => {
                         crate::ui::debug(&format!("slack socket: {m}"));
@@ -322,14 +395,17 @@ impl Slack {
         }
     }
 
-    fn open_socket(&self, app_token: &str, shared: &Shared) -> Result<Socket, Fail> {
-        let patience = |d: Duration| !shared.wait(d);
+    fn open_socket(
+        &self,
+        app_token: &str,
+        patience: &dyn Fn(Duration) -> bool,
+    ) -> Result<Socket, Fail> {
         let v = self
             .call_as(
                 app_token,
                 "apps.connections.open",
                 &Body::Form(Vec::new()),
-                &patience,
+                patience,
             )
             .map_err(|e| match e {
                 // The app token's own errors name the app token, not the bot token.
@@ -361,7 +437,7 @@ impl Slack {
         let auth = self
             .call("auth.test", &Body::Form(Vec::new()), &patience)
             .map_err(at_start)?;
-        let mut tally = Tally {
+        let tally = Tally {
             team: auth
                 .get("team_id")
                 .and_then(Value::as_str)
@@ -375,15 +451,24 @@ impl Slack {
             seen: HashSet::new(),
             people: HashMap::new(),
         };
-        let mut link = Link {
-            socket: None,
-            retry_at: Instant::now(),
-            failures: 0,
+        let mut watch = Watch {
+            tally,
+            link: Link {
+                socket: None,
+                retry_at: Instant::now(),
+                failures: 0,
+            },
+            card: None,
+            pickup: Pickup {
+                seen: 0,
+                clicks: HashSet::new(),
+            },
+            looked: Instant::now(),
         };
         let buttons = self.app_token.is_some();
         if let Some(app_token) = &self.app_token {
             // Connect before posting, so that no click arrives before gate listens.
-            link.socket = Some(self.open_socket(app_token, shared).map_err(at_start)?);
+            watch.link.socket = Some(self.open_socket(app_token, &patience).map_err(at_start)?);
         }
         let post = self
             .call(
@@ -407,6 +492,10 @@ impl Slack {
             ));
         };
         *posted = Some((channel.to_string(), ts.to_string()));
+        watch.card = Some(Card {
+            channel: channel.to_string(),
+            ts: ts.to_string(),
+        });
         crate::ui::note(&format!(
             "request {} posted to Slack {}: {}",
             req.id,
@@ -424,9 +513,9 @@ impl Slack {
         let mut counted = Instant::now() - RECOUNT;
         let mut delay = (self.cfg.poll_interval * factor).mul_f64(jitter());
         loop {
-            let result = self.pause(shared, tx, &mut tally, &mut link, delay);
+            let result = self.pause(shared, tx, &mut watch, delay);
             if !matches!(result, Ok(false)) {
-                if let Some(sock) = link.socket.take() {
+                if let Some(sock) = watch.link.socket.take() {
                     sock.close();
                 }
                 return result.map(|_| ());
@@ -479,7 +568,7 @@ impl Slack {
                 };
                 let users = r.get("users").and_then(Value::as_array);
                 for user in users.into_iter().flatten().filter_map(Value::as_str) {
-                    match self.consider(&mut tally, user, approve, &patience) {
+                    match self.consider(&mut watch.tally, user, approve, &patience) {
                         Ok(Some(msg)) => {
                             let _ = tx.send(msg);
                         }
@@ -491,6 +580,17 @@ impl Slack {
             }
         }
     }
+}
+
+/// What a waiting request keeps while it serves its socket.
+struct Watch {
+    tally: Tally,
+    link: Link,
+    /// The card posted, once it is.
+    card: Option<Card>,
+    pickup: Pickup,
+    /// When the ledger was last looked at for relayed clicks.
+    looked: Instant,
 }
 
 /// The Socket Mode connection, when there is one.

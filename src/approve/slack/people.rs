@@ -26,7 +26,7 @@ pub(super) struct Tally {
 }
 
 impl Slack {
-    fn person(
+    pub(super) fn person(
         &self,
         user: &str,
         team: &str,

@@ -60,6 +60,8 @@ pub enum Envelope {
     Reconnect(String),
     /// An `interactive` envelope's payload (already acknowledged).
     Interactive(Value),
+    /// An `events_api` envelope's payload (`reaction_added`, …; already acknowledged).
+    Event(Value),
 }
 
 fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
@@ -149,6 +151,7 @@ impl Socket {
                     .unwrap_or("no reason")
             )),
             Some("interactive") => Envelope::Interactive(v["payload"].clone()),
+            Some("events_api") => Envelope::Event(v["payload"].clone()),
             _ => Envelope::Other,
         }))
     }
