@@ -14,14 +14,7 @@ use support::slack::{self, FakeSlack, Post, Script, To};
 use support::{Env, events, finish};
 
 fn fleet(test: &str) -> Option<Db> {
-    let db = pg::server(test)?.database();
-    Env::new()
-        .gate()
-        .args(["fleet", "init"])
-        .env("GATE_FLEET", db.admin_url())
-        .status(0)
-        .run();
-    Some(db)
+    pg::fleet(test)
 }
 
 /// A host: its own home, ledger and login role; `echo` asks Slack, with no Slack token here
@@ -350,6 +343,55 @@ fn two_relays_post_each_card_once_and_count_every_click() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(fake.updates().len(), labels.len(), "{:?}", fake.updates());
+    // `gate fleet status` shows the relays by their cards: every card posted once, none open.
+    let audit = db.role("audit", "gate_auditor");
+    let status = Env::new()
+        .gate()
+        .args(["fleet", "status", "--json"])
+        .env("GATE_FLEET", db.url_as(&audit))
+        .status(0)
+        .run()
+        .json_lines()[0]
+        .clone();
+    let relays = status["relays"].as_array().unwrap();
+    let posted: i64 = relays.iter().map(|r| r["posted"].as_i64().unwrap()).sum();
+    assert_eq!(posted, labels.len() as i64, "{status}");
+    assert!(relays.iter().all(|r| r["open"] == 0), "{status}");
+    assert_eq!(status["unserved"], 0, "{status}");
+}
+
+#[test]
+fn fleet_status_warns_of_requests_no_relay_serves() {
+    let Some(db) = fleet("fleet_status_warns_of_requests_no_relay_serves") else {
+        return;
+    };
+    // No relay runs: the request waits on Slack and nobody posts its card.
+    let (a, _) = host(&db, "build1", "60s");
+    let waiting = a.gate().args(["--", "echo", "x"]).spawn();
+    let audit = db.role("audit", "gate_auditor");
+    let reader = Env::new().var("GATE_FLEET", db.url_as(&audit));
+    let until = Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        let out = reader.gate().args(["fleet", "status"]).status(0).run();
+        if out.stdout.contains("no card posted") {
+            break out.stdout;
+        }
+        assert!(Instant::now() < until, "no warning: {}", out.stdout);
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(text.contains("gate slack serve"), "{text}");
+    let json = reader
+        .gate()
+        .args(["fleet", "status", "--json"])
+        .status(0)
+        .run()
+        .json_lines()[0]
+        .clone();
+    assert_eq!(json["unserved"], 1, "{json}");
+    assert_eq!(json["relays"], serde_json::json!([]), "{json}");
+    let mut child = waiting;
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The figure: 20 requests waiting on 4 hosts, 2 relays, each click handed to a random relay,

@@ -63,6 +63,8 @@ pub fn status(json: bool) -> Result<Exit> {
         hosts,
         spool: spool()?,
         newest_seal: newest_seal(&mut fleet),
+        relays: relays(&mut fleet),
+        unserved: unserved(&mut fleet),
     };
     if json {
         crate::json::print(&status);
@@ -92,6 +94,21 @@ pub fn status(json: bool) -> Result<Exit> {
         println!(
             "newest seal #{} over {} streams at {}: {}",
             s.n, s.streams, s.at, s.hash
+        );
+    }
+    for r in status.relays.iter().flatten() {
+        println!(
+            "relay {}: {} cards posted, {} open, last posted {}",
+            r.relay,
+            r.posted,
+            r.open,
+            r.last_posted.as_deref().unwrap_or("never")
+        );
+    }
+    if let Some(n) = status.unserved.filter(|n| *n > 0) {
+        println!(
+            "warning: {n} request{} waited on Slack for over 10 s with no card posted: is `gate slack serve` running, and can it reach Slack?",
+            if n == 1 { "" } else { "s" }
         );
     }
     if let Some(s) = &status.spool {
@@ -147,4 +164,42 @@ fn newest_seal(fleet: &mut Fleet) -> Option<crate::json::FleetSealSummary> {
         at: row.get(2),
         streams: usize::try_from(row.get::<_, i64>(3)).unwrap_or(0),
     })
+}
+
+/// The relays, by the cards they posted (where this role may read the cards).
+fn relays(fleet: &mut Fleet) -> Option<Vec<crate::json::FleetRelay>> {
+    let rows = fleet
+        .client
+        .q(
+            "SELECT c.relay::text, count(*) FILTER (WHERE c.posted IS NOT NULL),
+                    count(*) FILTER (WHERE c.posted IS NOT NULL AND c.closed IS NULL),
+                    to_char(max(c.posted) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+             FROM gate.slack_cards c GROUP BY c.relay ORDER BY 1",
+            &[],
+        )
+        .ok()?;
+    Some(
+        rows.iter()
+            .map(|r| crate::json::FleetRelay {
+                relay: r.get(0),
+                posted: r.get(1),
+                open: r.get(2),
+                last_posted: r.get(3),
+            })
+            .collect(),
+    )
+}
+
+/// Live waits on Slack older than 10 s whose card no relay posted.
+fn unserved(fleet: &mut Fleet) -> Option<i64> {
+    let row = fleet
+        .client
+        .q_one(
+            "SELECT count(*) FROM gate.waits w
+             WHERE gate.live(w) AND 'slack' = ANY (w.channels) AND w.opened < now() - interval '10 seconds'
+               AND NOT EXISTS (SELECT 1 FROM gate.slack_cards c WHERE c.request = w.request AND c.posted IS NOT NULL)",
+            &[],
+        )
+        .ok()?;
+    Some(row.get(0))
 }

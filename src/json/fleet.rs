@@ -60,6 +60,25 @@ pub struct FleetStatus {
     /// The newest seal over all heads; null before the first (or for a host, which may not
     /// read the seals).
     pub newest_seal: Option<FleetSealSummary>,
+    /// The Slack relays (`gate slack serve`) by the cards they posted; null for a role that may
+    /// not read the cards (a host, an approver).
+    pub relays: Option<Vec<FleetRelay>>,
+    /// Requests that have waited on Slack for over 10 s with no card posted: no relay serves
+    /// them (none runs, or none can reach Slack); null where the role may not see the waits.
+    pub unserved: Option<i64>,
+}
+
+/// One relay, as the cards it posted tell.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FleetRelay {
+    /// Its role (its stream).
+    pub relay: String,
+    /// Cards it posted.
+    pub posted: i64,
+    /// Of those, cards still open (their request waits, or is not closed yet).
+    pub open: i64,
+    /// When it last posted a card; null when never.
+    pub last_posted: Option<String>,
 }
 
 /// This host's spool, from `ledger.db.shipped`.

@@ -28,9 +28,9 @@ use serde_json::Value;
 pub use check::{Check, Run};
 pub use error::{ErrorReport, Problem};
 pub use fleet::{
-    FleetInit, FleetSeal, FleetSealBroken, FleetSealHead, FleetSealSummary, FleetSealsReport,
-    FleetSpool, FleetStatus, FleetStream, FleetStreamReport, FleetVerify, Migrated, PolicyPush,
-    PolicyStatus, Shipped,
+    FleetInit, FleetRelay, FleetSeal, FleetSealBroken, FleetSealHead, FleetSealSummary,
+    FleetSealsReport, FleetSpool, FleetStatus, FleetStream, FleetStreamReport, FleetVerify,
+    Migrated, PolicyPush, PolicyStatus, Shipped,
 };
 pub use policy::{
     Disabled, DisabledState, FailedTest, LintTests, Position, RuleTests, RuleWhen, RulesLint,
