@@ -34,19 +34,24 @@ pub fn server(test: &str) -> Option<&'static Pg> {
     static PG: OnceLock<Result<Pg, String>> = OnceLock::new();
     match PG.get_or_init(find_or_start) {
         Ok(pg) => Some(pg),
-        Err(why) => {
-            assert!(
-                std::env::var_os("CI").is_none_or(|v| v != "true"),
-                "{test}: no PostgreSQL in CI: {why}"
-            );
-            // Straight to the descriptor: libtest captures eprintln! of passing tests.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIP {test}: no PostgreSQL to test against ({why}); set GATE_TEST_PG or install PostgreSQL's server binaries"
-            );
-            None
-        }
+        Err(why) => skip(
+            test,
+            &format!(
+                "no PostgreSQL to test against ({why}); set GATE_TEST_PG or install PostgreSQL's server binaries"
+            ),
+        ),
     }
+}
+
+/// No server: fail under CI (`.ci/run` starts one), else say why the test is skipped.
+fn skip<T>(test: &str, why: &str) -> Option<T> {
+    assert!(
+        std::env::var_os("CI").is_none_or(|v| v != "true"),
+        "{test}: no PostgreSQL in CI: {why}"
+    );
+    // Straight to the descriptor: libtest captures eprintln! of passing tests.
+    let _ = writeln!(std::io::stderr(), "SKIP {test}: {why}");
+    None
 }
 
 fn find_or_start() -> Result<Pg, String> {
@@ -103,17 +108,10 @@ pub fn dedicated(
             dir: server._dir.path().to_path_buf(),
             server: Some(server),
         }),
-        Err(why) => {
-            assert!(
-                std::env::var_os("CI").is_none_or(|v| v != "true"),
-                "{test}: no PostgreSQL in CI: {why}"
-            );
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIP {test}: cannot start a PostgreSQL of its own ({why})"
-            );
-            None
-        }
+        Err(why) => skip(
+            test,
+            &format!("cannot start a PostgreSQL of its own ({why})"),
+        ),
     }
 }
 
