@@ -666,6 +666,33 @@ fn a_pushed_rule_decides_on_the_host_and_requests_record_its_version() {
 }
 
 #[test]
+fn the_background_shipper_fetches_a_newer_policy() {
+    needs_root!("the_background_shipper_fetches_a_newer_policy");
+    let Some(db) = fleet("the_background_shipper_fetches_a_newer_policy") else {
+        return;
+    };
+    let a = admin(&db, "ops");
+    let host = Host::new(&db, "build7", &a.public);
+    a.push(DENY_TOUCH, 0);
+    // Nobody runs `gate policy fetch`: a run starts the shipper, which ships, then fetches.
+    host.expect(&["--", "true"], 0);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let status = host.expect(&["policy", "status", "--json"], 0).json();
+        if status["cached_version"] == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "the shipper fetched nothing: {status}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let check = host.expect(&["check", "--json", "--", "touch", "/tmp/x"], 2);
+    assert!(check.stdout.contains("fleet-no-touch"), "{}", check.stdout);
+}
+
+#[test]
 fn an_older_version_is_refused() {
     needs_root!("an_older_version_is_refused");
     let Some(db) = fleet("an_older_version_is_refused") else {

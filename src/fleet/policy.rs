@@ -266,25 +266,28 @@ fn no_key() -> Error {
 }
 
 /// `gate policy fetch`: the newest signed version, into the cache, if it is newer and genuine.
-pub fn fetch(json: bool) -> Result<Exit> {
-    let key = pinned()?.ok_or_else(no_key)?;
-    let path = cache_path()?;
-    let cached = signed::read_cache(&path, &key);
-    let mut fleet = Fleet::open()?;
-    let Some(newest) = newest(&mut fleet)? else {
-        let status = status_of(&key, &path, Some(None), None);
-        report(
-            &status,
-            json,
-            "no fleet policy has been pushed yet: nothing to fetch",
-        );
-        return Ok(Exit::Success);
+/// What a fetch did.
+enum Fetched {
+    /// No fleet policy has been pushed.
+    NonePushed,
+    /// The newest version is the one cached.
+    InForce(i64),
+    /// A newer version was checked and cached.
+    New(Signed),
+}
+
+/// Fetch the newest version into the cache at `path`: its signature checked against `key`, no
+/// older than (nor another text of) the cached one, and loadable by this gate.
+fn fetch_on(fleet: &mut Fleet, key: &PublicKey, path: &Path) -> Result<Fetched> {
+    let cached = signed::read_cache(path, key);
+    let Some(newest) = newest(fleet)? else {
+        return Ok(Fetched::NonePushed);
     };
     let keep = match &cached {
         Ok(Some(c)) => format!("the cached version {} stays in force", c.version),
         _ => "nothing was replaced".to_string(),
     };
-    newest.verify(&key).map_err(|why| {
+    newest.verify(key).map_err(|why| {
         Error::Config(format!(
             "refusing fleet policy version {}: {why} (pushed by {} at {}); {keep}",
             newest.version, newest.pushed_by, newest.pushed_at
@@ -304,13 +307,7 @@ pub fn fetch(json: bool) -> Result<Exit> {
                     newest.version, c.version
                 )));
             }
-            let status = status_of(&key, &path, Some(Some(newest.version)), None);
-            report(
-                &status,
-                json,
-                &format!("fleet policy version {} is already in force", c.version),
-            );
-            return Ok(Exit::Success);
+            return Ok(Fetched::InForce(c.version));
         }
     }
     // What is cached must load here: a policy this gate cannot load would stop every command.
@@ -320,24 +317,61 @@ pub fn fetch(json: bool) -> Result<Exit> {
         &newest.body,
     )
     .map_err(Error::Policy)?;
-    write_cache(&path, &newest, &key)?;
-    let status = status_of(
-        &key,
-        &path,
-        Some(Some(newest.version)),
-        Some(newest.version),
-    );
-    report(
-        &status,
-        json,
-        &format!(
-            "fetched fleet policy version {} (pushed by {} at {}), signature checked against {}; it is the system layer from now on",
-            newest.version,
-            newest.pushed_by,
-            newest.pushed_at,
-            key.fingerprint()
-        ),
-    );
+    write_cache(path, &newest, key)?;
+    Ok(Fetched::New(newest))
+}
+
+/// For the background shipper, once it has shipped: where the system policy pins a key, fetch
+/// a newer fleet policy over the same connection (what it refuses stays refused; `gate policy
+/// status` says why).
+pub fn fetch_quietly(fleet: &mut Fleet) -> Result<()> {
+    let Some(key) = pinned()? else {
+        return Ok(());
+    };
+    fetch_on(fleet, &key, &cache_path()?).map(|_| ())
+}
+
+pub fn fetch(json: bool) -> Result<Exit> {
+    let key = pinned()?.ok_or_else(no_key)?;
+    let path = cache_path()?;
+    let mut fleet = Fleet::open()?;
+    match fetch_on(&mut fleet, &key, &path)? {
+        Fetched::NonePushed => {
+            let status = status_of(&key, &path, Some(None), None);
+            report(
+                &status,
+                json,
+                "no fleet policy has been pushed yet: nothing to fetch",
+            );
+        }
+        Fetched::InForce(version) => {
+            let status = status_of(&key, &path, Some(Some(version)), None);
+            report(
+                &status,
+                json,
+                &format!("fleet policy version {version} is already in force"),
+            );
+        }
+        Fetched::New(newest) => {
+            let status = status_of(
+                &key,
+                &path,
+                Some(Some(newest.version)),
+                Some(newest.version),
+            );
+            report(
+                &status,
+                json,
+                &format!(
+                    "fetched fleet policy version {} (pushed by {} at {}), signature checked against {}; it is the system layer from now on",
+                    newest.version,
+                    newest.pushed_by,
+                    newest.pushed_at,
+                    key.fingerprint()
+                ),
+            );
+        }
+    }
     Ok(Exit::Success)
 }
 

@@ -45,6 +45,9 @@ pub const SPOOL_MAX: u64 = 100_000;
 /// Retries back off up to this long while the fleet is unreachable.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
+/// How often the background shipper looks for a newer fleet policy at most.
+const FETCH_EVERY: Duration = Duration::from_secs(60);
+
 #[derive(Default)]
 struct Batch {
     seqs: Vec<i64>,
@@ -483,6 +486,7 @@ pub fn ship(background: bool, json: bool) -> Result<Exit> {
     let mut retry_at = Instant::now();
     let mut pending = true;
     let mut last_seal: Option<Instant> = None;
+    let mut last_fetch: Option<Instant> = None;
     loop {
         let state = local_state(&path);
         if seen.as_ref() != Some(&state) {
@@ -503,6 +507,14 @@ pub fn ship(background: bool, json: bool) -> Result<Exit> {
                 Ok(_) => {
                     pending = false;
                     backoff = Duration::from_millis(250);
+                    // A newer fleet policy, where this host pins a key: at the start and
+                    // then at most once a minute.
+                    if last_fetch.is_none_or(|t: Instant| t.elapsed() >= FETCH_EVERY)
+                        && let Some(f) = fleet.as_mut()
+                    {
+                        last_fetch = Some(Instant::now());
+                        let _ = super::policy::fetch_quietly(f);
+                    }
                     // Then a seal over all heads, at the fleet's pace (a failed seal is
                     // asked for again after the next ship).
                     if let Some(every) = super::seal::every()
