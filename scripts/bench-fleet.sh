@@ -89,6 +89,7 @@ fi
 if want 6; then
     echo "== 6. 20 hosts x 50 requests, 3 approvers"
     "$load" scenario "$admin" "$gate" 20 50 3 || { echo "step 6 FAILED"; failed=1; }
+    GATE_FLEET="$admin" "$gate" verify --fleet | tail -2 || { echo "step 6: verify --fleet FAILED"; failed=1; }
 fi
 
 if want 5; then
