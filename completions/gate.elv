@@ -495,6 +495,7 @@ set edit:completion:arg-completer[gate] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gate;slack;serve'= {
+            cand --http 'Take Slack''s requests (interactivity and events) over HTTP on ADDR (host:port) instead of Socket Mode, each checked against the signing secret in GATE_SLACK_SIGNING_SECRET; put TLS in front'
             cand --color 'When to colour what gate writes (stdout and stderr each on its own)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

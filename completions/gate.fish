@@ -384,6 +384,7 @@ never\t''"
 complete -c gate -n "__fish_gate_using_subcommand slack; and not __fish_seen_subcommand_from serve help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gate -n "__fish_gate_using_subcommand slack; and not __fish_seen_subcommand_from serve help" -f -a "serve" -d 'Relay the fleet\'s approvals to Slack: post each waiting request\'s card once and record every click as a vote (run as a role in gate_relay, with the Slack tokens; one or two per fleet)'
 complete -c gate -n "__fish_gate_using_subcommand slack; and not __fish_seen_subcommand_from serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gate -n "__fish_gate_using_subcommand slack; and __fish_seen_subcommand_from serve" -l http -d 'Take Slack\'s requests (interactivity and events) over HTTP on ADDR (host:port) instead of Socket Mode, each checked against the signing secret in GATE_SLACK_SIGNING_SECRET; put TLS in front' -r
 complete -c gate -n "__fish_gate_using_subcommand slack; and __fish_seen_subcommand_from serve" -l color -d 'When to colour what gate writes (stdout and stderr each on its own)' -r -f -a "auto\t'Each stream where it is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on'
 always\t'Into pipes and files too'
 never\t''"

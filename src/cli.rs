@@ -612,7 +612,13 @@ pub enum SlackCommand {
     ///
     /// Reads [slack] from the policy (mode = "socket": the bot token and the app token) and the
     /// fleet from [fleet] url or GATE_FLEET. Runs until SIGINT or SIGTERM.
-    Serve,
+    Serve {
+        /// Take Slack's requests (interactivity and events) over HTTP on ADDR (host:port)
+        /// instead of Socket Mode, each checked against the signing secret in
+        /// GATE_SLACK_SIGNING_SECRET; put TLS in front
+        #[arg(long, value_name = "ADDR")]
+        http: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,6 +22,8 @@ pub const GATE_SHIM_DIR: &str = "GATE_SHIM_DIR";
 /// policy may name others).
 pub const GATE_SLACK_TOKEN: &str = "GATE_SLACK_TOKEN";
 pub const GATE_SLACK_APP_TOKEN: &str = "GATE_SLACK_APP_TOKEN";
+/// The Slack app's signing secret, for `gate slack serve --http`.
+pub const GATE_SLACK_SIGNING_SECRET: &str = "GATE_SLACK_SIGNING_SECRET";
 pub const GATE_WEBHOOK_SECRET: &str = "GATE_WEBHOOK_SECRET";
 /// The fleet's PostgreSQL URI (else the system policy's `[fleet] url`); ignored by the
 /// protected install.

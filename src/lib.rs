@@ -434,8 +434,8 @@ fn dispatch(cli: Cli) -> error::Result<Exit> {
             cli::PolicyCommand::Status { json } => fleet::policy::status(json),
         },
         Some(Command::Slack {
-            command: cli::SlackCommand::Serve,
-        }) => approve::slack::serve::serve(),
+            command: cli::SlackCommand::Serve { http },
+        }) => approve::slack::serve::serve(http),
         Some(Command::Ledger {
             command:
                 cli::LedgerCommand::Migrate {

@@ -575,3 +575,159 @@ fn a_relayed_click_by_the_requesters_linked_slack_identity_is_refused() {
         "{show}"
     );
 }
+
+// The Events API over HTTP: Slack's requests signed with the app's signing secret.
+
+const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+
+/// `gate slack serve --http 127.0.0.1:PORT` as its own role; no app token.
+fn http_relay(db: &Db, fake: &FakeSlack, label: &str) -> (Relay, u16) {
+    let role = db.role(label, "gate_relay");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let env = Env::with_policy(&format!(
+        "[slack]\nchannel = \"{}\"\napi_base = \"{}\"\n",
+        slack::CHANNEL,
+        fake.url
+    ));
+    let child = env
+        .gate()
+        .args(["slack", "serve", "--http", &format!("127.0.0.1:{port}")])
+        .env("GATE_FLEET", db.url_as(&role))
+        .env("GATE_SLACK_TOKEN", slack::TOKEN)
+        .env("GATE_SLACK_SIGNING_SECRET", SIGNING_SECRET)
+        .spawn();
+    std::mem::forget(env);
+    let end = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < end, "the relay never listened on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Relay(Some(child)), port)
+}
+
+fn signature(secret: &str, ts: u64, body: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("v0:{ts}:{body}").as_bytes());
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// POST `body` to the relay as Slack would; the status and the body of the answer.
+fn slack_post(port: u16, ctype: &str, body: &str, signed: Option<(u64, String)>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let headers = match signed {
+        Some((ts, sig)) => {
+            format!("X-Slack-Request-Timestamp: {ts}\r\nX-Slack-Signature: {sig}\r\n")
+        }
+        None => String::new(),
+    };
+    write!(
+        s,
+        "POST /slack HTTP/1.1\r\nHost: relay\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let code = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (code, body)
+}
+
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn relay_votes(db: &Db, user: &str) -> i64 {
+    db.admin()
+        .query_one(
+            "SELECT count(*) FROM gate.events e JOIN gate.streams s ON s.stream = e.stream \
+             WHERE s.kind = 'relay' AND e.kind = 'vote' AND e.data::jsonb->>'approver' = $1",
+            &[&format!("slack:{user}")],
+        )
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn a_relay_over_http_takes_only_requests_signed_by_slack() {
+    let Some(db) = fleet("a_relay_over_http_takes_only_requests_signed_by_slack") else {
+        return;
+    };
+    let fake = FakeSlack::start(Script::default());
+    let (_relay, port) = http_relay(&db, &fake, "httprelay");
+    let (a, _) = host(&db, "hosta", "60s");
+    let child = a.gate().args(["--", "echo", "over-http"]).spawn();
+    let end = Instant::now() + Duration::from_secs(20);
+    while fake.posts().is_empty() {
+        assert!(Instant::now() < end, "no card was posted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let card = fake.posts()[0].clone();
+    let click = fake.click_payload(&card, "UALICE", "gate_approve");
+    let body = format!("payload={}", form_encode(&click.to_string()));
+    let form = "application/x-www-form-urlencoded";
+
+    // Attacks: unsigned, signed with another secret, signed but replayed ten minutes later,
+    // and a signed body altered on the way. None is read as a click.
+    assert_eq!(slack_post(port, form, &body, None).0, 401);
+    let t = now();
+    let wrong = signature("not-the-secret", t, &body);
+    assert_eq!(slack_post(port, form, &body, Some((t, wrong))).0, 401);
+    let old = t - 600;
+    let stale = signature(SIGNING_SECRET, old, &body);
+    assert_eq!(slack_post(port, form, &body, Some((old, stale))).0, 401);
+    let sig = signature(SIGNING_SECRET, t, &body);
+    let altered = body.replace("UALICE", "UBOB");
+    assert_eq!(
+        slack_post(port, form, &altered, Some((t, sig.clone()))).0,
+        401
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(relay_votes(&db, "UALICE"), 0);
+    assert_eq!(relay_votes(&db, "UBOB"), 0);
+
+    // Slack's handshake when the request URL is set: the challenge comes back.
+    let hello = r#"{"type":"url_verification","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","token":"x"}"#;
+    let (code, said) = slack_post(
+        port,
+        "application/json",
+        hello,
+        Some((t, signature(SIGNING_SECRET, t, hello))),
+    );
+    assert_eq!(code, 200);
+    assert_eq!(said, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+
+    // Control: the click as Slack signs it approves, once.
+    assert_eq!(slack_post(port, form, &body, Some((t, sig))).0, 200);
+    let out = finish(child);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "over-http\n");
+    assert_eq!(relay_votes(&db, "UALICE"), 1);
+}

@@ -29,6 +29,7 @@ use super::{Channel, Message, Request, Shared};
 use crate::policy::{SlackConfig, SlackMode};
 
 mod api;
+pub mod events_http;
 mod people;
 mod probe;
 mod relay;

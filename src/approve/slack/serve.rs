@@ -8,7 +8,8 @@
 //! Slack handed it to). The waiting host counts relay votes like its own clicks (see
 //! `approve::fleet`). Reactions (✅ approve, ❌ deny) arrive as `reaction_added` events over the
 //! same connection and are recorded the same way, unpolled. A card whose request stopped
-//! waiting is closed.
+//! waiting is closed. With `--http ADDR` the clicks and reactions come over the Events API
+//! instead, each request checked against the app's signing secret (see `events_http`).
 
 use crate::fleet::typed::Typed;
 use std::collections::HashMap;
@@ -77,7 +78,7 @@ struct Relay {
 }
 
 /// Run the relay until SIGINT or SIGTERM.
-pub fn serve() -> Result<Exit> {
+pub fn serve(http: Option<String>) -> Result<Exit> {
     let policy = crate::pipeline::prepare::load_policy(None)?;
     let cfg = policy.slack.as_ref().ok_or_else(|| {
         Error::Config(
@@ -85,16 +86,34 @@ pub fn serve() -> Result<Exit> {
                 .into(),
         )
     })?;
-    if cfg.mode != SlackMode::Socket {
+    if http.is_none() && cfg.mode != SlackMode::Socket {
         return Err(Error::Config(
-            "`gate slack serve` receives clicks over Socket Mode: set [slack] mode = \"socket\" and the app token (the Events API over HTTP is not built)".into(),
+            "`gate slack serve` receives clicks over Socket Mode (set [slack] mode = \"socket\" and the app token) or over HTTP (`--http ADDR` and GATE_SLACK_SIGNING_SECRET)".into(),
         ));
     }
     let slack = Slack::open(cfg, None, None).map_err(Error::Config)?;
-    let app_token = slack
-        .app_token
-        .clone()
-        .ok_or_else(|| Error::Config("socket mode needs the app token".into()))?;
+    // Over HTTP: Slack's signing secret checks every request; no app token is needed.
+    let inbox = match &http {
+        Some(addr) => {
+            let secret = crate::env_vars::text(crate::env_vars::GATE_SLACK_SIGNING_SECRET)
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "`gate slack serve --http` needs the app's signing secret in {} (Slack app settings, Basic Information)",
+                        crate::env_vars::GATE_SLACK_SIGNING_SECRET
+                    ))
+                })?;
+            Some(super::events_http::Inbox::bind(addr, secret.trim()).map_err(Error::Unavailable)?)
+        }
+        None => None,
+    };
+    let app_token = match &inbox {
+        Some(_) => String::new(),
+        None => slack
+            .app_token
+            .clone()
+            .ok_or_else(|| Error::Config("socket mode needs the app token".into()))?,
+    };
     let mut fleet = Fleet::open()?;
     let role: String = fleet
         .client
@@ -144,11 +163,18 @@ pub fn serve() -> Result<Exit> {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(sig, Arc::clone(&stop));
     }
-    let mut socket = Some(relay.connect(&app_token)?);
+    let mut socket = match &inbox {
+        Some(_) => None,
+        None => Some(relay.connect(&app_token)?),
+    };
     crate::ui::note(&format!(
-        "gate slack serve: relaying Slack {} for the fleet {} as role {role}",
+        "gate slack serve: relaying Slack {} for the fleet {} as role {role}{}",
         relay.slack.cfg.channel,
-        relay.fleet.target.display()
+        relay.fleet.target.display(),
+        inbox
+            .as_ref()
+            .map(|i| format!(", taking Slack's requests on http://{}", i.addr))
+            .unwrap_or_default()
     ));
     let mut scanned = Instant::now() - RESCAN;
     let mut retry_at = Instant::now();
@@ -156,6 +182,16 @@ pub fn serve() -> Result<Exit> {
         if scanned.elapsed() >= RESCAN || relay.woken()? {
             relay.scan()?;
             scanned = Instant::now();
+        }
+        if let Some(inbox) = &inbox {
+            use super::events_http::Inbound;
+            match inbox.recv(Duration::from_millis(100)) {
+                Ok(None) | Ok(Some(Inbound::Other)) => {}
+                Ok(Some(Inbound::Interactive(payload))) => relay.clicked(&payload)?,
+                Ok(Some(Inbound::Event(payload))) => relay.reacted(&payload)?,
+                Err(why) => crate::ui::note(&format!("gate slack serve: refused a request: {why}")),
+            }
+            continue;
         }
         match socket.as_mut() {
             None if Instant::now() >= retry_at => match relay.connect(&app_token) {
