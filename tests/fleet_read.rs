@@ -420,3 +420,44 @@ fn a_seal_is_posted_to_the_webhook_as_checkpoints_are() {
         .expect("the seals' destination is reported");
     assert_eq!(seals["sent"], 0, "{}", again[0]);
 }
+
+#[test]
+fn a_host_verifies_its_own_stream_and_says_the_seals_are_not_its_to_check() {
+    let Some(db) =
+        pg::fleet("a_host_verifies_its_own_stream_and_says_the_seals_are_not_its_to_check")
+    else {
+        return;
+    };
+    let (a, role_a) = host(&db, "build1");
+    let (b, _) = host(&db, "build2");
+    a.gate().args(["--", "true"]).status(0).run();
+    b.gate().args(["--", "true"]).status(0).run();
+    ship(&a);
+    ship(&b);
+    seal(&a);
+    // A host reads only its own stream: its chain is checked, the seals (which name every
+    // stream) are not, and that is no failure.
+    let out = a
+        .gate()
+        .args(["verify", "--fleet", "--json"])
+        .status(0)
+        .run()
+        .json_lines();
+    let report = &out[0];
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["seals"]["readable"], false, "{report}");
+    assert_eq!(report["streams"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["streams"][0]["stream"], role_a.as_str());
+    let text = a.gate().args(["verify", "--fleet"]).status(0).run();
+    assert!(text.stdout.contains("were not checked"), "{}", text.stdout);
+    // An auditor checks them.
+    let audit = auditor(&db, "audit");
+    let full = audit
+        .gate()
+        .args(["verify", "--fleet", "--json"])
+        .status(0)
+        .run()
+        .json_lines();
+    assert_eq!(full[0]["seals"]["readable"], true);
+    assert_eq!(full[0]["seals"]["checked"], 1);
+}

@@ -114,28 +114,35 @@ fn copy_path() -> Result<std::path::PathBuf> {
 }
 
 /// Remember a seal in the host's copy (once; a copy that cannot be written loses only the
-/// second place the seal is kept).
+/// second place the seal is kept). Rewritten whole and renamed into place, so that in the
+/// protected install every user's gate can add to it (the directory is the gate group's; a
+/// file one user made is not writable by another).
 fn keep(seal: &Seal) {
-    use std::io::Write;
     let Ok(path) = copy_path() else { return };
     if !crate::ledger::store::exists().unwrap_or(false) {
         return;
     }
-    let line = format!("{} {} {}\n", seal.n, hex(&seal.hash), seal.at);
     let _ = crate::protected::with_group(|| {
-        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut have = std::fs::read_to_string(&path).unwrap_or_default();
         if have
             .lines()
             .any(|l| l.split(' ').next() == Some(&seal.n.to_string()))
         {
             return Ok(());
         }
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(line.as_bytes()))
-            .map_err(|e| Error::Io(e.to_string()))
+        if !have.is_empty() && !have.ends_with('\n') {
+            have.push('\n');
+        }
+        have.push_str(&format!("{} {} {}\n", seal.n, hex(&seal.hash), seal.at));
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(format!(".{}.tmp", std::process::id()));
+        let tmp = std::path::PathBuf::from(tmp);
+        std::fs::write(&tmp, have)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                Error::Io(e.to_string())
+            })
     });
 }
 
@@ -167,6 +174,9 @@ fn copies() -> BTreeMap<i64, String> {
 
 /// What `gate verify --fleet` found of the seals.
 pub struct Report {
+    /// False for a role that may not read the seals (a host reads only its own stream): none
+    /// was checked.
+    pub readable: bool,
     pub checked: u64,
     pub newest: Option<i64>,
     pub first_broken: Option<(i64, String)>,
@@ -176,17 +186,26 @@ pub struct Report {
 /// as `gate.seal` hashes, every head it names still the stream's event of that seq, and each
 /// the host's copy holds unchanged.
 pub fn check(fleet: &mut Fleet) -> Result<Report> {
-    let rows = fleet
-        .client
-        .q(
-            "SELECT n, heads::text, prev, hash,
-                    to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
-             FROM gate.seals ORDER BY n",
-            &[],
-        )
-        .map_err(|e| fleet.err(&e))?;
+    let rows = match fleet.client.q(
+        "SELECT n, heads::text, prev, hash,
+                to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+         FROM gate.seals ORDER BY n",
+        &[],
+    ) {
+        Ok(rows) => rows,
+        Err(e) if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => {
+            return Ok(Report {
+                readable: false,
+                checked: 0,
+                newest: None,
+                first_broken: None,
+            });
+        }
+        Err(e) => return Err(fleet.err(&e)),
+    };
     let seals = rows.iter().map(Seal::of).collect::<Result<Vec<_>>>()?;
     let mut report = Report {
+        readable: true,
         checked: 0,
         newest: seals.last().map(|s| s.n),
         first_broken: None,

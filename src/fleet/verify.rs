@@ -111,6 +111,7 @@ pub fn verify(json: bool) -> Result<Exit> {
             fleet: fleet.target.display(),
             streams: reports,
             seals: crate::json::FleetSealsReport {
+                readable: seals.readable,
                 checked: seals.checked,
                 newest: seals.newest,
                 first_broken: seals
@@ -154,6 +155,10 @@ pub fn verify(json: bool) -> Result<Exit> {
                 "{} {} seals over all heads hold (newest #{newest})",
                 Paint::stdout().paint("ok:", |s| s.green().bold()),
                 seals.checked
+            ),
+            (None, None) if !seals.readable => println!(
+                "note: the seals over all heads were not checked: role {} may not read them (an auditor's role does)",
+                fleet.target.user
             ),
             (None, None) => {}
         }

@@ -187,6 +187,9 @@ pub struct FleetVerify {
 /// What `gate verify --fleet` found of the seals over all heads.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FleetSealsReport {
+    /// False for a role that may not read the seals (a host, which reads only its own
+    /// stream): none was checked; an auditor's role checks them.
+    pub readable: bool,
     /// Seals checked (up to the first broken one).
     pub checked: u64,
     /// The newest seal's number; null before the first seal.
