@@ -504,9 +504,16 @@ pub fn ship(background: bool, json: bool) -> Result<Exit> {
                 }),
             };
             match result {
-                Ok(_) => {
-                    pending = false;
+                Ok(pushed) => {
                     backoff = Duration::from_millis(250);
+                    // What shipping itself changed (the intake chained) is not new; what a run
+                    // recorded while this shipped is (the ledger is past what was shipped, or
+                    // its intake holds more): ship again at once.
+                    seen = Some(local_state(&path));
+                    pending = crate::ledger::intake::waiting_bytes(&path) > 0
+                        || store::open_audit()
+                            .and_then(|l| l.summary())
+                            .is_ok_and(|s| s.events > pushed.to);
                     // A newer fleet policy, where this host pins a key: at the start and
                     // then at most once a minute.
                     if last_fetch.is_none_or(|t: Instant| t.elapsed() >= FETCH_EVERY)
@@ -524,8 +531,6 @@ pub fn ship(background: bool, json: bool) -> Result<Exit> {
                     {
                         last_seal = Some(Instant::now());
                     }
-                    // What shipping itself changed (the intake chained) is not new.
-                    seen = Some(local_state(&path));
                 }
                 Err(e) => {
                     note_failure(&e);
