@@ -70,17 +70,17 @@ impl Seal {
 
     /// The hash this seal must have: what `gate.seal` hashes, computed here.
     pub fn expected_hash(&self) -> Vec<u8> {
-        let mut body = format!("gate-seal/1\nn: {}\nprev: {}\n", self.n, hex(&self.prev));
+        let mut body = format!(
+            "gate-seal/1\nn: {}\nprev: {}\n",
+            self.n,
+            hex::encode(&self.prev)
+        );
         // BTreeMap order is byte order: PostgreSQL's `COLLATE "C"`.
         for (stream, head) in &self.heads {
             body.push_str(&format!("{stream} {} {}\n", head.seq, head.hash));
         }
         Sha256::digest(body.as_bytes()).to_vec()
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Ask the fleet for a seal (none while the newest is younger than `min_gap` or names the same
@@ -133,7 +133,12 @@ fn keep(seal: &Seal) {
         if !have.is_empty() && !have.ends_with('\n') {
             have.push('\n');
         }
-        have.push_str(&format!("{} {} {}\n", seal.n, hex(&seal.hash), seal.at));
+        have.push_str(&format!(
+            "{} {} {}\n",
+            seal.n,
+            hex::encode(&seal.hash),
+            seal.at
+        ));
         let mut tmp = path.clone().into_os_string();
         tmp.push(format!(".{}.tmp", std::process::id()));
         let tmp = std::path::PathBuf::from(tmp);
@@ -248,7 +253,7 @@ pub fn check(fleet: &mut Fleet) -> Result<Report> {
                 "seal #{}'s hash is not that of the heads it names: the seal was rewritten",
                 s.n
             ))
-        } else if let Some(want) = copies.get(&s.n).filter(|h| **h != hex(&s.hash)) {
+        } else if let Some(want) = copies.get(&s.n).filter(|h| **h != hex::encode(&s.hash)) {
             Some(format!(
                 "seal #{} is not the seal this host was given ({}…): the seals were rewritten",
                 s.n,
@@ -311,8 +316,8 @@ pub fn run(json: bool) -> Result<Exit> {
     let out = crate::json::FleetSeal {
         fleet: fleet.target.display(),
         n: s.n,
-        hash: hex(&s.hash),
-        prev: hex(&s.prev),
+        hash: hex::encode(&s.hash),
+        prev: hex::encode(&s.prev),
         at: s.at.clone(),
         made: s.made,
         heads: s

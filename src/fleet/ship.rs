@@ -211,11 +211,11 @@ fn file_hash(ledger: &dyn Store, seq: i64) -> Result<Option<Vec<u8>>> {
     Ok(found)
 }
 
-/// Ship everything the local ledger holds now (the intake chained first), retrying once when
-/// another shipper moved the head meanwhile. Writes the mark.
 /// How often [`ship_now`] starts again after another shipper of this host got in first.
 const SHIP_RETRIES: u32 = 5;
 
+/// Ship everything the local ledger holds now (the intake chained first), starting again (up
+/// to [`SHIP_RETRIES`] times) when another shipper moved the head meanwhile. Writes the mark.
 pub fn ship_now(fleet: &mut Fleet) -> Result<Pushed> {
     let mut ledger = store::open_audit()?;
     crate::pipeline::post_written(ledger.take_written(), None);
