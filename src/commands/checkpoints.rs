@@ -27,6 +27,58 @@ const MAX_PER_MESSAGE: usize = 50;
 /// Sends a batch of checkpoints (and how many older unsent ones it leaves out); says where.
 type Deliver<'a> = dyn Fn(&[(i64, Vec<u8>)], usize) -> std::result::Result<String, String> + 'a;
 
+/// One kind of record posted: the ledger's checkpoints (the chain head at an event), or the
+/// fleet's seals over all heads; numbered hashes either way.
+struct Posting<'a> {
+    /// After the destination's name in the posted file (`slack`, `slack-seals`).
+    suffix: &'static str,
+    items: &'a [(i64, Vec<u8>)],
+    /// The Slack message's first line, each item's label, what the older ones left out are.
+    intro: String,
+    label: &'static str,
+    older: &'static str,
+    /// The webhook body's `kind`, the name of its list, and each item's number field.
+    kind: &'static str,
+    list: &'static str,
+    key: &'static str,
+}
+
+impl Posting<'_> {
+    fn slack_text(&self, batch: &[(i64, Vec<u8>)], skipped: usize) -> String {
+        let mut text = self.intro.clone();
+        if skipped > 0 {
+            text.push_str(&format!(
+                "\n({skipped} older {} not repeated here)",
+                self.older
+            ));
+        }
+        for (n, hash) in batch {
+            text.push_str(&format!("\n• {} {n}: `{}`", self.label, hex::encode(hash)));
+        }
+        text
+    }
+
+    fn webhook_body(
+        &self,
+        host: &str,
+        ledger: &str,
+        batch: &[(i64, Vec<u8>)],
+        skipped: usize,
+    ) -> serde_json::Value {
+        let items: Vec<serde_json::Value> = batch
+            .iter()
+            .map(|(n, hash)| json!({ (self.key): n, "hash": hex::encode(hash) }))
+            .collect();
+        json!({
+            "kind": self.kind,
+            "host": host,
+            "ledger": ledger,
+            "skipped": skipped,
+            (self.list): items,
+        })
+    }
+}
+
 pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exit> {
     let policy = prepare::load_policy(policy_path)?;
     if !has_destination(&policy) {
@@ -69,18 +121,39 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
     let mut failures = Vec::new();
     let mut open_failures = Vec::new();
 
+    // The checkpoints, and in a fleet the seals over all heads this host was given, go to the
+    // same places; each is remembered apart (`slack`, `slack-seals`, …).
     let seals = crate::fleet::seal::kept();
-    let mut send = |dest: &str, deliver: &Deliver<'_>| {
-        // `slack` and `webhook` get the checkpoints; `slack-seals` and `webhook-seals` the
-        // fleet's seals this host was given (only in a fleet).
-        let all = if dest.ends_with("-seals") {
-            &seals
-        } else {
-            &all
-        };
-        if dest.ends_with("-seals") && all.is_empty() {
-            return;
-        }
+    let checkpoints = Posting {
+        suffix: "",
+        items: &all,
+        intro: format!(
+            ":lock: gate ledger checkpoints from `{host}` (`{ledger_name}`): the chain head at these events. `gate verify` on that machine must agree with them."
+        ),
+        label: "event",
+        older: "checkpoints",
+        kind: "checkpoints",
+        list: "checkpoints",
+        key: "seq",
+    };
+    let fleet_seals = Posting {
+        suffix: "-seals",
+        items: &seals,
+        intro: format!(
+            ":lock: gate fleet seals over every stream's head, given to `{host}`: `gate verify --fleet` must agree with them."
+        ),
+        label: "seal",
+        older: "seals",
+        kind: "fleet_seals",
+        list: "seals",
+        key: "n",
+    };
+    let postings: Vec<&Posting<'_>> = [&fleet_seals, &checkpoints]
+        .into_iter()
+        .filter(|p| p.suffix.is_empty() || !p.items.is_empty())
+        .collect();
+
+    let mut send = |dest: &str, all: &[(i64, Vec<u8>)], deliver: &Deliver<'_>| {
         let last = posted.sent(dest);
         let unsent: Vec<(i64, Vec<u8>)> = all.iter().filter(|(s, _)| *s > last).cloned().collect();
         if unsent.is_empty() {
@@ -112,32 +185,13 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
     if let Some(cfg) = &policy.slack {
         match Slack::open(cfg, None, None) {
             Ok(slack) => {
-                send("slack-seals", &|batch, skipped| {
-                    let mut text = format!(
-                        ":lock: gate fleet seals over every stream's head, given to `{host}`: `gate verify --fleet` must agree with them."
-                    );
-                    if skipped > 0 {
-                        text.push_str(&format!("\n({skipped} older seals not repeated here)"));
-                    }
-                    for (n, hash) in batch {
-                        text.push_str(&format!("\n• seal {n}: `{}`", hex::encode(hash)));
-                    }
-                    slack.post_text(&text).map(|_| slack.channel().to_string())
-                });
-                send("slack", &|batch, skipped| {
-                    let mut text = format!(
-                        ":lock: gate ledger checkpoints from `{host}` (`{ledger_name}`): the chain head at these events. `gate verify` on that machine must agree with them."
-                    );
-                    if skipped > 0 {
-                        text.push_str(&format!(
-                            "\n({skipped} older checkpoints not repeated here)"
-                        ));
-                    }
-                    for (seq, hash) in batch {
-                        text.push_str(&format!("\n• event {seq}: `{}`", hex::encode(hash)));
-                    }
-                    slack.post_text(&text).map(|_| slack.channel().to_string())
-                })
+                for p in &postings {
+                    send(&format!("slack{}", p.suffix), p.items, &|batch, skipped| {
+                        slack
+                            .post_text(&p.slack_text(batch, skipped))
+                            .map(|_| slack.channel().to_string())
+                    });
+                }
             }
             Err(e) => open_failures.push(format!("slack: {e}")),
         }
@@ -145,30 +199,16 @@ pub fn post(policy_path: Option<PathBuf>, json: bool, quiet: bool) -> Result<Exi
     if let Some(cfg) = &policy.webhook {
         match Webhook::open(cfg) {
             Ok(hook) => {
-                send("webhook-seals", &|batch, skipped| {
-                    let body = json!({
-                        "kind": "fleet_seals",
-                        "host": host,
-                        "ledger": ledger_name,
-                        "skipped": skipped,
-                        "seals": batch.iter().map(|(n, hash)| json!({
-                            "n": n, "hash": hex::encode(hash),
-                        })).collect::<Vec<_>>(),
-                    });
-                    hook.notify(&body).map(|_| hook.url().to_string())
-                });
-                send("webhook", &|batch, skipped| {
-                    let body = json!({
-                        "kind": "checkpoints",
-                        "host": host,
-                        "ledger": ledger_name,
-                        "skipped": skipped,
-                        "checkpoints": batch.iter().map(|(seq, hash)| json!({
-                            "seq": seq, "hash": hex::encode(hash),
-                        })).collect::<Vec<_>>(),
-                    });
-                    hook.notify(&body).map(|_| hook.url().to_string())
-                })
+                for p in &postings {
+                    send(
+                        &format!("webhook{}", p.suffix),
+                        p.items,
+                        &|batch, skipped| {
+                            hook.notify(&p.webhook_body(&host, &ledger_name, batch, skipped))
+                                .map(|_| hook.url().to_string())
+                        },
+                    );
+                }
             }
             Err(e) => open_failures.push(format!("webhook: {e}")),
         }
