@@ -112,7 +112,7 @@ fn waiting(fleet: &mut Fleet) -> Result<Vec<Waiting>> {
         .client
         .q(
             "SELECT w.request, w.stream::text, gate.live(w),
-                    to_char(w.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
+                    gate.time_text(w.expires_at),
                     CASE WHEN w.expires_at <= now() THEN 'expired at ' || to_char(w.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
                          WHEN w.heartbeat <= now() - w.lease THEN 'gone: its gate on ' || w.stream || ' stopped waiting at '
                               || to_char(w.heartbeat AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ' (nothing ran)'

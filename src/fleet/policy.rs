@@ -219,7 +219,7 @@ fn newest(fleet: &mut Fleet) -> Result<Option<Signed>> {
         .client
         .q_opt(
             "SELECT version, sha256, body, signature, pushed_by::text,
-                    to_char(pushed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+                    gate.time_text(pushed_at)
              FROM gate.policies ORDER BY version DESC LIMIT 1",
             &[],
         )

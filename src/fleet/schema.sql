@@ -228,11 +228,15 @@ BEGIN
 END
 $$;
 
--- PostgreSQL's clock, as gate writes times (RFC 3339, UTC, milliseconds): expiry, leases and
--- votes use it, never a host's.
+-- A time as gate writes times (RFC 3339, UTC, milliseconds), for every reader's queries.
+CREATE OR REPLACE FUNCTION gate.time_text(t timestamptz) RETURNS text
+LANGUAGE sql STABLE STRICT SET search_path = pg_catalog AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+-- PostgreSQL's clock, as gate writes times: expiry, leases and votes use it, never a host's.
 CREATE OR REPLACE FUNCTION gate.now_text() RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
-    SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+    SELECT gate.time_text(now())
 $$;
 
 -- Waiting requests (schema 2). A host opens a wait for a request of its own stream, renews it
@@ -265,7 +269,7 @@ BEGIN
     END IF;
     PERFORM pg_notify('gate_asks', request_);
     RETURN QUERY SELECT w.expires_at,
-        to_char(w.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+        gate.time_text(w.expires_at)
         FROM gate.waits w WHERE w.request = request_;
 END
 $$;
@@ -378,7 +382,7 @@ BEGIN
     IF last.n IS NOT NULL AND (last.heads = cur
             OR last.at > clock_timestamp() - make_interval(secs => min_gap_ms / 1000.0)) THEN
         RETURN QUERY SELECT last.n, last.heads, last.prev, last.hash,
-            to_char(last.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), false;
+            gate.time_text(last.at), false;
         RETURN;
     END IF;
     IF cur = '{}'::jsonb THEN
@@ -392,7 +396,7 @@ BEGIN
     new_hash := sha256(convert_to(body, 'UTF8'));
     INSERT INTO gate.seals (n, heads, prev, hash) VALUES (next_n, cur, prev_hash, new_hash);
     RETURN QUERY SELECT s.n, s.heads, s.prev, s.hash,
-        to_char(s.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), true
+        gate.time_text(s.at), true
         FROM gate.seals s WHERE s.n = next_n;
 END
 $$;
@@ -412,7 +416,7 @@ GRANT EXECUTE ON FUNCTION gate.open_wait(text, text[], int, bigint), gate.heartb
     gate.close_wait(text) TO gate_host;
 GRANT EXECUTE ON FUNCTION gate.vote(text, text) TO gate_approver;
 GRANT EXECUTE ON FUNCTION gate.seal(bigint) TO gate_host, gate_relay, gate_auditor;
-GRANT EXECUTE ON FUNCTION gate.now_text(), gate.live(gate.waits)
+GRANT EXECUTE ON FUNCTION gate.time_text(timestamptz), gate.now_text(), gate.live(gate.waits)
     TO gate_host, gate_approver, gate_relay, gate_auditor;
 
 RESET ROLE;

@@ -69,7 +69,7 @@ GRANT USAGE ON SCHEMA gate TO gate_admin;
 GRANT SELECT ON gate.meta, gate.policies TO gate_admin;
 GRANT SELECT ON gate.policies TO gate_host, gate_approver, gate_relay, gate_auditor;
 GRANT EXECUTE ON FUNCTION gate.push_policy(bigint, text, text, bytea) TO gate_admin;
-GRANT EXECUTE ON FUNCTION gate.now_text() TO gate_admin;
+GRANT EXECUTE ON FUNCTION gate.time_text(timestamptz), gate.now_text() TO gate_admin;
 
 -- For `gate fleet status`: the policy version each stream's newest request was decided under
 -- (null: none recorded), as far as the caller may see streams (a host: its own).

@@ -193,7 +193,7 @@ pub struct Report {
 pub fn check(fleet: &mut Fleet) -> Result<Report> {
     let rows = match fleet.client.q(
         "SELECT n, heads::text, prev, hash,
-                to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+                gate.time_text(at)
          FROM gate.seals ORDER BY n",
         &[],
     ) {

@@ -23,7 +23,7 @@ pub fn streams(fleet: &mut Fleet) -> Result<Vec<Stream>> {
         .client
         .q(
             "SELECT stream::text, kind, head_seq, encode(head_hash, 'hex'), head_time,
-                    to_char(head_recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+                    gate.time_text(head_recorded)
              FROM gate.streams ORDER BY stream",
             &[],
         )
@@ -152,7 +152,7 @@ fn newest_seal(fleet: &mut Fleet) -> Option<crate::json::FleetSealSummary> {
     let row = fleet
         .client
         .q_opt(
-            "SELECT n, encode(hash, 'hex'), to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
+            "SELECT n, encode(hash, 'hex'), gate.time_text(at),
                     (SELECT count(*) FROM jsonb_object_keys(heads))
              FROM gate.seals ORDER BY n DESC LIMIT 1",
             &[],
@@ -173,7 +173,7 @@ fn relays(fleet: &mut Fleet) -> Option<Vec<crate::json::FleetRelay>> {
         .q(
             "SELECT c.relay::text, count(*) FILTER (WHERE c.posted IS NOT NULL),
                     count(*) FILTER (WHERE c.posted IS NOT NULL AND c.closed IS NULL),
-                    to_char(max(c.posted) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+                    gate.time_text(max(c.posted))
              FROM gate.slack_cards c GROUP BY c.relay ORDER BY 1",
             &[],
         )
