@@ -13,10 +13,6 @@ use support::pg::{self, Db};
 use support::slack::{self, FakeSlack, Post, Script, To};
 use support::{Env, events, finish};
 
-fn fleet(test: &str) -> Option<Db> {
-    pg::fleet(test)
-}
-
 /// A host: its own home, ledger and login role; `echo` asks Slack, with no Slack token here
 /// (the policy's [slack] names the channel, as the fleet's one policy does everywhere).
 fn host(db: &Db, short: &str, timeout: &str) -> (Env, String) {
@@ -115,7 +111,7 @@ fn message(e: &postgres::Error) -> String {
 /// stream naming a Slack approver is not counted.
 #[test]
 fn only_a_relay_records_slack_votes_and_only_for_the_card() {
-    let Some(db) = fleet("only_a_relay_records_slack_votes_and_only_for_the_card") else {
+    let Some(db) = pg::fleet("only_a_relay_records_slack_votes_and_only_for_the_card") else {
         return;
     };
     let fake = FakeSlack::start(Script {
@@ -211,7 +207,7 @@ fn only_a_relay_records_slack_votes_and_only_for_the_card() {
 /// requester's own click refused, every command run.
 #[test]
 fn two_relays_post_each_card_once_and_count_every_click() {
-    let Some(db) = fleet("two_relays_post_each_card_once_and_count_every_click") else {
+    let Some(db) = pg::fleet("two_relays_post_each_card_once_and_count_every_click") else {
         return;
     };
     let fake = FakeSlack::start(Script {
@@ -362,7 +358,7 @@ fn two_relays_post_each_card_once_and_count_every_click() {
 
 #[test]
 fn fleet_status_warns_of_requests_no_relay_serves() {
-    let Some(db) = fleet("fleet_status_warns_of_requests_no_relay_serves") else {
+    let Some(db) = pg::fleet("fleet_status_warns_of_requests_no_relay_serves") else {
         return;
     };
     // No relay runs: the request waits on Slack and nobody posts its card.
@@ -399,7 +395,7 @@ fn fleet_status_warns_of_requests_no_relay_serves() {
 /// ran). Prints p50 and the worst.
 #[test]
 fn twenty_waiting_in_the_fleet_click_to_exit() {
-    let Some(db) = fleet("twenty_waiting_in_the_fleet_click_to_exit") else {
+    let Some(db) = pg::fleet("twenty_waiting_in_the_fleet_click_to_exit") else {
         return;
     };
     let fake = FakeSlack::start(Script {
@@ -457,7 +453,7 @@ fn twenty_waiting_in_the_fleet_click_to_exit() {
 /// ❌ on another message is nobody's vote.
 #[test]
 fn a_reaction_on_the_card_approves_through_a_relay() {
-    let Some(db) = fleet("a_reaction_on_the_card_approves_through_a_relay") else {
+    let Some(db) = pg::fleet("a_reaction_on_the_card_approves_through_a_relay") else {
         return;
     };
     let fake = FakeSlack::start(Script {
@@ -514,7 +510,7 @@ fn a_reaction_on_the_card_approves_through_a_relay() {
 /// user; that person's click, relayed, is refused, as a `pg:` vote of theirs would be.
 #[test]
 fn a_relayed_click_by_the_requesters_linked_slack_identity_is_refused() {
-    let Some(db) = fleet("a_relayed_click_by_the_requesters_linked_slack_identity_is_refused")
+    let Some(db) = pg::fleet("a_relayed_click_by_the_requesters_linked_slack_identity_is_refused")
     else {
         return;
     };
@@ -677,7 +673,7 @@ fn relay_votes(db: &Db, user: &str) -> i64 {
 
 #[test]
 fn a_relay_over_http_takes_only_requests_signed_by_slack() {
-    let Some(db) = fleet("a_relay_over_http_takes_only_requests_signed_by_slack") else {
+    let Some(db) = pg::fleet("a_relay_over_http_takes_only_requests_signed_by_slack") else {
         return;
     };
     let fake = FakeSlack::start(Script::default());
